@@ -1,0 +1,59 @@
+//! Purpose: render [`Outgoing`] messages for a terminal.
+//!
+//! Text that reaches the console can contain data we did not write (a
+//! product title scraped from a shop page, a word a user typed), so control
+//! characters are replaced before printing: a hostile page must not be able
+//! to move the cursor or retitle the operator's terminal.
+
+use crate::Outgoing;
+
+/// Render one message for a terminal: the text, then its buttons as the
+/// commands they stand for, e.g. `[Pause: pause 3]`.
+pub fn render(message: &Outgoing) -> String {
+    let mut out = sanitize(&message.text);
+    if !message.buttons.is_empty() {
+        let buttons: Vec<String> = message
+            .buttons
+            .iter()
+            .map(|b| format!("[{}: {}]", sanitize(&b.label), sanitize(&b.command)))
+            .collect();
+        out.push('\n');
+        out.push_str(&buttons.join(" "));
+    }
+    out
+}
+
+/// Replace terminal control characters (ESC sequences, bells, carriage
+/// returns) with U+FFFD, keeping newlines and tabs.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == '\n' || c == '\t' || !c.is_control() {
+                c
+            } else {
+                '\u{FFFD}'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buttons_are_shown_as_commands() {
+        let msg = Outgoing::text("Watching #3").with_button("Pause", "pause 3");
+        assert_eq!(render(&msg), "Watching #3\n[Pause: pause 3]");
+    }
+
+    #[test]
+    fn escape_sequences_cannot_reach_the_terminal() {
+        let msg = Outgoing::text("Cheap TV\u{1b}]0;pwned\u{7}\r");
+        let shown = render(&msg);
+        assert!(!shown.contains('\u{1b}'));
+        assert!(!shown.contains('\u{7}'));
+        assert!(!shown.contains('\r'));
+        assert!(shown.starts_with("Cheap TV"));
+    }
+}

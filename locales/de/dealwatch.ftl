@@ -1,0 +1,301 @@
+# Dealwatch — Deutsch. Gleiche Nachrichten-IDs wie locales/en-GB (ein Test prüft das).
+# Befehle bleiben englisch; nur die Erklärungen sind übersetzt.
+
+language-name = Deutsch
+
+## Begrüßung und Hilfe
+
+welcome =
+    👋 Hallo! Ich bin Dealwatch. Ich beobachte Shopseiten und Deal-Feeds und schreibe dir, wenn Preise fallen.
+    Schick mir einen Produktlink, um ihn zu beobachten, zum Beispiel:
+      watch https://shop.example/item below 40 €
+    Oder sag mir, nach welchen Deals ich suchen soll:
+      alert gaming pc -mac under 800
+    Schick help, um alles zu sehen, was ich kann.
+
+help-overview =
+    Das verstehe ich:
+    • watch URL [below PREIS] [drop N%] [instock] — eine Produktseite beobachten (oder einfach den Link schicken)
+    • alert WÖRTER [-AUSGESCHLOSSEN] [under PREIS] [over PREIS] [in KATEGORIE] [score N] [condition new|used|refurbished] — nach Deals suchen
+    • list — deine Beobachtungen und Alarme
+    • pause ID, resume ID, delete ID — sie verwalten
+    • test ID — aktuelle Deals, die ein Alarm gefunden hätte
+    • history ID — Preisverlauf eines Produkts
+    • quiet 22:00-07:00, digest daily 08:00, cap 5 — wann und wie oft ich dir schreibe
+    • timezone Europe/Berlin, language en — Zeitzone und Sprache
+    • settings — alle Einstellungen
+    • plan, upgrade pro, billing — dein Tarif
+    • link — ein Konto in mehreren Chat-Apps nutzen
+    • STOP — keine Nachrichten mehr
+    Schick help BEFEHL für mehr zu einem Befehl.
+
+help-unknown-topic = Einen Befehl „{ $topic }“ gibt es nicht. Schick help, um alle zu sehen.
+
+help-watch =
+    { usage-watch }
+    Beobachtet eine Produktseite. Ich prüfe sie regelmäßig und sage dir Bescheid, wenn der Preis dein Ziel erreicht, um den angegebenen Prozentsatz fällt oder das Produkt wieder verfügbar ist. Ohne Bedingung melde ich jede Preissenkung.
+    Beispiele: watch https://shop.example/item below 40 € · https://shop.example/item drop 15% · watch https://shop.example/item instock
+help-alert =
+    { usage-alert }
+    Sucht nach Deals: Jedes der Wörter passt, ein Wort mit - davor schließt einen Deal aus, die übrigen Optionen grenzen ein.
+    Beispiele: alert gaming pc -mac under 800 · alert lego in toys score 40% · alert iphone condition refurbished under 300 €
+help-list =
+    { usage-list }
+    Zeigt deine Beobachtungen und Alarme mit Nummer, Status und aktuellem Preis.
+help-pause =
+    { usage-pause }
+    Hält Meldungen einer Beobachtung oder eines Alarms an, bis du sie fortsetzt. Mehrere gehen auch: pause 2 3
+help-resume =
+    { usage-resume }
+    Schaltet eine pausierte Beobachtung oder einen pausierten Alarm wieder ein.
+help-delete =
+    { usage-delete }
+    Entfernt eine Beobachtung oder einen Alarm endgültig.
+help-test =
+    { usage-test }
+    Zeigt, wie viele aktuelle Deals ein Alarm gefunden hätte, mit ein paar Beispielen.
+help-history =
+    { usage-history }
+    Zeigt den niedrigsten, höchsten und aktuellen Preis eines beobachteten Produkts.
+help-quiet =
+    { usage-quiet }
+    In diesem Zeitraum (deine Zeitzone) kommen keine Meldungen; sie folgen, wenn er endet. quiet off hebt ihn auf.
+help-digest =
+    { usage-digest }
+    Sammelt Meldungen in einer Nachricht pro Tag oder Woche, zur gewählten Uhrzeit. digest off schickt jede Meldung einzeln.
+help-cap =
+    { usage-cap }
+    Höchstens N Meldungen am Tag; der Rest wartet auf deine nächste Zusammenfassung. cap off hebt die Grenze auf.
+help-timezone =
+    { usage-timezone }
+    Legt deine Zeitzone für Ruhezeiten und Zusammenfassungen fest. Nutze einen Namen wie Europe/Berlin oder Europe/Vienna.
+help-language =
+    { usage-language }
+    Legt die Sprache fest, in der ich schreibe.
+help-settings =
+    { usage-settings }
+    Zeigt alle deine Einstellungen.
+help-plan =
+    { usage-plan }
+    Zeigt deinen Tarif, seine Grenzen und deine Nutzung.
+help-upgrade =
+    { usage-upgrade }
+    Schickt dir einen sicheren Zahlungslink für Pro oder Premium.
+help-billing =
+    { usage-billing }
+    Schickt dir einen Link zur Verwaltung deines Abos und deiner Rechnungen.
+help-link =
+    { usage-link }
+    Gibt dir einen Einmalcode. Schick link CODE aus einer anderen Chat-App, um dort dieselben Beobachtungen und Alarme zu nutzen.
+help-start =
+    { usage-start }
+    Begrüßt dich und zeigt, wie es losgeht.
+help-help =
+    { usage-help }
+    Listet die Befehle auf oder erklärt einen.
+help-stop =
+    STOP
+    Beendet alle Nachrichten an diesen Chat. Schick START, um sie wieder zu erhalten.
+
+usage-watch = watch URL [below PREIS] [drop N%] [instock]
+usage-alert = alert WÖRTER... [-AUSGESCHLOSSEN...] [under PREIS] [over PREIS] [in KATEGORIE] [score N] [condition new|used|refurbished]
+usage-list = list
+usage-pause = pause ID
+usage-resume = resume ID
+usage-delete = delete ID
+usage-test = test ID
+usage-history = history ID
+usage-quiet = quiet HH:MM-HH:MM | quiet off
+usage-digest = digest daily [HH:MM] | digest weekly [TAG] [HH:MM] | digest off
+usage-cap = cap N | cap off
+usage-timezone = timezone ZONE
+usage-language = language CODE
+usage-settings = settings
+usage-plan = plan
+usage-upgrade = upgrade pro | upgrade premium
+usage-billing = billing
+usage-link = link | link CODE
+usage-start = start
+usage-help = help [BEFEHL]
+usage-stop = STOP
+
+## Nicht verstanden
+
+unknown-command = Den Befehl „{ $word }“ kenne ich nicht.
+did-you-mean = Meintest du: { $usage }
+send-help = Schick help, um zu sehen, was ich kann.
+try-usage = Versuch: { $usage }
+
+problem-empty = Die Nachricht war leer. Schick help, um zu sehen, was ich kann.
+problem-too-long = Die Nachricht ist zu lang ({ $chars } Zeichen); Befehle passen in { $max }.
+problem-missing-url = Welches Produkt? Schick seinen Link.
+problem-bad-url = „{ $text }“ sieht nicht wie ein Weblink aus.
+problem-unsupported-scheme = Ich kann nur Webseiten (http oder https) beobachten, keine { $scheme }-Links.
+problem-url-credentials = Der Link enthält Benutzername oder Passwort; schick bitte den einfachen Link.
+problem-two-urls = Bitte nur einen Link auf einmal.
+problem-bad-price = „{ $text }“ konnte ich nicht als Preis lesen.
+problem-mixed-currencies = Diese Preise sind in verschiedenen Währungen.
+problem-bounds-inverted = Der untere Preis liegt über dem oberen.
+problem-bad-percent = „{ $text }“ ist kein Prozentsatz zwischen 0 und 100.
+problem-missing-id = Welche? Gib die Nummer aus list an.
+problem-bad-id = „{ $text }“ ist keine Nummer aus deiner Liste.
+problem-too-many-ids = Bitte nenne hier eine Nummer (höchstens { $max }).
+problem-bad-time = „{ $text }“ konnte ich nicht als Uhrzeit lesen.
+problem-empty-window = Anfang und Ende sind dieselbe Uhrzeit.
+problem-bad-day = Eine tägliche Zusammenfassung hat keinen Wochentag; meintest du weekly am { $text }?
+problem-missing-words = Nach welchen Wörtern soll ich suchen?
+problem-too-many-words = Das sind zu viele Wörter; ein Alarm kann bis zu { $max } haben.
+problem-word-too-long = „{ $word }“ ist zu lang für ein Suchwort.
+problem-bad-score = „{ $text }“ ist keine Bewertung; nutze eine Zahl von 0 bis 1 oder einen Prozentsatz.
+problem-bad-condition = „{ $text }“ ist kein Zustand; nutze new, used oder refurbished.
+problem-missing-plan = Welcher Tarif: pro oder premium?
+problem-bad-plan = Einen Tarif „{ $text }“ gibt es nicht; wähle pro oder premium.
+problem-bad-cap = „{ $text }“ ist keine Tagesgrenze; nutze eine Zahl von 0 bis { $max } oder off.
+problem-bad-code = „{ $text }“ ist kein Verknüpfungscode.
+problem-unexpected = „{ $text }“ habe ich hier nicht verstanden.
+
+## Beobachtungen und Alarme
+
+watch-created =
+    👀 Beobachte #{ $id }: { $url }
+    Ich melde mich { $conditions }.
+    Erste Prüfung ausstehend: Ich schreibe dir Produkt und Preis.
+watch-updated =
+    👀 #{ $id } aktualisiert: { $url }
+    Ich melde mich { $conditions }.
+watch-refused-private = Diesen Link kann ich nicht beobachten: Er zeigt auf eine private Netzwerkadresse.
+watch-refused-local = Diesen Link kann ich nicht beobachten: Seine Adresse funktioniert nur in einem lokalen Netzwerk.
+condition-target = wenn es { $price } oder weniger kostet
+condition-drop = wenn der Preis um { $percent } fällt
+condition-stock = wenn es wieder verfügbar ist
+condition-any-drop = bei jeder Preissenkung
+word-or = {" "}oder{" "}
+
+rule-created = 🔔 Alarm #{ $id } gespeichert: { $summary }
+rule-excluded = nicht { $words }
+rule-under = unter { $price }
+rule-over = über { $price }
+rule-category = in { $category }
+rule-score = Bewertung ab { $score }
+condition-new = neu
+condition-used = gebraucht
+condition-refurbished = generalüberholt
+
+limit-watches = Dein Tarif { $plan } erlaubt { $limit ->
+        [one] eine aktive Beobachtung
+       *[other] { $limit } aktive Beobachtungen
+    }.
+limit-rules = Dein Tarif { $plan } erlaubt { $limit ->
+        [one] einen aktiven Alarm
+       *[other] { $limit } aktive Alarme
+    }.
+limit-upgrade-hint = Pausiere oder lösche einen, oder schick „upgrade { $next }“ für mehr.
+
+button-pause = Pause
+button-delete = Löschen
+button-history = Verlauf
+button-test = Testen
+
+list-empty = Du beobachtest noch nichts. Schick einen Produktlink oder versuch: alert gaming pc under 800
+list-header = { $count ->
+        [one] Deine Beobachtung bzw. dein Alarm:
+       *[other] Deine { $count } Beobachtungen und Alarme:
+    }
+list-watch = #{ $id } 👀 { $name } — { $status } ({ $conditions })
+list-rule = #{ $id } 🔔 { $summary }
+state-paused = {" "}⏸ pausiert
+status-pending = erste Prüfung ausstehend
+status-out-of-stock = nicht vorrätig
+status-no-price = kein Preis gefunden
+
+paused = ⏸ #{ $id } pausiert.
+resumed = ▶️ #{ $id } fortgesetzt.
+already-paused = #{ $id } ist schon pausiert.
+already-active = #{ $id } ist schon aktiv.
+deleted = 🗑 #{ $id } gelöscht.
+not-found = Du hast nichts mit der Nummer #{ $id }. Schick list, um deine Nummern zu sehen.
+
+test-not-rule = #{ $id } ist eine Beobachtung; test funktioniert mit Alarmen.
+test-none = Aus { $days ->
+        [one] dem letzten Tag
+       *[other] den letzten { $days } Tagen
+    } passt noch kein Deal zu #{ $id }.
+test-result = { $count ->
+        [one] Ein Deal
+       *[other] { $count } Deals
+    } aus { $days ->
+        [one] dem letzten Tag
+       *[other] den letzten { $days } Tagen
+    } { $count ->
+        [one] passt
+       *[other] passen
+    } zu #{ $id }:
+test-sample = • { $title } — { $price } { $url }
+
+history-not-watch = #{ $id } ist ein Alarm; history funktioniert mit Beobachtungen.
+history-empty = Noch keine Preise für #{ $id }: Die erste Prüfung steht noch aus.
+history-summary =
+    📈 #{ $id } { $name }
+    Jetzt { $current } · niedrigster { $lowest } · höchster { $highest }
+    { $points ->
+        [one] Ein Preis
+       *[other] { $points } Preise
+    } seit { $since } erfasst.
+
+## Einstellungen
+
+saved = ✅ Gespeichert. { $setting }
+settings-header = ⚙️ Deine Einstellungen:
+setting-quiet-on = Ruhezeit: { $start }–{ $end } ({ $zone }).
+setting-quiet-off = Ruhezeit: aus.
+setting-digest-daily = Zusammenfassung: täglich um { $time }.
+setting-digest-weekly = Zusammenfassung: wöchentlich am { $day } um { $time }.
+setting-digest-off = Zusammenfassung: aus, jede Meldung kommt einzeln.
+setting-cap = Tagesgrenze: { $cap ->
+        [one] eine Meldung
+       *[other] { $cap } Meldungen
+    } am Tag.
+setting-cap-off = Tagesgrenze: keine.
+setting-timezone = Zeitzone: { $zone }.
+setting-language = Sprache: { $language }.
+language-available = Verfügbar: { $available }.
+language-unknown = „{ $code }“ spreche ich noch nicht. Verfügbar: { $available }.
+timezone-unknown = Die Zeitzone „{ $zone }“ kenne ich nicht. Nutze einen Namen wie Europe/Berlin oder America/New_York.
+
+day-monday = Montag
+day-tuesday = Dienstag
+day-wednesday = Mittwoch
+day-thursday = Donnerstag
+day-friday = Freitag
+day-saturday = Samstag
+day-sunday = Sonntag
+
+## Tarife und Abrechnung
+
+plan-name-free = Free
+plan-name-pro = Pro
+plan-name-premium = Premium
+plan-show =
+    Dein Tarif: { $plan }
+    Beobachtungen: { $watches } von { $watchLimit } · Alarme: { $rules } von { $ruleLimit }
+    Preise geprüft alle { $interval } · SMS-Meldungen: { $sms } am Tag
+plan-renews = Verlängert sich am { $date }.
+plan-upgrade-hint = Schick „upgrade pro“ oder „upgrade premium“ für mehr.
+interval-hours = { $hours ->
+        [one] Stunde
+       *[other] { $hours } Stunden
+    }
+interval-minutes = { $minutes ->
+        [one] Minute
+       *[other] { $minutes } Minuten
+    }
+upgrade-already = Du hast schon { $plan }.
+upgrade-unavailable = Upgrades gibt es auf diesem Server noch nicht: Zahlungen sind nicht eingerichtet.
+billing-unavailable = Die Abrechnung gibt es auf diesem Server noch nicht: Zahlungen sind nicht eingerichtet.
+link-unavailable = Chat-Apps verknüpfen geht auf diesem Server noch nicht.
+
+## Abmeldung und Fehler
+
+stopped = Du bist abgemeldet und bekommst hier keine Nachrichten mehr. Schick START, um sie wieder zu erhalten.
+unstopped = Willkommen zurück! Nachrichten an diesen Chat sind wieder an.
+error-internal = Entschuldige, bei uns ist etwas schiefgegangen. Bitte versuch es gleich noch einmal.

@@ -1,0 +1,299 @@
+# Dealwatch — English (United Kingdom). This is the reference locale:
+# every other locale defines exactly these message ids (a test checks).
+# Commands stay in English in every language; only their explanations change.
+
+language-name = English
+
+## Greeting and help
+
+welcome =
+    👋 Hi! I'm Dealwatch. I watch shop pages and deal feeds and message you when prices drop.
+    Send me a product link to watch it, for example:
+      watch https://shop.example/item below £40
+    Or tell me what deals to look for:
+      alert gaming pc -mac under 800
+    Send help to see everything I can do.
+
+help-overview =
+    Here's what I understand:
+    • watch URL [below PRICE] [drop N%] [instock] — watch a product page (or just send the link)
+    • alert WORDS [-EXCLUDED] [under PRICE] [over PRICE] [in CATEGORY] [score N] [condition new|used|refurbished] — look for deals
+    • list — your watches and alerts
+    • pause ID, resume ID, delete ID — manage them
+    • test ID — recent deals an alert would have caught
+    • history ID — a product's price history
+    • quiet 22:00-07:00, digest daily 08:00, cap 5 — when and how often I message you
+    • timezone Europe/London, language de — your zone and language
+    • settings — all your preferences
+    • plan, upgrade pro, billing — your plan
+    • link — use one account on several chat apps
+    • STOP — no more messages
+    Send help COMMAND for more on one command.
+
+help-unknown-topic = There's no command called “{ $topic }”. Send help to see them all.
+
+help-watch =
+    { usage-watch }
+    Watches one product page. I check it regularly and tell you when the price falls to your target, drops by the percentage you give, or the product is back in stock. With no condition, I tell you about every price drop.
+    Examples: watch https://shop.example/item below £40 · https://shop.example/item drop 15% · watch https://shop.example/item instock
+help-alert =
+    { usage-alert }
+    Looks for deals: any of the words matches, a word starting with - rules a deal out, and the other options narrow it down.
+    Examples: alert gaming pc -mac under 800 · alert lego in toys score 40% · alert iphone condition refurbished under £300
+help-list =
+    { usage-list }
+    Shows your watches and alerts with their numbers, state and current price.
+help-pause =
+    { usage-pause }
+    Stops alerts from a watch or alert until you resume it. You can name several: pause 2 3
+help-resume =
+    { usage-resume }
+    Turns a paused watch or alert back on.
+help-delete =
+    { usage-delete }
+    Removes a watch or alert for good.
+help-test =
+    { usage-test }
+    Shows how many recent deals an alert would have matched, with a few examples.
+help-history =
+    { usage-history }
+    Shows the lowest, highest and current price of a watched product.
+help-quiet =
+    { usage-quiet }
+    No alerts in that window, in your time zone; they arrive when it ends. quiet off removes it.
+help-digest =
+    { usage-digest }
+    Collects alerts into one message a day or a week, at the time you choose. digest off sends each alert on its own.
+help-cap =
+    { usage-cap }
+    At most N alerts a day; the rest wait for your next digest. cap off removes the limit.
+help-timezone =
+    { usage-timezone }
+    Sets your time zone, used for quiet hours and digests. Use a name like Europe/London or America/New_York.
+help-language =
+    { usage-language }
+    Sets the language I write in.
+help-settings =
+    { usage-settings }
+    Shows all your preferences.
+help-plan =
+    { usage-plan }
+    Shows your plan, its limits and what you use.
+help-upgrade =
+    { usage-upgrade }
+    Sends you a secure payment link for the Pro or Premium plan.
+help-billing =
+    { usage-billing }
+    Sends you a link to manage your subscription and invoices.
+help-link =
+    { usage-link }
+    Gives you a one-time code. Send link CODE from another chat app to use the same watches and alerts there.
+help-start =
+    { usage-start }
+    Says hello and shows how to begin.
+help-help =
+    { usage-help }
+    Lists the commands, or explains one.
+help-stop =
+    STOP
+    Stops all messages to this chat. Send START to opt back in.
+
+usage-watch = watch URL [below PRICE] [drop N%] [instock]
+usage-alert = alert WORDS... [-EXCLUDED...] [under PRICE] [over PRICE] [in CATEGORY] [score N] [condition new|used|refurbished]
+usage-list = list
+usage-pause = pause ID
+usage-resume = resume ID
+usage-delete = delete ID
+usage-test = test ID
+usage-history = history ID
+usage-quiet = quiet HH:MM-HH:MM | quiet off
+usage-digest = digest daily [HH:MM] | digest weekly [DAY] [HH:MM] | digest off
+usage-cap = cap N | cap off
+usage-timezone = timezone ZONE
+usage-language = language CODE
+usage-settings = settings
+usage-plan = plan
+usage-upgrade = upgrade pro | upgrade premium
+usage-billing = billing
+usage-link = link | link CODE
+usage-start = start
+usage-help = help [COMMAND]
+usage-stop = STOP
+
+## Not understood
+
+unknown-command = I don't know the command “{ $word }”.
+did-you-mean = Did you mean: { $usage }
+send-help = Send help to see what I can do.
+try-usage = Try: { $usage }
+
+problem-empty = That message was empty. Send help to see what I can do.
+problem-too-long = That message is too long ({ $chars } characters); commands fit in { $max }.
+problem-missing-url = Which product? Send its link.
+problem-bad-url = “{ $text }” doesn't look like a web link.
+problem-unsupported-scheme = I can only watch web pages (http or https), not { $scheme } links.
+problem-url-credentials = That link contains a user name or password; send the plain link instead.
+problem-two-urls = One link at a time, please.
+problem-bad-price = I couldn't read “{ $text }” as a price.
+problem-mixed-currencies = Those prices are in different currencies.
+problem-bounds-inverted = The lower price is above the upper one.
+problem-bad-percent = “{ $text }” isn't a percentage between 0 and 100.
+problem-missing-id = Which one? Give its number from list.
+problem-bad-id = “{ $text }” isn't a number from your list.
+problem-too-many-ids = Please name one number here (or at most { $max }).
+problem-bad-time = I couldn't read “{ $text }” as a time.
+problem-empty-window = The start and end are the same time.
+problem-bad-day = A daily digest has no day; did you mean weekly on { $text }?
+problem-missing-words = Which words should I look for?
+problem-too-many-words = That's too many words; an alert can have up to { $max }.
+problem-word-too-long = “{ $word }” is too long for a search word.
+problem-bad-score = “{ $text }” isn't a score; use a number from 0 to 1, or a percentage.
+problem-bad-condition = “{ $text }” isn't a condition; use new, used or refurbished.
+problem-missing-plan = Which plan: pro or premium?
+problem-bad-plan = There's no plan called “{ $text }”; choose pro or premium.
+problem-bad-cap = “{ $text }” isn't a daily limit; use a number from 0 to { $max }, or off.
+problem-bad-code = “{ $text }” isn't a link code.
+problem-unexpected = I didn't understand “{ $text }” here.
+
+## Watches and alerts
+
+watch-created =
+    👀 Watching #{ $id }: { $url }
+    I'll tell you { $conditions }.
+    First check pending: I'll message you with the product and its price.
+watch-updated =
+    👀 Updated #{ $id }: { $url }
+    I'll tell you { $conditions }.
+watch-refused-private = I can't watch that link: it points to a private network address.
+watch-refused-local = I can't watch that link: its address only works inside a local network.
+condition-target = when it costs { $price } or less
+condition-drop = when it drops by { $percent }
+condition-stock = when it's back in stock
+condition-any-drop = whenever the price drops
+word-or = {" "}or{" "}
+
+rule-created = 🔔 Alert #{ $id } saved: { $summary }
+rule-excluded = not { $words }
+rule-under = under { $price }
+rule-over = over { $price }
+rule-category = in { $category }
+rule-score = score { $score }+
+condition-new = new
+condition-used = used
+condition-refurbished = refurbished
+
+limit-watches = Your { $plan } plan allows { $limit ->
+        [one] one active watch
+       *[other] { $limit } active watches
+    }.
+limit-rules = Your { $plan } plan allows { $limit ->
+        [one] one active alert
+       *[other] { $limit } active alerts
+    }.
+limit-upgrade-hint = Pause or delete one, or send “upgrade { $next }” for more.
+
+button-pause = Pause
+button-delete = Delete
+button-history = History
+button-test = Test
+
+list-empty = You're not watching anything yet. Send a product link, or try: alert gaming pc under 800
+list-header = { $count ->
+        [one] Your watch or alert:
+       *[other] Your { $count } watches and alerts:
+    }
+list-watch = #{ $id } 👀 { $name } — { $status } ({ $conditions })
+list-rule = #{ $id } 🔔 { $summary }
+state-paused = {" "}⏸ paused
+status-pending = first check pending
+status-out-of-stock = out of stock
+status-no-price = no price found
+
+paused = ⏸ Paused #{ $id }.
+resumed = ▶️ Resumed #{ $id }.
+already-paused = #{ $id } is already paused.
+already-active = #{ $id } is already active.
+deleted = 🗑 Deleted #{ $id }.
+not-found = You have nothing numbered #{ $id }. Send list to see your numbers.
+
+test-not-rule = #{ $id } is a watch; test works on alerts.
+test-none = No deals from the last { $days ->
+        [one] day
+       *[other] { $days } days
+    } match #{ $id } yet.
+test-result = { $count ->
+        [one] One deal
+       *[other] { $count } deals
+    } from the last { $days ->
+        [one] day
+       *[other] { $days } days
+    } match #{ $id }:
+test-sample = • { $title } — { $price } { $url }
+
+history-not-watch = #{ $id } is an alert; history works on watches.
+history-empty = No prices for #{ $id } yet: the first check is still pending.
+history-summary =
+    📈 #{ $id } { $name }
+    Now { $current } · lowest { $lowest } · highest { $highest }
+    { $points ->
+        [one] One price
+       *[other] { $points } prices
+    } recorded since { $since }.
+
+## Preferences
+
+saved = ✅ Saved. { $setting }
+settings-header = ⚙️ Your settings:
+setting-quiet-on = Quiet hours: { $start }–{ $end } ({ $zone }).
+setting-quiet-off = Quiet hours: off.
+setting-digest-daily = Digest: daily at { $time }.
+setting-digest-weekly = Digest: weekly on { $day } at { $time }.
+setting-digest-off = Digest: off, each alert is sent on its own.
+setting-cap = Daily limit: { $cap ->
+        [one] one alert
+       *[other] { $cap } alerts
+    } a day.
+setting-cap-off = Daily limit: none.
+setting-timezone = Time zone: { $zone }.
+setting-language = Language: { $language }.
+language-available = Available: { $available }.
+language-unknown = I don't speak “{ $code }” yet. Available: { $available }.
+timezone-unknown = I don't know the time zone “{ $zone }”. Use a name like Europe/London or America/New_York.
+
+day-monday = Monday
+day-tuesday = Tuesday
+day-wednesday = Wednesday
+day-thursday = Thursday
+day-friday = Friday
+day-saturday = Saturday
+day-sunday = Sunday
+
+## Plans and billing
+
+plan-name-free = Free
+plan-name-pro = Pro
+plan-name-premium = Premium
+plan-show =
+    Your plan: { $plan }
+    Watches: { $watches } of { $watchLimit } · Alerts: { $rules } of { $ruleLimit }
+    Prices checked every { $interval } · SMS alerts: { $sms } a day
+plan-renews = Renews on { $date }.
+plan-upgrade-hint = Send “upgrade pro” or “upgrade premium” for more.
+interval-hours = { $hours ->
+        [one] hour
+       *[other] { $hours } hours
+    }
+interval-minutes = { $minutes ->
+        [one] minute
+       *[other] { $minutes } minutes
+    }
+upgrade-already = You're already on { $plan }.
+upgrade-unavailable = Upgrades aren't available on this server yet: payments are not set up.
+billing-unavailable = Billing isn't available on this server yet: payments are not set up.
+link-unavailable = Linking chat apps isn't available on this server yet.
+
+## Opt-out and errors
+
+stopped = You're unsubscribed and won't get any more messages here. Send START to opt back in.
+unstopped = Welcome back! Messages to this chat are on again.
+error-internal = Sorry, something went wrong on our side. Please try again in a moment.

@@ -1,0 +1,301 @@
+# Dealwatch — français. Mêmes identifiants que locales/en-GB (un test le vérifie).
+# Les commandes restent en anglais ; seules les explications sont traduites.
+
+language-name = Français
+
+## Accueil et aide
+
+welcome =
+    👋 Bonjour ! Je suis Dealwatch. Je surveille des pages produits et des flux de bons plans, et je vous écris quand les prix baissent.
+    Envoyez-moi le lien d'un produit pour le surveiller, par exemple :
+      watch https://shop.example/item below 40 €
+    Ou dites-moi quels bons plans chercher :
+      alert gaming pc -mac under 800
+    Envoyez help pour voir tout ce que je sais faire.
+
+help-overview =
+    Voici ce que je comprends :
+    • watch URL [below PRIX] [drop N%] [instock] — surveiller une page produit (ou envoyez simplement le lien)
+    • alert MOTS [-EXCLUS] [under PRIX] [over PRIX] [in CATÉGORIE] [score N] [condition new|used|refurbished] — chercher des bons plans
+    • list — vos surveillances et alertes
+    • pause ID, resume ID, delete ID — les gérer
+    • test ID — les bons plans récents qu'une alerte aurait trouvés
+    • history ID — l'historique des prix d'un produit
+    • quiet 22:00-07:00, digest daily 08:00, cap 5 — quand et combien je vous écris
+    • timezone Europe/Paris, language en — votre fuseau et votre langue
+    • settings — toutes vos préférences
+    • plan, upgrade pro, billing — votre formule
+    • link — un seul compte sur plusieurs messageries
+    • STOP — plus aucun message
+    Envoyez help COMMANDE pour en savoir plus sur une commande.
+
+help-unknown-topic = Il n'y a pas de commande « { $topic } ». Envoyez help pour toutes les voir.
+
+help-watch =
+    { usage-watch }
+    Surveille une page produit. Je la vérifie régulièrement et vous préviens quand le prix atteint votre cible, baisse du pourcentage indiqué, ou quand le produit est de nouveau en stock. Sans condition, je signale chaque baisse de prix.
+    Exemples : watch https://shop.example/item below 40 € · https://shop.example/item drop 15% · watch https://shop.example/item instock
+help-alert =
+    { usage-alert }
+    Cherche des bons plans : n'importe lequel des mots correspond, un mot précédé de - exclut un bon plan, les autres options affinent.
+    Exemples : alert gaming pc -mac under 800 · alert lego in toys score 40% · alert iphone condition refurbished under 300 €
+help-list =
+    { usage-list }
+    Affiche vos surveillances et alertes avec leur numéro, leur état et leur prix actuel.
+help-pause =
+    { usage-pause }
+    Suspend une surveillance ou une alerte jusqu'à sa reprise. Plusieurs à la fois : pause 2 3
+help-resume =
+    { usage-resume }
+    Réactive une surveillance ou une alerte suspendue.
+help-delete =
+    { usage-delete }
+    Supprime définitivement une surveillance ou une alerte.
+help-test =
+    { usage-test }
+    Indique combien de bons plans récents une alerte aurait trouvés, avec quelques exemples.
+help-history =
+    { usage-history }
+    Affiche le prix le plus bas, le plus haut et le prix actuel d'un produit surveillé.
+help-quiet =
+    { usage-quiet }
+    Aucune alerte pendant ce créneau (dans votre fuseau) ; elles arrivent à sa fin. quiet off le supprime.
+help-digest =
+    { usage-digest }
+    Regroupe les alertes en un message par jour ou par semaine, à l'heure choisie. digest off envoie chaque alerte séparément.
+help-cap =
+    { usage-cap }
+    Au plus N alertes par jour ; les autres attendent votre prochain récapitulatif. cap off supprime la limite.
+help-timezone =
+    { usage-timezone }
+    Définit votre fuseau horaire pour les heures calmes et les récapitulatifs. Utilisez un nom comme Europe/Paris ou America/Montreal.
+help-language =
+    { usage-language }
+    Définit la langue dans laquelle j'écris.
+help-settings =
+    { usage-settings }
+    Affiche toutes vos préférences.
+help-plan =
+    { usage-plan }
+    Affiche votre formule, ses limites et votre utilisation.
+help-upgrade =
+    { usage-upgrade }
+    Vous envoie un lien de paiement sécurisé pour la formule Pro ou Premium.
+help-billing =
+    { usage-billing }
+    Vous envoie un lien pour gérer votre abonnement et vos factures.
+help-link =
+    { usage-link }
+    Vous donne un code à usage unique. Envoyez link CODE depuis une autre messagerie pour y retrouver vos surveillances et alertes.
+help-start =
+    { usage-start }
+    Vous accueille et montre comment commencer.
+help-help =
+    { usage-help }
+    Liste les commandes, ou en explique une.
+help-stop =
+    STOP
+    Arrête tous les messages vers cette conversation. Envoyez START pour les réactiver.
+
+usage-watch = watch URL [below PRIX] [drop N%] [instock]
+usage-alert = alert MOTS... [-EXCLUS...] [under PRIX] [over PRIX] [in CATÉGORIE] [score N] [condition new|used|refurbished]
+usage-list = list
+usage-pause = pause ID
+usage-resume = resume ID
+usage-delete = delete ID
+usage-test = test ID
+usage-history = history ID
+usage-quiet = quiet HH:MM-HH:MM | quiet off
+usage-digest = digest daily [HH:MM] | digest weekly [JOUR] [HH:MM] | digest off
+usage-cap = cap N | cap off
+usage-timezone = timezone FUSEAU
+usage-language = language CODE
+usage-settings = settings
+usage-plan = plan
+usage-upgrade = upgrade pro | upgrade premium
+usage-billing = billing
+usage-link = link | link CODE
+usage-start = start
+usage-help = help [COMMANDE]
+usage-stop = STOP
+
+## Non compris
+
+unknown-command = Je ne connais pas la commande « { $word } ».
+did-you-mean = Vouliez-vous dire : { $usage }
+send-help = Envoyez help pour voir ce que je sais faire.
+try-usage = Essayez : { $usage }
+
+problem-empty = Ce message était vide. Envoyez help pour voir ce que je sais faire.
+problem-too-long = Ce message est trop long ({ $chars } caractères) ; une commande tient en { $max }.
+problem-missing-url = Quel produit ? Envoyez son lien.
+problem-bad-url = « { $text } » ne ressemble pas à un lien web.
+problem-unsupported-scheme = Je ne peux surveiller que des pages web (http ou https), pas des liens { $scheme }.
+problem-url-credentials = Ce lien contient un identifiant ou un mot de passe ; envoyez le lien simple.
+problem-two-urls = Un seul lien à la fois, s'il vous plaît.
+problem-bad-price = Je n'ai pas pu lire « { $text } » comme un prix.
+problem-mixed-currencies = Ces prix sont dans des devises différentes.
+problem-bounds-inverted = Le prix minimum est au-dessus du maximum.
+problem-bad-percent = « { $text } » n'est pas un pourcentage entre 0 et 100.
+problem-missing-id = Lequel ? Indiquez son numéro dans list.
+problem-bad-id = « { $text } » n'est pas un numéro de votre liste.
+problem-too-many-ids = Indiquez un seul numéro ici (ou au plus { $max }).
+problem-bad-time = Je n'ai pas pu lire « { $text } » comme une heure.
+problem-empty-window = Le début et la fin sont à la même heure.
+problem-bad-day = Un récapitulatif quotidien n'a pas de jour ; vouliez-vous dire weekly le { $text } ?
+problem-missing-words = Quels mots dois-je chercher ?
+problem-too-many-words = C'est trop de mots ; une alerte peut en avoir jusqu'à { $max }.
+problem-word-too-long = « { $word } » est trop long pour un mot de recherche.
+problem-bad-score = « { $text } » n'est pas un score ; utilisez un nombre de 0 à 1 ou un pourcentage.
+problem-bad-condition = « { $text } » n'est pas un état ; utilisez new, used ou refurbished.
+problem-missing-plan = Quelle formule : pro ou premium ?
+problem-bad-plan = Il n'y a pas de formule « { $text } » ; choisissez pro ou premium.
+problem-bad-cap = « { $text } » n'est pas une limite quotidienne ; utilisez un nombre de 0 à { $max }, ou off.
+problem-bad-code = « { $text } » n'est pas un code de liaison.
+problem-unexpected = Je n'ai pas compris « { $text } » ici.
+
+## Surveillances et alertes
+
+watch-created =
+    👀 Surveillance #{ $id } : { $url }
+    Je vous préviendrai { $conditions }.
+    Première vérification en attente : je vous enverrai le produit et son prix.
+watch-updated =
+    👀 #{ $id } mise à jour : { $url }
+    Je vous préviendrai { $conditions }.
+watch-refused-private = Je ne peux pas surveiller ce lien : il pointe vers une adresse de réseau privé.
+watch-refused-local = Je ne peux pas surveiller ce lien : son adresse ne fonctionne que dans un réseau local.
+condition-target = quand il coûtera { $price } ou moins
+condition-drop = quand le prix baissera de { $percent }
+condition-stock = quand il sera de nouveau en stock
+condition-any-drop = à chaque baisse de prix
+word-or = {" "}ou{" "}
+
+rule-created = 🔔 Alerte #{ $id } enregistrée : { $summary }
+rule-excluded = sans { $words }
+rule-under = moins de { $price }
+rule-over = plus de { $price }
+rule-category = dans { $category }
+rule-score = score { $score } et plus
+condition-new = neuf
+condition-used = occasion
+condition-refurbished = reconditionné
+
+limit-watches = Votre formule { $plan } permet { $limit ->
+        [one] une surveillance active
+       *[other] { $limit } surveillances actives
+    }.
+limit-rules = Votre formule { $plan } permet { $limit ->
+        [one] une alerte active
+       *[other] { $limit } alertes actives
+    }.
+limit-upgrade-hint = Suspendez-en ou supprimez-en une, ou envoyez « upgrade { $next } » pour plus.
+
+button-pause = Pause
+button-delete = Supprimer
+button-history = Historique
+button-test = Tester
+
+list-empty = Vous ne surveillez encore rien. Envoyez un lien produit, ou essayez : alert gaming pc under 800
+list-header = { $count ->
+        [one] Votre surveillance ou alerte :
+       *[other] Vos { $count } surveillances et alertes :
+    }
+list-watch = #{ $id } 👀 { $name } — { $status } ({ $conditions })
+list-rule = #{ $id } 🔔 { $summary }
+state-paused = {" "}⏸ en pause
+status-pending = première vérification en attente
+status-out-of-stock = en rupture de stock
+status-no-price = aucun prix trouvé
+
+paused = ⏸ #{ $id } en pause.
+resumed = ▶️ #{ $id } reprise.
+already-paused = #{ $id } est déjà en pause.
+already-active = #{ $id } est déjà active.
+deleted = 🗑 #{ $id } supprimée.
+not-found = Vous n'avez rien sous le numéro #{ $id }. Envoyez list pour voir vos numéros.
+
+test-not-rule = #{ $id } est une surveillance ; test fonctionne avec les alertes.
+test-none = Aucun bon plan { $days ->
+        [one] du dernier jour
+       *[other] des { $days } derniers jours
+    } ne correspond encore à #{ $id }.
+test-result = { $count ->
+        [one] Un bon plan
+       *[other] { $count } bons plans
+    } { $days ->
+        [one] du dernier jour
+       *[other] des { $days } derniers jours
+    } { $count ->
+        [one] correspond
+       *[other] correspondent
+    } à #{ $id } :
+test-sample = • { $title } — { $price } { $url }
+
+history-not-watch = #{ $id } est une alerte ; history fonctionne avec les surveillances.
+history-empty = Pas encore de prix pour #{ $id } : la première vérification est en attente.
+history-summary =
+    📈 #{ $id } { $name }
+    Actuel { $current } · le plus bas { $lowest } · le plus haut { $highest }
+    { $points ->
+        [one] Un prix relevé
+       *[other] { $points } prix relevés
+    } depuis le { $since }.
+
+## Préférences
+
+saved = ✅ Enregistré. { $setting }
+settings-header = ⚙️ Vos préférences :
+setting-quiet-on = Heures calmes : { $start }–{ $end } ({ $zone }).
+setting-quiet-off = Heures calmes : désactivées.
+setting-digest-daily = Récapitulatif : tous les jours à { $time }.
+setting-digest-weekly = Récapitulatif : chaque semaine le { $day } à { $time }.
+setting-digest-off = Récapitulatif : désactivé, chaque alerte est envoyée seule.
+setting-cap = Limite quotidienne : { $cap ->
+        [one] une alerte
+       *[other] { $cap } alertes
+    } par jour.
+setting-cap-off = Limite quotidienne : aucune.
+setting-timezone = Fuseau horaire : { $zone }.
+setting-language = Langue : { $language }.
+language-available = Disponibles : { $available }.
+language-unknown = Je ne parle pas encore « { $code } ». Disponibles : { $available }.
+timezone-unknown = Je ne connais pas le fuseau « { $zone } ». Utilisez un nom comme Europe/Paris ou America/Montreal.
+
+day-monday = lundi
+day-tuesday = mardi
+day-wednesday = mercredi
+day-thursday = jeudi
+day-friday = vendredi
+day-saturday = samedi
+day-sunday = dimanche
+
+## Formules et facturation
+
+plan-name-free = Gratuite
+plan-name-pro = Pro
+plan-name-premium = Premium
+plan-show =
+    Votre formule : { $plan }
+    Surveillances : { $watches } sur { $watchLimit } · Alertes : { $rules } sur { $ruleLimit }
+    Prix vérifiés toutes les { $interval } · Alertes SMS : { $sms } par jour
+plan-renews = Renouvellement le { $date }.
+plan-upgrade-hint = Envoyez « upgrade pro » ou « upgrade premium » pour plus.
+interval-hours = { $hours ->
+        [one] heure
+       *[other] { $hours } heures
+    }
+interval-minutes = { $minutes ->
+        [one] minute
+       *[other] { $minutes } minutes
+    }
+upgrade-already = Vous avez déjà la formule { $plan }.
+upgrade-unavailable = Les changements de formule ne sont pas encore disponibles sur ce serveur : les paiements ne sont pas configurés.
+billing-unavailable = La facturation n'est pas encore disponible sur ce serveur : les paiements ne sont pas configurés.
+link-unavailable = La liaison de messageries n'est pas encore disponible sur ce serveur.
+
+## Désinscription et erreurs
+
+stopped = Vous êtes désinscrit et ne recevrez plus de messages ici. Envoyez START pour les réactiver.
+unstopped = Bon retour ! Les messages vers cette conversation sont réactivés.
+error-internal = Désolé, un problème est survenu de notre côté. Réessayez dans un instant.

@@ -1,0 +1,471 @@
+//! Purpose: turn what people type into a typed [`Command`].
+//!
+//! Grammar (any case, with or without a leading `/`, Telegram's
+//! `/cmd@SomeBot` accepted, extra spaces ignored):
+//!
+//! ```text
+//! start [PAYLOAD] | help [COMMAND]
+//! watch URL [below PRICE] [drop N%] [instock]      a bare URL means watch
+//! alert WORDS... [-EXCLUDED...] [under PRICE] [over PRICE] [in CATEGORY]
+//!       [score N] [condition new|used|refurbished]
+//! list | settings | pause ID... | resume ID... | delete ID... | test ID | history ID
+//! quiet HH:MM-HH:MM | quiet off | digest daily|weekly [DAY] [HH:MM] | digest off
+//! cap N | cap off | timezone ZONE | language CODE
+//! plan | upgrade pro|premium | billing | link [CODE]
+//! STOP (UNSUBSCRIBE, CANCEL, END, QUIT, STOPALL, REVOKE, OPTOUT) | UNSTOP
+//! ```
+//!
+//! Parsing is pure: no I/O, no clock, no database. A word we do not know is a
+//! normal value ([`Command::Unknown`], with the closest command if one is
+//! near); a known command with bad arguments is a [`ParseError`] that names
+//! the problem, so the user gets told exactly what to fix.
+
+mod alert;
+mod prefs;
+mod watch;
+
+pub use alert::{RuleSpec, MAX_WORDS};
+pub use prefs::MAX_CAP;
+pub use watch::WatchSpec;
+
+use crate::model::{Digest, ItemNo, PaidPlan, QuietHours};
+
+/// Longest message we try to understand. Longer ones are refused whole: no
+/// command is that long, and parsing megabytes of text is a cheap attack.
+pub const MAX_INPUT_CHARS: usize = 4096;
+/// Most ids one `pause`/`resume`/`delete` may name.
+pub const MAX_IDS: usize = 50;
+
+/// Everything a user can ask of us.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// `start [PAYLOAD]`: greeting; a Telegram deep link carries a payload.
+    /// On SMS it is also the carriers' opt-in keyword.
+    Start {
+        payload: Option<String>,
+    },
+    /// `help [COMMAND]`.
+    Help {
+        topic: Option<String>,
+    },
+    Watch(WatchSpec),
+    Alert(RuleSpec),
+    List,
+    /// Every preference at once.
+    Settings,
+    Pause(Vec<ItemNo>),
+    Resume(Vec<ItemNo>),
+    Delete(Vec<ItemNo>),
+    Test(ItemNo),
+    History(ItemNo),
+    /// `None` shows the current setting.
+    Quiet(Option<Option<QuietHours>>),
+    Digest(Option<Digest>),
+    /// `Some(None)` removes the cap; `None` shows it.
+    Cap(Option<Option<u32>>),
+    Timezone(Option<String>),
+    Language(Option<String>),
+    Plan,
+    Upgrade(PaidPlan),
+    Billing,
+    Link {
+        code: Option<String>,
+    },
+    /// A carrier opt-out keyword: no more messages to this identity.
+    Stop,
+    /// `UNSTOP`: opt back in (SMS `START` arrives as [`Command::Start`]).
+    Unstop,
+    /// A first word we do not know; `suggestion` is the nearest command.
+    Unknown {
+        word: String,
+        suggestion: Option<&'static str>,
+    },
+}
+
+/// A known command with arguments we could not use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// The canonical name of the command, used to show its usage line.
+    pub command: &'static str,
+    pub problem: Problem,
+}
+
+/// What exactly was wrong; each maps to one localised message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Empty,
+    TooLong { chars: usize },
+    MissingUrl,
+    BadUrl { text: String },
+    UnsupportedScheme { scheme: String },
+    UrlWithCredentials,
+    TwoUrls,
+    BadPrice { text: String },
+    MixedCurrencies,
+    BoundsInverted,
+    BadPercent { text: String },
+    MissingId,
+    BadId { text: String },
+    TooManyIds,
+    BadTime { text: String },
+    EmptyWindow,
+    BadDay { text: String },
+    MissingWords,
+    TooManyWords,
+    WordTooLong { word: String },
+    BadScore { text: String },
+    BadCondition { text: String },
+    MissingPlan,
+    BadPlan { text: String },
+    BadCap { text: String },
+    BadCode { text: String },
+    Unexpected { text: String },
+}
+
+impl ParseError {
+    fn new(command: &'static str, problem: Problem) -> ParseError {
+        ParseError { command, problem }
+    }
+}
+
+/// The canonical command names, in the order `help` lists them.
+pub const COMMANDS: &[&str] = &[
+    "watch", "alert", "list", "pause", "resume", "delete", "test", "history", "quiet", "digest",
+    "cap", "timezone", "language", "settings", "plan", "upgrade", "billing", "link", "start",
+    "help", "stop",
+];
+
+/// Other words people use for our commands.
+const ALIASES: &[(&str, &str)] = &[
+    ("track", "watch"),
+    ("follow", "watch"),
+    ("add", "watch"),
+    ("rule", "alert"),
+    ("search", "alert"),
+    ("deal", "alert"),
+    ("deals", "alert"),
+    ("notify", "alert"),
+    ("ls", "list"),
+    ("show", "list"),
+    ("watches", "list"),
+    ("alerts", "list"),
+    ("rules", "list"),
+    ("mine", "list"),
+    ("status", "list"),
+    ("hold", "pause"),
+    ("unpause", "resume"),
+    ("continue", "resume"),
+    ("restart", "resume"),
+    ("del", "delete"),
+    ("rm", "delete"),
+    ("remove", "delete"),
+    ("unwatch", "delete"),
+    ("forget", "delete"),
+    ("try", "test"),
+    ("preview", "test"),
+    ("hist", "history"),
+    ("prices", "history"),
+    ("chart", "history"),
+    ("dnd", "quiet"),
+    ("mute", "quiet"),
+    ("summary", "digest"),
+    ("limit", "cap"),
+    ("tz", "timezone"),
+    ("zone", "timezone"),
+    ("time-zone", "timezone"),
+    ("lang", "language"),
+    ("locale", "language"),
+    ("sprache", "language"),
+    ("langue", "language"),
+    ("prefs", "settings"),
+    ("preferences", "settings"),
+    ("options", "settings"),
+    ("me", "settings"),
+    ("account", "plan"),
+    ("subscription", "plan"),
+    ("usage", "plan"),
+    ("buy", "upgrade"),
+    ("subscribe", "upgrade"),
+    ("portal", "billing"),
+    ("invoices", "billing"),
+    ("connect", "link"),
+    ("hi", "start"),
+    ("hello", "start"),
+    ("hey", "start"),
+    ("hallo", "start"),
+    ("bonjour", "start"),
+    ("salut", "start"),
+    ("commands", "help"),
+    ("info", "help"),
+    ("?", "help"),
+    ("hilfe", "help"),
+    ("aide", "help"),
+];
+
+/// Carrier opt-out keywords. Only a message that is exactly one of these
+/// words opts out, as carriers and Twilio define it.
+const STOP_WORDS: &[&str] = &[
+    "stop",
+    "stopall",
+    "unsubscribe",
+    "cancel",
+    "end",
+    "quit",
+    "revoke",
+    "optout",
+];
+
+/// Parse one message. Never panics, whatever the input.
+pub fn parse(input: &str) -> Result<Command, ParseError> {
+    let chars = input.chars().count();
+    if chars > MAX_INPUT_CHARS {
+        return Err(ParseError::new("", Problem::TooLong { chars }));
+    }
+    let tokens = tokenize(input);
+    let Some((first, args)) = tokens.split_first() else {
+        return Err(ParseError::new("", Problem::Empty));
+    };
+
+    if watch::looks_like_url(first) {
+        return watch::parse(&tokens).map(Command::Watch);
+    }
+
+    let name = command_word(first);
+    if args.is_empty() && STOP_WORDS.contains(&name.as_str()) {
+        return Ok(Command::Stop);
+    }
+    if args.is_empty() && name == "unstop" {
+        return Ok(Command::Unstop);
+    }
+    let Some(canonical) = canonical_name(&name) else {
+        return Ok(Command::Unknown {
+            suggestion: suggest(&name, &tokens),
+            word: first.clone(),
+        });
+    };
+
+    match canonical {
+        "start" => Ok(Command::Start {
+            payload: args.first().map(|p| p.chars().take(64).collect()),
+        }),
+        "help" => Ok(Command::Help {
+            topic: args.first().map(|t| command_word(t)),
+        }),
+        "watch" => watch::parse(args).map(Command::Watch),
+        "alert" => alert::parse(args).map(Command::Alert),
+        "list" => no_args("list", args, Command::List),
+        "settings" => no_args("settings", args, Command::Settings),
+        "plan" => no_args("plan", args, Command::Plan),
+        "billing" => no_args("billing", args, Command::Billing),
+        "pause" => parse_ids("pause", args).map(Command::Pause),
+        "resume" => parse_ids("resume", args).map(Command::Resume),
+        "delete" => parse_ids("delete", args).map(Command::Delete),
+        "test" => parse_one_id("test", args).map(Command::Test),
+        "history" => parse_one_id("history", args).map(Command::History),
+        "quiet" => prefs::parse_quiet(args).map(Command::Quiet),
+        "digest" => prefs::parse_digest(args).map(Command::Digest),
+        "cap" => prefs::parse_cap(args).map(Command::Cap),
+        "timezone" => prefs::parse_single("timezone", args).map(Command::Timezone),
+        "language" => prefs::parse_single("language", args).map(Command::Language),
+        "upgrade" => prefs::parse_upgrade(args).map(Command::Upgrade),
+        "link" => prefs::parse_link(args),
+        // "stop" with arguments ("stop 3") is not an opt-out: people mean pause.
+        "stop" => parse_ids("pause", args).map(Command::Pause),
+        other => Ok(Command::Unknown {
+            word: other.to_owned(),
+            suggestion: None,
+        }),
+    }
+}
+
+/// The canonical command for a command word or alias (`rm` -> `delete`,
+/// `/Watch@Bot` -> `watch`, `UNSUBSCRIBE` -> `stop`).
+pub fn canonical_name(word: &str) -> Option<&'static str> {
+    let name = command_word(word);
+    if STOP_WORDS.contains(&name.as_str()) || name == "unstop" {
+        return Some("stop");
+    }
+    COMMANDS.iter().copied().find(|c| *c == name).or_else(|| {
+        ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == name)
+            .map(|(_, c)| *c)
+    })
+}
+
+/// Split into words, dropping invisible characters people paste by accident
+/// (zero-width spaces, BOMs, bidi marks) and control characters.
+fn tokenize(input: &str) -> Vec<String> {
+    let cleaned: String = input
+        .chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}'
+            )
+        })
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    cleaned.split_whitespace().map(str::to_owned).collect()
+}
+
+/// The command word in canonical spelling: lower case, without a leading
+/// `/` or `!`, without Telegram's `@BotName` suffix, without trailing `:`.
+fn command_word(token: &str) -> String {
+    let word = token.trim_start_matches(['/', '!']);
+    let word = word.split('@').next().unwrap_or(word);
+    word.trim_end_matches([':', ',', '.', '!']).to_lowercase()
+}
+
+/// The nearest command to a word we did not know, if one is near enough to
+/// be a typo; a message that contains a link probably wanted `watch`.
+fn suggest(word: &str, tokens: &[String]) -> Option<&'static str> {
+    if tokens.iter().any(|t| watch::looks_like_url(t)) {
+        return Some("watch");
+    }
+    let limit = if word.chars().count() <= 4 { 1 } else { 2 };
+    COMMANDS
+        .iter()
+        .copied()
+        .chain(ALIASES.iter().map(|(alias, _)| *alias))
+        .map(|name| (strsim::damerau_levenshtein(word, name), name))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| canonical_of(name))
+}
+
+fn canonical_of(name: &str) -> &'static str {
+    ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map(|(_, c)| *c)
+        .or_else(|| COMMANDS.iter().copied().find(|c| *c == name))
+        .unwrap_or("help")
+}
+
+fn no_args(command: &'static str, args: &[String], value: Command) -> Result<Command, ParseError> {
+    match args.first() {
+        None => Ok(value),
+        Some(extra) => Err(ParseError::new(
+            command,
+            Problem::Unexpected {
+                text: extra.clone(),
+            },
+        )),
+    }
+}
+
+/// `#3`, `3`, `3,4`, `#3 #4`, `3 and 4`.
+fn parse_ids(command: &'static str, args: &[String]) -> Result<Vec<ItemNo>, ParseError> {
+    let mut ids = Vec::new();
+    for token in args {
+        for part in token.split(',') {
+            let part = part.trim();
+            if part.is_empty() || part.eq_ignore_ascii_case("and") || part == "&" || part == "#" {
+                continue;
+            }
+            let id = parse_id_token(part).ok_or_else(|| {
+                ParseError::new(
+                    command,
+                    Problem::BadId {
+                        text: part.to_owned(),
+                    },
+                )
+            })?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+            if ids.len() > MAX_IDS {
+                return Err(ParseError::new(command, Problem::TooManyIds));
+            }
+        }
+    }
+    if ids.is_empty() {
+        return Err(ParseError::new(command, Problem::MissingId));
+    }
+    Ok(ids)
+}
+
+fn parse_one_id(command: &'static str, args: &[String]) -> Result<ItemNo, ParseError> {
+    let ids = parse_ids(command, args)?;
+    match ids.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(ParseError::new(command, Problem::TooManyIds)),
+    }
+}
+
+fn parse_id_token(token: &str) -> Option<ItemNo> {
+    let digits = token.trim_start_matches('#').trim_start_matches("no.");
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 10 {
+        return None;
+    }
+    digits.parse::<u32>().ok().and_then(ItemNo::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn telegram_command_forms() {
+        assert_eq!(parse("/list@DealwatchBot"), Ok(Command::List));
+        assert_eq!(parse("  LIST  "), Ok(Command::List));
+        assert_eq!(
+            parse("/start@DealwatchBot abc123"),
+            Ok(Command::Start {
+                payload: Some("abc123".into())
+            })
+        );
+    }
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        let Ok(Command::Unknown { suggestion, .. }) = parse("wacth https://x.example/a") else {
+            panic!("not unknown");
+        };
+        assert_eq!(suggestion, Some("watch"));
+        let Ok(Command::Unknown { suggestion, .. }) = parse("lsit") else {
+            panic!("not unknown");
+        };
+        assert_eq!(suggestion, Some("list"));
+        let Ok(Command::Unknown { suggestion, .. }) = parse("banana") else {
+            panic!("not unknown");
+        };
+        assert_eq!(suggestion, None);
+    }
+
+    #[test]
+    fn stop_is_an_opt_out_only_alone() {
+        assert_eq!(parse("STOP"), Ok(Command::Stop));
+        assert_eq!(parse("Unsubscribe"), Ok(Command::Stop));
+        assert_eq!(
+            parse("stop 3"),
+            Ok(Command::Pause(vec![ItemNo::new(3).unwrap()]))
+        );
+    }
+
+    #[test]
+    fn ids_in_their_many_forms() {
+        let three_four = vec![ItemNo::new(3).unwrap(), ItemNo::new(4).unwrap()];
+        assert_eq!(
+            parse("delete #3 #4"),
+            Ok(Command::Delete(three_four.clone()))
+        );
+        assert_eq!(parse("delete 3,4"), Ok(Command::Delete(three_four.clone())));
+        assert_eq!(parse("delete 3 and 4"), Ok(Command::Delete(three_four)));
+        assert!(matches!(
+            parse("pause 0"),
+            Err(ParseError {
+                problem: Problem::BadId { .. },
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse("pause 99999999999999"),
+            Err(ParseError {
+                problem: Problem::BadId { .. },
+                ..
+            })
+        ));
+    }
+}

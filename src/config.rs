@@ -1,0 +1,304 @@
+//! Purpose: Dealwatch's settings, read once at start from flags and the
+//! environment (the contract's variables), and never from anywhere else.
+//!
+//! Secrets are [`SecretString`]s: they cannot be printed by accident, and
+//! `--help` never shows their values. The database URL may carry a password,
+//! so it is only ever logged through [`redact_url`].
+
+use crate::conversation::CoreOptions;
+use clap::{Args, Parser, Subcommand};
+use dealwatch_bots::Channel;
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dealwatch",
+    version,
+    about = "Messaging-first deal and price alerts"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole service: HTTP server, channels, scheduler, scraper, dispatcher.
+    Serve,
+    /// Talk to Dealwatch in this terminal (reads commands line by line from stdin).
+    Chat {
+        /// The console user to act as; each name is a separate account.
+        #[arg(long, env = "DEALWATCH_CHAT_USER", default_value = "console")]
+        user: String,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Write a consistent copy of the database to FILE, while the service runs.
+    Backup { file: PathBuf },
+    /// Replace the database with the backup in FILE, after verifying it. Stop the service first.
+    Restore { file: PathBuf },
+}
+
+/// Settings shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct Config {
+    /// sqlite://PATH (created on first run) or postgres://… for several instances.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://dealwatch.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        global = true,
+        env = "DEALWATCH_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub listen: SocketAddr,
+
+    /// The public https origin providers call (Twilio signatures, Stripe return URLs).
+    #[arg(long, global = true, env = "PUBLIC_BASE_URL")]
+    pub public_base_url: Option<url::Url>,
+
+    /// Let the scraper fetch loopback and private addresses (tests and local demos only).
+    #[arg(long, global = true, env = "DEALWATCH_ALLOW_PRIVATE_HOSTS", value_parser = parse_flag, default_value = "0")]
+    pub allow_private_hosts: bool,
+
+    /// Override every watch's plan-based check interval (tests and demos).
+    #[arg(long, global = true, env = "DEALWATCH_CHECK_INTERVAL_SECS")]
+    pub check_interval_secs: Option<u64>,
+
+    /// Deal sources file (RSS/Atom feeds, item lists, listing pages).
+    #[arg(long, global = true, env = "DEALWATCH_SOURCES")]
+    pub sources: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub telegram: TelegramConfig,
+    #[command(flatten)]
+    pub discord: DiscordConfig,
+    #[command(flatten)]
+    pub whatsapp: WhatsAppConfig,
+    #[command(flatten)]
+    pub twilio: TwilioConfig,
+    #[command(flatten)]
+    pub stripe: StripeConfig,
+}
+
+#[derive(Debug, Args)]
+pub struct TelegramConfig {
+    #[arg(long, global = true, env = "TELEGRAM_BOT_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    pub telegram_bot_token: Option<SecretString>,
+    #[arg(long, global = true, env = "TELEGRAM_WEBHOOK_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    pub telegram_webhook_secret: Option<SecretString>,
+    /// `webhook` or `polling`.
+    #[arg(long, global = true, env = "TELEGRAM_MODE", default_value = "webhook")]
+    pub telegram_mode: String,
+    #[arg(
+        long,
+        global = true,
+        env = "TELEGRAM_API_URL",
+        default_value = "https://api.telegram.org"
+    )]
+    pub telegram_api_url: url::Url,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscordConfig {
+    /// The application's Ed25519 public key, hex.
+    #[arg(long, global = true, env = "DISCORD_PUBLIC_KEY")]
+    pub discord_public_key: Option<String>,
+    #[arg(long, global = true, env = "DISCORD_APPLICATION_ID")]
+    pub discord_application_id: Option<String>,
+    #[arg(long, global = true, env = "DISCORD_BOT_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    pub discord_bot_token: Option<SecretString>,
+    #[arg(
+        long,
+        global = true,
+        env = "DISCORD_API_URL",
+        default_value = "https://discord.com/api/v10"
+    )]
+    pub discord_api_url: url::Url,
+}
+
+#[derive(Debug, Args)]
+pub struct WhatsAppConfig {
+    #[arg(long, global = true, env = "WHATSAPP_ACCESS_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    pub whatsapp_access_token: Option<SecretString>,
+    #[arg(long, global = true, env = "WHATSAPP_PHONE_NUMBER_ID")]
+    pub whatsapp_phone_number_id: Option<String>,
+    #[arg(long, global = true, env = "WHATSAPP_APP_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    pub whatsapp_app_secret: Option<SecretString>,
+    #[arg(long, global = true, env = "WHATSAPP_VERIFY_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    pub whatsapp_verify_token: Option<SecretString>,
+    #[arg(
+        long,
+        global = true,
+        env = "WHATSAPP_API_URL",
+        default_value = "https://graph.facebook.com/v21.0"
+    )]
+    pub whatsapp_api_url: url::Url,
+}
+
+#[derive(Debug, Args)]
+pub struct TwilioConfig {
+    #[arg(long, global = true, env = "TWILIO_ACCOUNT_SID")]
+    pub twilio_account_sid: Option<String>,
+    #[arg(long, global = true, env = "TWILIO_AUTH_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    pub twilio_auth_token: Option<SecretString>,
+    #[arg(long, global = true, env = "TWILIO_FROM_NUMBER")]
+    pub twilio_from_number: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "TWILIO_API_URL",
+        default_value = "https://api.twilio.com"
+    )]
+    pub twilio_api_url: url::Url,
+}
+
+#[derive(Debug, Args)]
+pub struct StripeConfig {
+    #[arg(long, global = true, env = "STRIPE_SECRET_KEY", value_parser = parse_secret, hide_env_values = true)]
+    pub stripe_secret_key: Option<SecretString>,
+    #[arg(long, global = true, env = "STRIPE_WEBHOOK_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    pub stripe_webhook_secret: Option<SecretString>,
+    #[arg(long, global = true, env = "STRIPE_PRICE_PRO")]
+    pub stripe_price_pro: Option<String>,
+    #[arg(long, global = true, env = "STRIPE_PRICE_PREMIUM")]
+    pub stripe_price_premium: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "STRIPE_API_URL",
+        default_value = "https://api.stripe.com"
+    )]
+    pub stripe_api_url: url::Url,
+}
+
+impl Config {
+    /// For each chat channel: whether its credentials are set, and if not,
+    /// which variables would turn it on.
+    pub fn channel_status(&self) -> Vec<(Channel, Result<(), &'static str>)> {
+        let telegram = self.telegram.telegram_bot_token.is_some();
+        let discord = self.discord.discord_public_key.is_some()
+            && self.discord.discord_application_id.is_some();
+        let whatsapp = self.whatsapp.whatsapp_access_token.is_some()
+            && self.whatsapp.whatsapp_phone_number_id.is_some()
+            && self.whatsapp.whatsapp_app_secret.is_some();
+        let sms = self.twilio.twilio_account_sid.is_some()
+            && self.twilio.twilio_auth_token.is_some()
+            && self.twilio.twilio_from_number.is_some();
+        vec![
+            (Channel::Telegram, on_if(telegram, "TELEGRAM_BOT_TOKEN")),
+            (
+                Channel::Discord,
+                on_if(discord, "DISCORD_PUBLIC_KEY and DISCORD_APPLICATION_ID"),
+            ),
+            (
+                Channel::WhatsApp,
+                on_if(
+                    whatsapp,
+                    "WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_APP_SECRET",
+                ),
+            ),
+            (
+                Channel::Sms,
+                on_if(
+                    sms,
+                    "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER",
+                ),
+            ),
+        ]
+    }
+
+    /// Whether Stripe is configured well enough to sell plans.
+    pub fn billing_enabled(&self) -> bool {
+        self.stripe.stripe_secret_key.is_some()
+            && self.stripe.stripe_webhook_secret.is_some()
+            && self.stripe.stripe_price_pro.is_some()
+            && self.stripe.stripe_price_premium.is_some()
+    }
+
+    pub fn core_options(&self) -> CoreOptions {
+        CoreOptions {
+            allow_private_hosts: self.allow_private_hosts,
+            billing_enabled: self.billing_enabled(),
+            ..CoreOptions::default()
+        }
+    }
+}
+
+fn on_if(on: bool, needs: &'static str) -> Result<(), &'static str> {
+    if on {
+        Ok(())
+    } else {
+        Err(needs)
+    }
+}
+
+/// `1`, `true`, `yes`, `on` (any case) are true; `0`, `false`, `no`, `off`, empty are false.
+fn parse_flag(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(format!("expected 1 or 0, got {other:?}")),
+    }
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, String> {
+    if value.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(SecretString::from(value.to_owned()))
+}
+
+/// A database URL fit for logs: any password replaced by `***`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            // Setting a password only fails for URLs that cannot have one.
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        assert_eq!(
+            redact_url("postgres://dealwatch:hunter2@db.internal:5432/dealwatch"),
+            "postgres://dealwatch:***@db.internal:5432/dealwatch"
+        );
+        assert_eq!(redact_url("sqlite://dealwatch.db"), "sqlite://dealwatch.db");
+    }
+
+    #[test]
+    fn flags_read_like_people_write_them() {
+        assert_eq!(parse_flag("1"), Ok(true));
+        assert_eq!(parse_flag("TRUE"), Ok(true));
+        assert_eq!(parse_flag("0"), Ok(false));
+        assert!(parse_flag("maybe").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let cli = Cli::try_parse_from(["dealwatch", "--telegram-bot-token", "123:SECRET", "serve"])
+            .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
+}

@@ -1,0 +1,950 @@
+//! Purpose: act on what a person sent, for that person only, and reply.
+//!
+//! ```text
+//! - watch https://shop.example/p/1 below £40
+//! - 👀 Watching #1: https://shop.example/p/1 … when it costs £40.00 or less.
+//! - alert gaming pc -mac under 800
+//! - 🔔 Alert #2 saved: gaming, pc · not mac · under 800
+//! - pause 2
+//! - ⏸ Paused #2.
+//! ```
+//!
+//! [`Core::handle`] finds (or creates) the sender's user from their chat
+//! identity, parses the text ([`crate::command`]), acts through the
+//! [`Store`], and renders replies through fluent ([`crate::l10n`]) as neutral
+//! [`Outgoing`] messages. Every store call carries the sender's own user id,
+//! so nobody can touch another user's watches or rules. The core does no
+//! network I/O: the channel adapters deliver what it returns.
+
+use crate::command::{self, Command, ParseError, Problem, RuleSpec, WatchSpec};
+use crate::l10n::{Arg, L10n, Tr, DEFAULT_LOCALE};
+use crate::metrics::Metrics;
+use crate::model::{Digest, ItemNo, ItemState, Plan, QuietHours};
+use crate::money::{Currency, PriceSpec};
+use crate::plans::Plans;
+use crate::rules::{self, DealFacts};
+use crate::storage::{
+    AddOutcome, Contact, Identity, Item, ItemKind, NewWatch, StateChange, Store, StoreError, User,
+    UserSettings, WatchItem,
+};
+use crate::urls;
+use dealwatch_bots::{Channel, Incoming, Outgoing};
+use std::sync::Arc;
+
+/// How many days of deals `test` looks back over.
+pub const TEST_WINDOW_DAYS: u32 = 7;
+/// How many recent deals `test` examines at most.
+const TEST_DEAL_LIMIT: u32 = 2000;
+/// How many matching deals `test` shows.
+const TEST_SAMPLES: usize = 3;
+/// Longest product title shown in lists before it is shortened.
+const TITLE_CHARS: usize = 60;
+
+/// Settings of the core that come from configuration.
+#[derive(Debug, Clone)]
+pub struct CoreOptions {
+    /// Let `watch` accept loopback and private addresses (tests, demos).
+    pub allow_private_hosts: bool,
+    /// Whether Stripe is configured, so `upgrade` and `billing` can work.
+    pub billing_enabled: bool,
+    /// Zone of a new user until they set theirs.
+    pub default_time_zone: String,
+    /// Currency of prices typed without one, for new users.
+    pub default_currency: Currency,
+}
+
+impl Default for CoreOptions {
+    fn default() -> CoreOptions {
+        CoreOptions {
+            allow_private_hosts: false,
+            billing_enabled: false,
+            default_time_zone: "Europe/London".to_owned(),
+            default_currency: Currency::GBP,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CoreError {
+    /// The metrics label for this error.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CoreError::Store(_) => "database",
+        }
+    }
+}
+
+/// The conversational core. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Core {
+    store: Store,
+    l10n: Arc<L10n>,
+    plans: Plans,
+    options: CoreOptions,
+    metrics: Metrics,
+}
+
+impl Core {
+    pub fn new(
+        store: Store,
+        l10n: Arc<L10n>,
+        plans: Plans,
+        options: CoreOptions,
+        metrics: Metrics,
+    ) -> Core {
+        Core {
+            store,
+            l10n,
+            plans,
+            options,
+            metrics,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Handle one message and return the replies for its sender. `now` is
+    /// UTC Unix seconds. On `Err`, nothing the message asked for was stored
+    /// and the caller should retry it later or send [`Core::sorry`].
+    pub async fn handle(&self, msg: &Incoming, now: i64) -> Result<Vec<Outgoing>, CoreError> {
+        self.metrics.message_in(msg.channel.as_str());
+        match self.handle_inner(msg, now).await {
+            Ok(replies) => {
+                self.metrics
+                    .replies_out(msg.channel.as_str(), replies.len());
+                Ok(replies)
+            }
+            Err(e) => {
+                self.metrics.error(e.kind());
+                tracing::error!(channel = %msg.channel, error = %e, "message handling failed");
+                Err(e)
+            }
+        }
+    }
+
+    /// The reply for a message we could not handle because of our own fault.
+    pub fn sorry(&self, msg: &Incoming) -> Outgoing {
+        let locale = self.hint_locale(msg);
+        Outgoing::text(self.l10n.tr(locale).msg("error-internal", &[]))
+    }
+
+    fn hint_locale(&self, msg: &Incoming) -> &'static str {
+        msg.language_hint
+            .as_deref()
+            .and_then(|hint| self.l10n.resolve(hint))
+            .unwrap_or(DEFAULT_LOCALE)
+    }
+
+    async fn handle_inner(&self, msg: &Incoming, now: i64) -> Result<Vec<Outgoing>, CoreError> {
+        let contact = Contact {
+            channel: msg.channel,
+            external_id: &msg.sender_id,
+            reply_address: &msg.reply_to,
+            display_name: msg.sender_name.as_deref(),
+            locale: self.hint_locale(msg),
+            time_zone: &self.options.default_time_zone,
+            currency: self.options.default_currency.code(),
+        };
+        let (user, identity) = self.store.identify(&contact, now).await?;
+        let parsed = command::parse(&msg.text);
+
+        if identity.opted_out {
+            match &parsed {
+                Ok(Command::Start { .. } | Command::Unstop) => {
+                    self.store.set_opted_out(identity.id, false).await?;
+                    let tr = self.l10n.tr(&user.settings.locale);
+                    return Ok(vec![Outgoing::text(tr.msg("unstopped", &[]))]);
+                }
+                // Carriers require HELP to be answered even after STOP.
+                Ok(Command::Help { .. }) => {}
+                // On SMS an opted-out number gets nothing until START.
+                _ if msg.channel == Channel::Sms => return Ok(Vec::new()),
+                // Elsewhere, writing to us again is opting back in.
+                _ => self.store.set_opted_out(identity.id, false).await?,
+            }
+        }
+
+        let mut session = Session {
+            core: self,
+            user,
+            identity,
+            now,
+        };
+        match parsed {
+            Ok(cmd) => session.act(cmd).await,
+            Err(error) => Ok(vec![session.parse_error(&error)]),
+        }
+    }
+}
+
+/// One message being handled: the sender and the time.
+struct Session<'a> {
+    core: &'a Core,
+    user: User,
+    identity: Identity,
+    now: i64,
+}
+
+fn one(text: String) -> Result<Vec<Outgoing>, CoreError> {
+    Ok(vec![Outgoing::text(text)])
+}
+
+fn id_arg(no: ItemNo) -> Arg<'static> {
+    Arg::from(i64::from(no.get()))
+}
+
+impl Session<'_> {
+    fn tr(&self) -> Tr<'_> {
+        self.core.l10n.tr(&self.user.settings.locale)
+    }
+
+    fn limits(&self) -> crate::plans::PlanLimits {
+        self.core.plans.limits(self.user.plan)
+    }
+
+    fn zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.user.settings.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    async fn act(&mut self, cmd: Command) -> Result<Vec<Outgoing>, CoreError> {
+        match cmd {
+            Command::Start { .. } => one(self.tr().msg("welcome", &[])),
+            Command::Help { topic } => one(self.help(topic.as_deref())),
+            Command::Watch(spec) => self.watch(spec).await,
+            Command::Alert(spec) => self.alert(spec).await,
+            Command::List => self.list().await,
+            Command::Settings => one(self.settings_text()),
+            Command::Pause(ids) => self.set_states(&ids, ItemState::Paused).await,
+            Command::Resume(ids) => self.set_states(&ids, ItemState::Active).await,
+            Command::Delete(ids) => self.delete(&ids).await,
+            Command::Test(no) => self.test(no).await,
+            Command::History(no) => self.history(no).await,
+            Command::Quiet(None) => one(self.quiet_line(self.user.settings.quiet)),
+            Command::Quiet(Some(quiet)) => {
+                let mut settings = self.user.settings.clone();
+                settings.quiet = quiet;
+                self.save(settings).await?;
+                one(self.saved(self.quiet_line(quiet)))
+            }
+            Command::Digest(None) => one(self.digest_line(self.user.settings.digest)),
+            Command::Digest(Some(digest)) => {
+                let mut settings = self.user.settings.clone();
+                settings.digest = digest;
+                self.save(settings).await?;
+                one(self.saved(self.digest_line(digest)))
+            }
+            Command::Cap(None) => one(self.cap_line(self.user.settings.daily_cap)),
+            Command::Cap(Some(cap)) => {
+                let mut settings = self.user.settings.clone();
+                settings.daily_cap = cap;
+                self.save(settings).await?;
+                one(self.saved(self.cap_line(cap)))
+            }
+            Command::Timezone(None) => one(self.zone_line()),
+            Command::Timezone(Some(zone)) => self.set_zone(&zone).await,
+            Command::Language(None) => one(self.language_line()),
+            Command::Language(Some(code)) => self.set_language(&code).await,
+            Command::Plan => self.plan().await,
+            Command::Upgrade(paid) => {
+                let tr = self.tr();
+                if self.user.plan >= paid.plan() {
+                    let plan = tr.msg(&format!("plan-name-{}", self.user.plan.as_str()), &[]);
+                    return one(tr.msg("upgrade-already", &[("plan", plan.into())]));
+                }
+                // Checkout links arrive with billing; until Stripe is
+                // configured the honest answer is that upgrades are off.
+                one(tr.msg("upgrade-unavailable", &[]))
+            }
+            Command::Billing => one(self.tr().msg("billing-unavailable", &[])),
+            Command::Link { .. } => one(self.tr().msg("link-unavailable", &[])),
+            Command::Stop => {
+                self.core
+                    .store
+                    .set_opted_out(self.identity.id, true)
+                    .await?;
+                one(self.tr().msg("stopped", &[]))
+            }
+            Command::Unstop => one(self.tr().msg("unstopped", &[])),
+            Command::Unknown { word, suggestion } => {
+                let tr = self.tr();
+                let shown: String = word.chars().take(40).collect();
+                let mut text = tr.msg("unknown-command", &[("word", shown.into())]);
+                text.push('\n');
+                text.push_str(&match suggestion {
+                    Some(cmd) => tr.msg(
+                        "did-you-mean",
+                        &[("usage", tr.msg(&format!("usage-{cmd}"), &[]).into())],
+                    ),
+                    None => tr.msg("send-help", &[]),
+                });
+                one(text)
+            }
+        }
+    }
+
+    // ----- help and errors ----------------------------------------------
+
+    fn help(&self, topic: Option<&str>) -> String {
+        let tr = self.tr();
+        let Some(topic) = topic else {
+            return tr.msg("help-overview", &[]);
+        };
+        match command::canonical_name(topic) {
+            Some(name) => tr.msg(&format!("help-{name}"), &[]),
+            None => {
+                let shown: String = topic.chars().take(40).collect();
+                tr.msg("help-unknown-topic", &[("topic", shown.into())])
+            }
+        }
+    }
+
+    fn parse_error(&self, error: &ParseError) -> Outgoing {
+        let tr = self.tr();
+        let text = |s: &str| Arg::from(s.chars().take(60).collect::<String>());
+        let (id, args): (&str, Vec<(&str, Arg<'_>)>) = match &error.problem {
+            Problem::Empty => ("problem-empty", vec![]),
+            Problem::TooLong { chars } => (
+                "problem-too-long",
+                vec![
+                    ("chars", (*chars as i64).into()),
+                    ("max", (command::MAX_INPUT_CHARS as i64).into()),
+                ],
+            ),
+            Problem::MissingUrl => ("problem-missing-url", vec![]),
+            Problem::BadUrl { text: t } => ("problem-bad-url", vec![("text", text(t))]),
+            Problem::UnsupportedScheme { scheme } => {
+                ("problem-unsupported-scheme", vec![("scheme", text(scheme))])
+            }
+            Problem::UrlWithCredentials => ("problem-url-credentials", vec![]),
+            Problem::TwoUrls => ("problem-two-urls", vec![]),
+            Problem::BadPrice { text: t } => ("problem-bad-price", vec![("text", text(t))]),
+            Problem::MixedCurrencies => ("problem-mixed-currencies", vec![]),
+            Problem::BoundsInverted => ("problem-bounds-inverted", vec![]),
+            Problem::BadPercent { text: t } => ("problem-bad-percent", vec![("text", text(t))]),
+            Problem::MissingId => ("problem-missing-id", vec![]),
+            Problem::BadId { text: t } => ("problem-bad-id", vec![("text", text(t))]),
+            Problem::TooManyIds => (
+                "problem-too-many-ids",
+                vec![("max", (command::MAX_IDS as i64).into())],
+            ),
+            Problem::BadTime { text: t } => ("problem-bad-time", vec![("text", text(t))]),
+            Problem::EmptyWindow => ("problem-empty-window", vec![]),
+            Problem::BadDay { text: t } => ("problem-bad-day", vec![("text", text(t))]),
+            Problem::MissingWords => ("problem-missing-words", vec![]),
+            Problem::TooManyWords => (
+                "problem-too-many-words",
+                vec![("max", (command::MAX_WORDS as i64).into())],
+            ),
+            Problem::WordTooLong { word } => ("problem-word-too-long", vec![("word", text(word))]),
+            Problem::BadScore { text: t } => ("problem-bad-score", vec![("text", text(t))]),
+            Problem::BadCondition { text: t } => ("problem-bad-condition", vec![("text", text(t))]),
+            Problem::MissingPlan => ("problem-missing-plan", vec![]),
+            Problem::BadPlan { text: t } => ("problem-bad-plan", vec![("text", text(t))]),
+            Problem::BadCap { text: t } => (
+                "problem-bad-cap",
+                vec![
+                    ("text", text(t)),
+                    ("max", i64::from(command::MAX_CAP).into()),
+                ],
+            ),
+            Problem::BadCode { text: t } => ("problem-bad-code", vec![("text", text(t))]),
+            Problem::Unexpected { text: t } => ("problem-unexpected", vec![("text", text(t))]),
+        };
+        let mut reply = tr.msg(id, &args);
+        if !error.command.is_empty() {
+            reply.push('\n');
+            let usage = tr.msg(&format!("usage-{}", error.command), &[]);
+            reply.push_str(&tr.msg("try-usage", &[("usage", usage.into())]));
+        }
+        Outgoing::text(reply)
+    }
+
+    // ----- watches and rules --------------------------------------------
+
+    async fn watch(&mut self, spec: WatchSpec) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        if !self.core.options.allow_private_hosts {
+            if let Some(refusal) = urls::refusal(&spec.url) {
+                let id = match refusal {
+                    urls::UrlRefusal::PrivateAddress => "watch-refused-private",
+                    urls::UrlRefusal::LocalName => "watch-refused-local",
+                };
+                return one(tr.msg(id, &[]));
+            }
+        }
+        let Some(canonical) = urls::canonicalize(&spec.url) else {
+            return Ok(vec![self.parse_error(&ParseError {
+                command: "watch",
+                problem: Problem::BadUrl {
+                    text: spec.url.clone(),
+                },
+            })]);
+        };
+        let new = NewWatch {
+            canonical_url: canonical.url.clone(),
+            host: canonical.host,
+            target: spec.target,
+            drop_percent: spec.drop_percent,
+            back_in_stock: spec.back_in_stock,
+        };
+        let limit = self.limits().watches;
+        let outcome = self
+            .core
+            .store
+            .add_watch(self.user.id, &new, limit, self.now)
+            .await?;
+        let conditions = self.conditions(spec.target, spec.drop_percent, spec.back_in_stock);
+        let (id, no) = match outcome {
+            AddOutcome::Created(no) => ("watch-created", no),
+            AddOutcome::Updated(no) => ("watch-updated", no),
+            AddOutcome::LimitReached { limit } => {
+                return one(self.limit_text("limit-watches", limit))
+            }
+        };
+        let text = tr.msg(
+            id,
+            &[
+                ("id", id_arg(no)),
+                ("url", canonical.url.into()),
+                ("conditions", conditions.into()),
+            ],
+        );
+        Ok(vec![self.item_buttons(
+            Outgoing::text(text),
+            no,
+            ItemKind::Watch,
+        )])
+    }
+
+    async fn alert(&mut self, spec: RuleSpec) -> Result<Vec<Outgoing>, CoreError> {
+        let limit = self.limits().rules;
+        match self
+            .core
+            .store
+            .add_rule(self.user.id, &spec, limit, self.now)
+            .await?
+        {
+            AddOutcome::Created(no) | AddOutcome::Updated(no) => {
+                let tr = self.tr();
+                let text = tr.msg(
+                    "rule-created",
+                    &[
+                        ("id", id_arg(no)),
+                        ("summary", self.rule_summary(&spec).into()),
+                    ],
+                );
+                Ok(vec![self.item_buttons(
+                    Outgoing::text(text),
+                    no,
+                    ItemKind::Rule,
+                )])
+            }
+            AddOutcome::LimitReached { limit } => one(self.limit_text("limit-rules", limit)),
+        }
+    }
+
+    fn limit_text(&self, id: &str, limit: u32) -> String {
+        let tr = self.tr();
+        let plan = tr.msg(&format!("plan-name-{}", self.user.plan.as_str()), &[]);
+        let next = match self.user.plan {
+            Plan::Free => "pro",
+            Plan::Pro | Plan::Premium => "premium",
+        };
+        let mut text = tr.msg(
+            id,
+            &[("plan", plan.into()), ("limit", i64::from(limit).into())],
+        );
+        if self.user.plan != Plan::Premium {
+            text.push('\n');
+            text.push_str(&tr.msg("limit-upgrade-hint", &[("next", next.into())]));
+        }
+        text
+    }
+
+    fn item_buttons(&self, message: Outgoing, no: ItemNo, kind: ItemKind) -> Outgoing {
+        let tr = self.tr();
+        let message = message
+            .with_button(tr.msg("button-pause", &[]), format!("pause {no}"))
+            .with_button(tr.msg("button-delete", &[]), format!("delete {no}"));
+        match kind {
+            ItemKind::Watch => {
+                message.with_button(tr.msg("button-history", &[]), format!("history {no}"))
+            }
+            ItemKind::Rule => message.with_button(tr.msg("button-test", &[]), format!("test {no}")),
+        }
+    }
+
+    /// "when it costs £40.00 or less, or when it drops by 10%".
+    fn conditions(
+        &self,
+        target: Option<PriceSpec>,
+        drop: Option<rust_decimal::Decimal>,
+        stock: bool,
+    ) -> String {
+        let tr = self.tr();
+        let mut parts = Vec::new();
+        if let Some(target) = target {
+            parts.push(tr.msg(
+                "condition-target",
+                &[("price", self.price_spec(target).into())],
+            ));
+        }
+        if let Some(drop) = drop {
+            parts.push(tr.msg("condition-drop", &[("percent", tr.percent(drop).into())]));
+        }
+        if stock {
+            parts.push(tr.msg("condition-stock", &[]));
+        }
+        if parts.is_empty() {
+            parts.push(tr.msg("condition-any-drop", &[]));
+        }
+        parts.join(&tr.msg("word-or", &[]))
+    }
+
+    /// A price as the user gave it: with its currency when they named one.
+    fn price_spec(&self, price: PriceSpec) -> String {
+        let tr = self.tr();
+        match price.currency {
+            Some(currency) => tr.money(crate::money::Money::new(price.amount, currency)),
+            None => tr.number(price.amount),
+        }
+    }
+
+    fn rule_summary(&self, rule: &RuleSpec) -> String {
+        let tr = self.tr();
+        let mut parts = vec![rule.words.join(", ")];
+        if !rule.excluded.is_empty() {
+            parts.push(tr.msg(
+                "rule-excluded",
+                &[("words", rule.excluded.join(", ").into())],
+            ));
+        }
+        if let Some(max) = rule.max_price {
+            parts.push(tr.msg("rule-under", &[("price", self.price_spec(max).into())]));
+        }
+        if let Some(min) = rule.min_price {
+            parts.push(tr.msg("rule-over", &[("price", self.price_spec(min).into())]));
+        }
+        if let Some(category) = &rule.category {
+            parts.push(tr.msg("rule-category", &[("category", category.clone().into())]));
+        }
+        if let Some(score) = rule.min_score {
+            parts.push(
+                tr.msg(
+                    "rule-score",
+                    &[(
+                        "score",
+                        tr.percent(score * rust_decimal::Decimal::ONE_HUNDRED)
+                            .into(),
+                    )],
+                ),
+            );
+        }
+        if let Some(condition) = rule.condition {
+            parts.push(tr.msg(&format!("condition-{}", condition.as_str()), &[]));
+        }
+        parts.join(" · ")
+    }
+
+    async fn list(&self) -> Result<Vec<Outgoing>, CoreError> {
+        let items = self.core.store.items(self.user.id).await?;
+        let tr = self.tr();
+        if items.is_empty() {
+            return one(tr.msg("list-empty", &[]));
+        }
+        let mut lines = vec![tr.msg("list-header", &[("count", (items.len() as i64).into())])];
+        for item in &items {
+            let mut line = match item {
+                Item::Watch(w) => tr.msg(
+                    "list-watch",
+                    &[
+                        ("id", id_arg(w.no)),
+                        ("name", self.watch_name(w).into()),
+                        ("status", self.watch_status(w).into()),
+                        (
+                            "conditions",
+                            self.conditions(w.target, w.drop_percent, w.back_in_stock)
+                                .into(),
+                        ),
+                    ],
+                ),
+                Item::Rule(r) => tr.msg(
+                    "list-rule",
+                    &[
+                        ("id", id_arg(r.no)),
+                        ("summary", self.rule_summary(&r.spec).into()),
+                    ],
+                ),
+            };
+            if item.state() == ItemState::Paused {
+                line.push_str(&tr.msg("state-paused", &[]));
+            }
+            lines.push(line);
+        }
+        one(lines.join("\n"))
+    }
+
+    fn watch_name(&self, watch: &WatchItem) -> String {
+        let name = watch.title.as_deref().unwrap_or(&watch.url);
+        if name.chars().count() > TITLE_CHARS {
+            name.chars().take(TITLE_CHARS - 1).collect::<String>() + "…"
+        } else {
+            name.to_owned()
+        }
+    }
+
+    fn watch_status(&self, watch: &WatchItem) -> String {
+        let tr = self.tr();
+        match (watch.last_checked_at, watch.price, watch.availability) {
+            (None, _, _) => tr.msg("status-pending", &[]),
+            (Some(_), _, crate::model::Availability::OutOfStock) => {
+                tr.msg("status-out-of-stock", &[])
+            }
+            (Some(_), Some(price), _) => tr.money(price),
+            (Some(_), None, _) => tr.msg("status-no-price", &[]),
+        }
+    }
+
+    async fn set_states(
+        &self,
+        ids: &[ItemNo],
+        state: ItemState,
+    ) -> Result<Vec<Outgoing>, CoreError> {
+        let limits = self.limits();
+        let mut lines = Vec::new();
+        for &no in ids {
+            let change = self
+                .core
+                .store
+                .set_state(
+                    self.user.id,
+                    no,
+                    state,
+                    limits.watches,
+                    limits.rules,
+                    self.now,
+                )
+                .await?;
+            let tr = self.tr();
+            let line = match (change, state) {
+                (StateChange::Changed(_), ItemState::Paused) => {
+                    tr.msg("paused", &[("id", id_arg(no))])
+                }
+                (StateChange::Changed(_), ItemState::Active) => {
+                    tr.msg("resumed", &[("id", id_arg(no))])
+                }
+                (StateChange::Unchanged(_), ItemState::Paused) => {
+                    tr.msg("already-paused", &[("id", id_arg(no))])
+                }
+                (StateChange::Unchanged(_), ItemState::Active) => {
+                    tr.msg("already-active", &[("id", id_arg(no))])
+                }
+                (StateChange::NotFound, _) => tr.msg("not-found", &[("id", id_arg(no))]),
+                (StateChange::LimitReached { kind, limit }, _) => {
+                    let id = match kind {
+                        ItemKind::Watch => "limit-watches",
+                        ItemKind::Rule => "limit-rules",
+                    };
+                    self.limit_text(id, limit)
+                }
+            };
+            lines.push(line);
+        }
+        one(lines.join("\n"))
+    }
+
+    async fn delete(&self, ids: &[ItemNo]) -> Result<Vec<Outgoing>, CoreError> {
+        let mut lines = Vec::new();
+        for &no in ids {
+            let deleted = self.core.store.delete_item(self.user.id, no).await?;
+            let tr = self.tr();
+            lines.push(match deleted {
+                Some(_) => tr.msg("deleted", &[("id", id_arg(no))]),
+                None => tr.msg("not-found", &[("id", id_arg(no))]),
+            });
+        }
+        one(lines.join("\n"))
+    }
+
+    async fn test(&self, no: ItemNo) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        let rule = match self.core.store.item(self.user.id, no).await? {
+            None => return one(tr.msg("not-found", &[("id", id_arg(no))])),
+            Some(Item::Watch(_)) => return one(tr.msg("test-not-rule", &[("id", id_arg(no))])),
+            Some(Item::Rule(rule)) => rule,
+        };
+        let since = self.now - i64::from(TEST_WINDOW_DAYS) * 86_400;
+        let deals = self.core.store.recent_deals(since, TEST_DEAL_LIMIT).await?;
+        let matching: Vec<_> = deals
+            .iter()
+            .filter(|d| {
+                rules::matches(
+                    &rule.spec,
+                    &DealFacts {
+                        title: &d.title,
+                        price: d.price,
+                        category: d.category.as_deref(),
+                        condition: d.condition,
+                        score: d.score,
+                    },
+                )
+            })
+            .collect();
+        let days = Arg::from(i64::from(TEST_WINDOW_DAYS));
+        if matching.is_empty() {
+            return one(tr.msg("test-none", &[("id", id_arg(no)), ("days", days)]));
+        }
+        let mut lines = vec![tr.msg(
+            "test-result",
+            &[
+                ("id", id_arg(no)),
+                ("count", (matching.len() as i64).into()),
+                ("days", days),
+            ],
+        )];
+        for deal in matching.iter().take(TEST_SAMPLES) {
+            let price = deal.price.map(|p| tr.money(p)).unwrap_or_default();
+            lines.push(tr.msg(
+                "test-sample",
+                &[
+                    ("title", deal.title.clone().into()),
+                    ("price", price.into()),
+                    ("url", deal.url.clone().into()),
+                ],
+            ));
+        }
+        one(lines.join("\n"))
+    }
+
+    async fn history(&self, no: ItemNo) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        let watch = match self.core.store.item(self.user.id, no).await? {
+            None => return one(tr.msg("not-found", &[("id", id_arg(no))])),
+            Some(Item::Rule(_)) => return one(tr.msg("history-not-watch", &[("id", id_arg(no))])),
+            Some(Item::Watch(watch)) => watch,
+        };
+        let points = self
+            .core
+            .store
+            .price_history(watch.product_id, 10_000)
+            .await?;
+        let priced: Vec<_> = points
+            .iter()
+            .filter_map(|p| p.price.map(|m| (m, p.observed_at)))
+            .collect();
+        let (Some(first), Some(current)) = (priced.first(), priced.last()) else {
+            return one(tr.msg("history-empty", &[("id", id_arg(no))]));
+        };
+        // Only compare prices in the currency the product is sold in now.
+        let same: Vec<_> = priced
+            .iter()
+            .filter(|(m, _)| m.currency == current.0.currency)
+            .collect();
+        let lowest = same
+            .iter()
+            .min_by_key(|(m, _)| m.amount)
+            .map_or(current.0, |(m, _)| *m);
+        let highest = same
+            .iter()
+            .max_by_key(|(m, _)| m.amount)
+            .map_or(current.0, |(m, _)| *m);
+        one(tr.msg(
+            "history-summary",
+            &[
+                ("id", id_arg(no)),
+                ("name", self.watch_name(&watch).into()),
+                ("current", tr.money(current.0).into()),
+                ("lowest", tr.money(lowest).into()),
+                ("highest", tr.money(highest).into()),
+                ("points", (priced.len() as i64).into()),
+                ("since", tr.date(first.1, &self.zone()).into()),
+            ],
+        ))
+    }
+
+    // ----- preferences ----------------------------------------------------
+
+    async fn save(&mut self, settings: UserSettings) -> Result<(), CoreError> {
+        self.core
+            .store
+            .save_settings(self.user.id, &settings, self.now)
+            .await?;
+        self.user.settings = settings;
+        Ok(())
+    }
+
+    fn saved(&self, line: String) -> String {
+        self.tr().msg("saved", &[("setting", line.into())])
+    }
+
+    fn quiet_line(&self, quiet: Option<QuietHours>) -> String {
+        let tr = self.tr();
+        match quiet {
+            Some(q) => tr.msg(
+                "setting-quiet-on",
+                &[
+                    ("start", q.start.to_string().into()),
+                    ("end", q.end.to_string().into()),
+                    ("zone", self.user.settings.time_zone.clone().into()),
+                ],
+            ),
+            None => tr.msg("setting-quiet-off", &[]),
+        }
+    }
+
+    fn digest_line(&self, digest: Digest) -> String {
+        let tr = self.tr();
+        match digest {
+            Digest::Off => tr.msg("setting-digest-off", &[]),
+            Digest::Daily { at } => {
+                tr.msg("setting-digest-daily", &[("time", at.to_string().into())])
+            }
+            Digest::Weekly { day, at } => tr.msg(
+                "setting-digest-weekly",
+                &[
+                    ("day", tr.msg(&format!("day-{}", day.english()), &[]).into()),
+                    ("time", at.to_string().into()),
+                ],
+            ),
+        }
+    }
+
+    fn cap_line(&self, cap: Option<u32>) -> String {
+        let tr = self.tr();
+        match cap {
+            Some(cap) => tr.msg("setting-cap", &[("cap", i64::from(cap).into())]),
+            None => tr.msg("setting-cap-off", &[]),
+        }
+    }
+
+    fn zone_line(&self) -> String {
+        self.tr().msg(
+            "setting-timezone",
+            &[("zone", self.user.settings.time_zone.clone().into())],
+        )
+    }
+
+    fn language_line(&self) -> String {
+        let tr = self.tr();
+        let mut text = tr.msg(
+            "setting-language",
+            &[("language", tr.msg("language-name", &[]).into())],
+        );
+        text.push('\n');
+        text.push_str(&tr.msg(
+            "language-available",
+            &[("available", self.core.l10n.available().join(", ").into())],
+        ));
+        text
+    }
+
+    fn settings_text(&self) -> String {
+        let s = &self.user.settings;
+        [
+            self.tr().msg("settings-header", &[]),
+            self.quiet_line(s.quiet),
+            self.digest_line(s.digest),
+            self.cap_line(s.daily_cap),
+            self.zone_line(),
+            self.tr().msg(
+                "setting-language",
+                &[("language", self.tr().msg("language-name", &[]).into())],
+            ),
+        ]
+        .join("\n")
+    }
+
+    async fn set_zone(&mut self, requested: &str) -> Result<Vec<Outgoing>, CoreError> {
+        let zone = match jiff::tz::TimeZone::get(requested) {
+            Ok(zone) => zone,
+            Err(_) => {
+                let shown: String = requested.chars().take(40).collect();
+                return one(self.tr().msg("timezone-unknown", &[("zone", shown.into())]));
+            }
+        };
+        let name = zone.iana_name().unwrap_or(requested).to_owned();
+        let mut settings = self.user.settings.clone();
+        settings.time_zone = name;
+        self.save(settings).await?;
+        one(self.saved(self.zone_line()))
+    }
+
+    async fn set_language(&mut self, requested: &str) -> Result<Vec<Outgoing>, CoreError> {
+        let Some(locale) = self.core.l10n.resolve(requested) else {
+            let tr = self.tr();
+            let shown: String = requested.chars().take(20).collect();
+            return one(tr.msg(
+                "language-unknown",
+                &[
+                    ("code", shown.into()),
+                    ("available", self.core.l10n.available().join(", ").into()),
+                ],
+            ));
+        };
+        let mut settings = self.user.settings.clone();
+        settings.locale = locale.to_owned();
+        self.save(settings).await?;
+        let tr = self.tr();
+        one(self.saved(tr.msg(
+            "setting-language",
+            &[("language", tr.msg("language-name", &[]).into())],
+        )))
+    }
+
+    async fn plan(&self) -> Result<Vec<Outgoing>, CoreError> {
+        let (watches, rules) = self.core.store.usage(self.user.id).await?;
+        let limits = self.limits();
+        let tr = self.tr();
+        let secs = limits.check_interval.as_secs();
+        let interval = if secs.is_multiple_of(3600) {
+            tr.msg(
+                "interval-hours",
+                &[("hours", ((secs / 3600) as i64).into())],
+            )
+        } else {
+            tr.msg(
+                "interval-minutes",
+                &[("minutes", (secs.div_ceil(60) as i64).into())],
+            )
+        };
+        let mut text = tr.msg(
+            "plan-show",
+            &[
+                (
+                    "plan",
+                    tr.msg(&format!("plan-name-{}", self.user.plan.as_str()), &[])
+                        .into(),
+                ),
+                ("watches", i64::from(watches).into()),
+                ("watchLimit", i64::from(limits.watches).into()),
+                ("rules", i64::from(rules).into()),
+                ("ruleLimit", i64::from(limits.rules).into()),
+                ("interval", interval.into()),
+                ("sms", i64::from(limits.sms_per_day).into()),
+            ],
+        );
+        if let Some(renews) = self.user.plan_renews_at {
+            text.push('\n');
+            text.push_str(&tr.msg(
+                "plan-renews",
+                &[("date", tr.date(renews, &self.zone()).into())],
+            ));
+        }
+        if self.user.plan != Plan::Premium {
+            text.push('\n');
+            text.push_str(&tr.msg("plan-upgrade-hint", &[]));
+        }
+        one(text)
+    }
+}

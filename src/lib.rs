@@ -1,0 +1,26 @@
+//! Dealwatch: a messaging-first deal and price-alert service.
+//!
+//! Architecture, from the outside in:
+//! - `dealwatch-bots` (bots/): neutral `Incoming`/`Outgoing` messages and
+//!   one adapter per chat platform; knows nothing about deals.
+//! - `dealwatch-webhooks` (webhooks/): provider signature checks and the
+//!   HTTP routes that turn webhook payloads into `Incoming` messages.
+//! - this crate: [`config`], the conversational core ([`command`] parses,
+//!   [`conversation`] acts, [`l10n`] replies), [`storage`], [`rules`], and
+//!   the [`server`] and [`console`] that the `dealwatch` binary wires up.
+//!
+//! The core does no network I/O, so it is tested with nothing but SQLite.
+
+pub mod command;
+pub mod config;
+pub mod console;
+pub mod conversation;
+pub mod l10n;
+pub mod metrics;
+pub mod model;
+pub mod money;
+pub mod plans;
+pub mod rules;
+pub mod server;
+pub mod storage;
+pub mod urls;

@@ -1,0 +1,173 @@
+//! The `dealwatch` binary: parse the command line, set up logging, wire the
+//! pieces together and run the chosen subcommand. Errors end here, as
+//! `anyhow`, with one readable line for the operator.
+
+use anyhow::Context;
+use clap::Parser;
+use dealwatch::config::{self, Cli, Command, Config};
+use dealwatch::console::{self, ConsoleStyle};
+use dealwatch::conversation::Core;
+use dealwatch::l10n::L10n;
+use dealwatch::metrics::Metrics;
+use dealwatch::plans::Plans;
+use dealwatch::server::{self, AppState};
+use dealwatch::storage::Store;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The console keeps the terminal for the conversation: warnings only.
+    let default_level = match cli.command {
+        Command::Chat { .. } => "warn",
+        _ => "info",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dealwatch: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Chat { user } => chat(config, &user).await,
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            store.close().await;
+            println!(
+                "migrations applied to {}",
+                config::redact_url(&config.database_url)
+            );
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let store = open_store(&config).await?;
+            store.backup(&file).await.context("backup failed")?;
+            store.close().await;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let store = open_store(&config).await?;
+            let restored = store.restore(&file).await.context("restore failed")?;
+            restored.close().await;
+            println!(
+                "restored {} from {}",
+                config::redact_url(&config.database_url),
+                file.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.database_url).await.with_context(|| {
+        format!(
+            "opening the database at {}",
+            config::redact_url(&config.database_url)
+        )
+    })
+}
+
+fn build_core(config: &Config, store: Store, metrics: Metrics) -> anyhow::Result<Core> {
+    let l10n = Arc::new(L10n::load().context("loading locales")?);
+    Ok(Core::new(
+        store,
+        l10n,
+        Plans::default(),
+        config.core_options(),
+        metrics,
+    ))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let metrics = Metrics::new();
+    let _core = build_core(&config, store.clone(), metrics.clone())?;
+    for (channel, status) in config.channel_status() {
+        match status {
+            Ok(()) => tracing::info!(%channel, "channel on"),
+            Err(needs) => tracing::info!(%channel, "channel off: set {needs} to turn it on"),
+        }
+    }
+    if !config.billing_enabled() {
+        tracing::info!("billing off: set STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_PRO and STRIPE_PRICE_PREMIUM to sell plans");
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    tracing::info!(address = %config.listen, database = %config::redact_url(&config.database_url), "dealwatch serving");
+    server::run(
+        listener,
+        AppState {
+            store: store.clone(),
+            metrics,
+        },
+        shutdown_signal(),
+    )
+    .await
+    .context("HTTP server failed")?;
+    store.close().await;
+    tracing::info!("dealwatch stopped");
+    Ok(())
+}
+
+async fn chat(config: Config, user: &str) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let core = build_core(&config, store.clone(), Metrics::new())?;
+    let interactive = std::io::stdin().is_terminal();
+    let style = ConsoleStyle {
+        prompt: interactive,
+        echo: !interactive,
+    };
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    console::run(&core, user, stdin, tokio::io::stdout(), style)
+        .await
+        .context("console I/O failed")?;
+    store.close().await;
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

@@ -1,0 +1,66 @@
+//! Purpose: the HTTP server of `dealwatch serve`.
+//!
+//! `/healthz` answers 200 only while the database does, and `/metrics`
+//! exposes the counters. Webhook routes from `dealwatch-webhooks` merge in
+//! here as the channels land. [`run`] takes its shutdown trigger as a
+//! future, so `main` passes SIGINT/SIGTERM and tests pass a channel.
+
+use crate::metrics::Metrics;
+use crate::storage::Store;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Largest request body any route accepts; webhook payloads are far smaller.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// What the handlers share.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub metrics: Metrics,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` completes, then finish in-flight requests.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(e) => {
+            state.metrics.error("database");
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}

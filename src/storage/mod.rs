@@ -1,0 +1,797 @@
+//! Purpose: every row Dealwatch keeps, behind one narrow interface.
+//!
+//! [`Store`] wraps either an SQLite pool (the default: one file, created on
+//! first run, WAL mode, busy timeout, foreign keys on) or a PostgreSQL pool
+//! (several `dealwatch serve` instances sharing one database). The SQL is
+//! written once in the dialect both understand (`$N` parameters, `RETURNING`,
+//! `ON CONFLICT`), and [`on_pool!`] runs it against whichever pool is live.
+//! No SQL lives outside this module.
+//!
+//! Conventions: times are UTC Unix seconds (`i64`), money is a decimal
+//! string beside an ISO 4217 code, and every method that acts for a user
+//! takes that user's id, so no caller can reach another user's rows.
+
+mod rows;
+
+pub use rows::{
+    AddOutcome, Identity, Item, ItemKind, NewWatch, PricePoint, RecentDeal, RuleItem, StateChange,
+    User, UserId, UserSettings, WatchItem,
+};
+
+use crate::command::RuleSpec;
+use crate::model::{ItemNo, ItemState};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::AssertSqlSafe;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Run the same body against whichever pool is live; the body is compiled
+/// once per backend, so it must only use what both drivers provide.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.db {
+            Db::Sqlite($pool) => $body,
+            Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Count a user's active rows in `watches` or `rules` inside a transaction.
+macro_rules! count_active {
+    ($tx:expr, $table:literal, $user:expr) => {{
+        let count: i64 = sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) FROM ",
+            $table,
+            " WHERE user_id = $1 AND state = 'active'"
+        ))
+        .bind($user.0)
+        .fetch_one(&mut *$tx)
+        .await?;
+        count
+    }};
+}
+
+/// Errors from the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported DATABASE_URL (expected sqlite://PATH or postgres://...)")]
+    UnsupportedUrl,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Backup(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The handle to Dealwatch's database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+    /// The SQLite file, for backup and restore.
+    sqlite_path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Connect to `sqlite://PATH` (created if missing), `sqlite::memory:`
+    /// or `postgres://...`, and apply pending migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connect without migrating.
+    pub async fn connect(url: &str) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Store {
+                db: Db::Postgres(pool),
+                sqlite_path: None,
+            });
+        }
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl);
+        }
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let sqlite_path = (!memory).then(|| options.get_filename().to_path_buf());
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives and dies with its one connection.
+            .max_connections(if memory { 1 } else { 8 })
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(3600))
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            db: Db::Sqlite(pool),
+            sqlite_path,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Apply the embedded migrations for this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+
+    // ----- users and identities -------------------------------------------
+
+    /// Find the user behind a chat identity, creating both on first contact.
+    /// Also records where replies go now and when the person last wrote
+    /// (WhatsApp's 24-hour window is measured from it).
+    pub async fn identify(&self, who: &rows::Contact<'_>, now: i64) -> Result<(User, Identity)> {
+        let channel = who.channel.as_str();
+        for _ in 0..3 {
+            let existing: Option<rows::IdentityRow> = on_pool!(self, |pool| {
+                sqlx::query_as(
+                    "UPDATE identities SET reply_address = $3, display_name = COALESCE($4, display_name), \
+                     last_inbound_at = $5 WHERE channel = $1 AND external_id = $2 \
+                     RETURNING id, user_id, channel, external_id, reply_address, opted_out",
+                )
+                .bind(channel)
+                .bind(who.external_id)
+                .bind(who.reply_address)
+                .bind(who.display_name)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
+            });
+            if let Some(row) = existing {
+                let identity = Identity::try_from(row)?;
+                let user = self.user(identity.user_id).await?;
+                return Ok((user, identity));
+            }
+            // First contact: the user and the identity are created together,
+            // and a concurrent first message from the same person loses the
+            // race on the unique key and retries as an existing identity.
+            let created: Option<rows::IdentityRow> = on_pool!(self, |pool| {
+                let mut tx = pool.begin().await?;
+                let user_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO users (locale, time_zone, currency, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $4) RETURNING id",
+                )
+                .bind(who.locale)
+                .bind(who.time_zone)
+                .bind(who.currency)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let row: Option<rows::IdentityRow> = sqlx::query_as(
+                    "INSERT INTO identities (user_id, channel, external_id, reply_address, display_name, \
+                     last_inbound_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                     ON CONFLICT (channel, external_id) DO NOTHING \
+                     RETURNING id, user_id, channel, external_id, reply_address, opted_out",
+                )
+                .bind(user_id)
+                .bind(channel)
+                .bind(who.external_id)
+                .bind(who.reply_address)
+                .bind(who.display_name)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if row.is_some() {
+                    tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
+                }
+                row
+            });
+            if let Some(row) = created {
+                let identity = Identity::try_from(row)?;
+                let user = self.user(identity.user_id).await?;
+                return Ok((user, identity));
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "identity {channel} could not be created"
+        )))
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        let row: rows::UserRow = on_pool!(self, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                crate::user_columns!(),
+                " FROM users WHERE id = $1"
+            ))
+            .bind(id.0)
+            .fetch_one(pool)
+            .await?
+        });
+        User::try_from(row)
+    }
+
+    /// Store a user's preferences (quiet hours, digest, cap, zone, language).
+    pub async fn save_settings(&self, id: UserId, settings: &UserSettings, now: i64) -> Result<()> {
+        let (digest_mode, digest_minute, digest_weekday) = rows::digest_columns(settings.digest);
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE users SET locale = $2, time_zone = $3, quiet_start = $4, quiet_end = $5, \
+                 digest_mode = $6, digest_minute = $7, digest_weekday = $8, daily_cap = $9, updated_at = $10 \
+                 WHERE id = $1",
+            )
+            .bind(id.0)
+            .bind(&settings.locale)
+            .bind(&settings.time_zone)
+            .bind(settings.quiet.map(|q| i64::from(q.start.minutes())))
+            .bind(settings.quiet.map(|q| i64::from(q.end.minutes())))
+            .bind(digest_mode)
+            .bind(digest_minute)
+            .bind(digest_weekday)
+            .bind(settings.daily_cap.map(i64::from))
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Opt an identity out of (or back into) every message, as carriers
+    /// require for STOP and START.
+    pub async fn set_opted_out(&self, identity: i64, opted_out: bool) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE identities SET opted_out = $2 WHERE id = $1")
+                .bind(identity)
+                .bind(opted_out)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    // ----- watches and rules ----------------------------------------------
+
+    /// Add a watch, or update the conditions of the user's existing watch on
+    /// the same product. `limit` is the most active watches the user's plan
+    /// allows; a new watch past it is refused, and nothing is stored.
+    pub async fn add_watch(
+        &self,
+        user: UserId,
+        watch: &NewWatch,
+        limit: u32,
+        now: i64,
+    ) -> Result<AddOutcome> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            // Writing the user row first takes its lock, so two messages from
+            // one person cannot both pass the limit check.
+            let next_no: i64 = sqlx::query_scalar(
+                "UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING next_item_no",
+            )
+            .bind(user.0)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO products (canonical_url, host, next_check_at, created_at) VALUES ($1, $2, $3, $3) \
+                 ON CONFLICT (canonical_url) DO NOTHING",
+            )
+            .bind(&watch.canonical_url)
+            .bind(&watch.host)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let product_id: i64 =
+                sqlx::query_scalar("SELECT id FROM products WHERE canonical_url = $1")
+                    .bind(&watch.canonical_url)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let existing: Option<(i64, String)> = sqlx::query_as(
+                "SELECT item_no, state FROM watches WHERE user_id = $1 AND product_id = $2",
+            )
+            .bind(user.0)
+            .bind(product_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let target_price = watch.target.map(|t| t.amount.to_string());
+            let target_currency = watch.target.and_then(|t| t.currency).map(|c| c.code());
+            let drop_percent = watch.drop_percent.map(|d| d.to_string());
+            if let Some((item_no, state)) = existing {
+                if state != ItemState::Active.as_str()
+                    && count_active!(tx, "watches", user) >= i64::from(limit)
+                {
+                    tx.rollback().await?;
+                    return Ok(AddOutcome::LimitReached { limit });
+                }
+                sqlx::query(
+                    "UPDATE watches SET target_price = $3, target_currency = $4, drop_percent = $5, \
+                     back_in_stock = $6, state = 'active', paused_reason = NULL, last_alert_key = NULL \
+                     WHERE user_id = $1 AND item_no = $2",
+                )
+                .bind(user.0)
+                .bind(item_no)
+                .bind(&target_price)
+                .bind(target_currency)
+                .bind(&drop_percent)
+                .bind(watch.back_in_stock)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                return Ok(AddOutcome::Updated(rows::item_no(item_no)?));
+            }
+            if count_active!(tx, "watches", user) >= i64::from(limit) {
+                tx.rollback().await?;
+                return Ok(AddOutcome::LimitReached { limit });
+            }
+            sqlx::query(
+                "INSERT INTO watches (user_id, item_no, product_id, target_price, target_currency, drop_percent, \
+                 back_in_stock, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(user.0)
+            .bind(next_no)
+            .bind(product_id)
+            .bind(&target_price)
+            .bind(target_currency)
+            .bind(&drop_percent)
+            .bind(watch.back_in_stock)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE users SET next_item_no = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(next_no + 1)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(AddOutcome::Created(rows::item_no(next_no)?))
+        })
+    }
+
+    /// Add a deal rule, unless the user already has `limit` active rules.
+    pub async fn add_rule(
+        &self,
+        user: UserId,
+        rule: &RuleSpec,
+        limit: u32,
+        now: i64,
+    ) -> Result<AddOutcome> {
+        let words =
+            serde_json::to_string(&rule.words).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let excluded = serde_json::to_string(&rule.excluded)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let currency = rule
+            .max_price
+            .and_then(|p| p.currency)
+            .or(rule.min_price.and_then(|p| p.currency))
+            .map(|c| c.code());
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let next_no: i64 = sqlx::query_scalar(
+                "UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING next_item_no",
+            )
+            .bind(user.0)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            if count_active!(tx, "rules", user) >= i64::from(limit) {
+                tx.rollback().await?;
+                return Ok(AddOutcome::LimitReached { limit });
+            }
+            sqlx::query(
+                "INSERT INTO rules (user_id, item_no, words, excluded, min_price, max_price, currency, category, \
+                 min_score, condition, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(user.0)
+            .bind(next_no)
+            .bind(&words)
+            .bind(&excluded)
+            .bind(rule.min_price.map(|p| p.amount.to_string()))
+            .bind(rule.max_price.map(|p| p.amount.to_string()))
+            .bind(currency)
+            .bind(&rule.category)
+            .bind(rule.min_score.map(|s| s.to_string()))
+            .bind(rule.condition.map(|c| c.as_str()))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE users SET next_item_no = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(next_no + 1)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(AddOutcome::Created(rows::item_no(next_no)?))
+        })
+    }
+
+    /// Every watch and rule of one user, ordered by number.
+    pub async fn items(&self, user: UserId) -> Result<Vec<Item>> {
+        let (watches, rules): (Vec<rows::WatchRow>, Vec<rows::RuleRow>) = on_pool!(self, |pool| {
+            let watches = sqlx::query_as(concat!(
+                "SELECT ",
+                crate::watch_columns!(),
+                " FROM watches w JOIN products p ON p.id = w.product_id WHERE w.user_id = $1"
+            ))
+            .bind(user.0)
+            .fetch_all(pool)
+            .await?;
+            let rules = sqlx::query_as(concat!(
+                "SELECT ",
+                crate::rule_columns!(),
+                " FROM rules WHERE user_id = $1"
+            ))
+            .bind(user.0)
+            .fetch_all(pool)
+            .await?;
+            (watches, rules)
+        });
+        let mut items = Vec::with_capacity(watches.len() + rules.len());
+        for row in watches {
+            items.push(Item::Watch(WatchItem::try_from(row)?));
+        }
+        for row in rules {
+            items.push(Item::Rule(RuleItem::try_from(row)?));
+        }
+        items.sort_by_key(Item::no);
+        Ok(items)
+    }
+
+    /// One of the user's own items, or `None` if that number is not theirs.
+    pub async fn item(&self, user: UserId, no: ItemNo) -> Result<Option<Item>> {
+        let (watch, rule): (Option<rows::WatchRow>, Option<rows::RuleRow>) = on_pool!(
+            self,
+            |pool| {
+                let watch = sqlx::query_as(concat!(
+                "SELECT ",
+                crate::watch_columns!(),
+                " FROM watches w JOIN products p ON p.id = w.product_id WHERE w.user_id = $1 AND w.item_no = $2"
+            ))
+            .bind(user.0)
+            .bind(i64::from(no.get()))
+            .fetch_optional(pool)
+            .await?;
+                let rule = sqlx::query_as(concat!(
+                    "SELECT ",
+                    crate::rule_columns!(),
+                    " FROM rules WHERE user_id = $1 AND item_no = $2"
+                ))
+                .bind(user.0)
+                .bind(i64::from(no.get()))
+                .fetch_optional(pool)
+                .await?;
+                (watch, rule)
+            }
+        );
+        match (watch, rule) {
+            (Some(w), _) => Ok(Some(Item::Watch(WatchItem::try_from(w)?))),
+            (None, Some(r)) => Ok(Some(Item::Rule(RuleItem::try_from(r)?))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// Pause or resume one of the user's items. Resuming checks the plan
+    /// limit for that kind of item (`watch_limit`, `rule_limit`).
+    pub async fn set_state(
+        &self,
+        user: UserId,
+        no: ItemNo,
+        state: ItemState,
+        watch_limit: u32,
+        rule_limit: u32,
+        now: i64,
+    ) -> Result<StateChange> {
+        let no = i64::from(no.get());
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            // `table` only ever comes from this fixed list, never from input.
+            let mut found = None;
+            for (kind, table) in [(ItemKind::Watch, "watches"), (ItemKind::Rule, "rules")] {
+                let current: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT state FROM {table} WHERE user_id = $1 AND item_no = $2"
+                )))
+                .bind(user.0)
+                .bind(no)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(current) = current {
+                    found = Some((kind, table, current));
+                    break;
+                }
+            }
+            let Some((kind, table, current)) = found else {
+                tx.rollback().await?;
+                return Ok(StateChange::NotFound);
+            };
+            if current == state.as_str() {
+                tx.rollback().await?;
+                return Ok(StateChange::Unchanged(kind));
+            }
+            if state == ItemState::Active {
+                let limit = match kind {
+                    ItemKind::Watch => watch_limit,
+                    ItemKind::Rule => rule_limit,
+                };
+                let active: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM {table} WHERE user_id = $1 AND state = 'active'"
+                )))
+                .bind(user.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                if active >= i64::from(limit) {
+                    tx.rollback().await?;
+                    return Ok(StateChange::LimitReached { kind, limit });
+                }
+            }
+            let reason = (state == ItemState::Paused).then_some("user");
+            sqlx::query(AssertSqlSafe(format!(
+                "UPDATE {table} SET state = $3, paused_reason = $4 WHERE user_id = $1 AND item_no = $2"
+            )))
+            .bind(user.0)
+            .bind(no)
+            .bind(state.as_str())
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(StateChange::Changed(kind))
+        })
+    }
+
+    /// Delete one of the user's items; `None` if that number is not theirs.
+    pub async fn delete_item(&self, user: UserId, no: ItemNo) -> Result<Option<ItemKind>> {
+        let no = i64::from(no.get());
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let watch = sqlx::query("DELETE FROM watches WHERE user_id = $1 AND item_no = $2")
+                .bind(user.0)
+                .bind(no)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let rule = sqlx::query("DELETE FROM rules WHERE user_id = $1 AND item_no = $2")
+                .bind(user.0)
+                .bind(no)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(match (watch, rule) {
+                (0, 0) => None,
+                (0, _) => Some(ItemKind::Rule),
+                _ => Some(ItemKind::Watch),
+            })
+        })
+    }
+
+    /// How many active watches and rules a user has, for `plan`.
+    pub async fn usage(&self, user: UserId) -> Result<(u32, u32)> {
+        let (watches, rules): (i64, i64) = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM watches WHERE user_id = $1 AND state = 'active'), \
+                        (SELECT COUNT(*) FROM rules WHERE user_id = $1 AND state = 'active')",
+            )
+            .bind(user.0)
+            .fetch_one(pool)
+            .await?
+        });
+        let count =
+            |n: i64| u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()));
+        Ok((count(watches)?, count(rules)?))
+    }
+
+    /// A product's price history, oldest first (at most `limit` points).
+    pub async fn price_history(&self, product_id: i64, limit: u32) -> Result<Vec<PricePoint>> {
+        let rows: Vec<(Option<String>, Option<String>, String, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT price, currency, availability, observed_at FROM price_points \
+                 WHERE product_id = $1 ORDER BY observed_at DESC, id DESC LIMIT $2",
+            )
+            .bind(product_id)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        let mut points = rows
+            .into_iter()
+            .map(PricePoint::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        points.reverse();
+        Ok(points)
+    }
+
+    /// Deals seen since `since`, newest first, for `test`.
+    pub async fn recent_deals(&self, since: i64, limit: u32) -> Result<Vec<RecentDeal>> {
+        let rows: Vec<rows::DealRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT title, url, price, was_price, currency, merchant, category, condition, score, seen_at \
+                 FROM deals WHERE seen_at >= $1 ORDER BY seen_at DESC, id DESC LIMIT $2",
+            )
+            .bind(since)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(RecentDeal::try_from).collect()
+    }
+
+    // ----- backup and restore ---------------------------------------------
+
+    /// A consistent copy of the live database in `dest`, taken online.
+    /// SQLite only: `VACUUM INTO` writes a compact, transactionally
+    /// consistent snapshot while the service keeps running.
+    pub async fn backup(&self, dest: &Path) -> Result<()> {
+        let Db::Sqlite(pool) = &self.db else {
+            return Err(StoreError::Backup(
+                "backup of PostgreSQL is pg_dump's job: pg_dump --format=custom \"$DATABASE_URL\" > FILE".into(),
+            ));
+        };
+        if dest.exists() {
+            return Err(StoreError::Backup(format!(
+                "{} already exists; not overwriting it",
+                dest.display()
+            )));
+        }
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| StoreError::Backup("the backup path must be valid UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Replace this SQLite database with the backup in `source`, after
+    /// checking the backup's integrity and that it is a Dealwatch database
+    /// no newer than this binary. Stop `dealwatch serve` first.
+    pub async fn restore(self, source: &Path) -> Result<Store> {
+        let Some(target) = self.sqlite_path.clone() else {
+            return Err(StoreError::Backup(
+                "restore of PostgreSQL is pg_restore's job: pg_restore --clean -d \"$DATABASE_URL\" FILE".into(),
+            ));
+        };
+        verify_backup(source).await?;
+        self.close().await;
+        let staging = target.with_extension("restoring");
+        std::fs::copy(source, &staging)
+            .map_err(|e| StoreError::Backup(format!("copying the backup: {e}")))?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = target.clone().into_os_string();
+            side.push(suffix);
+            match std::fs::remove_file(&side) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(StoreError::Backup(format!(
+                        "removing {}: {e}",
+                        PathBuf::from(side).display()
+                    )))
+                }
+            }
+        }
+        std::fs::rename(&staging, &target)
+            .map_err(|e| StoreError::Backup(format!("replacing the database: {e}")))?;
+        let url = format!("sqlite://{}", target.display());
+        Store::open(&url).await
+    }
+}
+
+/// Check that `path` is an intact Dealwatch SQLite database whose schema
+/// this binary knows.
+async fn verify_backup(path: &Path) -> Result<()> {
+    if !path.is_file() {
+        return Err(StoreError::Backup(format!(
+            "{} is not a file",
+            path.display()
+        )));
+    }
+    let options = SqliteConnectOptions::new().filename(path).read_only(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    let check = async {
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await?;
+        if integrity != "ok" {
+            return Err(StoreError::Backup(format!(
+                "the backup is damaged: {integrity}"
+            )));
+        }
+        let newest: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .map_err(|_| StoreError::Backup("the file is not a Dealwatch database".into()))?;
+        let known = SQLITE_MIGRATIONS
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        match newest {
+            None => Err(StoreError::Backup(
+                "the file is not a Dealwatch database".into(),
+            )),
+            Some(v) if v > known => Err(StoreError::Backup(format!(
+                "the backup has schema version {v}, newer than this binary's {known}"
+            ))),
+            Some(_) => Ok(()),
+        }
+    };
+    let outcome = check.await;
+    pool.close().await;
+    outcome
+}
+
+/// The current time as stored: UTC Unix seconds.
+pub fn unix_now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+pub use rows::Contact;

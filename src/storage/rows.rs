@@ -1,0 +1,466 @@
+//! Purpose: the values [`super::Store`] returns, and their decoding from rows.
+//!
+//! Row structs mirror columns exactly; the public types are parsed from them
+//! once, so a corrupt value (an unknown plan, a malformed price) surfaces
+//! as [`StoreError::Corrupt`] here instead of deep in the core.
+
+use super::{Result, StoreError};
+use crate::command::RuleSpec;
+use crate::model::{
+    Availability, Condition, Digest, ItemNo, ItemState, Plan, QuietHours, TimeOfDay, Weekday,
+};
+use crate::money::{Currency, Money, PriceSpec};
+use dealwatch_bots::Channel;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// A user's id in our database (never shown to users).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserId(pub i64);
+
+/// Who wrote to us, and what to give them if they are new.
+#[derive(Debug, Clone, Copy)]
+pub struct Contact<'a> {
+    pub channel: Channel,
+    pub external_id: &'a str,
+    pub reply_address: &'a str,
+    pub display_name: Option<&'a str>,
+    /// For a new user only: their starting locale, zone and currency.
+    pub locale: &'a str,
+    pub time_zone: &'a str,
+    pub currency: &'a str,
+}
+
+/// What a user chose about how and when we talk to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSettings {
+    pub locale: String,
+    /// An IANA zone name, checked before it is stored.
+    pub time_zone: String,
+    pub quiet: Option<QuietHours>,
+    pub digest: Digest,
+    pub daily_cap: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub plan: Plan,
+    pub plan_renews_at: Option<i64>,
+    /// The currency a price without one ("below 40") is read in.
+    pub currency: Currency,
+    pub settings: UserSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub id: i64,
+    pub user_id: UserId,
+    pub channel: Channel,
+    pub external_id: String,
+    pub reply_address: String,
+    pub opted_out: bool,
+}
+
+/// A watch to store: the product is found or created by its canonical URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewWatch {
+    pub canonical_url: String,
+    pub host: String,
+    pub target: Option<PriceSpec>,
+    pub drop_percent: Option<Decimal>,
+    pub back_in_stock: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Watch,
+    Rule,
+}
+
+/// What adding a watch or rule did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddOutcome {
+    Created(ItemNo),
+    /// The user already watched that product; its conditions were replaced.
+    Updated(ItemNo),
+    /// The plan allows no more active items of this kind; nothing stored.
+    LimitReached {
+        limit: u32,
+    },
+}
+
+/// What pausing or resuming did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateChange {
+    Changed(ItemKind),
+    Unchanged(ItemKind),
+    NotFound,
+    LimitReached { kind: ItemKind, limit: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchItem {
+    pub no: ItemNo,
+    pub state: ItemState,
+    pub product_id: i64,
+    pub url: String,
+    pub title: Option<String>,
+    pub price: Option<Money>,
+    pub availability: Availability,
+    pub target: Option<PriceSpec>,
+    pub drop_percent: Option<Decimal>,
+    pub back_in_stock: bool,
+    /// `None` until the scraper has fetched the page once.
+    pub last_checked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleItem {
+    pub no: ItemNo,
+    pub state: ItemState,
+    pub spec: RuleSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Watch(WatchItem),
+    Rule(RuleItem),
+}
+
+impl Item {
+    pub fn no(&self) -> ItemNo {
+        match self {
+            Item::Watch(w) => w.no,
+            Item::Rule(r) => r.no,
+        }
+    }
+
+    pub fn state(&self) -> ItemState {
+        match self {
+            Item::Watch(w) => w.state,
+            Item::Rule(r) => r.state,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricePoint {
+    pub price: Option<Money>,
+    pub availability: Availability,
+    pub observed_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentDeal {
+    pub title: String,
+    pub url: String,
+    pub price: Option<Money>,
+    pub was_price: Option<Money>,
+    pub merchant: Option<String>,
+    pub category: Option<String>,
+    pub condition: Option<Condition>,
+    pub score: Option<Decimal>,
+    pub seen_at: i64,
+}
+
+// ----- rows ---------------------------------------------------------------
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! user_columns {
+    () => {
+        "id, plan, plan_renews_at, locale, time_zone, currency, quiet_start, \
+     quiet_end, digest_mode, digest_minute, digest_weekday, daily_cap"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: i64,
+    plan: String,
+    plan_renews_at: Option<i64>,
+    locale: String,
+    time_zone: String,
+    currency: String,
+    quiet_start: Option<i64>,
+    quiet_end: Option<i64>,
+    digest_mode: String,
+    digest_minute: i64,
+    digest_weekday: i64,
+    daily_cap: Option<i64>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<User> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("user {}: {what}", row.id));
+        let plan = Plan::from_name(&row.plan).ok_or_else(|| corrupt("plan"))?;
+        let quiet = match (row.quiet_start, row.quiet_end) {
+            (Some(start), Some(end)) => Some(QuietHours {
+                start: TimeOfDay::from_minutes(start).ok_or_else(|| corrupt("quiet_start"))?,
+                end: TimeOfDay::from_minutes(end).ok_or_else(|| corrupt("quiet_end"))?,
+            }),
+            _ => None,
+        };
+        let at =
+            TimeOfDay::from_minutes(row.digest_minute).ok_or_else(|| corrupt("digest_minute"))?;
+        let digest = match row.digest_mode.as_str() {
+            "off" => Digest::Off,
+            "daily" => Digest::Daily { at },
+            "weekly" => Digest::Weekly {
+                day: Weekday::from_number(row.digest_weekday)
+                    .ok_or_else(|| corrupt("digest_weekday"))?,
+                at,
+            },
+            _ => return Err(corrupt("digest_mode")),
+        };
+        let daily_cap = row
+            .daily_cap
+            .map(|c| u32::try_from(c).map_err(|_| corrupt("daily_cap")))
+            .transpose()?;
+        Ok(User {
+            id: UserId(row.id),
+            plan,
+            plan_renews_at: row.plan_renews_at,
+            currency: Currency::from_code(&row.currency).ok_or_else(|| corrupt("currency"))?,
+            settings: UserSettings {
+                locale: row.locale,
+                time_zone: row.time_zone,
+                quiet,
+                digest,
+                daily_cap,
+            },
+        })
+    }
+}
+
+/// The three digest columns for a digest setting.
+pub(super) fn digest_columns(digest: Digest) -> (&'static str, i64, i64) {
+    match digest {
+        Digest::Off => ("off", i64::from(Digest::DEFAULT_TIME.minutes()), 1),
+        Digest::Daily { at } => ("daily", i64::from(at.minutes()), 1),
+        Digest::Weekly { day, at } => ("weekly", i64::from(at.minutes()), i64::from(day.number())),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct IdentityRow {
+    id: i64,
+    user_id: i64,
+    channel: String,
+    external_id: String,
+    reply_address: String,
+    opted_out: bool,
+}
+
+impl TryFrom<IdentityRow> for Identity {
+    type Error = StoreError;
+
+    fn try_from(row: IdentityRow) -> Result<Identity> {
+        Ok(Identity {
+            id: row.id,
+            user_id: UserId(row.user_id),
+            channel: Channel::from_name(&row.channel)
+                .ok_or_else(|| StoreError::Corrupt(format!("identity {}: channel", row.id)))?,
+            external_id: row.external_id,
+            reply_address: row.reply_address,
+            opted_out: row.opted_out,
+        })
+    }
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! watch_columns {
+    () => {
+        "w.item_no, w.state, w.product_id, p.canonical_url, p.title, p.price, \
+     p.currency, p.availability, w.target_price, w.target_currency, w.drop_percent, w.back_in_stock, \
+     p.last_checked_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct WatchRow {
+    item_no: i64,
+    state: String,
+    product_id: i64,
+    canonical_url: String,
+    title: Option<String>,
+    price: Option<String>,
+    currency: Option<String>,
+    availability: String,
+    target_price: Option<String>,
+    target_currency: Option<String>,
+    drop_percent: Option<String>,
+    back_in_stock: bool,
+    last_checked_at: Option<i64>,
+}
+
+impl TryFrom<WatchRow> for WatchItem {
+    type Error = StoreError;
+
+    fn try_from(row: WatchRow) -> Result<WatchItem> {
+        Ok(WatchItem {
+            no: item_no(row.item_no)?,
+            state: state(&row.state)?,
+            product_id: row.product_id,
+            url: row.canonical_url,
+            title: row.title,
+            price: money(row.price.as_deref(), row.currency.as_deref())?,
+            availability: Availability::from_name(&row.availability),
+            target: row
+                .target_price
+                .as_deref()
+                .map(|amount| {
+                    Ok::<_, StoreError>(PriceSpec {
+                        amount: decimal(amount)?,
+                        currency: row.target_currency.as_deref().map(currency).transpose()?,
+                    })
+                })
+                .transpose()?,
+            drop_percent: row.drop_percent.as_deref().map(decimal).transpose()?,
+            back_in_stock: row.back_in_stock,
+            last_checked_at: row.last_checked_at,
+        })
+    }
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! rule_columns {
+    () => {
+        "item_no, state, words, excluded, min_price, max_price, currency, category, min_score, condition"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RuleRow {
+    item_no: i64,
+    state: String,
+    words: String,
+    excluded: String,
+    min_price: Option<String>,
+    max_price: Option<String>,
+    currency: Option<String>,
+    category: Option<String>,
+    min_score: Option<String>,
+    condition: Option<String>,
+}
+
+impl TryFrom<RuleRow> for RuleItem {
+    type Error = StoreError;
+
+    fn try_from(row: RuleRow) -> Result<RuleItem> {
+        let currency = row.currency.as_deref().map(currency).transpose()?;
+        let price = |amount: Option<&str>| {
+            amount
+                .map(|a| {
+                    Ok::<_, StoreError>(PriceSpec {
+                        amount: decimal(a)?,
+                        currency,
+                    })
+                })
+                .transpose()
+        };
+        let list = |json: &str| {
+            serde_json::from_str::<Vec<String>>(json)
+                .map_err(|e| StoreError::Corrupt(format!("rule words: {e}")))
+        };
+        Ok(RuleItem {
+            no: item_no(row.item_no)?,
+            state: state(&row.state)?,
+            spec: RuleSpec {
+                words: list(&row.words)?,
+                excluded: list(&row.excluded)?,
+                min_price: price(row.min_price.as_deref())?,
+                max_price: price(row.max_price.as_deref())?,
+                category: row.category,
+                min_score: row.min_score.as_deref().map(decimal).transpose()?,
+                condition: row
+                    .condition
+                    .as_deref()
+                    .map(|c| {
+                        Condition::from_name(c)
+                            .ok_or_else(|| StoreError::Corrupt(format!("condition {c:?}")))
+                    })
+                    .transpose()?,
+            },
+        })
+    }
+}
+
+impl TryFrom<(Option<String>, Option<String>, String, i64)> for PricePoint {
+    type Error = StoreError;
+
+    fn try_from(
+        (price, currency, availability, observed_at): (Option<String>, Option<String>, String, i64),
+    ) -> Result<PricePoint> {
+        Ok(PricePoint {
+            price: money(price.as_deref(), currency.as_deref())?,
+            availability: Availability::from_name(&availability),
+            observed_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct DealRow {
+    title: String,
+    url: String,
+    price: Option<String>,
+    was_price: Option<String>,
+    currency: Option<String>,
+    merchant: Option<String>,
+    category: Option<String>,
+    condition: Option<String>,
+    score: Option<String>,
+    seen_at: i64,
+}
+
+impl TryFrom<DealRow> for RecentDeal {
+    type Error = StoreError;
+
+    fn try_from(row: DealRow) -> Result<RecentDeal> {
+        Ok(RecentDeal {
+            price: money(row.price.as_deref(), row.currency.as_deref())?,
+            was_price: money(row.was_price.as_deref(), row.currency.as_deref())?,
+            title: row.title,
+            url: row.url,
+            merchant: row.merchant,
+            category: row.category,
+            condition: row.condition.as_deref().and_then(Condition::from_name),
+            score: row.score.as_deref().map(decimal).transpose()?,
+            seen_at: row.seen_at,
+        })
+    }
+}
+
+// ----- column parsers -----------------------------------------------------
+
+pub(super) fn item_no(n: i64) -> Result<ItemNo> {
+    u32::try_from(n)
+        .ok()
+        .and_then(ItemNo::new)
+        .ok_or_else(|| StoreError::Corrupt(format!("item number {n}")))
+}
+
+fn state(s: &str) -> Result<ItemState> {
+    ItemState::from_name(s).ok_or_else(|| StoreError::Corrupt(format!("state {s:?}")))
+}
+
+fn decimal(s: &str) -> Result<Decimal> {
+    Decimal::from_str(s).map_err(|_| StoreError::Corrupt(format!("decimal {s:?}")))
+}
+
+fn currency(code: &str) -> Result<Currency> {
+    Currency::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("currency {code:?}")))
+}
+
+fn money(amount: Option<&str>, code: Option<&str>) -> Result<Option<Money>> {
+    match (amount, code) {
+        (Some(amount), Some(code)) => Ok(Some(Money::new(decimal(amount)?, currency(code)?))),
+        _ => Ok(None),
+    }
+}
