@@ -312,56 +312,43 @@ impl Session<'_> {
     fn parse_error(&self, error: &ParseError) -> Outgoing {
         let tr = self.tr();
         let text = |s: &str| Arg::from(s.chars().take(60).collect::<String>());
-        let (id, args): (&str, Vec<(&str, Arg<'_>)>) = match &error.problem {
-            Problem::Empty => ("problem-empty", vec![]),
-            Problem::TooLong { chars } => (
-                "problem-too-long",
-                vec![
-                    ("chars", (*chars as i64).into()),
-                    ("max", (command::MAX_INPUT_CHARS as i64).into()),
-                ],
-            ),
-            Problem::MissingUrl => ("problem-missing-url", vec![]),
-            Problem::BadUrl { text: t } => ("problem-bad-url", vec![("text", text(t))]),
-            Problem::UnsupportedScheme { scheme } => {
-                ("problem-unsupported-scheme", vec![("scheme", text(scheme))])
-            }
-            Problem::UrlWithCredentials => ("problem-url-credentials", vec![]),
-            Problem::TwoUrls => ("problem-two-urls", vec![]),
-            Problem::BadPrice { text: t } => ("problem-bad-price", vec![("text", text(t))]),
-            Problem::MixedCurrencies => ("problem-mixed-currencies", vec![]),
-            Problem::BoundsInverted => ("problem-bounds-inverted", vec![]),
-            Problem::BadPercent { text: t } => ("problem-bad-percent", vec![("text", text(t))]),
-            Problem::MissingId => ("problem-missing-id", vec![]),
-            Problem::BadId { text: t } => ("problem-bad-id", vec![("text", text(t))]),
-            Problem::TooManyIds => (
-                "problem-too-many-ids",
-                vec![("max", (command::MAX_IDS as i64).into())],
-            ),
-            Problem::BadTime { text: t } => ("problem-bad-time", vec![("text", text(t))]),
-            Problem::EmptyWindow => ("problem-empty-window", vec![]),
-            Problem::BadDay { text: t } => ("problem-bad-day", vec![("text", text(t))]),
-            Problem::MissingWords => ("problem-missing-words", vec![]),
-            Problem::TooManyWords => (
-                "problem-too-many-words",
-                vec![("max", (command::MAX_WORDS as i64).into())],
-            ),
-            Problem::WordTooLong { word } => ("problem-word-too-long", vec![("word", text(word))]),
-            Problem::BadScore { text: t } => ("problem-bad-score", vec![("text", text(t))]),
-            Problem::BadCondition { text: t } => ("problem-bad-condition", vec![("text", text(t))]),
-            Problem::MissingPlan => ("problem-missing-plan", vec![]),
-            Problem::BadPlan { text: t } => ("problem-bad-plan", vec![("text", text(t))]),
-            Problem::BadCap { text: t } => (
-                "problem-bad-cap",
-                vec![
-                    ("text", text(t)),
-                    ("max", i64::from(command::MAX_CAP).into()),
-                ],
-            ),
-            Problem::BadCode { text: t } => ("problem-bad-code", vec![("text", text(t))]),
-            Problem::Unexpected { text: t } => ("problem-unexpected", vec![("text", text(t))]),
+        let args: Vec<(&str, Arg<'_>)> = match &error.problem {
+            Problem::TooLong { chars } => vec![
+                ("chars", (*chars as i64).into()),
+                ("max", (command::MAX_INPUT_CHARS as i64).into()),
+            ],
+            Problem::BadUrl { text: t }
+            | Problem::BadPrice { text: t }
+            | Problem::BadPercent { text: t }
+            | Problem::BadId { text: t }
+            | Problem::BadTime { text: t }
+            | Problem::BadDay { text: t }
+            | Problem::BadScore { text: t }
+            | Problem::BadCondition { text: t }
+            | Problem::BadPlan { text: t }
+            | Problem::BadCode { text: t }
+            | Problem::Unexpected { text: t } => vec![("text", text(t))],
+            Problem::BadCap { text: t } => vec![
+                ("text", text(t)),
+                ("max", i64::from(command::MAX_CAP).into()),
+            ],
+            Problem::UnsupportedScheme { scheme } => vec![("scheme", text(scheme))],
+            Problem::WordTooLong { word } => vec![("word", text(word))],
+            Problem::TooManyIds => vec![("max", (command::MAX_IDS as i64).into())],
+            Problem::TooManyWords => vec![("max", (command::MAX_WORDS as i64).into())],
+            Problem::Empty
+            | Problem::MissingUrl
+            | Problem::UrlWithCredentials
+            | Problem::TwoUrls
+            | Problem::MixedCurrencies
+            | Problem::BoundsInverted
+            | Problem::MissingId
+            | Problem::EmptyWindow
+            | Problem::MissingWords
+            | Problem::MissingPlan => vec![],
         };
-        let mut reply = tr.msg(id, &args);
+        let id = format!("problem-{}", error.problem.code());
+        let mut reply = tr.msg(&id, &args);
         if !error.command.is_empty() {
             reply.push('\n');
             let usage = tr.msg(&format!("usage-{}", error.command), &[]);

@@ -3,12 +3,16 @@
 //! A [`Metrics`] owns its own registry (no global recorder), so every test
 //! and every `Core` can have an independent set.
 
+use dealwatch_bots::Channel;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
+
+/// The error kinds counted, each reported from the start.
+pub const ERROR_KINDS: &[&str] = &["database", "internal"];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ChannelLabel {
@@ -57,6 +61,20 @@ impl Metrics {
             replies_out.clone(),
         );
         registry.register("errors", "Errors, by kind", errors.clone());
+        // Every series exists from the start at zero, so dashboards and
+        // rate() see a counter before its first increment.
+        for channel in Channel::ALL {
+            let label = ChannelLabel {
+                channel: channel.as_str().to_owned(),
+            };
+            drop(messages_in.get_or_create(&label));
+            drop(replies_out.get_or_create(&label));
+        }
+        for kind in ERROR_KINDS {
+            drop(errors.get_or_create(&KindLabel {
+                kind: (*kind).to_owned(),
+            }));
+        }
         Metrics {
             inner: Arc::new(Inner {
                 registry,

@@ -122,6 +122,41 @@ pub enum Problem {
     Unexpected { text: String },
 }
 
+impl Problem {
+    /// A stable name for the problem: its message id is `problem-{code}`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Empty => "empty",
+            Problem::TooLong { .. } => "too-long",
+            Problem::MissingUrl => "missing-url",
+            Problem::BadUrl { .. } => "bad-url",
+            Problem::UnsupportedScheme { .. } => "unsupported-scheme",
+            Problem::UrlWithCredentials => "url-credentials",
+            Problem::TwoUrls => "two-urls",
+            Problem::BadPrice { .. } => "bad-price",
+            Problem::MixedCurrencies => "mixed-currencies",
+            Problem::BoundsInverted => "bounds-inverted",
+            Problem::BadPercent { .. } => "bad-percent",
+            Problem::MissingId => "missing-id",
+            Problem::BadId { .. } => "bad-id",
+            Problem::TooManyIds => "too-many-ids",
+            Problem::BadTime { .. } => "bad-time",
+            Problem::EmptyWindow => "empty-window",
+            Problem::BadDay { .. } => "bad-day",
+            Problem::MissingWords => "missing-words",
+            Problem::TooManyWords => "too-many-words",
+            Problem::WordTooLong { .. } => "word-too-long",
+            Problem::BadScore { .. } => "bad-score",
+            Problem::BadCondition { .. } => "bad-condition",
+            Problem::MissingPlan => "missing-plan",
+            Problem::BadPlan { .. } => "bad-plan",
+            Problem::BadCap { .. } => "bad-cap",
+            Problem::BadCode { .. } => "bad-code",
+            Problem::Unexpected { .. } => "unexpected",
+        }
+    }
+}
+
 impl ParseError {
     fn new(command: &'static str, problem: Problem) -> ParseError {
         ParseError { command, problem }
@@ -253,6 +288,8 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
         }),
         "watch" => watch::parse(args).map(Command::Watch),
         "alert" => alert::parse(args).map(Command::Alert),
+        // "list all" is what many people type.
+        "list" if args.iter().all(|a| a.eq_ignore_ascii_case("all")) => Ok(Command::List),
         "list" => no_args("list", args, Command::List),
         "settings" => no_args("settings", args, Command::Settings),
         "plan" => no_args("plan", args, Command::Plan),

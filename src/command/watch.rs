@@ -170,7 +170,12 @@ fn strip_keyword<'a>(lower: &'a str, keywords: &[&str]) -> Option<&'a str> {
     keywords.iter().find_map(|k| {
         lower
             .strip_prefix(k)
-            .filter(|rest| !rest.is_empty() && rest.chars().any(|c| c.is_ascii_digit()))
+            .filter(|rest| {
+                rest.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit() || !c.is_alphanumeric())
+            })
+            .filter(|rest| rest.chars().any(|c| c.is_ascii_digit()))
     })
 }
 
@@ -180,20 +185,21 @@ fn strip_keyword<'a>(lower: &'a str, keywords: &[&str]) -> Option<&'a str> {
 pub(super) fn take_price(head: &str, rest: &[String]) -> Result<(PriceSpec, usize), Problem> {
     let mut text = head.to_owned();
     let mut used = 0;
-    let starts_bare = text.is_empty() || money::currency_marker(&text).is_some();
-    if starts_bare {
-        let Some(next) = rest.first() else {
-            return Err(Problem::BadPrice { text });
-        };
-        text.push_str(next);
+    // The number may follow in the next tokens: "below 40", "below £ 40", "below EUR 40".
+    while (text.is_empty() || money::currency_marker(&text).is_some())
+        && used < rest.len()
+        && used < 2
+    {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&rest[used]);
         used += 1;
     }
+    // A currency written apart after the number: "40 GBP", "40 quid".
     if let Some(next) = rest.get(used) {
-        if money::currency_marker(next).is_some()
-            && !text
-                .chars()
-                .any(|c| !c.is_ascii_digit() && !".,".contains(c))
-        {
+        let bare_number = matches!(money::parse_price(&text), Ok(p) if p.currency.is_none());
+        if bare_number && money::currency_marker(next).is_some() {
             text.push(' ');
             text.push_str(next);
             used += 1;

@@ -14,8 +14,8 @@
 mod rows;
 
 pub use rows::{
-    AddOutcome, Identity, Item, ItemKind, NewWatch, PricePoint, RecentDeal, RuleItem, StateChange,
-    User, UserId, UserSettings, WatchItem,
+    AddOutcome, Identity, Item, ItemKind, NewDeal, NewWatch, Observation, PricePoint, RecentDeal,
+    RuleItem, StateChange, User, UserId, UserSettings, WatchItem,
 };
 
 use crate::command::RuleSpec;
@@ -679,6 +679,109 @@ impl Store {
         rows.into_iter().map(RecentDeal::try_from).collect()
     }
 
+    // ----- products, prices and deals -------------------------------------
+
+    /// The id of the product at a canonical URL, if anyone watches it.
+    pub async fn product_id(&self, canonical_url: &str) -> Result<Option<i64>> {
+        let id = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT id FROM products WHERE canonical_url = $1")
+                .bind(canonical_url)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(id)
+    }
+
+    /// Record what a check of a product found. A price point is written only
+    /// when the price or availability changed since the last check, so the
+    /// history holds changes, not repetitions. Returns whether it changed.
+    pub async fn record_observation(
+        &self,
+        product_id: i64,
+        seen: &Observation,
+        now: i64,
+    ) -> Result<bool> {
+        let price = seen.price.map(|m| m.amount.to_string());
+        let currency = seen.price.map(|m| m.currency.code());
+        let availability = seen.availability.as_str();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            // The first UPDATE leaves the price columns alone, so RETURNING
+            // gives the values from before this check.
+            let previous: Option<PriceColumns> = sqlx::query_as(
+                "UPDATE products SET title = COALESCE($2, title), image_url = COALESCE($3, image_url), \
+                 last_checked_at = $4, consecutive_failures = 0, last_error = NULL \
+                 WHERE id = $1 RETURNING price, currency, availability",
+            )
+            .bind(product_id)
+            .bind(&seen.title)
+            .bind(&seen.image_url)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((old_price, old_currency, old_availability)) = previous else {
+                tx.rollback().await?;
+                return Err(StoreError::Corrupt(format!(
+                    "product {product_id} does not exist"
+                )));
+            };
+            let changed = old_price != price
+                || old_currency.as_deref() != currency
+                || old_availability != availability;
+            if changed {
+                sqlx::query("UPDATE products SET price = $2, currency = $3, availability = $4 WHERE id = $1")
+                    .bind(product_id)
+                    .bind(&price)
+                    .bind(currency)
+                    .bind(availability)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO price_points (product_id, price, currency, availability, observed_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(product_id)
+                .bind(&price)
+                .bind(currency)
+                .bind(availability)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(changed)
+        })
+    }
+
+    /// Store a deal unless one with the same dedupe key exists. Returns
+    /// whether it was new.
+    pub async fn insert_deal(&self, deal: &NewDeal, now: i64) -> Result<bool> {
+        let currency = deal.price.or(deal.was_price).map(|m| m.currency.code());
+        let inserted = on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO deals (source, dedupe_key, title, url, price, was_price, currency, merchant, category, \
+                 condition, score, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(&deal.source)
+            .bind(&deal.dedupe_key)
+            .bind(&deal.title)
+            .bind(&deal.url)
+            .bind(deal.price.map(|m| m.amount.to_string()))
+            .bind(deal.was_price.map(|m| m.amount.to_string()))
+            .bind(currency)
+            .bind(&deal.merchant)
+            .bind(&deal.category)
+            .bind(deal.condition.map(|c| c.as_str()))
+            .bind(deal.score.map(|s| s.to_string()))
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+
     // ----- backup and restore ---------------------------------------------
 
     /// A consistent copy of the live database in `dest`, taken online.
@@ -788,6 +891,9 @@ async fn verify_backup(path: &Path) -> Result<()> {
     pool.close().await;
     outcome
 }
+
+/// A product's price, currency and availability columns.
+type PriceColumns = (Option<String>, Option<String>, String);
 
 /// The current time as stored: UTC Unix seconds.
 pub fn unix_now() -> i64 {

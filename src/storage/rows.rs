@@ -72,6 +72,31 @@ pub struct NewWatch {
     pub back_in_stock: bool,
 }
 
+/// What one check of a product page found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    pub title: Option<String>,
+    pub image_url: Option<String>,
+    pub price: Option<Money>,
+    pub availability: Availability,
+}
+
+/// A deal found by a deal source. Price and was-price share one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDeal {
+    pub source: String,
+    /// Unique per deal across sources (a feed item's guid, a canonical URL).
+    pub dedupe_key: String,
+    pub title: String,
+    pub url: String,
+    pub price: Option<Money>,
+    pub was_price: Option<Money>,
+    pub merchant: Option<String>,
+    pub category: Option<String>,
+    pub condition: Option<Condition>,
+    pub score: Option<Decimal>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemKind {
     Watch,

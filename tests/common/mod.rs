@@ -1,0 +1,160 @@
+//! Shared helpers for the integration tests: a fresh database on each
+//! backend, and a core wired to it.
+//!
+//! PostgreSQL tests run when `DEALWATCH_TEST_POSTGRES_URL` names a server
+//! (an admin URL such as `postgres://postgres:postgres@127.0.0.1:5432/postgres`);
+//! each test gets its own database, dropped afterwards. When `CI=true` and
+//! the variable is missing, the tests fail instead of skipping, so CI can
+//! never go green having run no PostgreSQL test.
+#![allow(dead_code)]
+
+use dealwatch::conversation::{Core, CoreOptions};
+use dealwatch::l10n::L10n;
+use dealwatch::metrics::Metrics;
+use dealwatch::plans::Plans;
+use dealwatch::storage::Store;
+use dealwatch_bots::{Channel, Incoming, Outgoing};
+use sqlx::Connection;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+pub const POSTGRES_ENV: &str = "DEALWATCH_TEST_POSTGRES_URL";
+
+/// A database for one test; call [`TestDb::finish`] at the end.
+pub struct TestDb {
+    pub name: &'static str,
+    pub url: String,
+    pub store: Store,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let store = Store::open(&url).await.expect("open SQLite");
+        TestDb {
+            name: "sqlite",
+            url,
+            store,
+            _dir: Some(dir),
+            postgres: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when none is configured
+    /// outside CI.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin = match std::env::var(POSTGRES_ENV) {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    panic!(
+                        "CI=true but {POSTGRES_ENV} is not set: PostgreSQL tests must run in CI"
+                    );
+                }
+                eprintln!("note: {POSTGRES_ENV} not set, PostgreSQL variant skipped (run .ci/run for both)");
+                return None;
+            }
+        };
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "dealwatch_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        );
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {POSTGRES_ENV}: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        conn.close().await.ok();
+        let mut url = url::Url::parse(&admin).expect("admin URL");
+        url.set_path(&format!("/{name}"));
+        let url = url.to_string();
+        let store = Store::open(&url).await.expect("open PostgreSQL");
+        Some(TestDb {
+            name: "postgres",
+            url,
+            store,
+            _dir: None,
+            postgres: Some((admin, name)),
+        })
+    }
+
+    /// SQLite always, PostgreSQL when configured.
+    pub async fn all() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite().await];
+        dbs.extend(TestDb::postgres().await);
+        dbs
+    }
+
+    pub fn core(&self) -> Core {
+        self.core_with(CoreOptions::default())
+    }
+
+    pub fn core_with(&self, options: CoreOptions) -> Core {
+        let l10n = Arc::new(L10n::load().expect("locales"));
+        Core::new(
+            self.store.clone(),
+            l10n,
+            Plans::default(),
+            options,
+            Metrics::new(),
+        )
+    }
+
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin, name)) = self.postgres {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+                conn.close().await.ok();
+            }
+        }
+    }
+}
+
+/// A fixed clock for tests: 2026-11-23T12:00:00Z.
+pub const NOW: i64 = 1_795_435_200;
+
+/// A message from a person on a channel.
+pub fn from(channel: Channel, sender: &str, text: &str) -> Incoming {
+    Incoming {
+        channel,
+        sender_id: sender.to_owned(),
+        reply_to: sender.to_owned(),
+        sender_name: None,
+        message_id: None,
+        language_hint: None,
+        text: text.to_owned(),
+    }
+}
+
+/// Send `text` as console user `user` and return the replies' text, joined.
+pub async fn say(core: &Core, user: &str, text: &str) -> String {
+    let replies = core
+        .handle(&Incoming::console(user, text), NOW)
+        .await
+        .unwrap_or_else(|e| panic!("handling {text:?} failed: {e}"));
+    joined(&replies)
+}
+
+pub fn joined(replies: &[Outgoing]) -> String {
+    replies
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,691 @@
+//! The conversational core end to end over a real database: every command's
+//! effect, ownership, plan limits, preferences, opt-out and bad input, on
+//! SQLite and (when configured) PostgreSQL.
+
+mod common;
+
+use common::{from, joined, say, TestDb, NOW};
+use dealwatch::conversation::CoreOptions;
+use dealwatch::model::{
+    Availability, Condition, Digest, ItemState, QuietHours, TimeOfDay, Weekday,
+};
+use dealwatch::money::{Currency, Money};
+use dealwatch::storage::{Item, NewDeal, Observation};
+use dealwatch_bots::Channel;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+fn gbp(amount: &str) -> Money {
+    Money::new(Decimal::from_str(amount).unwrap(), Currency::GBP)
+}
+
+async fn user_of(db: &TestDb, channel: Channel, sender: &str) -> dealwatch::storage::User {
+    let contact = dealwatch::storage::Contact {
+        channel,
+        external_id: sender,
+        reply_address: sender,
+        display_name: None,
+        locale: "en-GB",
+        time_zone: "Europe/London",
+        currency: "GBP",
+    };
+    db.store.identify(&contact, NOW).await.unwrap().0
+}
+
+async fn items(db: &TestDb, sender: &str) -> Vec<Item> {
+    let user = user_of(db, Channel::Console, sender).await;
+    db.store.items(user.id).await.unwrap()
+}
+
+#[tokio::test]
+async fn watches_and_rules_share_numbers_and_can_be_managed() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        let reply = say(&core, "ann", "watch https://shop.example/p/1 below £40").await;
+        assert!(reply.contains("#1"), "{}: {reply}", db.name);
+        assert!(reply.contains("£40.00 or less"), "{}: {reply}", db.name);
+        assert!(
+            reply.contains("First check pending"),
+            "{}: {reply}",
+            db.name
+        );
+
+        let reply = say(&core, "ann", "alert gaming pc -mac under 800").await;
+        assert!(reply.contains("Alert #2"), "{}: {reply}", db.name);
+        assert!(
+            reply.contains("gaming, pc · not mac · under 800"),
+            "{}: {reply}",
+            db.name
+        );
+
+        let reply = say(&core, "ann", "https://shop.example/p/2 drop 10% instock").await;
+        assert!(reply.contains("#3"), "{}: {reply}", db.name);
+        assert!(reply.contains("drops by 10%"), "{}: {reply}", db.name);
+        assert!(reply.contains("back in stock"), "{}: {reply}", db.name);
+
+        let list = say(&core, "ann", "list").await;
+        assert!(
+            list.contains("Your 3 watches and alerts"),
+            "{}: {list}",
+            db.name
+        );
+        assert!(
+            list.contains("#1 👀 https://shop.example/p/1 — first check pending"),
+            "{}: {list}",
+            db.name
+        );
+        assert!(list.contains("#2 🔔 gaming, pc"), "{}: {list}", db.name);
+
+        assert_eq!(say(&core, "ann", "pause 2").await, "⏸ Paused #2.");
+        assert_eq!(say(&core, "ann", "pause 2").await, "#2 is already paused.");
+        assert!(
+            say(&core, "ann", "list")
+                .await
+                .contains("under 800 ⏸ paused"),
+            "{}",
+            db.name
+        );
+        assert_eq!(say(&core, "ann", "resume #2").await, "▶️ Resumed #2.");
+        assert_eq!(say(&core, "ann", "resume 2").await, "#2 is already active.");
+        assert_eq!(
+            say(&core, "ann", "delete 1, 3").await,
+            "🗑 Deleted #1.\n🗑 Deleted #3."
+        );
+        assert!(
+            say(&core, "ann", "delete 1")
+                .await
+                .contains("nothing numbered #1"),
+            "{}",
+            db.name
+        );
+
+        // Numbers are never reused after a delete.
+        let reply = say(&core, "ann", "watch https://shop.example/p/9").await;
+        assert!(reply.contains("#4"), "{}: {reply}", db.name);
+        let states: Vec<_> = items(&db, "ann")
+            .await
+            .iter()
+            .map(|i| (i.no().get(), i.state()))
+            .collect();
+        assert_eq!(
+            states,
+            vec![(2, ItemState::Active), (4, ItemState::Active)],
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_same_product_is_one_watch_however_its_link_is_written() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        say(
+            &core,
+            "ann",
+            "watch https://Shop.Example/p/1?utm_source=tg&fbclid=x#reviews below 40",
+        )
+        .await;
+        let reply = say(&core, "ann", "watch https://shop.example/p/1 below £35").await;
+        assert!(reply.contains("Updated #1"), "{}: {reply}", db.name);
+        assert!(reply.contains("£35.00"), "{}: {reply}", db.name);
+        let all = items(&db, "ann").await;
+        assert_eq!(all.len(), 1, "{}", db.name);
+        let Item::Watch(w) = &all[0] else {
+            panic!("not a watch")
+        };
+        assert_eq!(w.url, "https://shop.example/p/1");
+        assert_eq!(w.target.unwrap().amount, Decimal::from(35));
+        assert_eq!(w.target.unwrap().currency, Some(Currency::GBP));
+
+        // Another user watching it shares the product row.
+        say(&core, "bob", "watch https://shop.example/p/1?gclid=1").await;
+        let a = db
+            .store
+            .product_id("https://shop.example/p/1")
+            .await
+            .unwrap();
+        assert!(a.is_some(), "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn nobody_can_touch_another_users_items() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        say(&core, "ann", "watch https://shop.example/p/1").await;
+        say(&core, "ann", "alert lego").await;
+        for cmd in [
+            "pause 1",
+            "resume 1",
+            "delete 1",
+            "delete 2",
+            "history 1",
+            "test 2",
+        ] {
+            let reply = say(&core, "mallory", cmd).await;
+            assert!(
+                reply.contains("nothing numbered"),
+                "{}: {cmd} -> {reply}",
+                db.name
+            );
+        }
+        assert!(
+            say(&core, "mallory", "list")
+                .await
+                .contains("not watching anything"),
+            "{}",
+            db.name
+        );
+        let ann = items(&db, "ann").await;
+        assert_eq!(ann.len(), 2, "{}", db.name);
+        assert!(
+            ann.iter().all(|i| i.state() == ItemState::Active),
+            "{}",
+            db.name
+        );
+
+        // The same external id on another channel is another person.
+        let on_telegram = core
+            .handle(&from(Channel::Telegram, "ann", "list"), NOW)
+            .await
+            .unwrap();
+        assert!(
+            joined(&on_telegram).contains("not watching anything"),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn plan_limits_are_enforced_and_name_the_upgrade() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        for n in 1..=5 {
+            let reply = say(&core, "ann", &format!("watch https://shop.example/p/{n}")).await;
+            assert!(reply.contains(&format!("#{n}")), "{}: {reply}", db.name);
+        }
+        let reply = say(&core, "ann", "watch https://shop.example/p/6").await;
+        assert!(
+            reply.contains("Free plan allows 5 active watches"),
+            "{}: {reply}",
+            db.name
+        );
+        assert!(reply.contains("upgrade pro"), "{}: {reply}", db.name);
+        assert_eq!(
+            items(&db, "ann").await.len(),
+            5,
+            "{}: nothing stored past the limit",
+            db.name
+        );
+
+        // Updating an existing watch is not a new one.
+        assert!(say(&core, "ann", "watch https://shop.example/p/3 below 10")
+            .await
+            .contains("Updated #3"));
+
+        // Paused watches do not count; resuming past the limit is refused.
+        say(&core, "ann", "pause 1").await;
+        assert!(
+            say(&core, "ann", "watch https://shop.example/p/6")
+                .await
+                .contains("#6"),
+            "{}",
+            db.name
+        );
+        let reply = say(&core, "ann", "resume 1").await;
+        assert!(
+            reply.contains("allows 5 active watches"),
+            "{}: {reply}",
+            db.name
+        );
+
+        for n in 1..=3 {
+            say(&core, "ann", &format!("alert thing{n}")).await;
+        }
+        let reply = say(&core, "ann", "alert thing4").await;
+        assert!(
+            reply.contains("Free plan allows 3 active alerts"),
+            "{}: {reply}",
+            db.name
+        );
+
+        let plan = say(&core, "ann", "plan").await;
+        assert!(plan.contains("Your plan: Free"), "{}: {plan}", db.name);
+        assert!(plan.contains("Watches: 5 of 5"), "{}: {plan}", db.name);
+        assert!(plan.contains("Alerts: 3 of 3"), "{}: {plan}", db.name);
+        assert!(plan.contains("every 6 hours"), "{}: {plan}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_limit_holds_when_messages_race() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        say(&core, "ann", "start").await;
+        let tasks: Vec<_> = (0..12)
+            .map(|n| {
+                let core = core.clone();
+                tokio::spawn(async move {
+                    core.handle(
+                        &dealwatch_bots::Incoming::console(
+                            "ann",
+                            format!("watch https://shop.example/race/{n}"),
+                        ),
+                        NOW,
+                    )
+                    .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            // A busy database may refuse some of them; none may slip past the limit.
+            let _ = task.await.unwrap();
+        }
+        let count = items(&db, "ann").await.len();
+        assert!(
+            count <= 5,
+            "{}: {count} watches stored past a limit of 5",
+            db.name
+        );
+        assert!(count >= 1, "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn preferences_are_stored_and_shown_back() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        assert_eq!(
+            say(&core, "ann", "quiet 22:00-07:00").await,
+            "✅ Saved. Quiet hours: 22:00–07:00 (Europe/London)."
+        );
+        assert_eq!(
+            say(&core, "ann", "digest weekly sun 18:30").await,
+            "✅ Saved. Digest: weekly on Sunday at 18:30."
+        );
+        assert_eq!(
+            say(&core, "ann", "cap 5").await,
+            "✅ Saved. Daily limit: 5 alerts a day."
+        );
+        assert_eq!(
+            say(&core, "ann", "cap 1").await,
+            "✅ Saved. Daily limit: one alert a day."
+        );
+        assert_eq!(
+            say(&core, "ann", "timezone america/new_york").await,
+            "✅ Saved. Time zone: America/New_York."
+        );
+        let reply = say(&core, "ann", "timezone Mars/Olympus").await;
+        assert!(
+            reply.contains("don't know the time zone “Mars/Olympus”"),
+            "{}: {reply}",
+            db.name
+        );
+
+        let user = user_of(&db, Channel::Console, "ann").await;
+        let s = &user.settings;
+        assert_eq!(
+            s.quiet,
+            Some(QuietHours {
+                start: TimeOfDay::new(22, 0).unwrap(),
+                end: TimeOfDay::new(7, 0).unwrap()
+            })
+        );
+        assert_eq!(
+            s.digest,
+            Digest::Weekly {
+                day: Weekday::Sunday,
+                at: TimeOfDay::new(18, 30).unwrap()
+            }
+        );
+        assert_eq!(s.daily_cap, Some(1));
+        assert_eq!(s.time_zone, "America/New_York");
+
+        let settings = say(&core, "ann", "settings").await;
+        for expected in [
+            "Quiet hours: 22:00–07:00 (America/New_York).",
+            "Digest: weekly on Sunday at 18:30.",
+            "Daily limit: one alert a day.",
+            "Time zone: America/New_York.",
+            "Language: English.",
+        ] {
+            assert!(settings.contains(expected), "{}: {settings}", db.name);
+        }
+        assert_eq!(
+            say(&core, "ann", "quiet").await,
+            "Quiet hours: 22:00–07:00 (America/New_York)."
+        );
+        say(&core, "ann", "quiet off").await;
+        say(&core, "ann", "digest off").await;
+        say(&core, "ann", "cap off").await;
+        let user = user_of(&db, Channel::Console, "ann").await;
+        assert_eq!(user.settings.quiet, None);
+        assert_eq!(user.settings.digest, Digest::Off);
+        assert_eq!(user.settings.daily_cap, None);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn language_changes_every_reply_and_prices_follow_the_locale() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        assert_eq!(
+            say(&core, "ann", "language de").await,
+            "✅ Gespeichert. Sprache: Deutsch."
+        );
+        let reply = say(&core, "ann", "watch https://shop.example/p/1 below £1299").await;
+        assert!(
+            reply.contains("wenn es 1.299,00 £ oder weniger kostet"),
+            "{}: {reply}",
+            db.name
+        );
+        let reply = say(&core, "ann", "language français").await;
+        assert_eq!(reply, "✅ Enregistré. Langue : Français.");
+        let reply = say(&core, "ann", "alert tv under 1299.5").await;
+        assert!(reply.contains("moins de 1 299,5"), "{}: {reply}", db.name);
+        let reply = say(&core, "ann", "language klingon").await;
+        assert!(
+            reply.contains("Disponibles : en-GB, de, fr"),
+            "{}: {reply}",
+            db.name
+        );
+
+        // A new Telegram user whose app is in German is greeted in German.
+        let mut hello = from(Channel::Telegram, "4242", "/start");
+        hello.language_hint = Some("de".into());
+        let reply = joined(&core.handle(&hello, NOW).await.unwrap());
+        assert!(reply.starts_with("👋 Hallo!"), "{}: {reply}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn history_and_test_read_prices_and_deals() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        say(&core, "ann", "watch https://shop.example/p/1").await;
+        say(&core, "ann", "alert gaming pc -mac under 800").await;
+        assert!(say(&core, "ann", "history 1")
+            .await
+            .contains("first check is still pending"));
+
+        let product = db
+            .store
+            .product_id("https://shop.example/p/1")
+            .await
+            .unwrap()
+            .unwrap();
+        let seen = |price: &str| Observation {
+            title: Some("Acme Kettle 1.7L".into()),
+            image_url: None,
+            price: Some(gbp(price)),
+            availability: Availability::InStock,
+        };
+        assert!(db
+            .store
+            .record_observation(product, &seen("49.99"), NOW - 3 * 86_400)
+            .await
+            .unwrap());
+        assert!(!db
+            .store
+            .record_observation(product, &seen("49.99"), NOW - 2 * 86_400)
+            .await
+            .unwrap());
+        assert!(db
+            .store
+            .record_observation(product, &seen("39.99"), NOW - 86_400)
+            .await
+            .unwrap());
+        assert!(db
+            .store
+            .record_observation(product, &seen("44.50"), NOW)
+            .await
+            .unwrap());
+
+        let history = say(&core, "ann", "history 1").await;
+        assert!(
+            history.contains("Acme Kettle 1.7L"),
+            "{}: {history}",
+            db.name
+        );
+        assert!(
+            history.contains("Now £44.50 · lowest £39.99 · highest £49.99"),
+            "{}: {history}",
+            db.name
+        );
+        assert!(
+            history.contains("3 prices recorded since 20 Nov 2026"),
+            "{}: {history}",
+            db.name
+        );
+        assert!(say(&core, "ann", "list")
+            .await
+            .contains("Acme Kettle 1.7L — £44.50"));
+        assert!(say(&core, "ann", "history 2").await.contains("is an alert"));
+        assert!(say(&core, "ann", "test 1").await.contains("is a watch"));
+
+        let deal = |key: &str, title: &str, price: &str| NewDeal {
+            source: "test".into(),
+            dedupe_key: key.into(),
+            title: title.into(),
+            url: format!("https://deals.example/{key}"),
+            price: Some(gbp(price)),
+            was_price: None,
+            merchant: None,
+            category: None,
+            condition: Some(Condition::New),
+            score: None,
+        };
+        assert!(db
+            .store
+            .insert_deal(&deal("a", "Gaming PC Ryzen 5", "699"), NOW)
+            .await
+            .unwrap());
+        assert!(!db
+            .store
+            .insert_deal(&deal("a", "Gaming PC Ryzen 5", "699"), NOW)
+            .await
+            .unwrap());
+        db.store
+            .insert_deal(&deal("b", "Mac Pro gaming", "700"), NOW)
+            .await
+            .unwrap();
+        db.store
+            .insert_deal(&deal("c", "Gaming PCs bundle", "799"), NOW)
+            .await
+            .unwrap();
+        db.store
+            .insert_deal(&deal("d", "Gaming PC RTX", "999"), NOW)
+            .await
+            .unwrap();
+        db.store
+            .insert_deal(&deal("e", "Old gaming PC", "100"), NOW - 30 * 86_400)
+            .await
+            .unwrap();
+
+        let test = say(&core, "ann", "test 2").await;
+        assert!(
+            test.starts_with("2 deals from the last 7 days match #2"),
+            "{}: {test}",
+            db.name
+        );
+        assert!(
+            test.contains("Gaming PC Ryzen 5 — £699.00"),
+            "{}: {test}",
+            db.name
+        );
+        assert!(test.contains("Gaming PCs bundle"), "{}: {test}", db.name);
+        assert!(!test.contains("Mac Pro"), "{}: {test}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn stop_silences_sms_until_start() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        let sms = |text: &str| from(Channel::Sms, "+447700900123", text);
+        core.handle(&sms("alert lego"), NOW).await.unwrap();
+        let reply = joined(&core.handle(&sms("STOP"), NOW).await.unwrap());
+        assert!(reply.contains("unsubscribed"), "{}: {reply}", db.name);
+        assert!(
+            core.handle(&sms("list"), NOW).await.unwrap().is_empty(),
+            "{}",
+            db.name
+        );
+        let help = joined(&core.handle(&sms("HELP"), NOW).await.unwrap());
+        assert!(
+            help.contains("Here's what I understand"),
+            "{}: HELP must be answered",
+            db.name
+        );
+        let reply = joined(&core.handle(&sms("START"), NOW).await.unwrap());
+        assert!(reply.contains("Welcome back"), "{}: {reply}", db.name);
+        let list = joined(&core.handle(&sms("list"), NOW).await.unwrap());
+        assert!(list.contains("lego"), "{}: {list}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn links_into_our_network_are_refused_unless_allowed() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        for url in [
+            "http://127.0.0.1:8080/admin",
+            "http://localhost/x",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+            "http://10.0.0.5/",
+        ] {
+            let reply = say(&core, "ann", &format!("watch {url}")).await;
+            assert!(
+                reply.starts_with("I can't watch that link"),
+                "{}: {url} -> {reply}",
+                db.name
+            );
+        }
+        assert!(items(&db, "ann").await.is_empty(), "{}", db.name);
+
+        let open = db.core_with(CoreOptions {
+            allow_private_hosts: true,
+            ..CoreOptions::default()
+        });
+        assert!(say(&open, "ann", "watch http://127.0.0.1:8080/p/1")
+            .await
+            .contains("#1"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_reply_and_stores_nothing() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        let long = "a".repeat(100_000);
+        let cases: Vec<(&str, &str)> = vec![
+            ("", "empty"),
+            ("   \t  ", "empty"),
+            (&long, "too long (100000 characters)"),
+            ("\u{1b}]0;pwned\u{7}", "I don't know the command"),
+            ("مرحبا بالعالم", "I don't know the command"),
+            ("שלום", "I don't know the command"),
+            ("🎉🎉 🎉", "I don't know the command"),
+            ("'; DROP TABLE users; --", "I don't know the command"),
+            (
+                "watch https://shop.example/p/1'; DROP TABLE products; --",
+                "I didn't understand",
+            ),
+            ("delete 1 OR 1=1", "isn't a number from your list"),
+            ("alert 💻 under £-5", "couldn't read"),
+            (
+                "watch javascript:alert(document.cookie)",
+                "only watch web pages",
+            ),
+            ("quiet 99:99-00:00", "couldn't read “99:99” as a time"),
+            ("pause 4294967296", "isn't a number from your list"),
+            ("wacth https://shop.example/p/1", "Did you mean: watch URL"),
+        ];
+        for (input, expected) in cases {
+            let reply = say(&core, "ann", input).await;
+            assert!(
+                reply.contains(expected),
+                "{}: {input:.40?} -> {reply}",
+                db.name
+            );
+        }
+        assert!(items(&db, "ann").await.is_empty(), "{}", db.name);
+        // The account still works after all that.
+        assert!(
+            say(&core, "ann", "alert ok").await.contains("#1"),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn help_explains_each_command_and_upgrades_are_honest() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        assert!(say(&core, "ann", "start")
+            .await
+            .starts_with("👋 Hi! I'm Dealwatch."));
+        for topic in dealwatch::command::COMMANDS {
+            let reply = say(&core, "ann", &format!("help {topic}")).await;
+            assert!(
+                !reply.starts_with("There's no command"),
+                "{}: help {topic} -> {reply}",
+                db.name
+            );
+        }
+        assert!(say(&core, "ann", "help rm").await.starts_with("delete ID"));
+        assert!(say(&core, "ann", "help frobnicate")
+            .await
+            .contains("no command called “frobnicate”"));
+        assert!(say(&core, "ann", "upgrade pro")
+            .await
+            .contains("payments are not set up"));
+        assert!(say(&core, "ann", "billing")
+            .await
+            .contains("payments are not set up"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_messages_replies_and_errors() {
+    let db = TestDb::sqlite().await;
+    let core = db.core();
+    say(&core, "ann", "help").await;
+    say(&core, "ann", "list").await;
+    db.store.close().await;
+    let msg = dealwatch_bots::Incoming::console("ann", "list");
+    assert!(
+        core.handle(&msg, NOW).await.is_err(),
+        "a closed database must fail"
+    );
+    assert!(core.sorry(&msg).text.contains("went wrong on our side"));
+    let text = core.metrics().render();
+    assert!(
+        text.contains("dealwatch_messages_in_total{channel=\"console\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("dealwatch_replies_out_total{channel=\"console\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("dealwatch_errors_total{kind=\"database\"} 1"),
+        "{text}"
+    );
+}

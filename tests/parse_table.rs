@@ -1,0 +1,680 @@
+//! The command parser against a table of real-world phrasings.
+//!
+//! Each row is what someone typed and a compact description of what it must
+//! parse to (`error:COMMAND:PROBLEM` for a known command with bad arguments).
+
+use dealwatch::command::{parse, Command, ParseError};
+use dealwatch::model::{Digest, ItemNo};
+use dealwatch::money::PriceSpec;
+
+fn price(p: &PriceSpec) -> String {
+    format!(
+        "{}{}",
+        p.amount.normalize(),
+        p.currency.map_or("", |c| c.code())
+    )
+}
+
+fn ids(ids: &[ItemNo]) -> String {
+    ids.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn describe(parsed: &Result<Command, ParseError>) -> String {
+    let cmd = match parsed {
+        Err(e) => return format!("error:{}:{}", e.command, e.problem.code()),
+        Ok(cmd) => cmd,
+    };
+    match cmd {
+        Command::Start { payload: None } => "start".into(),
+        Command::Start { payload: Some(p) } => format!("start payload={p}"),
+        Command::Help { topic: None } => "help".into(),
+        Command::Help { topic: Some(t) } => format!("help topic={t}"),
+        Command::Watch(w) => {
+            let mut s = format!("watch {}", w.url);
+            if let Some(t) = &w.target {
+                s += &format!(" below={}", price(t));
+            }
+            if let Some(d) = w.drop_percent {
+                s += &format!(" drop={d}");
+            }
+            if w.back_in_stock {
+                s += " stock";
+            }
+            s
+        }
+        Command::Alert(r) => {
+            let mut s = format!("alert words={}", r.words.join(","));
+            if !r.excluded.is_empty() {
+                s += &format!(" excl={}", r.excluded.join(","));
+            }
+            if let Some(p) = &r.min_price {
+                s += &format!(" min={}", price(p));
+            }
+            if let Some(p) = &r.max_price {
+                s += &format!(" max={}", price(p));
+            }
+            if let Some(c) = &r.category {
+                s += &format!(" cat={c}");
+            }
+            if let Some(sc) = r.min_score {
+                s += &format!(" score={sc}");
+            }
+            if let Some(c) = r.condition {
+                s += &format!(" cond={}", c.as_str());
+            }
+            s
+        }
+        Command::List => "list".into(),
+        Command::Settings => "settings".into(),
+        Command::Pause(n) => format!("pause {}", ids(n)),
+        Command::Resume(n) => format!("resume {}", ids(n)),
+        Command::Delete(n) => format!("delete {}", ids(n)),
+        Command::Test(n) => format!("test {n}"),
+        Command::History(n) => format!("history {n}"),
+        Command::Quiet(None) => "quiet show".into(),
+        Command::Quiet(Some(None)) => "quiet off".into(),
+        Command::Quiet(Some(Some(q))) => format!("quiet {}-{}", q.start, q.end),
+        Command::Digest(None) => "digest show".into(),
+        Command::Digest(Some(Digest::Off)) => "digest off".into(),
+        Command::Digest(Some(Digest::Daily { at })) => format!("digest daily {at}"),
+        Command::Digest(Some(Digest::Weekly { day, at })) => {
+            format!("digest weekly {} {at}", day.english())
+        }
+        Command::Cap(None) => "cap show".into(),
+        Command::Cap(Some(None)) => "cap off".into(),
+        Command::Cap(Some(Some(n))) => format!("cap {n}"),
+        Command::Timezone(None) => "timezone show".into(),
+        Command::Timezone(Some(z)) => format!("timezone {z}"),
+        Command::Language(None) => "language show".into(),
+        Command::Language(Some(l)) => format!("language {l}"),
+        Command::Plan => "plan".into(),
+        Command::Upgrade(p) => format!("upgrade {}", p.plan().as_str()),
+        Command::Billing => "billing".into(),
+        Command::Link { code: None } => "link".into(),
+        Command::Link { code: Some(c) } => format!("link code={c}"),
+        Command::Stop => "stop".into(),
+        Command::Unstop => "unstop".into(),
+        Command::Unknown {
+            word,
+            suggestion: None,
+        } => format!("unknown {word}"),
+        Command::Unknown {
+            word,
+            suggestion: Some(s),
+        } => format!("unknown {word} suggest={s}"),
+    }
+}
+
+const U: &str = "https://shop.example/p/1";
+
+#[test]
+fn real_world_phrasings() {
+    let w = |rest: &str| format!("watch {U}{rest}");
+    let cases: Vec<(String, String)> = vec![
+        // greetings and help
+        ("start".into(), "start".into()),
+        ("/start".into(), "start".into()),
+        ("/start@DealwatchBot".into(), "start".into()),
+        (
+            "/start ref_abc123".into(),
+            "start payload=ref_abc123".into(),
+        ),
+        ("Hi".into(), "start".into()),
+        ("hello".into(), "start".into()),
+        ("START".into(), "start".into()),
+        ("help".into(), "help".into()),
+        ("/help".into(), "help".into()),
+        ("HELP".into(), "help".into()),
+        ("help watch".into(), "help topic=watch".into()),
+        ("help /alert".into(), "help topic=alert".into()),
+        ("?".into(), "help".into()),
+        ("commands".into(), "help".into()),
+        ("/help@DealwatchBot".into(), "help".into()),
+        // watch: forms of the command
+        (format!("watch {U}"), w("")),
+        (format!("watch {U} below £40"), w(" below=40GBP")),
+        (format!("/watch {U} below £40"), w(" below=40GBP")),
+        (
+            format!("/watch@DealwatchBot {U} below £40"),
+            w(" below=40GBP"),
+        ),
+        (format!("WATCH {U} BELOW £40"), w(" below=40GBP")),
+        (format!("watch   {U}    below   £40  "), w(" below=40GBP")),
+        (format!("  \t watch {U}\n"), w("")),
+        (U.into(), w("")),
+        (format!("{U} £40"), w(" below=40GBP")),
+        (format!("{U} below 40"), w(" below=40")),
+        (format!("track {U}"), w("")),
+        (format!("follow {U}"), w("")),
+        (format!("add {U}"), w("")),
+        // watch: prices
+        (format!("watch {U} below 40 GBP"), w(" below=40GBP")),
+        (format!("watch {U} below 40GBP"), w(" below=40GBP")),
+        (format!("watch {U} below 40gbp"), w(" below=40GBP")),
+        (format!("watch {U} under €1.299,00"), w(" below=1299EUR")),
+        (format!("watch {U} below 1,299.00"), w(" below=1299")),
+        (format!("watch {U} below $12.5"), w(" below=12.5USD")),
+        (format!("watch {U} below £ 40"), w(" below=40GBP")),
+        (format!("watch {U} <40"), w(" below=40")),
+        (format!("watch {U} < £40"), w(" below=40GBP")),
+        (format!("watch {U} for £39.99"), w(" below=39.99GBP")),
+        (format!("watch {U} target 40"), w(" below=40")),
+        (format!("watch {U} max 40"), w(" below=40")),
+        (format!("watch {U} below 99p"), w(" below=0.99GBP")),
+        (format!("watch {U} below 40 quid"), w(" below=40GBP")),
+        (format!("watch {U} below 40€"), w(" below=40EUR")),
+        (format!("watch {U} below EUR 40"), w(" below=40EUR")),
+        (format!("watch {U} below 1.299,-"), w(" below=1299")),
+        (format!("watch {U} below 12,99 €"), w(" below=12.99EUR")),
+        (
+            format!("watch {U} below 1 299,00€"),
+            "error:watch:unexpected".into(),
+        ),
+        (format!("watch {U} under 40 USD"), w(" below=40USD")),
+        (
+            format!("watch {U} below CHF 1'299.50"),
+            w(" below=1299.5CHF"),
+        ),
+        // watch: drops and stock
+        (format!("watch {U} drop 10%"), w(" drop=10")),
+        (format!("watch {U} 10% drop"), w(" drop=10")),
+        (format!("watch {U} -15%"), w(" drop=15")),
+        (format!("watch {U} drop 10"), w(" drop=10")),
+        (format!("watch {U} drop 10 %"), w(" drop=10")),
+        (format!("watch {U} drops 12.5%"), w(" drop=12.5")),
+        (format!("watch {U} 20% off"), w(" drop=20")),
+        (format!("watch {U} instock"), w(" stock")),
+        (format!("watch {U} in stock"), w(" stock")),
+        (format!("watch {U} back in stock"), w(" stock")),
+        (format!("watch {U} restock"), w(" stock")),
+        (format!("watch {U} in-stock"), w(" stock")),
+        (
+            format!("watch {U} below £40 drop 10% instock"),
+            w(" below=40GBP drop=10 stock"),
+        ),
+        (
+            format!("watch {U} instock drop 5% below 40"),
+            w(" below=40 drop=5 stock"),
+        ),
+        // watch: prose
+        (
+            format!("watch {U} when the price drops below £40"),
+            w(" below=40GBP"),
+        ),
+        (
+            format!("{U} below £40 or 10% off"),
+            w(" below=40GBP drop=10"),
+        ),
+        (format!("watch {U} if it goes under £30"), w(" below=30GBP")),
+        (format!("watch {U} alert me when available"), w(" stock")),
+        (format!("watch {U} when it drops to £35"), w(" below=35GBP")),
+        (format!("watch {U} please"), w("")),
+        // watch: links as people paste them
+        ("watch shop.example/p/1".into(), w("")),
+        (
+            "watch www.shop.example/p/1".into(),
+            "watch https://www.shop.example/p/1".into(),
+        ),
+        (format!("watch <{U}>"), w("")),
+        (format!("watch {U}."), w("")),
+        (format!("watch ({U})"), w("")),
+        (format!("watch \"{U}\""), w("")),
+        (
+            format!("watch {U}?utm_source=tg"),
+            format!("watch {U}?utm_source=tg"),
+        ),
+        (
+            "watch http://shop.example/p/1".into(),
+            "watch http://shop.example/p/1".into(),
+        ),
+        (
+            "watch https://shop.example:8443/p/1".into(),
+            "watch https://shop.example:8443/p/1".into(),
+        ),
+        (
+            "watch HTTPS://SHOP.EXAMPLE/p/1".into(),
+            "watch https://shop.example/p/1".into(),
+        ),
+        (
+            "watch https://bücher.example/p".into(),
+            "watch https://xn--bcher-kva.example/p".into(),
+        ),
+        // watch: refusals
+        ("watch".into(), "error:watch:missing-url".into()),
+        ("watch below £40".into(), "error:watch:missing-url".into()),
+        (
+            "watch ftp://shop.example/file".into(),
+            "error:watch:unsupported-scheme".into(),
+        ),
+        (
+            "watch javascript:alert(1)".into(),
+            "error:watch:unsupported-scheme".into(),
+        ),
+        (
+            "watch data:text/html,hi".into(),
+            "error:watch:unsupported-scheme".into(),
+        ),
+        (
+            "watch file:///etc/passwd".into(),
+            "error:watch:unsupported-scheme".into(),
+        ),
+        (
+            "watch https://user:pass@shop.example/p".into(),
+            "error:watch:url-credentials".into(),
+        ),
+        (
+            "watch https://a.example/1 https://b.example/2".into(),
+            "error:watch:two-urls".into(),
+        ),
+        (
+            format!("watch {U} below abc"),
+            "error:watch:bad-price".into(),
+        ),
+        (format!("watch {U} below"), "error:watch:bad-price".into()),
+        (
+            format!("watch {U} below -5"),
+            "error:watch:bad-price".into(),
+        ),
+        (format!("watch {U} below 0"), "error:watch:bad-price".into()),
+        (
+            format!("watch {U} below 99999999999999"),
+            "error:watch:bad-price".into(),
+        ),
+        (
+            format!("watch {U} drop 150%"),
+            "error:watch:bad-percent".into(),
+        ),
+        (
+            format!("watch {U} drop 0%"),
+            "error:watch:bad-percent".into(),
+        ),
+        (format!("watch {U} banana"), "error:watch:unexpected".into()),
+        (
+            format!("watch {U} below £40 €"),
+            "error:watch:unexpected".into(),
+        ),
+        // alert
+        (
+            "alert gaming pc -mac under 800".into(),
+            "alert words=gaming,pc excl=mac max=800".into(),
+        ),
+        (
+            "/alert gaming pc -mac under 800".into(),
+            "alert words=gaming,pc excl=mac max=800".into(),
+        ),
+        (
+            "/alert@DealwatchBot gaming pc -mac under 800".into(),
+            "alert words=gaming,pc excl=mac max=800".into(),
+        ),
+        (
+            "alert gaming pc -mac under £800".into(),
+            "alert words=gaming,pc excl=mac max=800GBP".into(),
+        ),
+        (
+            "ALERT Gaming PC -Mac UNDER 800".into(),
+            "alert words=gaming,pc excl=mac max=800".into(),
+        ),
+        ("alert ps5".into(), "alert words=ps5".into()),
+        ("alert PS5 Digital".into(), "alert words=ps5,digital".into()),
+        (
+            "alert lego -duplo -technic".into(),
+            "alert words=lego excl=duplo,technic".into(),
+        ),
+        (
+            "alert lego not duplo".into(),
+            "alert words=lego excl=duplo".into(),
+        ),
+        (
+            "alert lego without duplo".into(),
+            "alert words=lego excl=duplo".into(),
+        ),
+        (
+            "alert tv over 300 under 800".into(),
+            "alert words=tv min=300 max=800".into(),
+        ),
+        (
+            "alert tv between 300 and 800".into(),
+            "alert words=tv min=300 max=800".into(),
+        ),
+        (
+            "alert tv between £300 and £800".into(),
+            "alert words=tv min=300GBP max=800GBP".into(),
+        ),
+        (
+            "alert tv 300-800".into(),
+            "alert words=tv min=300 max=800".into(),
+        ),
+        (
+            "alert tv £300-£800".into(),
+            "alert words=tv min=300GBP max=800GBP".into(),
+        ),
+        (
+            "alert tv 300-800€".into(),
+            "alert words=tv min=300EUR max=800EUR".into(),
+        ),
+        ("alert tv <800".into(), "alert words=tv max=800".into()),
+        ("alert tv >300".into(), "alert words=tv min=300".into()),
+        ("alert tv under800".into(), "alert words=tv max=800".into()),
+        (
+            "alert tv under £ 800".into(),
+            "alert words=tv max=800GBP".into(),
+        ),
+        (
+            "alert tv below 800 euros".into(),
+            "alert words=tv max=800EUR".into(),
+        ),
+        (
+            "alert laptop in computers".into(),
+            "alert words=laptop cat=computers".into(),
+        ),
+        (
+            "alert laptop category computers".into(),
+            "alert words=laptop cat=computers".into(),
+        ),
+        (
+            "alert laptop score 0.3".into(),
+            "alert words=laptop score=0.3".into(),
+        ),
+        (
+            "alert laptop score 30%".into(),
+            "alert words=laptop score=0.3".into(),
+        ),
+        (
+            "alert laptop score 30".into(),
+            "alert words=laptop score=0.3".into(),
+        ),
+        (
+            "alert laptop score .5".into(),
+            "alert words=laptop score=0.5".into(),
+        ),
+        (
+            "alert iphone condition refurbished".into(),
+            "alert words=iphone cond=refurbished".into(),
+        ),
+        (
+            "alert iphone condition used".into(),
+            "alert words=iphone cond=used".into(),
+        ),
+        (
+            "alert iphone condition new".into(),
+            "alert words=iphone cond=new".into(),
+        ),
+        (
+            "alert iphone cond refurb".into(),
+            "alert words=iphone cond=refurbished".into(),
+        ),
+        (
+            "alert iphone condition pre-owned".into(),
+            "alert words=iphone cond=used".into(),
+        ),
+        ("alert rtx-4090".into(), "alert words=rtx-4090".into()),
+        ("alert c++ book".into(), "alert words=c++,book".into()),
+        ("alert café".into(), "alert words=café".into()),
+        (
+            "alert Kaffeevollautomat".into(),
+            "alert words=kaffeevollautomat".into(),
+        ),
+        (
+            "alert tv, soundbar".into(),
+            "alert words=tv,soundbar".into(),
+        ),
+        ("alert tv tv tv".into(), "alert words=tv".into()),
+        (
+            "alert gaming pc -mac under 800 in computers score 40% condition new".into(),
+            "alert words=gaming,pc excl=mac max=800 cat=computers score=0.4 cond=new".into(),
+        ),
+        (
+            "alert Nintendo Switch OLED under 250 GBP".into(),
+            "alert words=nintendo,switch,oled max=250GBP".into(),
+        ),
+        (
+            "rule headphones under 100".into(),
+            "alert words=headphones max=100".into(),
+        ),
+        (
+            "search headphones under 100".into(),
+            "alert words=headphones max=100".into(),
+        ),
+        (
+            "alert the best headphones for me".into(),
+            "alert words=best,headphones".into(),
+        ),
+        (
+            "alert ssd 2tb under 100 over 50".into(),
+            "alert words=ssd,2tb min=50 max=100".into(),
+        ),
+        (
+            "alert ssd up to 100".into(),
+            "alert words=ssd max=100".into(),
+        ),
+        (
+            "alert ssd at least 50".into(),
+            "alert words=ssd min=50".into(),
+        ),
+        ("alert ssd max 100".into(), "alert words=ssd max=100".into()),
+        ("alert ssd min 50".into(), "alert words=ssd min=50".into()),
+        (
+            "alert ssd -sata -\"used\"".into(),
+            "alert words=ssd excl=sata,used".into(),
+        ),
+        ("alert ssd -".into(), "alert words=ssd".into()),
+        // alert refusals
+        ("alert".into(), "error:alert:missing-words".into()),
+        ("alert under 800".into(), "error:alert:missing-words".into()),
+        ("alert -mac".into(), "error:alert:missing-words".into()),
+        ("alert tv under abc".into(), "error:alert:bad-price".into()),
+        ("alert tv under".into(), "error:alert:bad-price".into()),
+        (
+            "alert tv over 800 under 300".into(),
+            "error:alert:bounds-inverted".into(),
+        ),
+        (
+            "alert tv over £300 under €800".into(),
+            "error:alert:mixed-currencies".into(),
+        ),
+        ("alert tv score 150".into(), "error:alert:bad-score".into()),
+        ("alert tv score".into(), "error:alert:bad-score".into()),
+        (
+            "alert tv condition broken".into(),
+            "error:alert:bad-condition".into(),
+        ),
+        (
+            "alert a1 a2 a3 a4 a5 a6 a7 a8 a9 a10 a11 a12 a13 a14 a15 a16 a17 a18 a19 a20 a21"
+                .into(),
+            "error:alert:too-many-words".into(),
+        ),
+        (
+            "alert supercalifragilisticexpialidociousextraordinarily".into(),
+            "error:alert:word-too-long".into(),
+        ),
+        // list and settings
+        ("list".into(), "list".into()),
+        ("/list".into(), "list".into()),
+        ("/list@DealwatchBot".into(), "list".into()),
+        ("ls".into(), "list".into()),
+        ("LIST".into(), "list".into()),
+        ("List.".into(), "list".into()),
+        ("watches".into(), "list".into()),
+        ("list all".into(), "list".into()),
+        ("list everything".into(), "error:list:unexpected".into()),
+        ("settings".into(), "settings".into()),
+        ("prefs".into(), "settings".into()),
+        // pause, resume, delete
+        ("pause 2".into(), "pause 2".into()),
+        ("pause #2".into(), "pause 2".into()),
+        ("/pause@DealwatchBot 2".into(), "pause 2".into()),
+        ("pause 2 3".into(), "pause 2,3".into()),
+        ("pause 2,3".into(), "pause 2,3".into()),
+        ("pause #2 #2".into(), "pause 2".into()),
+        ("stop 2".into(), "pause 2".into()),
+        ("resume 2".into(), "resume 2".into()),
+        ("unpause #2".into(), "resume 2".into()),
+        ("delete 1".into(), "delete 1".into()),
+        ("del 1".into(), "delete 1".into()),
+        ("rm #1".into(), "delete 1".into()),
+        ("remove 1 and 2".into(), "delete 1,2".into()),
+        ("delete #1, #2".into(), "delete 1,2".into()),
+        ("pause".into(), "error:pause:missing-id".into()),
+        ("pause abc".into(), "error:pause:bad-id".into()),
+        ("delete 0".into(), "error:delete:bad-id".into()),
+        ("delete -1".into(), "error:delete:bad-id".into()),
+        ("delete 1.5".into(), "error:delete:bad-id".into()),
+        (
+            "delete 1; DROP TABLE watches".into(),
+            "error:delete:bad-id".into(),
+        ),
+        ("test 2".into(), "test 2".into()),
+        ("test #2".into(), "test 2".into()),
+        ("test".into(), "error:test:missing-id".into()),
+        ("test 1 2".into(), "error:test:too-many-ids".into()),
+        ("history 1".into(), "history 1".into()),
+        ("history #1".into(), "history 1".into()),
+        ("chart 1".into(), "history 1".into()),
+        ("history".into(), "error:history:missing-id".into()),
+        // quiet hours
+        ("quiet 22:00-07:00".into(), "quiet 22:00-07:00".into()),
+        ("quiet 22:00 - 07:00".into(), "quiet 22:00-07:00".into()),
+        ("quiet 22:00–07:00".into(), "quiet 22:00-07:00".into()),
+        ("quiet 22-7".into(), "quiet 22:00-07:00".into()),
+        ("quiet 10pm-7am".into(), "quiet 22:00-07:00".into()),
+        ("quiet 10 pm - 7 am".into(), "quiet 22:00-07:00".into()),
+        ("quiet 10pm to 7am".into(), "quiet 22:00-07:00".into()),
+        (
+            "quiet from 22:00 to 07:00".into(),
+            "quiet 22:00-07:00".into(),
+        ),
+        ("quiet 22h-7h".into(), "quiet 22:00-07:00".into()),
+        ("quiet 22.30-06.45".into(), "quiet 22:30-06:45".into()),
+        ("quiet 22:00 07:00".into(), "quiet 22:00-07:00".into()),
+        ("quiet noon-13:00".into(), "quiet 12:00-13:00".into()),
+        ("quiet off".into(), "quiet off".into()),
+        ("quiet none".into(), "quiet off".into()),
+        ("quiet".into(), "quiet show".into()),
+        ("dnd 23:00-06:00".into(), "quiet 23:00-06:00".into()),
+        ("quiet 25:00-07:00".into(), "error:quiet:bad-time".into()),
+        ("quiet 22:00".into(), "error:quiet:bad-time".into()),
+        (
+            "quiet 22:00-22:00".into(),
+            "error:quiet:empty-window".into(),
+        ),
+        ("quiet tonight".into(), "error:quiet:bad-time".into()),
+        // digests
+        ("digest daily".into(), "digest daily 08:00".into()),
+        ("digest daily 18:30".into(), "digest daily 18:30".into()),
+        ("digest daily at 9am".into(), "digest daily 09:00".into()),
+        ("digest weekly".into(), "digest weekly monday 08:00".into()),
+        (
+            "digest weekly sunday 18:00".into(),
+            "digest weekly sunday 18:00".into(),
+        ),
+        (
+            "digest weekly 18:00 sun".into(),
+            "digest weekly sunday 18:00".into(),
+        ),
+        ("digest sunday".into(), "digest weekly sunday 08:00".into()),
+        ("digest 07:30".into(), "digest daily 07:30".into()),
+        ("digest off".into(), "digest off".into()),
+        ("digest".into(), "digest show".into()),
+        ("digest daily sunday".into(), "error:digest:bad-day".into()),
+        ("digest hourly".into(), "error:digest:bad-time".into()),
+        // daily cap
+        ("cap 5".into(), "cap 5".into()),
+        ("cap 0".into(), "cap 0".into()),
+        ("cap off".into(), "cap off".into()),
+        ("cap unlimited".into(), "cap off".into()),
+        ("cap".into(), "cap show".into()),
+        ("limit 10".into(), "cap 10".into()),
+        ("cap five".into(), "error:cap:bad-cap".into()),
+        ("cap 5000".into(), "error:cap:bad-cap".into()),
+        ("cap -1".into(), "error:cap:bad-cap".into()),
+        ("cap 5 please".into(), "error:cap:unexpected".into()),
+        // zone and language
+        (
+            "timezone Europe/London".into(),
+            "timezone Europe/London".into(),
+        ),
+        (
+            "tz america/new_york".into(),
+            "timezone america/new_york".into(),
+        ),
+        (
+            "timezone America/New York".into(),
+            "timezone America/New_York".into(),
+        ),
+        ("timezone".into(), "timezone show".into()),
+        ("language de".into(), "language de".into()),
+        ("lang fr".into(), "language fr".into()),
+        ("language Deutsch".into(), "language Deutsch".into()),
+        ("language".into(), "language show".into()),
+        ("language de fr".into(), "error:language:unexpected".into()),
+        // plans and billing
+        ("plan".into(), "plan".into()),
+        ("account".into(), "plan".into()),
+        ("upgrade pro".into(), "upgrade pro".into()),
+        ("upgrade Premium".into(), "upgrade premium".into()),
+        ("upgrade to pro".into(), "upgrade pro".into()),
+        ("/upgrade@DealwatchBot pro".into(), "upgrade pro".into()),
+        ("upgrade".into(), "error:upgrade:missing-plan".into()),
+        ("upgrade gold".into(), "error:upgrade:bad-plan".into()),
+        ("billing".into(), "billing".into()),
+        ("portal".into(), "billing".into()),
+        // account linking
+        ("link".into(), "link".into()),
+        ("link ABC123".into(), "link code=ABC123".into()),
+        ("link abc123".into(), "link code=ABC123".into()),
+        ("link !!".into(), "error:link:bad-code".into()),
+        // carrier keywords
+        ("STOP".into(), "stop".into()),
+        ("stop".into(), "stop".into()),
+        ("Stop.".into(), "stop".into()),
+        ("UNSUBSCRIBE".into(), "stop".into()),
+        ("cancel".into(), "stop".into()),
+        ("end".into(), "stop".into()),
+        ("quit".into(), "stop".into()),
+        ("STOPALL".into(), "stop".into()),
+        ("UNSTOP".into(), "unstop".into()),
+        // not understood
+        ("banana".into(), "unknown banana".into()),
+        (format!("wacth {U}"), "unknown wacth suggest=watch".into()),
+        ("lsit".into(), "unknown lsit suggest=list".into()),
+        ("alrt tv".into(), "unknown alrt suggest=alert".into()),
+        ("histroy 1".into(), "unknown histroy suggest=history".into()),
+        (
+            format!("please watch {U}"),
+            "unknown please suggest=watch".into(),
+        ),
+        ("what can you do".into(), "unknown what".into()),
+        ("🎉🎉🎉".into(), "unknown 🎉🎉🎉".into()),
+        ("'; DROP TABLE users; --".into(), "unknown ';".into()),
+        ("مرحبا".into(), "unknown مرحبا".into()),
+        ("".into(), "error::empty".into()),
+        ("   ".into(), "error::empty".into()),
+        ("\u{200b}\u{feff}".into(), "error::empty".into()),
+        ("\u{1b}[31m\u{7}".into(), "unknown [31m".into()),
+        ("x".repeat(5000), "error::too-long".into()),
+    ];
+
+    let mut failures = Vec::new();
+    for (input, expected) in &cases {
+        let got = describe(&parse(input));
+        if &got != expected {
+            failures.push(format!(
+                "{input:?}\n   expected {expected}\n   got      {got}"
+            ));
+        }
+    }
+    assert!(
+        cases.len() >= 150,
+        "the table must stay at 150 phrasings or more"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} phrasings wrong:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
