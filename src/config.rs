@@ -6,6 +6,7 @@
 //! so it is only ever logged through [`redact_url`].
 
 use crate::conversation::CoreOptions;
+use crate::plans::{Plans, PlansError};
 use clap::{Args, Parser, Subcommand};
 use dealwatch_bots::Channel;
 use secrecy::SecretString;
@@ -80,6 +81,10 @@ pub struct Config {
     /// Deal sources file (RSS/Atom feeds, item lists, listing pages).
     #[arg(long, global = true, env = "DEALWATCH_SOURCES")]
     pub sources: Option<PathBuf>,
+
+    /// Plan limits file (TOML) overriding the default plans; `./plans.toml` is used when present.
+    #[arg(long, global = true, env = "DEALWATCH_PLANS")]
+    pub plans: Option<PathBuf>,
 
     #[command(flatten)]
     pub telegram: TelegramConfig,
@@ -228,6 +233,21 @@ impl Config {
             && self.stripe.stripe_price_premium.is_some()
     }
 
+    /// The plans: defaults, overridden by the plans file if there is one.
+    pub fn plans(&self) -> Result<Plans, ConfigError> {
+        let (path, required) = match &self.plans {
+            Some(path) => (path.clone(), true),
+            None => (PathBuf::from("plans.toml"), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                Plans::from_toml(&text).map_err(|source| ConfigError::Plans { path, source })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(Plans::default()),
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
     pub fn core_options(&self) -> CoreOptions {
         CoreOptions {
             allow_private_hosts: self.allow_private_hosts,
@@ -235,6 +255,17 @@ impl Config {
             ..CoreOptions::default()
         }
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("in {path}")]
+    Plans { path: PathBuf, source: PlansError },
 }
 
 fn on_if(on: bool, needs: &'static str) -> Result<(), &'static str> {

@@ -9,7 +9,6 @@ use dealwatch::console::{self, ConsoleStyle};
 use dealwatch::conversation::Core;
 use dealwatch::l10n::L10n;
 use dealwatch::metrics::Metrics;
-use dealwatch::plans::Plans;
 use dealwatch::server::{self, AppState};
 use dealwatch::storage::Store;
 use std::io::IsTerminal;
@@ -87,10 +86,11 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 fn build_core(config: &Config, store: Store, metrics: Metrics) -> anyhow::Result<Core> {
     let l10n = Arc::new(L10n::load().context("loading locales")?);
+    let plans = config.plans()?;
     Ok(Core::new(
         store,
         l10n,
-        Plans::default(),
+        plans,
         config.core_options(),
         metrics,
     ))

@@ -1,10 +1,48 @@
 //! Purpose: what each plan allows.
 //!
 //! The defaults are the contract's table; an operator can change any figure
-//! through `DEALWATCH_PLAN_<PLAN>_<LIMIT>` (see [`crate::config`]).
+//! in a TOML file (`DEALWATCH_PLANS`, or `./plans.toml` when present):
+//!
+//! ```toml
+//! [pro]
+//! watches = 150
+//! check_interval_secs = 1800
+//! ```
+//!
+//! What the file leaves out keeps its default; an unknown key is an error,
+//! so a typo cannot silently leave a limit unchanged.
 
 use crate::model::Plan;
+use serde::Deserialize;
 use std::time::Duration;
+
+/// The shortest check interval a plan may set: shops are fetched politely.
+pub const MIN_CHECK_INTERVAL_SECS: u64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlansError {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("[{plan}] check_interval_secs must be at least {MIN_CHECK_INTERVAL_SECS}")]
+    IntervalTooShort { plan: &'static str },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlansFile {
+    free: Option<LimitsFile>,
+    pro: Option<LimitsFile>,
+    premium: Option<LimitsFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    watches: Option<u32>,
+    rules: Option<u32>,
+    check_interval_secs: Option<u64>,
+    sms_per_day: Option<u32>,
+}
 
 /// The limits of one plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,5 +105,60 @@ impl Plans {
             Plan::Pro => &mut self.pro,
             Plan::Premium => &mut self.premium,
         }
+    }
+
+    /// The defaults with a plans file's overrides applied.
+    pub fn from_toml(text: &str) -> Result<Plans, PlansError> {
+        let file: PlansFile =
+            toml::from_str(text).map_err(|e| PlansError::Syntax(e.to_string()))?;
+        let mut plans = Plans::default();
+        for (plan, overrides) in [
+            (Plan::Free, file.free),
+            (Plan::Pro, file.pro),
+            (Plan::Premium, file.premium),
+        ] {
+            let Some(o) = overrides else { continue };
+            let limits = plans.limits_mut(plan);
+            if let Some(watches) = o.watches {
+                limits.watches = watches;
+            }
+            if let Some(rules) = o.rules {
+                limits.rules = rules;
+            }
+            if let Some(secs) = o.check_interval_secs {
+                if secs < MIN_CHECK_INTERVAL_SECS {
+                    return Err(PlansError::IntervalTooShort {
+                        plan: plan.as_str(),
+                    });
+                }
+                limits.check_interval = Duration::from_secs(secs);
+            }
+            if let Some(sms) = o.sms_per_day {
+                limits.sms_per_day = sms;
+            }
+        }
+        Ok(plans)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_overrides_only_what_it_names() {
+        let plans = Plans::from_toml("[pro]\nwatches = 150\ncheck_interval_secs = 1800\n").unwrap();
+        assert_eq!(plans.pro.watches, 150);
+        assert_eq!(plans.pro.check_interval, Duration::from_secs(1800));
+        assert_eq!(plans.pro.rules, 25);
+        assert_eq!(plans.free, Plans::default().free);
+    }
+
+    #[test]
+    fn typos_and_silly_values_are_errors() {
+        assert!(Plans::from_toml("[pro]\nwatchez = 150\n").is_err());
+        assert!(Plans::from_toml("[gold]\nwatches = 1\n").is_err());
+        assert!(Plans::from_toml("[free]\ncheck_interval_secs = 5\n").is_err());
+        assert!(Plans::from_toml("[free]\nwatches = -1\n").is_err());
     }
 }
