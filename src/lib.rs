@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod model;
 pub mod money;
 pub mod plans;
+pub mod price_text;
 pub mod rules;
 pub mod server;
 pub mod storage;
