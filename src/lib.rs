@@ -15,6 +15,7 @@ pub mod command;
 pub mod config;
 pub mod console;
 pub mod conversation;
+pub mod extract;
 pub mod l10n;
 pub mod metrics;
 pub mod model;
