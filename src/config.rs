@@ -6,6 +6,8 @@
 //! so it is only ever logged through [`redact_url`].
 
 use crate::conversation::CoreOptions;
+use crate::extract::{SiteRules, SitesError};
+use crate::fetch::{user_agent, FetchConfig};
 use crate::plans::{Plans, PlansError};
 use clap::{Args, Parser, Subcommand};
 use dealwatch_bots::Channel;
@@ -35,6 +37,15 @@ pub enum Command {
         /// The console user to act as; each name is a separate account.
         #[arg(long, env = "DEALWATCH_CHAT_USER", default_value = "console")]
         user: String,
+    },
+    /// Fetch and extract product pages once; print one JSON object a line.
+    Check {
+        /// URLs to fetch, or saved pages (local files) to read.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// The URL a saved page came from: resolves its relative links and picks its site rule.
+        #[arg(long)]
+        base_url: Option<url::Url>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -81,6 +92,10 @@ pub struct Config {
     /// Deal sources file (RSS/Atom feeds, item lists, listing pages).
     #[arg(long, global = true, env = "DEALWATCH_SOURCES")]
     pub sources: Option<PathBuf>,
+
+    /// Per-site extraction rules (TOML); `./sites.toml` is used when present.
+    #[arg(long, global = true, env = "DEALWATCH_SITES")]
+    pub sites: Option<PathBuf>,
 
     /// Plan limits file (TOML) overriding the default plans; `./plans.toml` is used when present.
     #[arg(long, global = true, env = "DEALWATCH_PLANS")]
@@ -248,6 +263,32 @@ impl Config {
         }
     }
 
+    /// The per-site extraction rules, from `DEALWATCH_SITES` or `./sites.toml`.
+    pub fn site_rules(&self) -> Result<SiteRules, ConfigError> {
+        let (path, required) = match &self.sites {
+            Some(path) => (path.clone(), true),
+            None => (PathBuf::from("sites.toml"), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                SiteRules::from_toml(&text).map_err(|source| ConfigError::Sites { path, source })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                Ok(SiteRules::default())
+            }
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    /// The fetcher's settings.
+    pub fn fetch_config(&self) -> FetchConfig {
+        FetchConfig {
+            allow_private: self.allow_private_hosts,
+            user_agent: user_agent(self.public_base_url.as_ref()),
+            ..FetchConfig::default()
+        }
+    }
+
     pub fn core_options(&self) -> CoreOptions {
         CoreOptions {
             allow_private_hosts: self.allow_private_hosts,
@@ -266,6 +307,8 @@ pub enum ConfigError {
     },
     #[error("in {path}")]
     Plans { path: PathBuf, source: PlansError },
+    #[error("in {path}")]
+    Sites { path: PathBuf, source: SitesError },
 }
 
 fn on_if(on: bool, needs: &'static str) -> Result<(), &'static str> {

@@ -11,11 +11,13 @@
 //!
 //! The core does no network I/O, so it is tested with nothing but SQLite.
 
+pub mod check;
 pub mod command;
 pub mod config;
 pub mod console;
 pub mod conversation;
 pub mod extract;
+pub mod fetch;
 pub mod l10n;
 pub mod metrics;
 pub mod model;

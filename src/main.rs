@@ -7,6 +7,7 @@ use clap::Parser;
 use dealwatch::config::{self, Cli, Command, Config};
 use dealwatch::console::{self, ConsoleStyle};
 use dealwatch::conversation::Core;
+use dealwatch::fetch::Fetcher;
 use dealwatch::l10n::L10n;
 use dealwatch::metrics::Metrics;
 use dealwatch::server::{self, AppState};
@@ -45,6 +46,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(config).await,
         Command::Chat { user } => chat(config, &user).await,
+        Command::Check { inputs, base_url } => check(config, &inputs, base_url.as_ref()).await,
         Command::Migrate => {
             let store = open_store(&config).await?;
             store.close().await;
@@ -73,6 +75,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn check(
+    config: Config,
+    inputs: &[String],
+    base_url: Option<&url::Url>,
+) -> anyhow::Result<()> {
+    let rules = config.site_rules()?;
+    let fetcher = Fetcher::new(config.fetch_config()).context("building the HTTP client")?;
+    let mut stdout = std::io::stdout().lock();
+    let found = dealwatch::check::run(inputs, base_url, &fetcher, &rules, &mut stdout)
+        .await
+        .context("writing results")?;
+    if found == 0 {
+        anyhow::bail!("nothing could be extracted from any input");
+    }
+    Ok(())
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
