@@ -312,6 +312,9 @@ impl Fetcher {
         check_url(url, self.config.allow_private).map_err(FetchError::Refused)?;
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let rules = self.robots.rules_for(self, url).await;
+        if let robots::Rules::Refused(why) = rules.as_ref() {
+            return Err(FetchError::Refused(why.clone()));
+        }
         if !rules.allowed(url) {
             return Err(FetchError::DisallowedByRobots);
         }

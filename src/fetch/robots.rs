@@ -26,13 +26,15 @@ pub enum Rules {
     AllowAll,
     DisallowAll,
     Parsed(Box<Robot>),
+    /// The origin itself is refused (it resolves inside our network).
+    Refused(String),
 }
 
 impl Rules {
     pub fn allowed(&self, url: &Url) -> bool {
         match self {
             Rules::AllowAll => true,
-            Rules::DisallowAll => false,
+            Rules::DisallowAll | Rules::Refused(_) => false,
             Rules::Parsed(robot) => robot.allowed(url.as_str()),
         }
     }
@@ -112,8 +114,8 @@ impl RobotsCache {
                 (Rules::AllowAll, FRESH_FOR)
             }
             Ok(_) => (Rules::DisallowAll, RETRY_UNREACHABLE),
-            // The page itself is refused (a private address) or the body is
-            // too large: nothing will be fetched from there anyway.
+            Err(super::FetchError::Refused(why)) => (Rules::Refused(why), RETRY_UNREACHABLE),
+            // An absurdly large robots.txt is no rules we can read.
             Err(super::FetchError::TooLarge(_)) => (Rules::AllowAll, FRESH_FOR),
             Err(_) => (Rules::DisallowAll, RETRY_UNREACHABLE),
         }

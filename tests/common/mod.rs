@@ -8,6 +8,8 @@
 //! never go green having run no PostgreSQL test.
 #![allow(dead_code)]
 
+pub mod shop;
+
 use dealwatch::conversation::{Core, CoreOptions};
 use dealwatch::l10n::L10n;
 use dealwatch::metrics::Metrics;
