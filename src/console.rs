@@ -5,15 +5,24 @@
 //! and a script can drive it: `printf 'watch URL\nlist\n' | dealwatch chat`.
 //! When the input is not a terminal, each command is echoed before its
 //! reply (`> list`), so a scripted session reads as a transcript.
+//!
+//! Notices (a watched product's first price, price alerts) print as they
+//! arrive. When the input ends, the console waits, for at most `linger`,
+//! until the user's new watches have had their first check, so a script
+//! that adds a watch also sees what it found.
 
 use crate::conversation::Core;
 use crate::storage::unix_now;
-use dealwatch_bots::{console, Incoming};
+use dealwatch_bots::{console, Channel, Incoming, Outgoing};
+use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
 
 /// Longest line read whole; the rest of a longer line is skipped, and the
 /// core refuses what it got as too long.
 const MAX_LINE_BYTES: usize = 1 << 20;
+/// How often pending notices are looked for.
+const NOTICE_POLL: Duration = Duration::from_millis(250);
 
 /// How the console presents itself.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +31,8 @@ pub struct ConsoleStyle {
     pub prompt: bool,
     /// Echo each command before its reply (scripted input).
     pub echo: bool,
+    /// After the input ends, how long to wait for first checks.
+    pub linger: Duration,
 }
 
 /// Read commands from `input` until it ends, answering each on `output`.
@@ -33,43 +44,117 @@ pub async fn run<R, W>(
     style: ConsoleStyle,
 ) -> std::io::Result<()>
 where
-    R: AsyncBufRead + Unpin,
+    R: AsyncBufRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin,
 {
-    let mut input = input;
-    let mut buffer = Vec::new();
-    loop {
-        if style.prompt {
-            output.write_all(b"> ").await?;
-            output.flush().await?;
+    let (lines_tx, mut lines) = mpsc::channel::<String>(16);
+    let reader = tokio::spawn(async move {
+        let mut input = input;
+        let mut buffer = Vec::new();
+        loop {
+            buffer.clear();
+            match read_line(&mut input, &mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let line = String::from_utf8_lossy(&buffer)
+                        .trim_end_matches(['\n', '\r'])
+                        .to_owned();
+                    if lines_tx.send(line).await.is_err() {
+                        break;
+                    }
+                }
+            }
         }
-        buffer.clear();
-        if read_line(&mut input, &mut buffer).await? == 0 {
+    });
+
+    if style.prompt {
+        write_prompt(&mut output).await?;
+    }
+    let mut poll = tokio::time::interval(NOTICE_POLL);
+    loop {
+        tokio::select! {
+            line = lines.recv() => {
+                let Some(line) = line else { break };
+                if line.trim().is_empty() {
+                    if style.prompt {
+                        write_prompt(&mut output).await?;
+                    }
+                    continue;
+                }
+                if style.echo {
+                    let shown: String = line.chars().take(200).collect();
+                    output.write_all(format!("> {}\n", console::sanitize(&shown)).as_bytes()).await?;
+                }
+                let msg = Incoming::console(user, line);
+                let replies = match core.handle(&msg, unix_now()).await {
+                    Ok(replies) => replies,
+                    Err(_) => vec![core.sorry(&msg)],
+                };
+                write_all(&mut output, &replies).await?;
+                if style.prompt {
+                    write_prompt(&mut output).await?;
+                }
+            }
+            _ = poll.tick() => {
+                if deliver(core, user, &mut output).await? && style.prompt {
+                    write_prompt(&mut output).await?;
+                }
+            }
+        }
+    }
+    reader.abort();
+
+    // The input ended: give new watches their first check, within reason.
+    let deadline = tokio::time::Instant::now() + style.linger;
+    loop {
+        deliver(core, user, &mut output).await?;
+        let pending = core
+            .first_checks_pending(Channel::Console, user)
+            .await
+            .unwrap_or(0);
+        if pending == 0 || tokio::time::Instant::now() >= deadline {
             break;
         }
-        let line = String::from_utf8_lossy(&buffer);
-        let line = line.trim_end_matches(['\n', '\r']);
-        if line.trim().is_empty() {
-            continue;
-        }
-        if style.echo {
-            let shown: String = line.chars().take(200).collect();
-            output
-                .write_all(format!("> {}\n", console::sanitize(&shown)).as_bytes())
-                .await?;
-        }
-        let msg = Incoming::console(user, line);
-        let replies = match core.handle(&msg, unix_now()).await {
-            Ok(replies) => replies,
-            Err(_) => vec![core.sorry(&msg)],
-        };
-        for reply in replies {
-            output.write_all(console::render(&reply).as_bytes()).await?;
-            output.write_all(b"\n\n").await?;
-        }
-        output.flush().await?;
+        tokio::time::sleep(NOTICE_POLL).await;
     }
-    Ok(())
+    deliver(core, user, &mut output).await?;
+    output.flush().await
+}
+
+/// Print pending notices; returns whether any were printed.
+async fn deliver<W: AsyncWrite + Unpin>(
+    core: &Core,
+    user: &str,
+    output: &mut W,
+) -> std::io::Result<bool> {
+    let now = unix_now();
+    let Ok(notices) = core.pending_notices(Channel::Console, user, now).await else {
+        return Ok(false);
+    };
+    let any = !notices.is_empty();
+    for (id, notice) in notices {
+        write_all(output, std::slice::from_ref(&notice)).await?;
+        // Printed is delivered; if marking fails, the notice may print again,
+        // which on a console beats losing it.
+        let _ = core.delivered(id, None, now).await;
+    }
+    Ok(any)
+}
+
+async fn write_all<W: AsyncWrite + Unpin>(
+    output: &mut W,
+    replies: &[Outgoing],
+) -> std::io::Result<()> {
+    for reply in replies {
+        output.write_all(console::render(reply).as_bytes()).await?;
+        output.write_all(b"\n\n").await?;
+    }
+    output.flush().await
+}
+
+async fn write_prompt<W: AsyncWrite + Unpin>(output: &mut W) -> std::io::Result<()> {
+    output.write_all(b"> ").await?;
+    output.flush().await
 }
 
 /// Read one line into `buffer`, keeping at most [`MAX_LINE_BYTES`] and

@@ -133,6 +133,50 @@ impl Core {
         }
     }
 
+    /// Pending notices (first prices, alerts) for a chat identity, rendered
+    /// in its user's language, with their outbox ids.
+    pub async fn pending_notices(
+        &self,
+        channel: Channel,
+        sender_id: &str,
+        now: i64,
+    ) -> Result<Vec<(i64, Outgoing)>, CoreError> {
+        let Some((user, _)) = self.store.find_identity(channel, sender_id).await? else {
+            return Ok(Vec::new());
+        };
+        let tr = self.l10n.tr(&user.settings.locale);
+        let notices = self.store.pending_notices(user.id, now, 50).await?;
+        Ok(notices
+            .into_iter()
+            .map(|(id, n)| (id, crate::watching::render(&n, &tr)))
+            .collect())
+    }
+
+    /// Record that a notice reached its user.
+    pub async fn delivered(
+        &self,
+        outbox_id: i64,
+        provider_message_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), CoreError> {
+        self.store
+            .mark_sent(outbox_id, provider_message_id, now)
+            .await?;
+        Ok(())
+    }
+
+    /// How many of this identity's watches still wait for a first check.
+    pub async fn first_checks_pending(
+        &self,
+        channel: Channel,
+        sender_id: &str,
+    ) -> Result<u32, CoreError> {
+        match self.store.find_identity(channel, sender_id).await? {
+            Some((user, _)) => Ok(self.store.first_checks_pending(user.id).await?),
+            None => Ok(0),
+        }
+    }
+
     /// The reply for a message we could not handle because of our own fault.
     pub fn sorry(&self, msg: &Incoming) -> Outgoing {
         let locale = self.hint_locale(msg);

@@ -25,6 +25,8 @@ pub mod money;
 pub mod plans;
 pub mod price_text;
 pub mod rules;
+pub mod scheduler;
 pub mod server;
 pub mod storage;
 pub mod urls;
+pub mod watching;

@@ -10,11 +10,15 @@ use dealwatch::conversation::Core;
 use dealwatch::fetch::Fetcher;
 use dealwatch::l10n::L10n;
 use dealwatch::metrics::Metrics;
+use dealwatch::plans::Plans;
+use dealwatch::scheduler::{Scheduler, SchedulerConfig};
 use dealwatch::server::{self, AppState};
 use dealwatch::storage::Store;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -115,10 +119,34 @@ fn build_core(config: &Config, store: Store, metrics: Metrics) -> anyhow::Result
     ))
 }
 
+fn build_scheduler(config: &Config, store: Store, plans: Plans) -> anyhow::Result<Scheduler> {
+    let fetcher =
+        Arc::new(Fetcher::new(config.fetch_config()).context("building the HTTP client")?);
+    let rules = Arc::new(config.site_rules()?);
+    let scheduler_config = SchedulerConfig {
+        interval_override: config.check_interval_secs.map(Duration::from_secs),
+        ..SchedulerConfig::default()
+    };
+    Ok(Scheduler::new(
+        store,
+        fetcher,
+        rules,
+        plans,
+        scheduler_config,
+    ))
+}
+
+/// Completes once `stop` turns true.
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let metrics = Metrics::new();
+    let plans = config.plans()?;
     let _core = build_core(&config, store.clone(), metrics.clone())?;
+    let scheduler = build_scheduler(&config, store.clone(), plans)?;
     for (channel, status) in config.channel_status() {
         match status {
             Ok(()) => tracing::info!(%channel, "channel on"),
@@ -132,16 +160,26 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     tracing::info!(address = %config.listen, database = %config::redact_url(&config.database_url), "dealwatch serving");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
     server::run(
         listener,
         AppState {
             store: store.clone(),
             metrics,
         },
-        shutdown_signal(),
+        stopped(stop_rx),
     )
     .await
     .context("HTTP server failed")?;
+    if let Err(e) = scheduler_task.await {
+        tracing::error!(error = %e, "scheduler task ended abnormally");
+    }
     store.close().await;
     tracing::info!("dealwatch stopped");
     Ok(())
@@ -149,18 +187,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn chat(config: Config, user: &str) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
+    let plans = config.plans()?;
     let core = build_core(&config, store.clone(), Metrics::new())?;
+    let scheduler = build_scheduler(&config, store.clone(), plans)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx)));
     let interactive = std::io::stdin().is_terminal();
     let style = ConsoleStyle {
         prompt: interactive,
         echo: !interactive,
+        linger: Duration::from_secs(if interactive { 0 } else { 45 }),
     };
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-    console::run(&core, user, stdin, tokio::io::stdout(), style)
-        .await
-        .context("console I/O failed")?;
+    let outcome = console::run(&core, user, stdin, tokio::io::stdout(), style).await;
+    let _ = stop_tx.send(true);
+    let _ = scheduler_task.await;
     store.close().await;
-    Ok(())
+    outcome.context("console I/O failed")
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

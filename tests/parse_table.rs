@@ -457,6 +457,11 @@ fn real_world_phrasings() {
         ("alert ssd max 100".into(), "alert words=ssd max=100".into()),
         ("alert ssd min 50".into(), "alert words=ssd min=50".into()),
         (
+            "alert airpods max2".into(),
+            "alert words=airpods,max2".into(),
+        ),
+        ("alert min0".into(), "alert words=min0".into()),
+        (
             "alert ssd -sata -\"used\"".into(),
             "alert words=ssd excl=sata,used".into(),
         ),

@@ -299,3 +299,15 @@ link-unavailable = Chat-Apps verknüpfen geht auf diesem Server noch nicht.
 stopped = Du bist abgemeldet und bekommst hier keine Nachrichten mehr. Schick START, um sie wieder zu erhalten.
 unstopped = Willkommen zurück! Nachrichten an diesen Chat sind wieder an.
 error-internal = Entschuldige, bei uns ist etwas schiefgegangen. Bitte versuch es gleich noch einmal.
+
+## Prüfergebnisse und Meldungen
+
+watch-ready = 🔎 #{ $id } ist { $name }: { $status }. Ich prüfe weiter und melde mich bei Änderungen.
+watch-failed = ⚠️ Auf #{ $id } ({ $url }) konnte ich keinen Preis lesen: { $reason }. Prüf den Link oder lösch ihn.
+alert-target = 🔔 #{ $id } { $name } liegt bei oder unter deinem Zielpreis!
+alert-drop = 🔔 #{ $id } { $name } ist mindestens um deinen Prozentsatz gefallen!
+alert-any-drop = 🔔 Preissenkung bei #{ $id } { $name }
+alert-back-in-stock = 📦 #{ $id } { $name } ist wieder verfügbar!
+alert-price-change = { $old } → { $new } ({ $percent } günstiger)
+alert-price-now = Jetzt { $new }
+alert-lowest = Bisher niedrigster Preis: { $lowest }

@@ -297,3 +297,15 @@ link-unavailable = Linking chat apps isn't available on this server yet.
 stopped = You're unsubscribed and won't get any more messages here. Send START to opt back in.
 unstopped = Welcome back! Messages to this chat are on again.
 error-internal = Sorry, something went wrong on our side. Please try again in a moment.
+
+## Watch results and alerts
+
+watch-ready = 🔎 #{ $id } is { $name }: { $status }. I'll keep checking and tell you when it changes.
+watch-failed = ⚠️ I couldn't read a price on #{ $id } ({ $url }): { $reason }. Check the link, or delete it.
+alert-target = 🔔 #{ $id } { $name } is at or below your target price!
+alert-drop = 🔔 #{ $id } { $name } dropped by at least your percentage!
+alert-any-drop = 🔔 Price drop on #{ $id } { $name }
+alert-back-in-stock = 📦 #{ $id } { $name } is back in stock!
+alert-price-change = { $old } → { $new } ({ $percent } off)
+alert-price-now = Now { $new }
+alert-lowest = Lowest seen: { $lowest }

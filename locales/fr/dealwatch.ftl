@@ -299,3 +299,15 @@ link-unavailable = La liaison de messageries n'est pas encore disponible sur ce 
 stopped = Vous êtes désinscrit et ne recevrez plus de messages ici. Envoyez START pour les réactiver.
 unstopped = Bon retour ! Les messages vers cette conversation sont réactivés.
 error-internal = Désolé, un problème est survenu de notre côté. Réessayez dans un instant.
+
+## Résultats et alertes
+
+watch-ready = 🔎 #{ $id } est { $name } : { $status }. Je continue à vérifier et vous préviens en cas de changement.
+watch-failed = ⚠️ Je n'ai pas pu lire de prix sur #{ $id } ({ $url }) : { $reason }. Vérifiez le lien, ou supprimez-le.
+alert-target = 🔔 #{ $id } { $name } est à votre prix cible ou en dessous !
+alert-drop = 🔔 #{ $id } { $name } a baissé d'au moins votre pourcentage !
+alert-any-drop = 🔔 Baisse de prix sur #{ $id } { $name }
+alert-back-in-stock = 📦 #{ $id } { $name } est de nouveau en stock !
+alert-price-change = { $old } → { $new } ({ $percent } de moins)
+alert-price-now = Maintenant { $new }
+alert-lowest = Prix le plus bas vu : { $lowest }

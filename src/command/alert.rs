@@ -179,18 +179,22 @@ fn next_is(args: &[String], i: usize, word: &str) -> bool {
     args.get(i).is_some_and(|t| t.eq_ignore_ascii_case(word))
 }
 
-/// `<800`, `under£800`: a bound keyword glued to its price.
+/// `<800`, `under£800`: a bound keyword glued to its price. "max"/"min"
+/// are left out: glued to a digit they read as product names ("max2").
 fn glued<'a>(lower: &'a str, keywords: &[&str]) -> Option<&'a str> {
-    keywords.iter().find_map(|k| {
-        lower
-            .strip_prefix(k)
-            .filter(|rest| {
-                rest.chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_digit() || !c.is_alphanumeric())
-            })
-            .filter(|rest| rest.chars().any(|c| c.is_ascii_digit()))
-    })
+    keywords
+        .iter()
+        .filter(|k| !matches!(**k, "max" | "min"))
+        .find_map(|k| {
+            lower
+                .strip_prefix(k)
+                .filter(|rest| {
+                    rest.chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_digit() || !c.is_alphanumeric())
+                })
+                .filter(|rest| rest.chars().any(|c| c.is_ascii_digit()))
+        })
 }
 
 /// `300-800`, `£300-£800`, `300-800€`.

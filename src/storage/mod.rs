@@ -14,8 +14,9 @@
 mod rows;
 
 pub use rows::{
-    AddOutcome, Identity, Item, ItemKind, NewDeal, NewWatch, Observation, PricePoint, RecentDeal,
-    RuleItem, StateChange, User, UserId, UserSettings, WatchItem,
+    AddOutcome, Applied, CheckResult, DueProduct, Identity, Item, ItemKind, NewDeal, NewWatch,
+    Observation, PricePoint, RecentDeal, RuleItem, StateChange, User, UserId, UserSettings,
+    WatchDecision, WatchItem, WatchState,
 };
 
 use crate::command::RuleSpec;
@@ -255,6 +256,40 @@ impl Store {
         Err(StoreError::Corrupt(format!(
             "identity {channel} could not be created"
         )))
+    }
+
+    /// The user behind a chat identity, if it has written before; unlike
+    /// [`Store::identify`] this records nothing.
+    pub async fn find_identity(
+        &self,
+        channel: dealwatch_bots::Channel,
+        external_id: &str,
+    ) -> Result<Option<(User, Identity)>> {
+        let row: Option<rows::IdentityRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, user_id, channel, external_id, reply_address, opted_out FROM identities \
+                 WHERE channel = $1 AND external_id = $2",
+            )
+            .bind(channel.as_str())
+            .bind(external_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let identity = Identity::try_from(row)?;
+        let user = self.user(identity.user_id).await?;
+        Ok(Some((user, identity)))
+    }
+
+    /// How many of a user's active watches still wait for their first check.
+    pub async fn first_checks_pending(&self, user: UserId) -> Result<u32> {
+        let n: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM watches WHERE user_id = $1 AND state = 'active' AND NOT first_reported")
+                .bind(user.0)
+                .fetch_one(pool)
+                .await?
+        });
+        u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()))
     }
 
     pub async fn user(&self, id: UserId) -> Result<User> {
@@ -780,6 +815,327 @@ impl Store {
             .rows_affected()
         });
         Ok(inserted == 1)
+    }
+
+    // ----- scheduling checks ----------------------------------------------
+
+    /// Lease up to `limit` products that are due (and watched by someone),
+    /// oldest due first so none starves. A lease expires by itself, so a
+    /// scheduler that dies mid-check delays a product, never loses it. On
+    /// PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several instances claim at
+    /// once without ever claiming the same product.
+    pub async fn claim_due(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<DueProduct>> {
+        const SQLITE: &str =
+            "UPDATE products SET lease_owner = $1, lease_expires_at = $2 WHERE id IN (\
+             SELECT p.id FROM products p WHERE p.next_check_at <= $3 \
+             AND (p.lease_expires_at IS NULL OR p.lease_expires_at < $3) \
+             AND EXISTS (SELECT 1 FROM watches w WHERE w.product_id = p.id AND w.state = 'active') \
+             ORDER BY p.next_check_at, p.id LIMIT $4) \
+             RETURNING id, canonical_url, etag, last_modified, consecutive_failures";
+        const POSTGRES: &str =
+            "UPDATE products SET lease_owner = $1, lease_expires_at = $2 WHERE id IN (\
+             SELECT p.id FROM products p WHERE p.next_check_at <= $3 \
+             AND (p.lease_expires_at IS NULL OR p.lease_expires_at < $3) \
+             AND EXISTS (SELECT 1 FROM watches w WHERE w.product_id = p.id AND w.state = 'active') \
+             ORDER BY p.next_check_at, p.id LIMIT $4 FOR UPDATE OF p SKIP LOCKED) \
+             RETURNING id, canonical_url, etag, last_modified, consecutive_failures";
+        let rows: Vec<rows::DueRow> = match &self.db {
+            Db::Sqlite(pool) => {
+                sqlx::query_as(SQLITE)
+                    .bind(owner)
+                    .bind(now + lease_secs)
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_as(POSTGRES)
+                    .bind(owner)
+                    .bind(now + lease_secs)
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?
+            }
+        };
+        let mut due: Vec<DueProduct> = rows.into_iter().map(DueProduct::from).collect();
+        due.sort_by_key(|d| d.id);
+        Ok(due)
+    }
+
+    /// The plans of a product's active watchers: it is checked as often as
+    /// the best of them allows.
+    pub async fn watcher_plans(&self, product_id: i64) -> Result<Vec<crate::model::Plan>> {
+        let names: Vec<String> = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT DISTINCT u.plan FROM watches w JOIN users u ON u.id = w.user_id \
+                 WHERE w.product_id = $1 AND w.state = 'active'",
+            )
+            .bind(product_id)
+            .fetch_all(pool)
+            .await?
+        });
+        names
+            .iter()
+            .map(|n| {
+                crate::model::Plan::from_name(n)
+                    .ok_or_else(|| StoreError::Corrupt(format!("plan {n:?}")))
+            })
+            .collect()
+    }
+
+    /// Record a check's result and what it means for every active watch on
+    /// the product, in one transaction: the product's state, a price point
+    /// if the price or availability changed, each watch's new reference,
+    /// and the outbox rows (deduplicated by key, so a retried check never
+    /// alerts twice). `decide` is called once per active watch with the
+    /// product's state before and after, and the new price point's id.
+    /// Nothing is written if `owner` no longer holds the lease.
+    pub async fn apply_check<F>(
+        &self,
+        product_id: i64,
+        owner: &str,
+        result: &CheckResult,
+        next_check_at: i64,
+        now: i64,
+        mut decide: F,
+    ) -> Result<Applied>
+    where
+        F: FnMut(
+            &WatchState,
+            &crate::watching::Snapshot,
+            &crate::watching::Snapshot,
+            Option<i64>,
+        ) -> WatchDecision,
+    {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let held: Option<PriceColumns> = sqlx::query_as(
+                "UPDATE products SET lease_owner = NULL, lease_expires_at = NULL, next_check_at = $3 \
+                 WHERE id = $1 AND lease_owner = $2 RETURNING price, currency, availability",
+            )
+            .bind(product_id)
+            .bind(owner)
+            .bind(next_check_at)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((old_price, old_currency, old_availability)) = held else {
+                tx.rollback().await?;
+                return Ok(Applied {
+                    applied: false,
+                    price_changed: false,
+                    notices: 0,
+                });
+            };
+            let before = rows::snapshot(
+                old_price.as_deref(),
+                old_currency.as_deref(),
+                &old_availability,
+            )?;
+            let mut after = before;
+            let mut price_point = None;
+            let mut changed = false;
+            match result {
+                CheckResult::Observed {
+                    observation,
+                    validators,
+                    method,
+                } => {
+                    let price = observation.price.map(|m| m.amount.to_string());
+                    let currency = observation.price.map(|m| m.currency.code());
+                    let availability = observation.availability.as_str();
+                    after = crate::watching::Snapshot {
+                        price: observation.price,
+                        availability: observation.availability,
+                    };
+                    changed = after != before;
+                    sqlx::query(
+                        "UPDATE products SET title = COALESCE($2, title), image_url = COALESCE($3, image_url), \
+                         price = $4, currency = $5, availability = $6, extract_method = $7, etag = $8, \
+                         last_modified = $9, last_checked_at = $10, consecutive_failures = 0, last_error = NULL \
+                         WHERE id = $1",
+                    )
+                    .bind(product_id)
+                    .bind(&observation.title)
+                    .bind(&observation.image_url)
+                    .bind(&price)
+                    .bind(currency)
+                    .bind(availability)
+                    .bind(*method)
+                    .bind(&validators.etag)
+                    .bind(&validators.last_modified)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    if changed {
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO price_points (product_id, price, currency, availability, observed_at) \
+                             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                        )
+                        .bind(product_id)
+                        .bind(&price)
+                        .bind(currency)
+                        .bind(availability)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        price_point = Some(id);
+                    }
+                }
+                CheckResult::NotModified => {
+                    sqlx::query("UPDATE products SET last_checked_at = $2, consecutive_failures = 0, last_error = NULL WHERE id = $1")
+                        .bind(product_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                CheckResult::Failed { error, .. } => {
+                    sqlx::query(
+                        "UPDATE products SET consecutive_failures = consecutive_failures + 1, last_error = $2 WHERE id = $1",
+                    )
+                    .bind(product_id)
+                    .bind(error)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            let watches: Vec<rows::WatchStateRow> = sqlx::query_as(
+                "SELECT id, user_id, item_no, target_price, target_currency, drop_percent, back_in_stock, \
+                 reference_price, reference_currency, first_reported FROM watches \
+                 WHERE product_id = $1 AND state = 'active' ORDER BY id",
+            )
+            .bind(product_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut notices = 0;
+            for row in watches {
+                let watch = WatchState::try_from(row)?;
+                let decision = decide(&watch, &before, &after, price_point);
+                if decision.new_reference != watch.rule.reference || decision.mark_reported {
+                    sqlx::query(
+                        "UPDATE watches SET reference_price = $2, reference_currency = $3, \
+                         first_reported = first_reported OR $4 WHERE id = $1",
+                    )
+                    .bind(watch.watch_id)
+                    .bind(decision.new_reference.map(|m| m.amount.to_string()))
+                    .bind(decision.new_reference.map(|m| m.currency.code()))
+                    .bind(decision.mark_reported)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let Some((key, notice)) = decision.notice {
+                    let payload = serde_json::to_string(&notice)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let inserted = sqlx::query(
+                        "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+                    )
+                    .bind(watch.user_id.0)
+                    .bind(notice.kind())
+                    .bind(&key)
+                    .bind(&payload)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    notices += inserted as usize;
+                }
+            }
+            tx.commit().await?;
+            Ok(Applied {
+                applied: true,
+                price_changed: changed,
+                notices,
+            })
+        })
+    }
+
+    /// A product's lowest recorded price in one currency.
+    pub async fn lowest_price(
+        &self,
+        product_id: i64,
+        currency: crate::money::Currency,
+    ) -> Result<Option<crate::money::Money>> {
+        let prices: Vec<String> = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT price FROM price_points WHERE product_id = $1 AND currency = $2 AND price IS NOT NULL")
+                .bind(product_id)
+                .bind(currency.code())
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(prices
+            .iter()
+            .filter_map(|p| rust_decimal::Decimal::from_str(p).ok())
+            .min()
+            .map(|amount| crate::money::Money::new(amount, currency)))
+    }
+
+    /// Title and URL of a product, for notices.
+    pub async fn product_label(&self, product_id: i64) -> Result<(Option<String>, String)> {
+        let row: (Option<String>, String) = on_pool!(self, |pool| {
+            sqlx::query_as("SELECT title, canonical_url FROM products WHERE id = $1")
+                .bind(product_id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(row)
+    }
+
+    // ----- outbox ----------------------------------------------------------
+
+    /// Pending notices for one user, oldest first.
+    pub async fn pending_notices(
+        &self,
+        user: UserId,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, crate::watching::Notice)>> {
+        let rows: Vec<(i64, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, payload FROM outbox WHERE user_id = $1 AND state = 'pending' AND next_attempt_at <= $2 \
+                 ORDER BY id LIMIT $3",
+            )
+            .bind(user.0)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, payload)| {
+                serde_json::from_str(&payload)
+                    .map(|n| (id, n))
+                    .map_err(|e| StoreError::Corrupt(format!("outbox {id}: {e}")))
+            })
+            .collect()
+    }
+
+    /// Mark an outbox row delivered, with the provider's message id if any.
+    pub async fn mark_sent(
+        &self,
+        outbox_id: i64,
+        provider_message_id: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE outbox SET state = 'sent', sent_at = $2, provider_message_id = $3, attempts = attempts + 1 \
+                 WHERE id = $1",
+            )
+            .bind(outbox_id)
+            .bind(now)
+            .bind(provider_message_id)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
     }
 
     // ----- backup and restore ---------------------------------------------

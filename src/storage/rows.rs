@@ -97,6 +97,60 @@ pub struct NewDeal {
     pub score: Option<Decimal>,
 }
 
+/// A product whose check is due, leased to one scheduler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueProduct {
+    pub id: i64,
+    pub url: String,
+    pub validators: crate::fetch::Validators,
+    pub consecutive_failures: u32,
+}
+
+/// What a check found, as the scheduler hands it to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckResult {
+    Observed {
+        observation: Observation,
+        validators: crate::fetch::Validators,
+        method: &'static str,
+    },
+    NotModified,
+    Failed {
+        error: String,
+        permanent: bool,
+        /// The host asked us to wait this many seconds.
+        retry_after: Option<u64>,
+    },
+}
+
+/// An active watch as the check of its product sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchState {
+    pub watch_id: i64,
+    pub user_id: UserId,
+    pub no: ItemNo,
+    pub rule: crate::watching::WatchRule,
+    pub first_reported: bool,
+}
+
+/// What a check means for one watch, decided outside the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatchDecision {
+    /// A notice for the outbox, with its dedupe key.
+    pub notice: Option<(String, crate::watching::Notice)>,
+    pub new_reference: Option<Money>,
+    pub mark_reported: bool,
+}
+
+/// What the check changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// False when the lease was lost to another scheduler: nothing written.
+    pub applied: bool,
+    pub price_changed: bool,
+    pub notices: usize,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemKind {
     Watch,
@@ -460,6 +514,85 @@ impl TryFrom<DealRow> for RecentDeal {
             seen_at: row.seen_at,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct WatchStateRow {
+    id: i64,
+    user_id: i64,
+    item_no: i64,
+    target_price: Option<String>,
+    target_currency: Option<String>,
+    drop_percent: Option<String>,
+    back_in_stock: bool,
+    reference_price: Option<String>,
+    reference_currency: Option<String>,
+    first_reported: bool,
+}
+
+impl TryFrom<WatchStateRow> for WatchState {
+    type Error = StoreError;
+
+    fn try_from(row: WatchStateRow) -> Result<WatchState> {
+        Ok(WatchState {
+            watch_id: row.id,
+            user_id: UserId(row.user_id),
+            no: item_no(row.item_no)?,
+            rule: crate::watching::WatchRule {
+                target: row
+                    .target_price
+                    .as_deref()
+                    .map(|a| {
+                        Ok::<_, StoreError>(PriceSpec {
+                            amount: decimal(a)?,
+                            currency: row.target_currency.as_deref().map(currency).transpose()?,
+                        })
+                    })
+                    .transpose()?,
+                drop_percent: row.drop_percent.as_deref().map(decimal).transpose()?,
+                back_in_stock: row.back_in_stock,
+                reference: money(
+                    row.reference_price.as_deref(),
+                    row.reference_currency.as_deref(),
+                )?,
+            },
+            first_reported: row.first_reported,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct DueRow {
+    pub(super) id: i64,
+    pub(super) canonical_url: String,
+    pub(super) etag: Option<String>,
+    pub(super) last_modified: Option<String>,
+    pub(super) consecutive_failures: i64,
+}
+
+impl From<DueRow> for DueProduct {
+    fn from(row: DueRow) -> DueProduct {
+        DueProduct {
+            id: row.id,
+            url: row.canonical_url,
+            validators: crate::fetch::Validators {
+                etag: row.etag,
+                last_modified: row.last_modified,
+            },
+            consecutive_failures: u32::try_from(row.consecutive_failures).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+pub(super) fn snapshot(
+    price: Option<&str>,
+    code: Option<&str>,
+    availability: &str,
+) -> Result<crate::watching::Snapshot> {
+    Ok(crate::watching::Snapshot {
+        price: money(price, code)?,
+        availability: Availability::from_name(availability),
+    })
 }
 
 // ----- column parsers -----------------------------------------------------

@@ -1,0 +1,7 @@
+-- What a watch compares against, and whether its owner has heard the
+-- product's first price. Keep in step with ../sqlite/0002_watch_alert_state.sql.
+ALTER TABLE watches ADD COLUMN reference_price TEXT;     -- "drop N%" is measured from here
+ALTER TABLE watches ADD COLUMN reference_currency TEXT;
+ALTER TABLE watches ADD COLUMN first_reported BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX products_lease ON products (lease_expires_at);
+CREATE INDEX outbox_user ON outbox (user_id, state);

@@ -1,0 +1,367 @@
+//! Purpose: decide when a watch fires, and what its owner is told.
+//!
+//! A check that changed a product's price or availability is compared with
+//! each active watch on it ([`evaluate`]):
+//! - a target fires when the price falls to or below it (and on each further
+//!   fall while below; never on a rise, never while the price stays put);
+//! - "drop N%" fires when the price is N% under the watch's reference price
+//!   (the first price seen, then the price at each alert);
+//! - "instock" fires when the product goes from out of stock to in stock;
+//! - a watch with no condition fires on any fall.
+//!
+//! What fires becomes a [`Notice`] in the outbox, with a dedupe key naming
+//! the watch and the price change, so a change alerts exactly once however
+//! often the check is retried. Notices are stored language-neutral and
+//! rendered in the owner's language when delivered ([`render`]).
+
+use crate::l10n::{Arg, Tr};
+use crate::model::Availability;
+use crate::money::{Currency, Money, PriceSpec};
+use dealwatch_bots::Outgoing;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// A product's state as one check saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    pub price: Option<Money>,
+    pub availability: Availability,
+}
+
+/// One watch's conditions and its reference price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatchRule {
+    pub target: Option<PriceSpec>,
+    pub drop_percent: Option<Decimal>,
+    pub back_in_stock: bool,
+    pub reference: Option<Money>,
+}
+
+/// Why a watch fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    Target,
+    Drop,
+    BackInStock,
+    AnyDrop,
+}
+
+/// Whether a change from `before` to `after` fires `watch`.
+pub fn evaluate(watch: &WatchRule, before: &Snapshot, after: &Snapshot) -> Option<Trigger> {
+    let fell = match (before.price, after.price) {
+        (Some(b), Some(a)) => a.currency == b.currency && a.amount < b.amount,
+        _ => false,
+    };
+    let first_price = before.price.is_none() && after.price.is_some();
+    let buyable = after.availability != Availability::OutOfStock;
+
+    if let (Some(target), Some(price)) = (watch.target, after.price) {
+        let same_currency = target.currency.is_none_or(|c| c == price.currency);
+        if same_currency && price.amount <= target.amount && buyable && (fell || first_price) {
+            return Some(Trigger::Target);
+        }
+    }
+    if let (Some(pct), Some(reference), Some(price)) =
+        (watch.drop_percent, watch.reference, after.price)
+    {
+        let threshold = reference.amount * (Decimal::ONE_HUNDRED - pct) / Decimal::ONE_HUNDRED;
+        if reference.currency == price.currency && price.amount <= threshold && buyable && fell {
+            return Some(Trigger::Drop);
+        }
+    }
+    if watch.back_in_stock
+        && before.availability == Availability::OutOfStock
+        && after.availability == Availability::InStock
+    {
+        return Some(Trigger::BackInStock);
+    }
+    let has_condition =
+        watch.target.is_some() || watch.drop_percent.is_some() || watch.back_in_stock;
+    if !has_condition && fell && buyable {
+        return Some(Trigger::AnyDrop);
+    }
+    None
+}
+
+/// The reference price after this check: set by the first price seen, and
+/// reset to the new price whenever a drop alert fires.
+pub fn next_reference(
+    watch: &WatchRule,
+    after: &Snapshot,
+    fired: Option<Trigger>,
+) -> Option<Money> {
+    match (watch.reference, after.price, fired) {
+        (None, Some(price), _) => Some(price),
+        (Some(_), Some(price), Some(Trigger::Drop | Trigger::Target | Trigger::AnyDrop)) => {
+            Some(price)
+        }
+        (reference, _, _) => reference,
+    }
+}
+
+/// Money in a notice: amount and currency as text, exact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amount {
+    pub amount: String,
+    pub currency: String,
+}
+
+impl From<Money> for Amount {
+    fn from(m: Money) -> Amount {
+        Amount {
+            amount: m.amount.to_string(),
+            currency: m.currency.code().to_owned(),
+        }
+    }
+}
+
+impl Amount {
+    pub fn money(&self) -> Option<Money> {
+        Some(Money::new(
+            Decimal::from_str(&self.amount).ok()?,
+            Currency::from_code(&self.currency)?,
+        ))
+    }
+}
+
+/// What a user is told, stored in the outbox as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    /// The first check of a newly watched product.
+    WatchReady {
+        watch_no: u32,
+        title: Option<String>,
+        url: String,
+        price: Option<Amount>,
+        availability: String,
+    },
+    /// A watch fired.
+    WatchAlert {
+        watch_no: u32,
+        trigger: Trigger,
+        title: Option<String>,
+        url: String,
+        old_price: Option<Amount>,
+        new_price: Option<Amount>,
+        lowest: Option<Amount>,
+    },
+    /// The first check could not read the page.
+    WatchFailed {
+        watch_no: u32,
+        url: String,
+        reason: String,
+    },
+}
+
+impl Notice {
+    /// The outbox kind column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Notice::WatchReady { .. } => "watch_ready",
+            Notice::WatchAlert { .. } => "watch_alert",
+            Notice::WatchFailed { .. } => "watch_failed",
+        }
+    }
+}
+
+/// Render a notice in the user's language.
+pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
+    let id = |n: u32| Arg::from(i64::from(n));
+    let money = |a: &Option<Amount>| a.as_ref().and_then(Amount::money).map(|m| tr.money(m));
+    match notice {
+        Notice::WatchReady {
+            watch_no,
+            title,
+            url,
+            price,
+            availability,
+        } => {
+            let name = title.clone().unwrap_or_else(|| url.clone());
+            let status = match (money(price), availability.as_str()) {
+                (_, "out_of_stock") => tr.msg("status-out-of-stock", &[]),
+                (Some(p), _) => p,
+                (None, _) => tr.msg("status-no-price", &[]),
+            };
+            Outgoing::text(tr.msg(
+                "watch-ready",
+                &[
+                    ("id", id(*watch_no)),
+                    ("name", name.into()),
+                    ("status", status.into()),
+                    ("url", url.clone().into()),
+                ],
+            ))
+            .with_button(tr.msg("button-history", &[]), format!("history {watch_no}"))
+            .with_button(tr.msg("button-pause", &[]), format!("pause {watch_no}"))
+        }
+        Notice::WatchAlert {
+            watch_no,
+            trigger,
+            title,
+            url,
+            old_price,
+            new_price,
+            lowest,
+        } => {
+            let name = title.clone().unwrap_or_else(|| url.clone());
+            let old = old_price.as_ref().and_then(Amount::money);
+            let new = new_price.as_ref().and_then(Amount::money);
+            let percent = match (old, new) {
+                (Some(o), Some(n))
+                    if o.currency == n.currency && o.amount > n.amount && !o.amount.is_zero() =>
+                {
+                    Some(tr.percent((o.amount - n.amount) * Decimal::ONE_HUNDRED / o.amount))
+                }
+                _ => None,
+            };
+            let headline = match trigger {
+                Trigger::Target => "alert-target",
+                Trigger::Drop => "alert-drop",
+                Trigger::AnyDrop => "alert-any-drop",
+                Trigger::BackInStock => "alert-back-in-stock",
+            };
+            let mut lines = vec![tr.msg(headline, &[("id", id(*watch_no)), ("name", name.into())])];
+            match (money(old_price), money(new_price), percent) {
+                (Some(o), Some(n), Some(p)) => {
+                    lines.push(tr.msg(
+                        "alert-price-change",
+                        &[("old", o.into()), ("new", n.into()), ("percent", p.into())],
+                    ));
+                }
+                (_, Some(n), _) => lines.push(tr.msg("alert-price-now", &[("new", n.into())])),
+                _ => {}
+            }
+            if let Some(low) = money(lowest) {
+                lines.push(tr.msg("alert-lowest", &[("lowest", low.into())]));
+            }
+            lines.push(url.clone());
+            Outgoing::text(lines.join("\n"))
+                .with_button(tr.msg("button-history", &[]), format!("history {watch_no}"))
+                .with_button(tr.msg("button-pause", &[]), format!("pause {watch_no}"))
+                .with_button(tr.msg("button-delete", &[]), format!("delete {watch_no}"))
+        }
+        Notice::WatchFailed {
+            watch_no,
+            url,
+            reason,
+        } => Outgoing::text(tr.msg(
+            "watch-failed",
+            &[
+                ("id", id(*watch_no)),
+                ("url", url.clone().into()),
+                ("reason", reason.clone().into()),
+            ],
+        ))
+        .with_button(tr.msg("button-delete", &[]), format!("delete {watch_no}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gbp(n: i64) -> Money {
+        Money::new(Decimal::from(n), Currency::GBP)
+    }
+
+    fn snap(price: Option<i64>, availability: Availability) -> Snapshot {
+        Snapshot {
+            price: price.map(gbp),
+            availability,
+        }
+    }
+
+    const IN: Availability = Availability::InStock;
+    const OUT: Availability = Availability::OutOfStock;
+
+    fn rule(
+        target: Option<i64>,
+        drop: Option<i64>,
+        stock: bool,
+        reference: Option<i64>,
+    ) -> WatchRule {
+        WatchRule {
+            target: target.map(|t| PriceSpec {
+                amount: Decimal::from(t),
+                currency: None,
+            }),
+            drop_percent: drop.map(Decimal::from),
+            back_in_stock: stock,
+            reference: reference.map(gbp),
+        }
+    }
+
+    #[test]
+    fn targets_fire_on_falls_to_or_below_only() {
+        let w = rule(Some(40), None, false, Some(50));
+        assert_eq!(
+            evaluate(&w, &snap(Some(50), IN), &snap(Some(40), IN)),
+            Some(Trigger::Target)
+        );
+        assert_eq!(
+            evaluate(&w, &snap(Some(40), IN), &snap(Some(38), IN)),
+            Some(Trigger::Target)
+        );
+        assert_eq!(
+            evaluate(&w, &snap(Some(38), IN), &snap(Some(39), IN)),
+            None,
+            "a rise never fires"
+        );
+        assert_eq!(evaluate(&w, &snap(Some(50), IN), &snap(Some(45), IN)), None);
+        assert_eq!(
+            evaluate(&w, &snap(None, IN), &snap(Some(30), IN)),
+            Some(Trigger::Target),
+            "first price"
+        );
+        assert_eq!(
+            evaluate(&w, &snap(Some(50), IN), &snap(Some(30), OUT)),
+            None,
+            "not while unbuyable"
+        );
+    }
+
+    #[test]
+    fn drops_are_measured_from_the_reference() {
+        let w = rule(None, Some(10), false, Some(100));
+        assert_eq!(evaluate(&w, &snap(Some(95), IN), &snap(Some(91), IN)), None);
+        assert_eq!(
+            evaluate(&w, &snap(Some(91), IN), &snap(Some(90), IN)),
+            Some(Trigger::Drop)
+        );
+        let after = snap(Some(90), IN);
+        assert_eq!(
+            next_reference(&w, &after, Some(Trigger::Drop)),
+            Some(gbp(90))
+        );
+        assert_eq!(next_reference(&w, &after, None), Some(gbp(100)));
+    }
+
+    #[test]
+    fn back_in_stock_and_any_drop() {
+        let stock = rule(None, None, true, None);
+        assert_eq!(
+            evaluate(&stock, &snap(Some(10), OUT), &snap(Some(10), IN)),
+            Some(Trigger::BackInStock)
+        );
+        assert_eq!(
+            evaluate(&stock, &snap(Some(10), IN), &snap(Some(9), IN)),
+            None
+        );
+        let any = rule(None, None, false, None);
+        assert_eq!(
+            evaluate(&any, &snap(Some(10), IN), &snap(Some(9), IN)),
+            Some(Trigger::AnyDrop)
+        );
+        assert_eq!(
+            evaluate(&any, &snap(Some(9), IN), &snap(Some(10), IN)),
+            None
+        );
+        assert_eq!(
+            evaluate(&any, &snap(Some(10), IN), &snap(Some(10), OUT)),
+            None
+        );
+    }
+}
