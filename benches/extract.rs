@@ -46,12 +46,22 @@ fn bench_hostile(c: &mut Criterion) {
     group.sample_size(10);
     for depth in [2_000usize, 5_000, 10_000] {
         let page = "<div>".repeat(depth);
-        group.bench_with_input(BenchmarkId::new("naive: parse as is", depth), &page, |b, page| {
-            b.iter(|| black_box(scraper::Html::parse_document(black_box(page))))
-        });
-        group.bench_with_input(BenchmarkId::new("guarded: bound_nesting then parse", depth), &page, |b, page| {
-            b.iter(|| black_box(scraper::Html::parse_document(bound_nesting(black_box(page)))))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("naive: parse as is", depth),
+            &page,
+            |b, page| b.iter(|| black_box(scraper::Html::parse_document(black_box(page)))),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("guarded: bound_nesting then parse", depth),
+            &page,
+            |b, page| {
+                b.iter(|| {
+                    black_box(scraper::Html::parse_document(bound_nesting(black_box(
+                        page,
+                    ))))
+                })
+            },
+        );
     }
     group.finish();
 }

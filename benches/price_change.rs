@@ -38,14 +38,22 @@ fn bench_price_change(c: &mut Criterion) {
     let (core, port) = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let app = axum::Router::new().route("/p/kettle", get(page)).with_state(cents.clone());
+        let app = axum::Router::new()
+            .route("/p/kettle", get(page))
+            .with_state(cents.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         let store = Store::open(&url).await.unwrap();
         let options = CoreOptions {
             allow_private_hosts: true,
             ..CoreOptions::default()
         };
-        let core = Core::new(store.clone(), Arc::new(L10n::load().unwrap()), Plans::default(), options, Metrics::new());
+        let core = Core::new(
+            store.clone(),
+            Arc::new(L10n::load().unwrap()),
+            Plans::default(),
+            options,
+            Metrics::new(),
+        );
         let fetcher = Fetcher::new(FetchConfig {
             allow_private: true,
             ..FetchConfig::default()
@@ -64,14 +72,19 @@ fn bench_price_change(c: &mut Criterion) {
         );
         tokio::spawn(scheduler.run(std::future::pending()));
         let msg = Incoming::console("bench", format!("watch http://127.0.0.1:{port}/p/kettle"));
-        core.handle(&msg, dealwatch::storage::unix_now()).await.unwrap();
+        core.handle(&msg, dealwatch::storage::unix_now())
+            .await
+            .unwrap();
         (core, port)
     });
     let _ = port;
     // Wait for and drain the first-check notice.
     rt.block_on(async {
         loop {
-            let n = core.pending_notices(Channel::Console, "bench", i64::MAX).await.unwrap();
+            let n = core
+                .pending_notices(Channel::Console, "bench", i64::MAX)
+                .await
+                .unwrap();
             if !n.is_empty() {
                 for (id, _) in n {
                     core.delivered(id, None, 0).await.unwrap();
@@ -93,7 +106,10 @@ fn bench_price_change(c: &mut Criterion) {
                     cents.fetch_sub(100, Ordering::SeqCst);
                     let changed = Instant::now();
                     loop {
-                        let n = core.pending_notices(Channel::Console, "bench", i64::MAX).await.unwrap();
+                        let n = core
+                            .pending_notices(Channel::Console, "bench", i64::MAX)
+                            .await
+                            .unwrap();
                         if !n.is_empty() {
                             total += changed.elapsed();
                             for (id, _) in n {

@@ -312,8 +312,10 @@ impl Fetcher {
         check_url(url, self.config.allow_private).map_err(FetchError::Refused)?;
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let rules = self.robots.rules_for(self, url).await;
-        if let robots::Rules::Refused(why) = rules.as_ref() {
-            return Err(FetchError::Refused(why.clone()));
+        match rules.as_ref() {
+            robots::Rules::Refused(why) => return Err(FetchError::Refused(why.clone())),
+            robots::Rules::Unreachable(why) => return Err(FetchError::Network(why.clone())),
+            _ => {}
         }
         if !rules.allowed(url) {
             return Err(FetchError::DisallowedByRobots);
@@ -447,12 +449,20 @@ fn classify(error: reqwest::Error, max_redirects: usize) -> FetchError {
         source = e.source();
     }
     if error.is_timeout() {
-        FetchError::Timeout
-    } else if error.is_redirect() {
-        FetchError::TooManyRedirects(max_redirects)
-    } else {
-        FetchError::Network(error.without_url().to_string())
+        return FetchError::Timeout;
     }
+    if error.is_redirect() {
+        return FetchError::TooManyRedirects(max_redirects);
+    }
+    // The innermost cause says what happened ("dns error: ...", "Connection refused").
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(&error);
+    while let Some(e) = source {
+        causes.push(e.to_string());
+        source = e.source();
+    }
+    let error = error.without_url();
+    FetchError::Network(causes.last().cloned().unwrap_or_else(|| error.to_string()))
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! Parsing is texting_robots' job (a well-tested implementation of the
 //! robots exclusion standard, crawl-delay included). What the status of the
 //! robots.txt fetch means follows Google's long-standing reading: 2xx, parse
-//! it; 4xx, there are no rules; 5xx or no answer, assume everything is
-//! disallowed for a while and ask again later.
+//! it; 4xx, there are no rules; 5xx, assume everything is disallowed for a
+//! while and ask again later. No answer at all is reported as the network
+//! error it is.
 
 use super::Fetcher;
 use std::collections::HashMap;
@@ -28,13 +29,16 @@ pub enum Rules {
     Parsed(Box<Robot>),
     /// The origin itself is refused (it resolves inside our network).
     Refused(String),
+    /// robots.txt could not be fetched at all (DNS, connection, timeout):
+    /// the page would not be either, so the fetch fails with this error.
+    Unreachable(String),
 }
 
 impl Rules {
     pub fn allowed(&self, url: &Url) -> bool {
         match self {
             Rules::AllowAll => true,
-            Rules::DisallowAll | Rules::Refused(_) => false,
+            Rules::DisallowAll | Rules::Refused(_) | Rules::Unreachable(_) => false,
             Rules::Parsed(robot) => robot.allowed(url.as_str()),
         }
     }
@@ -117,7 +121,8 @@ impl RobotsCache {
             Err(super::FetchError::Refused(why)) => (Rules::Refused(why), RETRY_UNREACHABLE),
             // An absurdly large robots.txt is no rules we can read.
             Err(super::FetchError::TooLarge(_)) => (Rules::AllowAll, FRESH_FOR),
-            Err(_) => (Rules::DisallowAll, RETRY_UNREACHABLE),
+            Err(super::FetchError::Network(why)) => (Rules::Unreachable(why), RETRY_UNREACHABLE),
+            Err(other) => (Rules::Unreachable(other.to_string()), RETRY_UNREACHABLE),
         }
     }
 }

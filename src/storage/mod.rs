@@ -281,13 +281,18 @@ impl Store {
         Ok(Some((user, identity)))
     }
 
-    /// How many of a user's active watches still wait for their first check.
+    /// How many of a user's active watches are on products not yet tried
+    /// even once (a first check that failed and will be retried counts as tried).
     pub async fn first_checks_pending(&self, user: UserId) -> Result<u32> {
         let n: i64 = on_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT COUNT(*) FROM watches WHERE user_id = $1 AND state = 'active' AND NOT first_reported")
-                .bind(user.0)
-                .fetch_one(pool)
-                .await?
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM watches w JOIN products p ON p.id = w.product_id \
+                 WHERE w.user_id = $1 AND w.state = 'active' AND NOT w.first_reported \
+                 AND p.last_checked_at IS NULL AND p.consecutive_failures = 0",
+            )
+            .bind(user.0)
+            .fetch_one(pool)
+            .await?
         });
         u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()))
     }
