@@ -89,6 +89,19 @@ pub struct Config {
     #[arg(long, global = true, env = "DEALWATCH_CHECK_INTERVAL_SECS")]
     pub check_interval_secs: Option<u64>,
 
+    /// Least milliseconds between two requests to one shop (robots.txt crawl-delay can raise it).
+    #[arg(
+        long,
+        global = true,
+        env = "DEALWATCH_HOST_INTERVAL_MS",
+        default_value_t = 1000
+    )]
+    pub host_interval_ms: u64,
+
+    /// Most requests in flight to one shop.
+    #[arg(long, global = true, env = "DEALWATCH_HOST_CONCURRENCY", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub host_concurrency: u16,
+
     /// Deal sources file (RSS/Atom feeds, item lists, listing pages).
     #[arg(long, global = true, env = "DEALWATCH_SOURCES")]
     pub sources: Option<PathBuf>,
@@ -285,6 +298,8 @@ impl Config {
         FetchConfig {
             allow_private: self.allow_private_hosts,
             user_agent: user_agent(self.public_base_url.as_ref()),
+            per_host_interval: std::time::Duration::from_millis(self.host_interval_ms),
+            per_host_concurrency: usize::from(self.host_concurrency),
             ..FetchConfig::default()
         }
     }

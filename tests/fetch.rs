@@ -96,6 +96,40 @@ async fn requests_to_one_host_are_spaced_out() {
 }
 
 #[tokio::test]
+async fn crawl_delay_spaces_requests_further() {
+    let shop = FakeShop::start().await;
+    *shop.state.robots.lock().unwrap() = Some("User-agent: DealwatchBot\nCrawl-delay: 1\n".into());
+    let fetcher = guarded(&shop);
+    for _ in 0..3 {
+        get(&fetcher, &url(&shop, "/p/opengraph.html"))
+            .await
+            .unwrap();
+    }
+    let times = shop.times("/p/opengraph.html");
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(900),
+            "crawl-delay 1 ignored: {:?}",
+            pair[1] - pair[0]
+        );
+    }
+}
+
+#[tokio::test]
+async fn compressed_pages_are_decoded() {
+    let shop = FakeShop::start().await;
+    let fetcher = guarded(&shop);
+    let FetchOutcome::Page(page) = get(&fetcher, &url(&shop, "/gzip")).await.unwrap() else {
+        panic!("expected a page");
+    };
+    assert!(
+        page.body.contains("Acme Cordless Kettle 1.7L"),
+        "{:.200}",
+        page.body
+    );
+}
+
+#[tokio::test]
 async fn a_429_pauses_the_host_for_its_retry_after() {
     let shop = FakeShop::start().await;
     let fetcher = guarded(&shop);

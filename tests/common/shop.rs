@@ -20,6 +20,8 @@ pub struct ShopState {
     /// Overrides for pages, by name: tests change prices through these.
     pub pages: Arc<Mutex<HashMap<String, String>>>,
     pub port: Arc<Mutex<u16>>,
+    /// Replaces the default robots.txt when set.
+    pub robots: Arc<Mutex<Option<String>>>,
 }
 
 pub struct FakeShop {
@@ -43,6 +45,7 @@ impl FakeShop {
             .route("/huge", get(huge))
             .route("/huge-chunked", get(huge_chunked))
             .route("/gone", get(|| async { StatusCode::GONE }))
+            .route("/gzip", get(gzip))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -94,9 +97,11 @@ pub fn fixture(name: &str) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
-async fn robots(State(state): State<ShopState>) -> &'static str {
+async fn robots(State(state): State<ShopState>) -> String {
     log(&state, "/robots.txt".into());
-    "User-agent: *\nDisallow: /private/\n\nUser-agent: DealwatchBot\nDisallow: /private/\nAllow: /\n"
+    state.robots.lock().unwrap().clone().unwrap_or_else(|| {
+        "User-agent: *\nDisallow: /private/\n\nUser-agent: DealwatchBot\nDisallow: /private/\nAllow: /\n".to_owned()
+    })
 }
 
 async fn page(
@@ -216,4 +221,23 @@ async fn huge_chunked(State(state): State<ShopState>) -> Response {
     // No Content-Length: the client must stop reading by itself.
     let chunks = (0..FIFTY_MB / 65_536).map(|_| Ok::<_, std::io::Error>(vec![b'<'; 65_536]));
     Body::from_stream(futures_util::stream::iter(chunks)).into_response()
+}
+
+/// The kettle page, gzip-compressed, as shops serve it.
+async fn gzip(State(state): State<ShopState>) -> Response {
+    use std::io::Write;
+    log(&state, "/gzip".into());
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(fixture("jsonld_graph.html").unwrap_or_default().as_bytes())
+        .unwrap();
+    let body = encoder.finish().unwrap();
+    (
+        [
+            (header::CONTENT_ENCODING, "gzip"),
+            (header::CONTENT_TYPE, "text/html"),
+        ],
+        body,
+    )
+        .into_response()
 }
