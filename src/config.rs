@@ -263,33 +263,21 @@ impl Config {
 
     /// The plans: defaults, overridden by the plans file if there is one.
     pub fn plans(&self) -> Result<Plans, ConfigError> {
-        let (path, required) = match &self.plans {
-            Some(path) => (path.clone(), true),
-            None => (PathBuf::from("plans.toml"), false),
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
+        match read_optional(self.plans.as_deref(), "plans.toml")? {
+            Some((path, text)) => {
                 Plans::from_toml(&text).map_err(|source| ConfigError::Plans { path, source })
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(Plans::default()),
-            Err(source) => Err(ConfigError::Read { path, source }),
+            None => Ok(Plans::default()),
         }
     }
 
     /// The per-site extraction rules, from `DEALWATCH_SITES` or `./sites.toml`.
     pub fn site_rules(&self) -> Result<SiteRules, ConfigError> {
-        let (path, required) = match &self.sites {
-            Some(path) => (path.clone(), true),
-            None => (PathBuf::from("sites.toml"), false),
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
+        match read_optional(self.sites.as_deref(), "sites.toml")? {
+            Some((path, text)) => {
                 SiteRules::from_toml(&text).map_err(|source| ConfigError::Sites { path, source })
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-                Ok(SiteRules::default())
-            }
-            Err(source) => Err(ConfigError::Read { path, source }),
+            None => Ok(SiteRules::default()),
         }
     }
 
@@ -324,6 +312,23 @@ pub enum ConfigError {
     Plans { path: PathBuf, source: PlansError },
     #[error("in {path}")]
     Sites { path: PathBuf, source: SitesError },
+}
+
+/// A configuration file: the one named (which must exist), else `default`
+/// in the working directory when it is there.
+fn read_optional(
+    named: Option<&std::path::Path>,
+    default: &str,
+) -> Result<Option<(PathBuf, String)>, ConfigError> {
+    let (path, required) = match named {
+        Some(path) => (path.to_path_buf(), true),
+        None => (PathBuf::from(default), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some((path, text))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(None),
+        Err(source) => Err(ConfigError::Read { path, source }),
+    }
 }
 
 fn on_if(on: bool, needs: &'static str) -> Result<(), &'static str> {

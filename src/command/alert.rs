@@ -6,7 +6,7 @@
 //! not sata <£60`.
 
 use super::watch::take_price;
-use super::{ParseError, Problem};
+use super::{glued_price, ParseError, Problem};
 use crate::model::Condition;
 use crate::money::PriceSpec;
 use rust_decimal::Decimal;
@@ -63,11 +63,11 @@ pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
         let lower = token.to_lowercase();
         i += 1;
 
-        if let Some(rest) = glued(&lower, MAX_WORDS_IN) {
+        if let Some(rest) = glued_price(&lower, MAX_WORDS_IN) {
             let (price, used) = take_price(rest, &args[i..]).map_err(err)?;
             spec.max_price = Some(price);
             i += used;
-        } else if let Some(rest) = glued(&lower, MIN_WORDS_IN) {
+        } else if let Some(rest) = glued_price(&lower, MIN_WORDS_IN) {
             let (price, used) = take_price(rest, &args[i..]).map_err(err)?;
             spec.min_price = Some(price);
             i += used;
@@ -177,24 +177,6 @@ pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
 
 fn next_is(args: &[String], i: usize, word: &str) -> bool {
     args.get(i).is_some_and(|t| t.eq_ignore_ascii_case(word))
-}
-
-/// `<800`, `under£800`: a bound keyword glued to its price. "max"/"min"
-/// are left out: glued to a digit they read as product names ("max2").
-fn glued<'a>(lower: &'a str, keywords: &[&str]) -> Option<&'a str> {
-    keywords
-        .iter()
-        .filter(|k| !matches!(**k, "max" | "min"))
-        .find_map(|k| {
-            lower
-                .strip_prefix(k)
-                .filter(|rest| {
-                    rest.chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_digit() || !c.is_alphanumeric())
-                })
-                .filter(|rest| rest.chars().any(|c| c.is_ascii_digit()))
-        })
 }
 
 /// `300-800`, `£300-£800`, `300-800€`.

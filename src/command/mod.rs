@@ -380,6 +380,24 @@ fn canonical_of(name: &str) -> &'static str {
         .unwrap_or("help")
 }
 
+/// `<800`, `under£800`: a keyword glued to the price after it. "max" and
+/// "min" are left out: glued to a digit they read as product names ("max2").
+pub(crate) fn glued_price<'a>(lower: &'a str, keywords: &[&str]) -> Option<&'a str> {
+    keywords
+        .iter()
+        .filter(|k| !matches!(**k, "max" | "min"))
+        .find_map(|k| {
+            lower
+                .strip_prefix(k)
+                .filter(|rest| {
+                    rest.chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_digit() || !c.is_alphanumeric())
+                })
+                .filter(|rest| rest.chars().any(|c| c.is_ascii_digit()))
+        })
+}
+
 fn no_args(command: &'static str, args: &[String], value: Command) -> Result<Command, ParseError> {
     match args.first() {
         None => Ok(value),

@@ -5,7 +5,7 @@
 //! `track shop.example/p/1 when the price drops below 40 GBP or 10% off`,
 //! `watch <https://shop.example/p/1> back in stock`.
 
-use super::{ParseError, Problem};
+use super::{glued_price, ParseError, Problem};
 use crate::money::{self, PriceSpec};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -72,7 +72,7 @@ pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
             url = Some(parse_url(token).map_err(err)?);
             continue;
         }
-        if let Some(rest) = strip_keyword(&lower, TARGET_WORDS) {
+        if let Some(rest) = glued_price(&lower, TARGET_WORDS) {
             let (price, used) = take_price(rest, &args[i..]).map_err(err)?;
             target = Some(price);
             i += used;
@@ -162,20 +162,6 @@ pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
         target,
         drop_percent,
         back_in_stock,
-    })
-}
-
-/// `below£40` -> `£40`, `<40` -> `40`.
-fn strip_keyword<'a>(lower: &'a str, keywords: &[&str]) -> Option<&'a str> {
-    keywords.iter().find_map(|k| {
-        lower
-            .strip_prefix(k)
-            .filter(|rest| {
-                rest.chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_digit() || !c.is_alphanumeric())
-            })
-            .filter(|rest| rest.chars().any(|c| c.is_ascii_digit()))
     })
 }
 

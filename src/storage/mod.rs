@@ -850,26 +850,19 @@ impl Store {
              AND EXISTS (SELECT 1 FROM watches w WHERE w.product_id = p.id AND w.state = 'active') \
              ORDER BY p.next_check_at, p.id LIMIT $4 FOR UPDATE OF p SKIP LOCKED) \
              RETURNING id, canonical_url, etag, last_modified, consecutive_failures";
-        let rows: Vec<rows::DueRow> = match &self.db {
-            Db::Sqlite(pool) => {
-                sqlx::query_as(SQLITE)
-                    .bind(owner)
-                    .bind(now + lease_secs)
-                    .bind(now)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?
-            }
-            Db::Postgres(pool) => {
-                sqlx::query_as(POSTGRES)
-                    .bind(owner)
-                    .bind(now + lease_secs)
-                    .bind(now)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?
-            }
+        let sql = match self.backend() {
+            Backend::Sqlite => SQLITE,
+            Backend::Postgres => POSTGRES,
         };
+        let rows: Vec<rows::DueRow> = on_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(owner)
+                .bind(now + lease_secs)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
         let mut due: Vec<DueProduct> = rows.into_iter().map(DueProduct::from).collect();
         due.sort_by_key(|d| d.id);
         Ok(due)

@@ -389,16 +389,7 @@ impl TryFrom<WatchRow> for WatchItem {
             title: row.title,
             price: money(row.price.as_deref(), row.currency.as_deref())?,
             availability: Availability::from_name(&row.availability),
-            target: row
-                .target_price
-                .as_deref()
-                .map(|amount| {
-                    Ok::<_, StoreError>(PriceSpec {
-                        amount: decimal(amount)?,
-                        currency: row.target_currency.as_deref().map(currency).transpose()?,
-                    })
-                })
-                .transpose()?,
+            target: price_spec(row.target_price.as_deref(), row.target_currency.as_deref())?,
             drop_percent: row.drop_percent.as_deref().map(decimal).transpose()?,
             back_in_stock: row.back_in_stock,
             last_checked_at: row.last_checked_at,
@@ -539,16 +530,7 @@ impl TryFrom<WatchStateRow> for WatchState {
             user_id: UserId(row.user_id),
             no: item_no(row.item_no)?,
             rule: crate::watching::WatchRule {
-                target: row
-                    .target_price
-                    .as_deref()
-                    .map(|a| {
-                        Ok::<_, StoreError>(PriceSpec {
-                            amount: decimal(a)?,
-                            currency: row.target_currency.as_deref().map(currency).transpose()?,
-                        })
-                    })
-                    .transpose()?,
+                target: price_spec(row.target_price.as_deref(), row.target_currency.as_deref())?,
                 drop_percent: row.drop_percent.as_deref().map(decimal).transpose()?,
                 back_in_stock: row.back_in_stock,
                 reference: money(
@@ -614,6 +596,18 @@ fn decimal(s: &str) -> Result<Decimal> {
 
 fn currency(code: &str) -> Result<Currency> {
     Currency::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("currency {code:?}")))
+}
+
+/// A price as a user gave it: the currency column may be empty.
+fn price_spec(amount: Option<&str>, code: Option<&str>) -> Result<Option<PriceSpec>> {
+    amount
+        .map(|a| {
+            Ok(PriceSpec {
+                amount: decimal(a)?,
+                currency: code.map(currency).transpose()?,
+            })
+        })
+        .transpose()
 }
 
 fn money(amount: Option<&str>, code: Option<&str>) -> Result<Option<Money>> {
