@@ -1,0 +1,280 @@
+//! Purpose: Telegram's Bot API shapes, to and from the neutral messages.
+//!
+//! [`parse_update`] turns an Update (a text message, or a press of one of our
+//! inline buttons) into an [`Incoming`]; other update kinds are ignored.
+//! [`render`] turns an [`Outgoing`] into `sendMessage` requests: text in HTML
+//! parse mode with `< > &` escaped (merchant titles contain all three), split
+//! under Telegram's 4096-character limit at line breaks, and buttons as an
+//! inline keyboard on the last part, each button's `callback_data` being the
+//! command it stands for (at most 64 bytes).
+
+use crate::{Channel, Incoming, Outgoing};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Telegram's limit on a message's text, in characters after entity parsing.
+pub const MAX_TEXT_CHARS: usize = 4096;
+/// Telegram's limit on a button's callback data, in bytes.
+pub const MAX_CALLBACK_BYTES: usize = 64;
+
+#[derive(Debug, Deserialize)]
+struct Update {
+    update_id: i64,
+    message: Option<Message>,
+    callback_query: Option<CallbackQuery>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Message {
+    chat: Chat,
+    from: Option<User>,
+    text: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Chat {
+    id: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct User {
+    id: i64,
+    #[serde(default)]
+    is_bot: bool,
+    first_name: Option<String>,
+    language_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CallbackQuery {
+    id: String,
+    from: User,
+    message: Option<Message>,
+    data: Option<String>,
+}
+
+/// An update we act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub incoming: Incoming,
+    /// For a button press: the callback query to answer, so the client
+    /// stops its spinner.
+    pub callback_query_id: Option<String>,
+}
+
+/// Why an update body could not be read.
+#[derive(Debug)]
+pub struct ParseError(pub String);
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not a Telegram update: {}", self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Read an Update. `Ok(None)` for kinds we do not act on (edits, joins,
+/// stickers, messages from bots).
+pub fn parse_update(body: &[u8]) -> Result<Option<Parsed>, ParseError> {
+    let update: Update = serde_json::from_slice(body).map_err(|e| ParseError(e.to_string()))?;
+    let message_id = Some(update.update_id.to_string());
+    if let Some(message) = update.message {
+        let (Some(from), Some(text)) = (message.from, message.text) else {
+            return Ok(None);
+        };
+        if from.is_bot {
+            return Ok(None);
+        }
+        return Ok(Some(Parsed {
+            incoming: Incoming {
+                channel: Channel::Telegram,
+                sender_id: from.id.to_string(),
+                reply_to: message.chat.id.to_string(),
+                sender_name: from.first_name,
+                message_id,
+                language_hint: from.language_code,
+                text,
+            },
+            callback_query_id: None,
+        }));
+    }
+    if let Some(query) = update.callback_query {
+        let (Some(data), Some(message)) = (query.data, query.message) else {
+            return Ok(None);
+        };
+        return Ok(Some(Parsed {
+            incoming: Incoming {
+                channel: Channel::Telegram,
+                sender_id: query.from.id.to_string(),
+                reply_to: message.chat.id.to_string(),
+                sender_name: query.from.first_name,
+                message_id,
+                language_hint: query.from.language_code,
+                text: data,
+            },
+            callback_query_id: Some(query.id),
+        }));
+    }
+    Ok(None)
+}
+
+/// Escape text for Telegram's HTML parse mode.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Split text into parts of at most `max` characters once escaped, at line
+/// breaks where possible, else at spaces, else anywhere (never inside an
+/// escape such as `&amp;`, since parts are escaped after splitting).
+pub fn split(text: &str, max: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while escaped_len(rest) > max {
+        let mut cut = 0;
+        let mut len = 0;
+        let mut last_newline = None;
+        let mut last_space = None;
+        for (i, c) in rest.char_indices() {
+            let w = match c {
+                '<' | '>' => 4,
+                '&' => 5,
+                _ => 1,
+            };
+            if len + w > max {
+                break;
+            }
+            len += w;
+            cut = i + c.len_utf8();
+            if c == '\n' {
+                last_newline = Some(cut);
+            } else if c == ' ' {
+                last_space = Some(cut);
+            }
+        }
+        let at = last_newline
+            .or(last_space)
+            .filter(|&p| p > 0)
+            .unwrap_or(cut.max(1));
+        let (head, tail) = rest.split_at(at);
+        parts.push(head.trim_end().to_owned());
+        rest = tail.trim_start_matches('\n');
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(rest.to_owned());
+    }
+    parts
+}
+
+fn escaped_len(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c {
+            '<' | '>' => 4,
+            '&' => 5,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The `sendMessage` request bodies for one message to `chat_id`.
+pub fn render(message: &Outgoing, chat_id: &str) -> Vec<Value> {
+    let parts = split(&message.text, MAX_TEXT_CHARS);
+    let last = parts.len() - 1;
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let mut body = json!({
+                "chat_id": chat_id,
+                "text": escape_html(part),
+                "parse_mode": "HTML",
+                "link_preview_options": { "is_disabled": true },
+            });
+            let buttons: Vec<Value> = message
+                .buttons
+                .iter()
+                .filter(|b| b.command.len() <= MAX_CALLBACK_BYTES)
+                .map(|b| json!({ "text": b.label, "callback_data": b.command }))
+                .collect();
+            if i == last && !buttons.is_empty() {
+                body["reply_markup"] = json!({ "inline_keyboard": [buttons] });
+            }
+            body
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_message_becomes_incoming() {
+        let body = br#"{"update_id":1001,"message":{"message_id":7,"date":1,"chat":{"id":-100123,"type":"group"},
+            "from":{"id":42,"is_bot":false,"first_name":"Ann","language_code":"de"},"text":"/list@DealwatchBot"}}"#;
+        let parsed = parse_update(body).unwrap().unwrap();
+        assert_eq!(parsed.incoming.sender_id, "42");
+        assert_eq!(parsed.incoming.reply_to, "-100123");
+        assert_eq!(parsed.incoming.message_id.as_deref(), Some("1001"));
+        assert_eq!(parsed.incoming.language_hint.as_deref(), Some("de"));
+        assert_eq!(parsed.incoming.text, "/list@DealwatchBot");
+        assert_eq!(parsed.callback_query_id, None);
+    }
+
+    #[test]
+    fn a_button_press_becomes_its_command() {
+        let body = br#"{"update_id":1002,"callback_query":{"id":"cbq-9","from":{"id":42,"is_bot":false,"first_name":"Ann"},
+            "message":{"message_id":8,"date":1,"chat":{"id":42,"type":"private"}},"chat_instance":"x","data":"pause 3"}}"#;
+        let parsed = parse_update(body).unwrap().unwrap();
+        assert_eq!(parsed.incoming.text, "pause 3");
+        assert_eq!(parsed.callback_query_id.as_deref(), Some("cbq-9"));
+    }
+
+    #[test]
+    fn other_updates_are_ignored_and_garbage_refused() {
+        let edited = br#"{"update_id":5,"edited_message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"x"}}"#;
+        assert!(parse_update(edited).unwrap().is_none());
+        let sticker = br#"{"update_id":6,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"from":{"id":1,"is_bot":false,"first_name":"A"}}}"#;
+        assert!(parse_update(sticker).unwrap().is_none());
+        let from_bot = br#"{"update_id":7,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"from":{"id":1,"is_bot":true,"first_name":"B"},"text":"hi"}}"#;
+        assert!(parse_update(from_bot).unwrap().is_none());
+        assert!(parse_update(b"not json").is_err());
+        assert!(parse_update(b"{}").is_err());
+    }
+
+    #[test]
+    fn long_text_is_split_and_escaped_within_the_limit() {
+        let line = "<Deal> & more, ".repeat(20);
+        let text = vec![line; 40].join("\n");
+        let bodies = render(&Outgoing::text(text).with_button("Pause", "pause 1"), "42");
+        assert!(bodies.len() > 1);
+        for body in &bodies {
+            let sent = body["text"].as_str().unwrap();
+            assert!(
+                sent.chars().count() <= MAX_TEXT_CHARS,
+                "{}",
+                sent.chars().count()
+            );
+            assert!(!sent.contains('<'), "unescaped markup");
+        }
+        assert!(bodies.last().unwrap().get("reply_markup").is_some());
+        assert!(bodies[0].get("reply_markup").is_none());
+        assert_eq!(bodies[0]["parse_mode"], "HTML");
+    }
+
+    #[test]
+    fn one_enormous_word_is_still_split() {
+        let parts = split(&"x".repeat(10_000), MAX_TEXT_CHARS);
+        assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), 10_000);
+        assert!(parts.iter().all(|p| p.len() <= MAX_TEXT_CHARS));
+    }
+}
