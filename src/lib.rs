@@ -18,6 +18,7 @@ pub mod console;
 pub mod conversation;
 pub mod extract;
 pub mod fetch;
+pub mod inbound;
 pub mod l10n;
 pub mod metrics;
 pub mod model;

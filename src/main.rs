@@ -8,12 +8,18 @@ use dealwatch::config::{self, Cli, Command, Config};
 use dealwatch::console::{self, ConsoleStyle};
 use dealwatch::conversation::Core;
 use dealwatch::fetch::Fetcher;
+use dealwatch::inbound::{Inbox, InboxSink};
 use dealwatch::l10n::L10n;
 use dealwatch::metrics::Metrics;
 use dealwatch::plans::Plans;
 use dealwatch::scheduler::{Scheduler, SchedulerConfig};
 use dealwatch::server::{self, AppState};
 use dealwatch::storage::Store;
+use dealwatch_bots::telegram::TelegramClient;
+use dealwatch_bots::{Channel, Sender};
+use dealwatch_webhooks::InboundSink;
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -136,6 +142,44 @@ fn build_scheduler(config: &Config, store: Store, plans: Plans) -> anyhow::Resul
     ))
 }
 
+/// The webhook routes of the channels that are on.
+type WebhookRoutes = Box<dyn FnOnce(Arc<dyn InboundSink>) -> axum::Router>;
+/// A sender per channel that is on.
+type Senders = HashMap<Channel, Arc<dyn Sender>>;
+
+/// Senders and webhook routes for every channel whose credentials are set.
+fn channels(config: &Config) -> anyhow::Result<(Senders, WebhookRoutes)> {
+    let mut senders: Senders = HashMap::new();
+    let mut telegram_secret = None;
+    if let Some(token) = &config.telegram.telegram_bot_token {
+        match config.telegram.telegram_mode.as_str() {
+            "webhook" => {
+                let secret = config
+                    .telegram
+                    .telegram_webhook_secret
+                    .as_ref()
+                    .context("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")?;
+                let client =
+                    TelegramClient::new(&config.telegram.telegram_api_url, token.expose_secret())
+                        .map_err(|e| anyhow::anyhow!("Telegram client: {e}"))?;
+                senders.insert(Channel::Telegram, Arc::new(client));
+                telegram_secret = Some(secret.expose_secret().to_owned());
+            }
+            other => {
+                anyhow::bail!("TELEGRAM_MODE={other:?} is not supported by this build; use webhook")
+            }
+        }
+    }
+    let routes: WebhookRoutes = Box::new(move |sink: Arc<dyn InboundSink>| {
+        let mut router = axum::Router::new();
+        if let Some(secret) = telegram_secret {
+            router = router.merge(dealwatch_webhooks::telegram::routes(&secret, sink));
+        }
+        router
+    });
+    Ok((senders, routes))
+}
+
 /// Completes once `stop` turns true.
 async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
@@ -145,8 +189,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let metrics = Metrics::new();
     let plans = config.plans()?;
-    let _core = build_core(&config, store.clone(), metrics.clone())?;
+    let core = build_core(&config, store.clone(), metrics.clone())?;
     let scheduler = build_scheduler(&config, store.clone(), plans)?;
+    let (senders, webhooks) = channels(&config)?;
     for (channel, status) in config.channel_status() {
         match status {
             Ok(()) => tracing::info!(%channel, "channel on"),
@@ -167,16 +212,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
-    server::run(
-        listener,
-        AppState {
-            store: store.clone(),
-            metrics,
-        },
-        stopped(stop_rx),
-    )
-    .await
-    .context("HTTP server failed")?;
+    let inbox = Arc::new(Inbox::new(store.clone(), core, senders));
+    let inbox_task = tokio::spawn(inbox.clone().run(stopped(stop_rx.clone())));
+    let routes = webhooks(Arc::new(InboxSink(inbox)));
+    let state = AppState {
+        store: store.clone(),
+        metrics,
+    };
+    server::run(listener, state, routes, stopped(stop_rx))
+        .await
+        .context("HTTP server failed")?;
+    if let Err(e) = inbox_task.await {
+        tracing::error!(error = %e, "inbound worker ended abnormally");
+    }
     if let Err(e) = scheduler_task.await {
         tracing::error!(error = %e, "scheduler task ended abnormally");
     }

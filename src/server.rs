@@ -25,21 +25,25 @@ pub struct AppState {
     pub metrics: Metrics,
 }
 
-pub fn router(state: AppState) -> Router {
+/// Health and metrics, plus `webhooks` (the channels' routes), all under
+/// one body size limit.
+pub fn router(state: AppState, webhooks: Router) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+        .merge(webhooks)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 /// Serve until `shutdown` completes, then finish in-flight requests.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
+    webhooks: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state, webhooks))
         .with_graceful_shutdown(shutdown)
         .await
 }

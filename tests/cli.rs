@@ -168,6 +168,8 @@ fn serve_answers_health_and_stops_cleanly_on_sigterm() {
         .env("DATABASE_URL", &db)
         .env("DEALWATCH_LISTEN", format!("127.0.0.1:{port}"))
         .env("TELEGRAM_BOT_TOKEN", "123:SUPERSECRET")
+        .env("TELEGRAM_WEBHOOK_SECRET", "HOOKSECRET_value")
+        .env("TELEGRAM_API_URL", "http://127.0.0.1:9")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -214,4 +216,33 @@ fn serve_answers_health_and_stops_cleanly_on_sigterm() {
         !logs.contains("SUPERSECRET"),
         "secrets must never be logged: {logs}"
     );
+    assert!(
+        !logs.contains("HOOKSECRET"),
+        "secrets must never be logged: {logs}"
+    );
+    assert!(
+        logs.contains("channel on"),
+        "telegram is on with its credentials: {logs}"
+    );
+}
+
+#[test]
+fn serve_refuses_a_telegram_webhook_without_its_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("dealwatch.db").display());
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", &db)
+        .env("DEALWATCH_LISTEN", "127.0.0.1:0")
+        .env("TELEGRAM_BOT_TOKEN", "123:SUPERSECRET")
+        .env_remove("TELEGRAM_WEBHOOK_SECRET")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET"),
+        "{err}"
+    );
+    assert!(!err.contains("SUPERSECRET"), "{err}");
 }

@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn scheduler(db: &TestDb, owner: &str) -> Scheduler {
-    scheduler_on(db.store.clone(), owner)
+    scheduler_on(db.store.clone(), owner, Duration::from_secs(1))
 }
 
-fn scheduler_on(store: dealwatch::storage::Store, owner: &str) -> Scheduler {
+fn scheduler_on(store: dealwatch::storage::Store, owner: &str, interval: Duration) -> Scheduler {
     let fetcher = Fetcher::new(FetchConfig {
         allow_private: true,
         per_host_interval: Duration::from_millis(5),
@@ -33,7 +33,7 @@ fn scheduler_on(store: dealwatch::storage::Store, owner: &str) -> Scheduler {
         Plans::default(),
         SchedulerConfig {
             owner: owner.to_owned(),
-            interval_override: Some(Duration::from_secs(1)),
+            interval_override: Some(interval),
             ..SchedulerConfig::default()
         },
     )
@@ -242,8 +242,10 @@ async fn two_schedulers_sharing_a_database_never_fetch_a_product_twice() {
         }
         // Two instances: separate pools on the same database, separate owners.
         let second = dealwatch::storage::Store::open(&db.url).await.unwrap();
-        let a = scheduler(&db, "instance-a");
-        let b = scheduler_on(second.clone(), "instance-b");
+        // A long interval, so "nothing due right after" cannot race the clock.
+        let hour = Duration::from_secs(3600);
+        let a = scheduler_on(db.store.clone(), "instance-a", hour);
+        let b = scheduler_on(second.clone(), "instance-b", hour);
         let (checked_a, checked_b) = tokio::join!(a.tick(), b.tick());
         let (checked_a, checked_b) = (checked_a.unwrap(), checked_b.unwrap());
         assert_eq!(

@@ -39,7 +39,7 @@ async fn health_metrics_and_graceful_shutdown() {
             store: db.store.clone(),
             metrics: metrics.clone(),
         };
-        let server = tokio::spawn(server::run(listener, state, async {
+        let server = tokio::spawn(server::run(listener, state, axum::Router::new(), async {
             let _ = stopped.await;
         }));
 

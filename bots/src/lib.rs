@@ -12,6 +12,8 @@ pub mod telegram;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 /// A chat platform a user can reach us on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -139,6 +141,54 @@ impl Outgoing {
         });
         self
     }
+}
+
+/// An accepted inbound message as stored before it is processed: the
+/// message, and what the platform wants acknowledged afterwards (Telegram's
+/// callback query id, so the button stops spinning).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundRecord {
+    pub incoming: Incoming,
+    pub acknowledge: Option<String>,
+}
+
+/// Why a platform did not take a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Rate limited: try again after this many seconds.
+    RetryAfter(u64),
+    /// Will never work (blocked by the user, chat gone, bad request).
+    Permanent(String),
+    /// May work later (network, 5xx).
+    Transient(String),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::RetryAfter(secs) => write!(f, "rate limited, retry after {secs}s"),
+            SendError::Permanent(why) => write!(f, "refused: {why}"),
+            SendError::Transient(why) => write!(f, "failed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// A boxed future, for the object-safe traits below.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Sends messages on one platform.
+pub trait Sender: Send + Sync {
+    /// Send `messages` to `reply_to`; returns the platform's message ids.
+    fn send<'a>(
+        &'a self,
+        reply_to: &'a str,
+        messages: &'a [Outgoing],
+    ) -> BoxFuture<'a, Result<Vec<String>, SendError>>;
+
+    /// Acknowledge what [`InboundRecord::acknowledge`] names (a button press).
+    fn acknowledge<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<(), SendError>>;
 }
 
 #[cfg(test)]

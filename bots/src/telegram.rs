@@ -8,7 +8,7 @@
 //! inline keyboard on the last part, each button's `callback_data` being the
 //! command it stands for (at most 64 bytes).
 
-use crate::{Channel, Incoming, Outgoing};
+use crate::{BoxFuture, Channel, Incoming, Outgoing, SendError, Sender};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -211,6 +211,108 @@ pub fn render(message: &Outgoing, chat_id: &str) -> Vec<Value> {
             body
         })
         .collect()
+}
+
+/// A Bot API client: `{api}/bot{token}/METHOD`.
+pub struct TelegramClient {
+    http: reqwest::Client,
+    /// `https://api.telegram.org/bot<token>/`: holds the token, never logged.
+    base: url::Url,
+}
+
+impl std::fmt::Debug for TelegramClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramClient").finish_non_exhaustive()
+    }
+}
+
+impl TelegramClient {
+    /// `api` is `TELEGRAM_API_URL` (`https://api.telegram.org` by default).
+    pub fn new(api: &url::Url, token: &str) -> Result<TelegramClient, SendError> {
+        // Not `Url::join`: a token such as "123:ABC" would read as a scheme.
+        let base = url::Url::parse(&format!(
+            "{}/bot{token}/",
+            api.as_str().trim_end_matches('/')
+        ))
+        .map_err(|e| SendError::Permanent(format!("bad Telegram API URL: {e}")))?;
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        Ok(TelegramClient { http, base })
+    }
+
+    /// Call a Bot API method; the `result` on success.
+    async fn call(&self, method: &str, body: &Value) -> Result<Value, SendError> {
+        let url = self
+            .base
+            .join(method)
+            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let response = self
+            .http
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            // Without the URL: it carries the token.
+            .map_err(|e| SendError::Transient(e.without_url().to_string()))?;
+        let status = response.status();
+        let reply: Value = response.json().await.map_err(|e| {
+            SendError::Transient(format!("unreadable reply ({status}): {}", e.without_url()))
+        })?;
+        if reply["ok"].as_bool() == Some(true) {
+            return Ok(reply["result"].clone());
+        }
+        let description = reply["description"]
+            .as_str()
+            .unwrap_or("no description")
+            .to_owned();
+        match reply["error_code"]
+            .as_u64()
+            .unwrap_or(u64::from(status.as_u16()))
+        {
+            429 => Err(SendError::RetryAfter(
+                reply["parameters"]["retry_after"].as_u64().unwrap_or(1),
+            )),
+            400 | 403 | 404 => Err(SendError::Permanent(description)),
+            _ => Err(SendError::Transient(description)),
+        }
+    }
+}
+
+impl Sender for TelegramClient {
+    fn send<'a>(
+        &'a self,
+        reply_to: &'a str,
+        messages: &'a [Outgoing],
+    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
+        Box::pin(async move {
+            let mut ids = Vec::new();
+            for message in messages {
+                for body in render(message, reply_to) {
+                    let sent = self.call("sendMessage", &body).await?;
+                    ids.push(
+                        sent["message_id"]
+                            .as_i64()
+                            .map(|id| id.to_string())
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            Ok(ids)
+        })
+    }
+
+    fn acknowledge<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            self.call(
+                "answerCallbackQuery",
+                &json!({ "callback_query_id": token }),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
 }
 
 #[cfg(test)]

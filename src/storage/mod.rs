@@ -1086,6 +1086,124 @@ impl Store {
         Ok(row)
     }
 
+    // ----- inbound messages ------------------------------------------------
+
+    /// Store an inbound message before its provider is answered. Returns
+    /// false for a redelivery (same channel and provider id): it is not
+    /// processed again.
+    pub async fn accept_inbound(
+        &self,
+        channel: dealwatch_bots::Channel,
+        provider_id: &str,
+        payload: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let inserted = on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO inbound_messages (channel, provider_message_id, payload, received_at, next_attempt_at) \
+                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (channel, provider_message_id) DO NOTHING",
+            )
+            .bind(channel.as_str())
+            .bind(provider_id)
+            .bind(payload)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+
+    /// Claim inbound messages to process, oldest first: accepted or handled
+    /// (replies not yet sent), due, and not claimed by a live worker.
+    pub async fn claim_inbound(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<InboundRow>> {
+        const SQLITE: &str = "UPDATE inbound_messages SET claimed_until = $1 WHERE id IN (\
+             SELECT id FROM inbound_messages WHERE state IN ('accepted', 'handled') AND next_attempt_at <= $2 \
+             AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3) \
+             RETURNING id, state, payload, replies, attempts";
+        const POSTGRES: &str = "UPDATE inbound_messages SET claimed_until = $1 WHERE id IN (\
+             SELECT id FROM inbound_messages WHERE state IN ('accepted', 'handled') AND next_attempt_at <= $2 \
+             AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, state, payload, replies, attempts";
+        let sql = match self.backend() {
+            Backend::Sqlite => SQLITE,
+            Backend::Postgres => POSTGRES,
+        };
+        let mut rows: Vec<InboundRow> = on_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(now + lease_secs)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    /// The command was acted on; keep the replies until they are sent.
+    pub async fn inbound_handled(&self, id: i64, replies: &str) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE inbound_messages SET state = 'handled', replies = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(replies)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Replies sent: the message is done.
+    pub async fn inbound_processed(&self, id: i64, now: i64) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE inbound_messages SET state = 'processed', processed_at = $2, claimed_until = NULL, \
+                 attempts = attempts + 1 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Something failed: try again at `retry_at`, or give up (`failed`).
+    pub async fn inbound_retry(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE inbound_messages SET attempts = attempts + 1, last_error = $2, claimed_until = NULL, \
+                 next_attempt_at = COALESCE($3, next_attempt_at), \
+                 state = CASE WHEN $3 IS NULL THEN 'failed' ELSE state END WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(retry_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Counts of inbound messages by state (for tests and operators).
+    pub async fn inbound_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows: Vec<(String, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT state, COUNT(*) FROM inbound_messages GROUP BY state ORDER BY state",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
     // ----- outbox ----------------------------------------------------------
 
     /// Pending notices for one user, oldest first.
@@ -1244,6 +1362,17 @@ async fn verify_backup(path: &Path) -> Result<()> {
     let outcome = check.await;
     pool.close().await;
     outcome
+}
+
+/// An inbound message claimed for processing.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InboundRow {
+    pub id: i64,
+    /// `accepted` (not acted on yet) or `handled` (replies not yet sent).
+    pub state: String,
+    pub payload: String,
+    pub replies: Option<String>,
+    pub attempts: i64,
 }
 
 /// A product's price, currency and availability columns.

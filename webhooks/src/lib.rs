@@ -5,9 +5,20 @@
 //! Twilio signs the URL and form with HMAC-SHA1, Discord with Ed25519. Each
 //! check runs on the raw bytes, in constant time, before anything is parsed
 //! or stored, and a request that fails it is refused with nothing kept.
-//! The routes that use these checks turn payloads into
-//! `dealwatch_bots::Incoming` messages.
+//! A verified message goes to an [`InboundSink`], which stores it before the
+//! provider gets its answer; processing happens afterwards.
 
+pub mod telegram;
 pub mod verify;
 
+use dealwatch_bots::{BoxFuture, InboundRecord};
+
 pub use verify::{check_shared_secret, secrets_equal, VerifyError};
+
+/// Where verified inbound messages go: stored durably, processed later.
+pub trait InboundSink: Send + Sync + 'static {
+    /// Store the message. `Ok(false)` for a redelivery already stored. An
+    /// error means nothing was stored: the route answers 503 so the provider
+    /// delivers the message again.
+    fn accept(&self, record: InboundRecord) -> BoxFuture<'_, Result<bool, String>>;
+}

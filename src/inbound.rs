@@ -1,0 +1,186 @@
+//! Purpose: never lose an accepted message, and never act on one twice.
+//!
+//! A webhook hands each verified message to [`Inbox::accept`], which stores
+//! it (unique per channel and provider id, so a redelivery is a no-op)
+//! before the provider is answered. A worker ([`Inbox::run`]) then claims
+//! stored messages, acts on each through the core, saves the replies
+//! (state `handled`), sends them, and marks the message `processed`. A
+//! failed send is retried from the saved replies without acting again; a
+//! process that dies mid-way leaves the message claimed until its claim
+//! expires, and the next worker (after a restart, or another instance)
+//! finishes it.
+//!
+//! The window left: a crash after the core's own writes committed but
+//! before `handled` is saved re-runs the command on restart. Watches and
+//! preferences are idempotent; a repeated `alert` would add a second rule.
+
+use crate::conversation::Core;
+use crate::storage::{unix_now, InboundRow, Store, StoreError};
+use dealwatch_bots::{BoxFuture, Channel, InboundRecord, Outgoing, SendError, Sender};
+use dealwatch_webhooks::InboundSink;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How long a worker's claim on a message lasts.
+const CLAIM_SECS: i64 = 120;
+/// Attempts before a message is given up as failed.
+const MAX_ATTEMPTS: i64 = 8;
+
+/// Stores inbound messages and processes them.
+pub struct Inbox {
+    store: Store,
+    core: Core,
+    senders: HashMap<Channel, Arc<dyn Sender>>,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox")
+            .field("channels", &self.senders.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Inbox {
+    pub fn new(store: Store, core: Core, senders: HashMap<Channel, Arc<dyn Sender>>) -> Inbox {
+        Inbox {
+            store,
+            core,
+            senders,
+            wake: Notify::new(),
+        }
+    }
+
+    /// Store a message; false if this provider id was stored before.
+    pub async fn accept(&self, record: &InboundRecord) -> Result<bool, StoreError> {
+        let incoming = &record.incoming;
+        let Some(provider_id) = incoming.message_id.as_deref() else {
+            return Err(StoreError::Corrupt(
+                "an inbound message needs its provider id".into(),
+            ));
+        };
+        let payload =
+            serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let new = self
+            .store
+            .accept_inbound(incoming.channel, provider_id, &payload, unix_now())
+            .await?;
+        if new {
+            self.wake.notify_one();
+        }
+        Ok(new)
+    }
+
+    /// Process stored messages until `shutdown` completes.
+    pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.process_pending().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "inbound worker: claiming failed"),
+            }
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    /// Claim and process one batch; returns how many were claimed.
+    pub async fn process_pending(&self) -> Result<usize, StoreError> {
+        let rows = self.store.claim_inbound(unix_now(), CLAIM_SECS, 32).await?;
+        let count = rows.len();
+        for row in rows {
+            if let Err(e) = self.process(row).await {
+                tracing::error!(error = %e, "inbound worker: recording an outcome failed");
+            }
+        }
+        Ok(count)
+    }
+
+    async fn process(&self, row: InboundRow) -> Result<(), StoreError> {
+        let record: InboundRecord = match serde_json::from_str(&row.payload) {
+            Ok(record) => record,
+            Err(e) => {
+                return self
+                    .store
+                    .inbound_retry(row.id, &format!("unreadable payload: {e}"), None)
+                    .await
+            }
+        };
+        let Some(sender) = self.senders.get(&record.incoming.channel).cloned() else {
+            let why = format!("no sender for channel {}", record.incoming.channel);
+            return self.store.inbound_retry(row.id, &why, None).await;
+        };
+        let replies: Vec<Outgoing> = match (row.state.as_str(), row.replies.as_deref()) {
+            ("handled", Some(saved)) => match serde_json::from_str(saved) {
+                Ok(replies) => replies,
+                Err(e) => {
+                    return self
+                        .store
+                        .inbound_retry(row.id, &format!("unreadable replies: {e}"), None)
+                        .await
+                }
+            },
+            _ => match self.core.handle(&record.incoming, unix_now()).await {
+                Ok(replies) => {
+                    let saved = serde_json::to_string(&replies)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    self.store.inbound_handled(row.id, &saved).await?;
+                    replies
+                }
+                Err(e) => return self.retry(&row, &e.to_string(), None).await,
+            },
+        };
+        if let Some(token) = &record.acknowledge {
+            // A button spinner left turning is cosmetic; never retry for it.
+            if let Err(e) = sender.acknowledge(token).await {
+                tracing::warn!(error = %e, "acknowledging a button press failed");
+            }
+        }
+        match sender.send(&record.incoming.reply_to, &replies).await {
+            Ok(_) => self.store.inbound_processed(row.id, unix_now()).await,
+            Err(SendError::RetryAfter(secs)) => self.retry(&row, "rate limited", Some(secs)).await,
+            Err(SendError::Transient(why)) => self.retry(&row, &why, None).await,
+            Err(SendError::Permanent(why)) => {
+                tracing::warn!(channel = %record.incoming.channel, error = %why, "reply refused for good");
+                self.store.inbound_retry(row.id, &why, None).await
+            }
+        }
+    }
+
+    /// Try again later (exponential backoff, or the platform's own wait),
+    /// or give up after [`MAX_ATTEMPTS`].
+    async fn retry(
+        &self,
+        row: &InboundRow,
+        why: &str,
+        after_secs: Option<u64>,
+    ) -> Result<(), StoreError> {
+        if row.attempts + 1 >= MAX_ATTEMPTS {
+            return self.store.inbound_retry(row.id, why, None).await;
+        }
+        let backoff = 1i64 << row.attempts.clamp(0, 8);
+        let wait = after_secs
+            .map_or(backoff, |s| i64::try_from(s).unwrap_or(backoff))
+            .max(1);
+        self.store
+            .inbound_retry(row.id, why, Some(unix_now() + wait))
+            .await
+    }
+}
+
+/// The webhook routes store through the inbox.
+pub struct InboxSink(pub Arc<Inbox>);
+
+impl InboundSink for InboxSink {
+    fn accept(&self, record: InboundRecord) -> BoxFuture<'_, Result<bool, String>> {
+        Box::pin(async move { self.0.accept(&record).await.map_err(|e| e.to_string()) })
+    }
+}

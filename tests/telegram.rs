@@ -1,0 +1,278 @@
+//! Telegram end to end: webhook in, reply out at a fake Bot API on loopback.
+
+mod common;
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::Json;
+use common::TestDb;
+use dealwatch::inbound::{Inbox, InboxSink};
+use dealwatch::metrics::Metrics;
+use dealwatch::server::{self, AppState};
+use dealwatch_bots::telegram::TelegramClient;
+use dealwatch_bots::{Channel, Sender};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+const TOKEN: &str = "123456:TEST-token";
+const SECRET: &str = "s3cret_Webhook-token";
+
+#[derive(Clone, Default)]
+struct FakeApi {
+    calls: Arc<Mutex<Vec<(String, Value)>>>,
+    /// Answer this many sendMessage calls with 429 first.
+    throttle: Arc<AtomicUsize>,
+}
+
+impl FakeApi {
+    fn calls(&self, method: &str) -> Vec<Value> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(m, _)| m == method)
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+}
+
+async fn bot_api(
+    State(api): State<FakeApi>,
+    Path((bot, method)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    assert_eq!(bot, format!("bot{TOKEN}"), "the token is in the path");
+    if method == "sendMessage" && api.throttle.load(Ordering::SeqCst) > 0 {
+        api.throttle.fetch_sub(1, Ordering::SeqCst);
+        return Json(
+            json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}),
+        );
+    }
+    api.calls.lock().unwrap().push((method.clone(), body));
+    let n = api.calls.lock().unwrap().len();
+    Json(
+        json!({"ok": true, "result": if method == "sendMessage" { json!({"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}) } else { json!(true) }}),
+    )
+}
+
+struct App {
+    db: TestDb,
+    api: FakeApi,
+    api_url: url::Url,
+    inbox: Arc<Inbox>,
+    base: String,
+    http: reqwest::Client,
+}
+
+async fn start() -> App {
+    let db = TestDb::sqlite().await;
+    let api = FakeApi::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api_url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    let router = axum::Router::new()
+        .route("/{bot}/{method}", post(bot_api))
+        .with_state(api.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let client: Arc<dyn Sender> = Arc::new(TelegramClient::new(&api_url, TOKEN).unwrap());
+    let api_url = api_url.clone();
+    let inbox = Arc::new(Inbox::new(
+        db.store.clone(),
+        db.core(),
+        HashMap::from([(Channel::Telegram, client)]),
+    ));
+    let routes = dealwatch_webhooks::telegram::routes(SECRET, Arc::new(InboxSink(inbox.clone())));
+    let state = AppState {
+        store: db.store.clone(),
+        metrics: Metrics::new(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(server::run(listener, state, routes, std::future::pending()));
+    App {
+        db,
+        api,
+        api_url,
+        inbox,
+        base,
+        http: reqwest::Client::new(),
+    }
+}
+
+fn message(update_id: i64, text: &str) -> Value {
+    json!({"update_id": update_id, "message": {"message_id": update_id, "date": 1_700_000_000,
+        "chat": {"id": 4242, "type": "private"}, "from": {"id": 4242, "is_bot": false, "first_name": "Ann", "language_code": "en"},
+        "text": text}})
+}
+
+impl App {
+    async fn post(&self, secret: Option<&str>, body: &[u8]) -> u16 {
+        let mut request = self
+            .http
+            .post(format!("{}/webhooks/telegram", self.base))
+            .body(body.to_vec());
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
+    async fn states(&self) -> Vec<(String, i64)> {
+        self.db.store.inbound_counts().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_command_by_webhook_is_answered_through_the_bot_api() {
+    let app = start().await;
+    let update = message(1001, "/alert@DealwatchBot lego <star wars> & more");
+    assert_eq!(
+        app.post(Some(SECRET), update.to_string().as_bytes()).await,
+        200
+    );
+    assert_eq!(
+        app.states().await,
+        vec![("accepted".to_owned(), 1)],
+        "stored before the answer"
+    );
+    app.inbox.process_pending().await.unwrap();
+
+    let sent = app.api.calls("sendMessage");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["chat_id"], "4242");
+    assert_eq!(sent[0]["parse_mode"], "HTML");
+    let text = sent[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("Alert #1 saved: lego, star, wars, more"),
+        "{text}"
+    );
+    let buttons = &sent[0]["reply_markup"]["inline_keyboard"][0];
+    assert_eq!(buttons[0]["callback_data"], "pause 1");
+    assert_eq!(app.states().await, vec![("processed".to_owned(), 1)]);
+}
+
+#[tokio::test]
+async fn a_redelivered_update_is_processed_once() {
+    let app = start().await;
+    let update = message(2001, "alert lego").to_string();
+    for _ in 0..3 {
+        assert_eq!(app.post(Some(SECRET), update.as_bytes()).await, 200);
+    }
+    app.inbox.process_pending().await.unwrap();
+    assert_eq!(app.post(Some(SECRET), update.as_bytes()).await, 200);
+    app.inbox.process_pending().await.unwrap();
+    assert_eq!(app.api.calls("sendMessage").len(), 1);
+    assert_eq!(app.states().await, vec![("processed".to_owned(), 1)]);
+}
+
+#[tokio::test]
+async fn forged_missing_and_garbled_requests_store_nothing() {
+    let app = start().await;
+    let update = message(3001, "alert lego").to_string();
+    assert_eq!(app.post(None, update.as_bytes()).await, 401);
+    assert_eq!(app.post(Some("wrong"), update.as_bytes()).await, 401);
+    assert_eq!(
+        app.post(Some(&SECRET[..SECRET.len() - 1]), update.as_bytes())
+            .await,
+        401
+    );
+    assert_eq!(app.post(Some(""), update.as_bytes()).await, 401);
+    assert_eq!(app.post(Some(SECRET), b"{not json").await, 400);
+    assert_eq!(
+        app.post(Some(SECRET), &vec![b'x'; 300 * 1024]).await,
+        413,
+        "body limit"
+    );
+    // An update kind we ignore is acknowledged so Telegram stops sending it.
+    let edited = json!({"update_id": 3002, "edited_message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "text": "x"}});
+    assert_eq!(
+        app.post(Some(SECRET), edited.to_string().as_bytes()).await,
+        200
+    );
+    assert!(
+        app.states().await.is_empty(),
+        "nothing stored: {:?}",
+        app.states().await
+    );
+}
+
+#[tokio::test]
+async fn button_presses_run_their_command_and_are_answered() {
+    let app = start().await;
+    app.post(
+        Some(SECRET),
+        message(4001, "alert lego").to_string().as_bytes(),
+    )
+    .await;
+    let press = json!({"update_id": 4002, "callback_query": {"id": "cbq-77", "chat_instance": "1",
+        "from": {"id": 4242, "is_bot": false, "first_name": "Ann"},
+        "message": {"message_id": 9, "date": 1, "chat": {"id": 4242, "type": "private"}}, "data": "pause 1"}});
+    assert_eq!(
+        app.post(Some(SECRET), press.to_string().as_bytes()).await,
+        200
+    );
+    app.inbox.process_pending().await.unwrap();
+    let answers = app.api.calls("answerCallbackQuery");
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0]["callback_query_id"], "cbq-77");
+    let sent = app.api.calls("sendMessage");
+    assert!(
+        sent[1]["text"].as_str().unwrap().contains("Paused #1"),
+        "{sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limited_reply_is_retried_without_acting_twice() {
+    let app = start().await;
+    app.api.throttle.store(1, Ordering::SeqCst);
+    app.post(
+        Some(SECRET),
+        message(5001, "alert lego").to_string().as_bytes(),
+    )
+    .await;
+    app.inbox.process_pending().await.unwrap();
+    assert!(app.api.calls("sendMessage").is_empty());
+    assert_eq!(
+        app.states().await,
+        vec![("handled".to_owned(), 1)],
+        "acted on, reply pending"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.inbox.process_pending().await.unwrap();
+    assert_eq!(app.api.calls("sendMessage").len(), 1);
+    let list = common::joined(
+        &app.db
+            .core()
+            .handle(
+                &common::from(Channel::Telegram, "4242", "list"),
+                common::NOW,
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(list.matches("lego").count(), 1, "one rule, not two: {list}");
+}
+
+#[tokio::test]
+async fn accepted_messages_are_finished_after_a_restart() {
+    let app = start().await;
+    app.post(
+        Some(SECRET),
+        message(6001, "alert lego").to_string().as_bytes(),
+    )
+    .await;
+    // The process "dies" before processing; a new inbox on the same database
+    // (the restarted process) finishes the work.
+    let client: Arc<dyn Sender> = Arc::new(TelegramClient::new(&app.api_url, TOKEN).unwrap());
+    let restarted = Inbox::new(
+        app.db.store.clone(),
+        app.db.core(),
+        HashMap::from([(Channel::Telegram, client)]),
+    );
+    restarted.process_pending().await.unwrap();
+    assert_eq!(app.api.calls("sendMessage").len(), 1);
+    assert_eq!(app.states().await, vec![("processed".to_owned(), 1)]);
+}

@@ -1,0 +1,60 @@
+//! Purpose: `POST /webhooks/telegram`.
+//!
+//! The `X-Telegram-Bot-Api-Secret-Token` header must equal the configured
+//! secret (constant-time comparison) or the answer is 401 and nothing is
+//! read. Updates we act on are handed to the sink and answered 200 once
+//! stored; updates of other kinds are answered 200 and dropped, so Telegram
+//! does not redeliver them; a body that is not an Update gets 400.
+
+use crate::{check_shared_secret, InboundSink};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use dealwatch_bots::{telegram, InboundRecord};
+use std::sync::Arc;
+
+pub const PATH: &str = "/webhooks/telegram";
+const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+struct Hook {
+    secret: Vec<u8>,
+    sink: Arc<dyn InboundSink>,
+}
+
+/// The route, ready to merge into the server's router.
+pub fn routes(secret: &str, sink: Arc<dyn InboundSink>) -> Router {
+    let hook = Arc::new(Hook {
+        secret: secret.as_bytes().to_vec(),
+        sink,
+    });
+    Router::new().route(PATH, post(receive)).with_state(hook)
+}
+
+async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let presented = headers.get(SECRET_HEADER).map(|v| v.as_bytes());
+    if let Err(why) = check_shared_secret(presented, &hook.secret) {
+        tracing::warn!(reason = %why, "telegram webhook refused");
+        return StatusCode::UNAUTHORIZED;
+    }
+    let parsed = match telegram::parse_update(&body) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => return StatusCode::OK,
+        Err(e) => {
+            tracing::warn!(error = %e, "telegram webhook body is not an update");
+            return StatusCode::BAD_REQUEST;
+        }
+    };
+    let record = InboundRecord {
+        incoming: parsed.incoming,
+        acknowledge: parsed.callback_query_id,
+    };
+    match hook.sink.accept(record).await {
+        Ok(_) => StatusCode::OK,
+        Err(e) => {
+            tracing::error!(error = %e, "telegram update not stored; Telegram will redeliver");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
