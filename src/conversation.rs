@@ -23,6 +23,7 @@ use crate::model::{Digest, ItemNo, ItemState, Plan, QuietHours};
 use crate::money::{Currency, PriceSpec};
 use crate::plans::Plans;
 use crate::rules::{self, DealFacts};
+use crate::storage::LinkOutcome;
 use crate::storage::{
     AddOutcome, Contact, Identity, Item, ItemKind, NewWatch, StateChange, Store, StoreError, User,
     UserSettings, WatchItem,
@@ -39,6 +40,28 @@ const TEST_DEAL_LIMIT: u32 = 2000;
 const TEST_SAMPLES: usize = 3;
 /// Longest product title shown in lists before it is shortened.
 const TITLE_CHARS: usize = 60;
+
+/// How long a link code works.
+pub const LINK_CODE_TTL_SECS: i64 = 600;
+/// Link codes one user may ask for in an hour.
+const LINK_CODES_PER_HOUR: i64 = 5;
+/// Link code letters: no 0/O or 1/I/L to misread.
+const LINK_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// Eight letters from the OS's secure random source: 31^8 ≈ 8.5 × 10^11
+/// codes, each valid for ten minutes.
+fn new_link_code() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No secure randomness is a broken host; a fast PRNG is better than
+        // refusing to link, and the short lifetime still limits guessing.
+        fastrand::fill(&mut bytes);
+    }
+    bytes
+        .iter()
+        .map(|b| char::from(LINK_ALPHABET[usize::from(*b) % LINK_ALPHABET.len()]))
+        .collect()
+}
 
 /// Settings of the core that come from configuration.
 #[derive(Debug, Clone)]
@@ -311,7 +334,8 @@ impl Session<'_> {
                 one(tr.msg("upgrade-unavailable", &[]))
             }
             Command::Billing => one(self.tr().msg("billing-unavailable", &[])),
-            Command::Link { .. } => one(self.tr().msg("link-unavailable", &[])),
+            Command::Link { code: None } => self.link_code().await,
+            Command::Link { code: Some(code) } => self.link_with(&code).await,
             Command::Stop => {
                 self.core
                     .store
@@ -931,6 +955,66 @@ impl Session<'_> {
             "setting-language",
             &[("language", tr.msg("language-name", &[]).into())],
         )))
+    }
+
+    async fn link_code(&self) -> Result<Vec<Outgoing>, CoreError> {
+        for _ in 0..3 {
+            let code = new_link_code();
+            let created = self
+                .core
+                .store
+                .create_link_code(
+                    self.user.id,
+                    self.identity.id,
+                    &code,
+                    self.now,
+                    LINK_CODE_TTL_SECS,
+                    LINK_CODES_PER_HOUR,
+                )
+                .await;
+            match created {
+                Ok(Some(_)) => {
+                    let minutes = Arg::from(LINK_CODE_TTL_SECS / 60);
+                    return one(self
+                        .tr()
+                        .msg("link-code", &[("code", code.into()), ("minutes", minutes)]));
+                }
+                Ok(None) => return one(self.tr().msg("link-too-many", &[])),
+                // A collision with a live code: draw again.
+                Err(StoreError::Database(e))
+                    if e.as_database_error()
+                        .is_some_and(|d| d.is_unique_violation()) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CoreError::Store(StoreError::Corrupt(
+            "no free link code after three draws".into(),
+        )))
+    }
+
+    async fn link_with(&mut self, code: &str) -> Result<Vec<Outgoing>, CoreError> {
+        let outcome = self
+            .core
+            .store
+            .redeem_link_code(code, &self.identity, self.now)
+            .await?;
+        let id = match outcome {
+            LinkOutcome::Linked => {
+                // This chat now speaks for the other account, in its language.
+                let (user, identity) = self
+                    .core
+                    .store
+                    .find_identity(self.identity.channel, &self.identity.external_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt("linked identity vanished".into()))?;
+                self.user = user;
+                self.identity = identity;
+                "link-done"
+            }
+            LinkOutcome::AlreadyLinked => "link-same",
+            LinkOutcome::Invalid => "link-invalid",
+        };
+        one(self.tr().msg(id, &[]))
     }
 
     async fn plan(&self) -> Result<Vec<Outgoing>, CoreError> {

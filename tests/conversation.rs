@@ -689,3 +689,138 @@ async fn metrics_count_messages_replies_and_errors() {
         "{text}"
     );
 }
+
+/// The code in a `link` reply: the word after "link " inside the quotes.
+fn code_in(reply: &str) -> String {
+    let start = reply.find("“link ").expect("a link command in the reply") + "“link ".len();
+    reply[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+#[tokio::test]
+async fn linking_joins_two_channels_into_one_account() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        let tg = |text: &str| from(Channel::Telegram, "42", text);
+        say(&core, "ann", "watch https://shop.example/p/1").await;
+        say(&core, "ann", "alert lego").await;
+        for text in [
+            "watch https://shop.example/p/1",
+            "watch https://shop.example/p/2",
+            "alert ps5",
+        ] {
+            core.handle(&tg(text), NOW).await.unwrap();
+        }
+
+        let reply = say(&core, "ann", "link").await;
+        let code = code_in(&reply);
+        assert_eq!(code.len(), 8, "{}: {reply}", db.name);
+        assert!(reply.contains("Within 10 minutes"), "{}: {reply}", db.name);
+
+        let linked = joined(
+            &core
+                .handle(&tg(&format!("link {}", code.to_lowercase())), NOW)
+                .await
+                .unwrap(),
+        );
+        assert!(linked.contains("Linked!"), "{}: {linked}", db.name);
+
+        // One account now: the console's items keep their numbers, the
+        // Telegram ones follow, and the duplicate watch on p/1 is gone.
+        for list in [
+            joined(&core.handle(&tg("list"), NOW).await.unwrap()),
+            say(&core, "ann", "list").await,
+        ] {
+            assert!(
+                list.contains("Your 4 watches and alerts"),
+                "{}: {list}",
+                db.name
+            );
+            assert!(
+                list.contains("#1 👀 https://shop.example/p/1"),
+                "{}: {list}",
+                db.name
+            );
+            assert!(list.contains("#2 🔔 lego"), "{}: {list}", db.name);
+            assert!(
+                list.contains("#3 👀 https://shop.example/p/2"),
+                "{}: {list}",
+                db.name
+            );
+            assert!(list.contains("#4 🔔 ps5"), "{}: {list}", db.name);
+        }
+        assert!(
+            say(&core, "ann", "alert switch").await.contains("#5"),
+            "{}",
+            db.name
+        );
+
+        // Single use.
+        let again = joined(
+            &core
+                .handle(
+                    &from(Channel::Sms, "+447700900001", &format!("link {code}")),
+                    NOW,
+                )
+                .await
+                .unwrap(),
+        );
+        assert!(
+            again.contains("unknown or has expired"),
+            "{}: {again}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn link_codes_expire_and_are_rate_limited() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        let code = code_in(&say(&core, "ann", "link").await);
+        let late = core
+            .handle(
+                &from(Channel::Telegram, "42", &format!("link {code}")),
+                NOW + 601,
+            )
+            .await
+            .unwrap();
+        assert!(
+            joined(&late).contains("unknown or has expired"),
+            "{}",
+            db.name
+        );
+
+        // Using your own code from the same account says so and spends nothing.
+        let code = code_in(&say(&core, "ann", "link").await);
+        assert!(
+            say(&core, "ann", &format!("link {code}"))
+                .await
+                .contains("already linked"),
+            "{}",
+            db.name
+        );
+        assert!(say(&core, "ann", "link NOTACODE")
+            .await
+            .contains("unknown or has expired"));
+
+        for _ in 0..3 {
+            assert!(
+                say(&core, "ann", "link").await.contains("Your link code"),
+                "{}",
+                db.name
+            );
+        }
+        assert!(
+            say(&core, "ann", "link")
+                .await
+                .contains("too many link codes"),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}

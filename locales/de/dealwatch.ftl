@@ -292,7 +292,11 @@ interval-minutes = { $minutes ->
 upgrade-already = Du hast schon { $plan }.
 upgrade-unavailable = Upgrades gibt es auf diesem Server noch nicht: Zahlungen sind nicht eingerichtet.
 billing-unavailable = Die Abrechnung gibt es auf diesem Server noch nicht: Zahlungen sind nicht eingerichtet.
-link-unavailable = Chat-Apps verknüpfen geht auf diesem Server noch nicht.
+link-code = 🔗 Dein Verknüpfungscode ist { $code }. Schick innerhalb von { $minutes } Minuten „link { $code }“ aus deiner anderen Chat-App an Dealwatch, dann teilen beide dieselben Beobachtungen und Alarme.
+link-too-many = Du hast in der letzten Stunde zu viele Verknüpfungscodes angefordert. Bitte versuch es später noch einmal.
+link-done = ✅ Verknüpft! Dieser Chat teilt jetzt Beobachtungen, Alarme und Einstellungen mit deinem anderen Konto.
+link-invalid = Dieser Code ist unbekannt oder abgelaufen. Schick „link“ in deiner anderen Chat-App für einen neuen.
+link-same = Dieser Chat ist schon mit diesem Konto verknüpft.
 
 ## Abmeldung und Fehler
 

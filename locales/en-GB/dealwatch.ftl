@@ -290,7 +290,11 @@ interval-minutes = { $minutes ->
 upgrade-already = You're already on { $plan }.
 upgrade-unavailable = Upgrades aren't available on this server yet: payments are not set up.
 billing-unavailable = Billing isn't available on this server yet: payments are not set up.
-link-unavailable = Linking chat apps isn't available on this server yet.
+link-code = 🔗 Your link code is { $code }. Within { $minutes } minutes, send “link { $code }” to Dealwatch from your other chat app, and both will share one set of watches and alerts.
+link-too-many = You've asked for too many link codes in the last hour. Please try again later.
+link-done = ✅ Linked! This chat now shares watches, alerts and settings with your other account.
+link-invalid = That link code is unknown or has expired. Send “link” in your other chat app for a new one.
+link-same = This chat is already linked to that account.
 
 ## Opt-out and errors
 

@@ -292,7 +292,11 @@ interval-minutes = { $minutes ->
 upgrade-already = Vous avez déjà la formule { $plan }.
 upgrade-unavailable = Les changements de formule ne sont pas encore disponibles sur ce serveur : les paiements ne sont pas configurés.
 billing-unavailable = La facturation n'est pas encore disponible sur ce serveur : les paiements ne sont pas configurés.
-link-unavailable = La liaison de messageries n'est pas encore disponible sur ce serveur.
+link-code = 🔗 Votre code de liaison est { $code }. Dans les { $minutes } minutes, envoyez « link { $code } » à Dealwatch depuis votre autre messagerie : les deux partageront les mêmes surveillances et alertes.
+link-too-many = Vous avez demandé trop de codes de liaison dans l'heure. Réessayez plus tard.
+link-done = ✅ Liaison faite ! Cette conversation partage désormais surveillances, alertes et préférences avec votre autre compte.
+link-invalid = Ce code est inconnu ou a expiré. Envoyez « link » dans votre autre messagerie pour en obtenir un nouveau.
+link-same = Cette conversation est déjà liée à ce compte.
 
 ## Désinscription et erreurs
 

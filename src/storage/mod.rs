@@ -349,6 +349,160 @@ impl Store {
         Ok(())
     }
 
+    // ----- account linking -------------------------------------------------
+
+    /// Store a one-time link code for `identity`'s user, replacing that
+    /// identity's earlier unused codes. `None` when the user made
+    /// `max_per_hour` codes in the last hour already.
+    pub async fn create_link_code(
+        &self,
+        user: UserId,
+        identity: i64,
+        code: &str,
+        now: i64,
+        ttl_secs: i64,
+        max_per_hour: i64,
+    ) -> Result<Option<i64>> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let recent: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM link_codes WHERE user_id = $1 AND created_at > $2",
+            )
+            .bind(user.0)
+            .bind(now - 3600)
+            .fetch_one(&mut *tx)
+            .await?;
+            if recent >= max_per_hour {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            sqlx::query("UPDATE link_codes SET expires_at = $2 WHERE identity_id = $1 AND used_at IS NULL AND expires_at > $2")
+                .bind(identity)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO link_codes (code, user_id, identity_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(code)
+            .bind(user.0)
+            .bind(identity)
+            .bind(now)
+            .bind(now + ttl_secs)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Some(now + ttl_secs))
+        })
+    }
+
+    /// Use a link code from another identity: that identity joins the code's
+    /// user, bringing its own user's watches and rules (renumbered after the
+    /// target's; a watch on a product the target already watches is
+    /// dropped), and the emptied user is removed. Single use, atomically.
+    pub async fn redeem_link_code(
+        &self,
+        code: &str,
+        redeemer: &Identity,
+        now: i64,
+    ) -> Result<LinkOutcome> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let target: Option<i64> = sqlx::query_scalar(
+                "UPDATE link_codes SET used_at = $2 WHERE code = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
+            )
+            .bind(code)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(target) = target else {
+                tx.rollback().await?;
+                return Ok(LinkOutcome::Invalid);
+            };
+            let old = redeemer.user_id.0;
+            if target == old {
+                tx.rollback().await?;
+                return Ok(LinkOutcome::AlreadyLinked);
+            }
+            let mut next: i64 = sqlx::query_scalar(
+                "UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING next_item_no",
+            )
+            .bind(target)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let watches: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT id, product_id FROM watches WHERE user_id = $1 ORDER BY item_no",
+            )
+            .bind(old)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (watch_id, product_id) in watches {
+                let duplicate: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM watches WHERE user_id = $1 AND product_id = $2",
+                )
+                .bind(target)
+                .bind(product_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if duplicate.is_some() {
+                    sqlx::query("DELETE FROM watches WHERE id = $1")
+                        .bind(watch_id)
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    sqlx::query("UPDATE watches SET user_id = $2, item_no = $3 WHERE id = $1")
+                        .bind(watch_id)
+                        .bind(target)
+                        .bind(next)
+                        .execute(&mut *tx)
+                        .await?;
+                    next += 1;
+                }
+            }
+            let rules: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM rules WHERE user_id = $1 ORDER BY item_no")
+                    .bind(old)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for rule_id in rules {
+                sqlx::query("UPDATE rules SET user_id = $2, item_no = $3 WHERE id = $1")
+                    .bind(rule_id)
+                    .bind(target)
+                    .bind(next)
+                    .execute(&mut *tx)
+                    .await?;
+                next += 1;
+            }
+            sqlx::query("UPDATE users SET next_item_no = $2 WHERE id = $1")
+                .bind(target)
+                .bind(next)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE outbox SET user_id = $2 WHERE user_id = $1")
+                .bind(old)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE identities SET user_id = $2 WHERE user_id = $1")
+                .bind(old)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(LinkOutcome::Linked)
+        })
+    }
+
     // ----- watches and rules ----------------------------------------------
 
     /// Add a watch, or update the conditions of the user's existing watch on
@@ -1362,6 +1516,16 @@ async fn verify_backup(path: &Path) -> Result<()> {
     let outcome = check.await;
     pool.close().await;
     outcome
+}
+
+/// What using a link code did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOutcome {
+    Linked,
+    /// This identity already belongs to the code's user.
+    AlreadyLinked,
+    /// Unknown, used or expired.
+    Invalid,
 }
 
 /// An inbound message claimed for processing.
