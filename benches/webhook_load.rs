@@ -1,0 +1,149 @@
+//! Load: signed Telegram webhook commands per second that the server takes
+//! on SQLite, with latency percentiles, and a count afterwards that nothing
+//! was lost (every update stored once, processed, and answered once at a
+//! fake Bot API). Bounded: a fixed number of requests, all on loopback.
+//!
+//! Run: `cargo bench --bench webhook_load` (optionally `-- REQUESTS CONCURRENCY`).
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::Json;
+use dealwatch::conversation::{Core, CoreOptions};
+use dealwatch::inbound::{Inbox, InboxSink};
+use dealwatch::l10n::L10n;
+use dealwatch::metrics::Metrics;
+use dealwatch::plans::Plans;
+use dealwatch::server::{self, AppState};
+use dealwatch::storage::Store;
+use dealwatch_bots::telegram::TelegramClient;
+use dealwatch_bots::{Channel, Sender};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "load-test-secret";
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let requests = args.first().copied().unwrap_or(5_000);
+    let concurrency = args.get(1).copied().unwrap_or(32);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(run(requests, concurrency));
+}
+
+async fn run(requests: usize, concurrency: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("load.db").display())).await.unwrap();
+
+    // The fake Bot API counts replies.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api_url = url::Url::parse(&format!("http://{}/", api.local_addr().unwrap())).unwrap();
+    let router = axum::Router::new()
+        .route(
+            "/{bot}/{method}",
+            post(|State(sent): State<Arc<AtomicUsize>>, Json(_): Json<Value>| async move {
+                let n = sent.fetch_add(1, Ordering::SeqCst);
+                Json(json!({"ok": true, "result": {"message_id": n}}))
+            }),
+        )
+        .with_state(sent.clone());
+    tokio::spawn(async move { axum::serve(api, router).await });
+
+    let core = Core::new(store.clone(), Arc::new(L10n::load().unwrap()), Plans::default(), CoreOptions::default(), Metrics::new());
+    let client: Arc<dyn Sender> = Arc::new(TelegramClient::new(&api_url, "1:LOAD").unwrap());
+    let inbox = Arc::new(Inbox::new(store.clone(), core, HashMap::from([(Channel::Telegram, client)])));
+    tokio::spawn(inbox.clone().run(std::future::pending()));
+    let routes = dealwatch_webhooks::telegram::routes(SECRET, Arc::new(InboxSink(inbox)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/webhooks/telegram", listener.local_addr().unwrap());
+    let state = AppState {
+        store: store.clone(),
+        metrics: Metrics::new(),
+    };
+    tokio::spawn(server::run(listener, state, routes, std::future::pending()));
+
+    let http = reqwest::Client::new();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (http, next, endpoint) = (http.clone(), next.clone(), endpoint.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0usize;
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                if n >= requests {
+                    break;
+                }
+                let user = 1000 + (n % 200);
+                let text = ["list", "help", "settings", "plan"][n % 4];
+                let update = json!({"update_id": n, "message": {"message_id": n, "date": 1,
+                    "chat": {"id": user, "type": "private"},
+                    "from": {"id": user, "is_bot": false, "first_name": "Load"}, "text": text}});
+                let t = Instant::now();
+                let status = http
+                    .post(&endpoint)
+                    .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+                    .body(update.to_string())
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16());
+                latencies.push(t.elapsed());
+                if !matches!(status, Ok(200)) {
+                    failures += 1;
+                }
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for w in workers {
+        let (l, f) = w.await.unwrap();
+        latencies.extend(l);
+        failures += f;
+    }
+    let accept_time = started.elapsed();
+
+    // Wait (bounded) until every update is processed and answered.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let counts = store.inbound_counts().await.unwrap();
+        let processed = counts.iter().find(|(s, _)| s == "processed").map_or(0, |(_, n)| *n);
+        if processed as usize >= requests || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let all_time = started.elapsed();
+
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let counts = store.inbound_counts().await.unwrap();
+    println!("webhook load: {requests} signed Telegram updates, {concurrency} concurrent connections, SQLite");
+    println!(
+        "  accepted: {:.0} requests/s ({} in {:.2} s), non-200 answers: {failures}",
+        requests as f64 / accept_time.as_secs_f64(),
+        requests,
+        accept_time.as_secs_f64()
+    );
+    println!(
+        "  latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.90).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        latencies[latencies.len() - 1].as_secs_f64() * 1e3
+    );
+    println!(
+        "  processed and answered: {:.0} commands/s end to end ({:.2} s)",
+        requests as f64 / all_time.as_secs_f64(),
+        all_time.as_secs_f64()
+    );
+    println!("  inbound rows by state: {counts:?}; replies at the fake Bot API: {}", sent.load(Ordering::SeqCst));
+    assert_eq!(counts, vec![("processed".to_owned(), requests as i64)], "every update stored once and processed");
+    assert_eq!(sent.load(Ordering::SeqCst), requests, "one reply per update");
+}
