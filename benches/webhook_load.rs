@@ -26,7 +26,10 @@ use std::time::{Duration, Instant};
 const SECRET: &str = "load-test-secret";
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let requests = args.first().copied().unwrap_or(5_000);
     let concurrency = args.get(1).copied().unwrap_or(32);
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -35,7 +38,12 @@ fn main() {
 
 async fn run(requests: usize, concurrency: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("load.db").display())).await.unwrap();
+    let store = Store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("load.db").display()
+    ))
+    .await
+    .unwrap();
 
     // The fake Bot API counts replies.
     let sent = Arc::new(AtomicUsize::new(0));
@@ -44,21 +52,36 @@ async fn run(requests: usize, concurrency: usize) {
     let router = axum::Router::new()
         .route(
             "/{bot}/{method}",
-            post(|State(sent): State<Arc<AtomicUsize>>, Json(_): Json<Value>| async move {
-                let n = sent.fetch_add(1, Ordering::SeqCst);
-                Json(json!({"ok": true, "result": {"message_id": n}}))
-            }),
+            post(
+                |State(sent): State<Arc<AtomicUsize>>, Json(_): Json<Value>| async move {
+                    let n = sent.fetch_add(1, Ordering::SeqCst);
+                    Json(json!({"ok": true, "result": {"message_id": n}}))
+                },
+            ),
         )
         .with_state(sent.clone());
     tokio::spawn(async move { axum::serve(api, router).await });
 
-    let core = Core::new(store.clone(), Arc::new(L10n::load().unwrap()), Plans::default(), CoreOptions::default(), Metrics::new());
+    let core = Core::new(
+        store.clone(),
+        Arc::new(L10n::load().unwrap()),
+        Plans::default(),
+        CoreOptions::default(),
+        Metrics::new(),
+    );
     let client: Arc<dyn Sender> = Arc::new(TelegramClient::new(&api_url, "1:LOAD").unwrap());
-    let inbox = Arc::new(Inbox::new(store.clone(), core, HashMap::from([(Channel::Telegram, client)])));
+    let inbox = Arc::new(Inbox::new(
+        store.clone(),
+        core,
+        HashMap::from([(Channel::Telegram, client)]),
+    ));
     tokio::spawn(inbox.clone().run(std::future::pending()));
     let routes = dealwatch_webhooks::telegram::routes(SECRET, Arc::new(InboxSink(inbox)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}/webhooks/telegram", listener.local_addr().unwrap());
+    let endpoint = format!(
+        "http://{}/webhooks/telegram",
+        listener.local_addr().unwrap()
+    );
     let state = AppState {
         store: store.clone(),
         metrics: Metrics::new(),
@@ -113,7 +136,10 @@ async fn run(requests: usize, concurrency: usize) {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let counts = store.inbound_counts().await.unwrap();
-        let processed = counts.iter().find(|(s, _)| s == "processed").map_or(0, |(_, n)| *n);
+        let processed = counts
+            .iter()
+            .find(|(s, _)| s == "processed")
+            .map_or(0, |(_, n)| *n);
         if processed as usize >= requests || Instant::now() > deadline {
             break;
         }
@@ -143,7 +169,18 @@ async fn run(requests: usize, concurrency: usize) {
         requests as f64 / all_time.as_secs_f64(),
         all_time.as_secs_f64()
     );
-    println!("  inbound rows by state: {counts:?}; replies at the fake Bot API: {}", sent.load(Ordering::SeqCst));
-    assert_eq!(counts, vec![("processed".to_owned(), requests as i64)], "every update stored once and processed");
-    assert_eq!(sent.load(Ordering::SeqCst), requests, "one reply per update");
+    println!(
+        "  inbound rows by state: {counts:?}; replies at the fake Bot API: {}",
+        sent.load(Ordering::SeqCst)
+    );
+    assert_eq!(
+        counts,
+        vec![("processed".to_owned(), requests as i64)],
+        "every update stored once and processed"
+    );
+    assert_eq!(
+        sent.load(Ordering::SeqCst),
+        requests,
+        "one reply per update"
+    );
 }

@@ -7,6 +7,7 @@ use clap::Parser;
 use dealwatch::config::{self, Cli, Command, Config};
 use dealwatch::console::{self, ConsoleStyle};
 use dealwatch::conversation::Core;
+use dealwatch::dispatch::Dispatcher;
 use dealwatch::fetch::Fetcher;
 use dealwatch::inbound::{Inbox, InboxSink};
 use dealwatch::l10n::L10n;
@@ -212,6 +213,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        Arc::new(L10n::load().context("loading locales")?),
+        senders.clone(),
+    );
+    let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));
     let inbox = Arc::new(Inbox::new(store.clone(), core, senders));
     let inbox_task = tokio::spawn(inbox.clone().run(stopped(stop_rx.clone())));
     let routes = webhooks(Arc::new(InboxSink(inbox)));
@@ -224,6 +231,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("HTTP server failed")?;
     if let Err(e) = inbox_task.await {
         tracing::error!(error = %e, "inbound worker ended abnormally");
+    }
+    if let Err(e) = dispatcher_task.await {
+        tracing::error!(error = %e, "dispatcher ended abnormally");
     }
     if let Err(e) = scheduler_task.await {
         tracing::error!(error = %e, "scheduler task ended abnormally");

@@ -1240,6 +1240,82 @@ impl Store {
         Ok(row)
     }
 
+    /// Claim pending outbox rows that a chat platform can deliver (the user
+    /// has a non-console identity that has not opted out), oldest first.
+    pub async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>> {
+        const SQLITE: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
+             SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
+             AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
+             AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
+                         AND NOT i.opted_out AND i.disabled_reason IS NULL) \
+             ORDER BY o.id LIMIT $3) RETURNING id, user_id, payload, attempts";
+        const POSTGRES: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
+             SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
+             AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
+             AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
+                         AND NOT i.opted_out AND i.disabled_reason IS NULL) \
+             ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts";
+        let sql = match self.backend() {
+            Backend::Sqlite => SQLITE,
+            Backend::Postgres => POSTGRES,
+        };
+        let mut rows: Vec<OutboxRow> = on_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(now + lease_secs)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    /// A user's identities that can receive messages, most recently active first.
+    pub async fn reachable_identities(&self, user: UserId) -> Result<Vec<Identity>> {
+        let rows: Vec<rows::IdentityRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, user_id, channel, external_id, reply_address, opted_out FROM identities \
+                 WHERE user_id = $1 AND channel <> 'console' AND NOT opted_out AND disabled_reason IS NULL \
+                 ORDER BY last_inbound_at DESC, id DESC",
+            )
+            .bind(user.0)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(Identity::try_from).collect()
+    }
+
+    /// Put an outbox row back: try again at `at` (an attempt when
+    /// `attempted`, a hold such as quiet hours when not), or give up.
+    pub async fn outbox_later(
+        &self,
+        id: i64,
+        at: Option<i64>,
+        attempted: bool,
+        error: Option<&str>,
+    ) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE outbox SET claimed_until = NULL, next_attempt_at = COALESCE($2, next_attempt_at), \
+                 attempts = attempts + $3, last_error = COALESCE($4, last_error), \
+                 state = CASE WHEN $2 IS NULL THEN 'dead' ELSE state END WHERE id = $1",
+            )
+            .bind(id)
+            .bind(at)
+            .bind(i64::from(attempted))
+            .bind(error)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     // ----- inbound messages ------------------------------------------------
 
     /// Store an inbound message before its provider is answered. Returns
@@ -1516,6 +1592,15 @@ async fn verify_backup(path: &Path) -> Result<()> {
     let outcome = check.await;
     pool.close().await;
     outcome
+}
+
+/// An outbox row claimed for delivery.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub payload: String,
+    pub attempts: i64,
 }
 
 /// What using a link code did.
