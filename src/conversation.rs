@@ -63,6 +63,34 @@ fn new_link_code() -> String {
         .collect()
 }
 
+/// Whether a `/start` payload is a link code.
+fn is_link_code(payload: &str) -> bool {
+    payload.len() == 8
+        && payload
+            .bytes()
+            .all(|b| LINK_ALPHABET.contains(&b.to_ascii_uppercase()))
+}
+
+/// The command menu for chat platforms that show one: each command with
+/// the first sentence of its help, in `locale`.
+pub fn command_menu(l10n: &L10n, locale: &str) -> Vec<(String, String)> {
+    let tr = l10n.tr(locale);
+    command::COMMANDS
+        .iter()
+        .filter(|c| **c != "stop")
+        .map(|c| {
+            let help = tr.msg(&format!("help-{c}"), &[]);
+            let explanation = help.lines().nth(1).unwrap_or(&help);
+            let sentence = explanation
+                .split_inclusive(". ")
+                .next()
+                .unwrap_or(explanation)
+                .trim();
+            ((*c).to_owned(), sentence.trim_end_matches('.').to_owned())
+        })
+        .collect()
+}
+
 /// Settings of the core that come from configuration.
 #[derive(Debug, Clone)]
 pub struct CoreOptions {
@@ -286,6 +314,14 @@ impl Session<'_> {
 
     async fn act(&mut self, cmd: Command) -> Result<Vec<Outgoing>, CoreError> {
         match cmd {
+            // A Telegram deep link (t.me/<bot>?start=CODE) carries a link code.
+            Command::Start {
+                payload: Some(code),
+            } if is_link_code(&code) => {
+                let mut replies = self.link_with(&code.to_ascii_uppercase()).await?;
+                replies.insert(0, Outgoing::text(self.tr().msg("welcome", &[])));
+                Ok(replies)
+            }
             Command::Start { .. } => one(self.tr().msg("welcome", &[])),
             Command::Help { topic } => one(self.help(topic.as_deref())),
             Command::Watch(spec) => self.watch(spec).await,

@@ -160,10 +160,12 @@ fn channels(config: &Config) -> anyhow::Result<(Senders, WebhookRoutes)> {
                     .telegram_webhook_secret
                     .as_ref()
                     .context("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")?;
-                let client =
+                let client = Arc::new(
                     TelegramClient::new(&config.telegram.telegram_api_url, token.expose_secret())
-                        .map_err(|e| anyhow::anyhow!("Telegram client: {e}"))?;
-                senders.insert(Channel::Telegram, Arc::new(client));
+                        .map_err(|e| anyhow::anyhow!("Telegram client: {e}"))?,
+                );
+                publish_telegram_menu(client.clone());
+                senders.insert(Channel::Telegram, client);
                 telegram_secret = Some(secret.expose_secret().to_owned());
             }
             other => {
@@ -179,6 +181,20 @@ fn channels(config: &Config) -> anyhow::Result<(Senders, WebhookRoutes)> {
         router
     });
     Ok((senders, routes))
+}
+
+/// Publish the command menu in every language we speak, in the background:
+/// a failure only costs the menu, never the channel.
+fn publish_telegram_menu(client: Arc<TelegramClient>) {
+    tokio::spawn(async move {
+        let Ok(l10n) = L10n::load() else { return };
+        for (locale, language) in [("en-GB", None), ("de", Some("de")), ("fr", Some("fr"))] {
+            let menu = dealwatch::conversation::command_menu(&l10n, locale);
+            if let Err(e) = client.set_commands(&menu, language).await {
+                tracing::warn!(error = %e, locale, "publishing the Telegram command menu failed");
+            }
+        }
+    });
 }
 
 /// Completes once `stop` turns true.

@@ -403,3 +403,85 @@ async fn alerts_from_the_outbox_reach_telegram_and_respect_quiet_hours() {
         "{sent:?}"
     );
 }
+
+#[tokio::test]
+async fn the_command_menu_is_published_in_each_language() {
+    let app = start().await;
+    let client = TelegramClient::new(&app.api_url, TOKEN).unwrap();
+    let l10n = dealwatch::l10n::L10n::load().unwrap();
+    client
+        .set_commands(
+            &dealwatch::conversation::command_menu(&l10n, "de"),
+            Some("de"),
+        )
+        .await
+        .unwrap();
+    let calls = app.api.calls("setMyCommands");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["language_code"], "de");
+    let commands = calls[0]["commands"].as_array().unwrap();
+    assert!(commands.len() >= 15 && commands.len() <= 100);
+    for c in commands {
+        let name = c["command"].as_str().unwrap();
+        let description = c["description"].as_str().unwrap();
+        assert!(
+            !name.is_empty()
+                && name.len() <= 32
+                && name.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
+            "{name}"
+        );
+        assert!(
+            !description.is_empty() && description.chars().count() <= 256,
+            "{name}: {description}"
+        );
+    }
+    let watch = commands.iter().find(|c| c["command"] == "watch").unwrap();
+    assert!(
+        watch["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Beobachtet eine Produktseite"),
+        "{watch}"
+    );
+}
+
+#[tokio::test]
+async fn a_start_deep_link_with_a_link_code_links_the_chat() {
+    let app = start().await;
+    let core = app.db.core();
+    common::say(&core, "ann", "alert lego").await;
+    // The inbox works on the real clock, so the code is made on it too.
+    let now = dealwatch::storage::unix_now();
+    let reply = common::joined(
+        &core
+            .handle(&dealwatch_bots::Incoming::console("ann", "link"), now)
+            .await
+            .unwrap(),
+    );
+    let start = reply.find("“link ").unwrap() + "“link ".len();
+    let code: String = reply[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    app.post(
+        Some(SECRET),
+        message(7001, &format!("/start {code}"))
+            .to_string()
+            .as_bytes(),
+    )
+    .await;
+    app.inbox.process_pending().await.unwrap();
+    let sent = app.api.calls("sendMessage");
+    let texts: Vec<&str> = sent.iter().map(|b| b["text"].as_str().unwrap()).collect();
+    assert!(texts.iter().any(|t| t.contains("Linked!")), "{texts:?}");
+    let list = common::joined(
+        &core
+            .handle(
+                &common::from(Channel::Telegram, "4242", "list"),
+                common::NOW,
+            )
+            .await
+            .unwrap(),
+    );
+    assert!(list.contains("lego"), "{list}");
+}

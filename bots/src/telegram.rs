@@ -280,6 +280,31 @@ impl TelegramClient {
     }
 }
 
+impl TelegramClient {
+    /// Publish the command menu (`setMyCommands`): `(command, description)`
+    /// pairs, for one language or (with `None`) the default. Descriptions
+    /// are cut to Telegram's 256 characters.
+    pub async fn set_commands(
+        &self,
+        commands: &[(String, String)],
+        language: Option<&str>,
+    ) -> Result<(), SendError> {
+        let list: Vec<Value> = commands
+            .iter()
+            .take(100)
+            .map(|(command, description)| {
+                let description: String = description.chars().take(256).collect();
+                json!({ "command": command, "description": description })
+            })
+            .collect();
+        let mut body = json!({ "commands": list });
+        if let Some(language) = language {
+            body["language_code"] = json!(language);
+        }
+        self.call("setMyCommands", &body).await.map(|_| ())
+    }
+}
+
 impl Sender for TelegramClient {
     fn send<'a>(
         &'a self,
