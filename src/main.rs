@@ -143,16 +143,22 @@ fn build_scheduler(config: &Config, store: Store, plans: Plans) -> anyhow::Resul
     ))
 }
 
-/// The webhook routes of the channels that are on.
-type WebhookRoutes = Box<dyn FnOnce(Arc<dyn InboundSink>) -> axum::Router>;
+/// What the channels that are on add once the inbox exists: their webhook
+/// routes, and their pollers (started, stopping with `stop`).
+type Inputs = Box<dyn FnOnce(Arc<dyn InboundSink>, watch::Receiver<bool>) -> axum::Router>;
 /// A sender per channel that is on.
 type Senders = HashMap<Channel, Arc<dyn Sender>>;
 
 /// Senders and webhook routes for every channel whose credentials are set.
-fn channels(config: &Config) -> anyhow::Result<(Senders, WebhookRoutes)> {
+fn channels(config: &Config) -> anyhow::Result<(Senders, Inputs)> {
     let mut senders: Senders = HashMap::new();
     let mut telegram_secret = None;
+    let mut telegram_poller = None;
     if let Some(token) = &config.telegram.telegram_bot_token {
+        let client = Arc::new(
+            TelegramClient::new(&config.telegram.telegram_api_url, token.expose_secret())
+                .map_err(|e| anyhow::anyhow!("Telegram client: {e}"))?,
+        );
         match config.telegram.telegram_mode.as_str() {
             "webhook" => {
                 let secret = config
@@ -160,27 +166,29 @@ fn channels(config: &Config) -> anyhow::Result<(Senders, WebhookRoutes)> {
                     .telegram_webhook_secret
                     .as_ref()
                     .context("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")?;
-                let client = Arc::new(
-                    TelegramClient::new(&config.telegram.telegram_api_url, token.expose_secret())
-                        .map_err(|e| anyhow::anyhow!("Telegram client: {e}"))?,
-                );
-                publish_telegram_menu(client.clone());
-                senders.insert(Channel::Telegram, client);
                 telegram_secret = Some(secret.expose_secret().to_owned());
             }
-            other => {
-                anyhow::bail!("TELEGRAM_MODE={other:?} is not supported by this build; use webhook")
-            }
+            "polling" => telegram_poller = Some(client.clone()),
+            other => anyhow::bail!("TELEGRAM_MODE={other:?}: use webhook or polling"),
         }
+        publish_telegram_menu(client.clone());
+        senders.insert(Channel::Telegram, client);
     }
-    let routes: WebhookRoutes = Box::new(move |sink: Arc<dyn InboundSink>| {
-        let mut router = axum::Router::new();
-        if let Some(secret) = telegram_secret {
-            router = router.merge(dealwatch_webhooks::telegram::routes(&secret, sink));
-        }
-        router
-    });
-    Ok((senders, routes))
+    let inputs: Inputs = Box::new(
+        move |sink: Arc<dyn InboundSink>, stop: watch::Receiver<bool>| {
+            let mut router = axum::Router::new();
+            if let Some(secret) = telegram_secret {
+                router = router.merge(dealwatch_webhooks::telegram::routes(&secret, sink.clone()));
+            }
+            if let Some(client) = telegram_poller {
+                tokio::spawn(async move {
+                    dealwatch_bots::telegram::poll(&client, sink.as_ref(), 15, stopped(stop)).await;
+                });
+            }
+            router
+        },
+    );
+    Ok((senders, inputs))
 }
 
 /// Publish the command menu in every language we speak, in the background:
@@ -237,7 +245,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));
     let inbox = Arc::new(Inbox::new(store.clone(), core, senders));
     let inbox_task = tokio::spawn(inbox.clone().run(stopped(stop_rx.clone())));
-    let routes = webhooks(Arc::new(InboxSink(inbox)));
+    let routes = webhooks(Arc::new(InboxSink(inbox)), stop_rx.clone());
     let state = AppState {
         store: store.clone(),
         metrics,

@@ -24,6 +24,8 @@ struct FakeApi {
     calls: Arc<Mutex<Vec<(String, Value)>>>,
     /// Answer this many sendMessage calls with 429 first.
     throttle: Arc<AtomicUsize>,
+    /// Updates waiting for getUpdates.
+    updates: Arc<Mutex<Vec<Value>>>,
 }
 
 impl FakeApi {
@@ -50,7 +52,23 @@ async fn bot_api(
             json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}),
         );
     }
-    api.calls.lock().unwrap().push((method.clone(), body));
+    api.calls
+        .lock()
+        .unwrap()
+        .push((method.clone(), body.clone()));
+    if method == "getUpdates" {
+        // Confirmed updates (below the offset) are gone, as on Telegram.
+        let offset = body["offset"].as_i64().unwrap_or(0);
+        let batch = {
+            let mut queue = api.updates.lock().unwrap();
+            queue.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+            queue.clone()
+        };
+        if batch.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        return Json(json!({"ok": true, "result": batch}));
+    }
     let n = api.calls.lock().unwrap().len();
     Json(
         json!({"ok": true, "result": if method == "sendMessage" { json!({"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}) } else { json!(true) }}),
@@ -484,4 +502,38 @@ async fn a_start_deep_link_with_a_link_code_links_the_chat() {
             .unwrap(),
     );
     assert!(list.contains("lego"), "{list}");
+}
+
+#[tokio::test]
+async fn polling_mode_stores_updates_and_confirms_them_only_after() {
+    let app = start().await;
+    app.api
+        .updates
+        .lock()
+        .unwrap()
+        .extend([message(8001, "alert lego"), message(8002, "list")]);
+    let client = TelegramClient::new(&app.api_url, TOKEN).unwrap();
+    let sink = InboxSink(app.inbox.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let poller = tokio::spawn(async move {
+        dealwatch_bots::telegram::poll(&client, &sink, 1, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    stop.send(()).unwrap();
+    poller.await.unwrap();
+
+    app.inbox.process_pending().await.unwrap();
+    let sent = app.api.calls("sendMessage");
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[0]["text"].as_str().unwrap().contains("Alert #1 saved"));
+    let polls = app.api.calls("getUpdates");
+    assert!(polls.len() >= 2);
+    assert_eq!(
+        polls[1]["offset"], 8003,
+        "confirmed only past what was stored"
+    );
+    assert_eq!(app.states().await, vec![("processed".to_owned(), 2)]);
 }

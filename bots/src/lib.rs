@@ -178,6 +178,14 @@ impl std::error::Error for SendError {}
 /// A boxed future, for the object-safe traits below.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Where verified inbound messages go: stored durably, processed later.
+pub trait InboundSink: Send + Sync + 'static {
+    /// Store the message. `Ok(false)` for a redelivery already stored. An
+    /// error means nothing was stored, and the platform must deliver the
+    /// message again (a webhook answers 503; a poller keeps its offset).
+    fn accept(&self, record: InboundRecord) -> BoxFuture<'_, Result<bool, String>>;
+}
+
 /// Sends messages on one platform.
 pub trait Sender: Send + Sync {
     /// Send `messages` to `reply_to`; returns the platform's message ids.

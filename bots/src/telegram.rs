@@ -8,7 +8,9 @@
 //! inline keyboard on the last part, each button's `callback_data` being the
 //! command it stands for (at most 64 bytes).
 
-use crate::{BoxFuture, Channel, Incoming, Outgoing, SendError, Sender};
+use crate::{
+    BoxFuture, Channel, InboundRecord, InboundSink, Incoming, Outgoing, SendError, Sender,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -302,6 +304,81 @@ impl TelegramClient {
             body["language_code"] = json!(language);
         }
         self.call("setMyCommands", &body).await.map(|_| ())
+    }
+}
+
+/// Long polling (`TELEGRAM_MODE=polling`): fetch updates with `getUpdates`
+/// and store each through `sink` until `shutdown` completes. The offset
+/// that confirms updates to Telegram only moves past an update once it is
+/// stored, so a crash or a database outage loses nothing: Telegram sends
+/// the unconfirmed updates again, and the sink drops the ones it has.
+pub async fn poll(
+    client: &TelegramClient,
+    sink: &dyn InboundSink,
+    long_poll_secs: u64,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut offset: Option<i64> = None;
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = poll_once(client, sink, long_poll_secs, &mut offset) => {}
+        }
+    }
+}
+
+async fn poll_once(
+    client: &TelegramClient,
+    sink: &dyn InboundSink,
+    long_poll_secs: u64,
+    offset: &mut Option<i64>,
+) {
+    use std::time::Duration;
+    let mut body =
+        json!({ "timeout": long_poll_secs, "allowed_updates": ["message", "callback_query"] });
+    if let Some(offset) = offset {
+        body["offset"] = json!(offset);
+    }
+    let updates = match client.call("getUpdates", &body).await {
+        Ok(Value::Array(updates)) => updates,
+        Ok(_) => Vec::new(),
+        Err(SendError::RetryAfter(secs)) => {
+            tokio::time::sleep(Duration::from_secs(secs.max(1))).await;
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "telegram getUpdates failed");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            return;
+        }
+    };
+    for update in updates {
+        let Some(id) = update["update_id"].as_i64() else {
+            continue;
+        };
+        let stored = match parse_update(update.to_string().as_bytes()) {
+            Ok(Some(parsed)) => {
+                let record = InboundRecord {
+                    incoming: parsed.incoming,
+                    acknowledge: parsed.callback_query_id,
+                };
+                match sink.accept(record).await {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::error!(error = %e, "telegram update not stored; it will be fetched again");
+                        false
+                    }
+                }
+            }
+            // Kinds we ignore, and garbage, are confirmed and dropped.
+            Ok(None) | Err(_) => true,
+        };
+        if !stored {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            return;
+        }
+        *offset = Some(id + 1);
     }
 }
 

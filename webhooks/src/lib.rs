@@ -11,14 +11,6 @@
 pub mod telegram;
 pub mod verify;
 
-use dealwatch_bots::{BoxFuture, InboundRecord};
-
 pub use verify::{check_shared_secret, secrets_equal, VerifyError};
 
-/// Where verified inbound messages go: stored durably, processed later.
-pub trait InboundSink: Send + Sync + 'static {
-    /// Store the message. `Ok(false)` for a redelivery already stored. An
-    /// error means nothing was stored: the route answers 503 so the provider
-    /// delivers the message again.
-    fn accept(&self, record: InboundRecord) -> BoxFuture<'_, Result<bool, String>>;
-}
+pub use dealwatch_bots::InboundSink;
