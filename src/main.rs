@@ -16,6 +16,7 @@ use dealwatch::plans::Plans;
 use dealwatch::scheduler::{Scheduler, SchedulerConfig};
 use dealwatch::server::{self, AppState};
 use dealwatch::storage::Store;
+use dealwatch_bots::sms::TwilioClient;
 use dealwatch_bots::telegram::TelegramClient;
 use dealwatch_bots::{Channel, Sender};
 use dealwatch_webhooks::InboundSink;
@@ -175,11 +176,38 @@ fn channels(config: &Config) -> anyhow::Result<(Senders, Inputs)> {
         publish_telegram_menu(client.clone());
         senders.insert(Channel::Telegram, client);
     }
+    let mut sms_hook = None;
+    if let (Some(sid), Some(token), Some(from)) = (
+        &config.twilio.twilio_account_sid,
+        &config.twilio.twilio_auth_token,
+        &config.twilio.twilio_from_number,
+    ) {
+        let public = config
+            .public_base_url
+            .as_ref()
+            .context("SMS needs PUBLIC_BASE_URL: Twilio signs the exact URL it calls")?;
+        let client = TwilioClient::new(
+            &config.twilio.twilio_api_url,
+            sid,
+            token.expose_secret(),
+            from,
+        )
+        .map_err(|e| anyhow::anyhow!("Twilio client: {e}"))?;
+        senders.insert(Channel::Sms, Arc::new(client));
+        sms_hook = Some((token.expose_secret().to_owned(), public.as_str().to_owned()));
+    }
     let inputs: Inputs = Box::new(
         move |sink: Arc<dyn InboundSink>, stop: watch::Receiver<bool>| {
             let mut router = axum::Router::new();
             if let Some(secret) = telegram_secret {
                 router = router.merge(dealwatch_webhooks::telegram::routes(&secret, sink.clone()));
+            }
+            if let Some((token, public)) = sms_hook {
+                router = router.merge(dealwatch_webhooks::sms::routes(
+                    &token,
+                    &public,
+                    sink.clone(),
+                ));
             }
             if let Some(client) = telegram_poller {
                 tokio::spawn(async move {

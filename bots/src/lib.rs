@@ -8,6 +8,7 @@
 //! what `dealwatch chat` uses, and it needs no credentials.
 
 pub mod console;
+pub mod sms;
 pub mod telegram;
 
 use serde::{Deserialize, Serialize};

@@ -8,6 +8,7 @@
 //! A verified message goes to an [`InboundSink`], which stores it before the
 //! provider gets its answer; processing happens afterwards.
 
+pub mod sms;
 pub mod telegram;
 pub mod verify;
 

@@ -1,0 +1,255 @@
+//! SMS end to end: signed Twilio webhooks in, replies out through a fake
+//! Messages API on loopback; opt-out as carriers require.
+
+mod common;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Form;
+use common::TestDb;
+use dealwatch::inbound::{Inbox, InboxSink};
+use dealwatch::metrics::Metrics;
+use dealwatch::server::{self, AppState};
+use dealwatch_bots::sms::{segments, Encoding, TwilioClient};
+use dealwatch_bots::{Channel, Sender};
+use dealwatch_webhooks::sms::signature;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+const SID: &str = "AC0123456789abcdef0123456789abcdef";
+const TOKEN: &str = "twilio-auth-token";
+const FROM: &str = "+447700900999";
+const PUBLIC: &str = "https://dealwatch.example";
+
+type Sent = Arc<Mutex<Vec<HashMap<String, String>>>>;
+
+async fn messages(
+    State(sent): State<Sent>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> (StatusCode, String) {
+    assert_eq!(account, SID);
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    use base64::Engine;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{SID}:{TOKEN}"))
+    );
+    if auth != expected {
+        return (StatusCode::UNAUTHORIZED, "{}".into());
+    }
+    let n = {
+        let mut sent = sent.lock().unwrap();
+        sent.push(form);
+        sent.len()
+    };
+    (
+        StatusCode::CREATED,
+        format!("{{\"sid\":\"SM{n:032}\",\"status\":\"queued\"}}"),
+    )
+}
+
+struct App {
+    db: TestDb,
+    sent: Sent,
+    inbox: Arc<Inbox>,
+    base: String,
+}
+
+async fn start() -> App {
+    let db = TestDb::sqlite().await;
+    let sent: Sent = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+    let router = axum::Router::new()
+        .route(
+            "/2010-04-01/Accounts/{account}/Messages.json",
+            post(messages),
+        )
+        .with_state(sent.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client: Arc<dyn Sender> = Arc::new(TwilioClient::new(&api, SID, TOKEN, FROM).unwrap());
+    let inbox = Arc::new(Inbox::new(
+        db.store.clone(),
+        db.core(),
+        HashMap::from([(Channel::Sms, client)]),
+    ));
+    let routes = dealwatch_webhooks::sms::routes(TOKEN, PUBLIC, Arc::new(InboxSink(inbox.clone())));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState {
+        store: db.store.clone(),
+        metrics: Metrics::new(),
+    };
+    tokio::spawn(server::run(listener, state, routes, std::future::pending()));
+    App {
+        db,
+        sent,
+        inbox,
+        base,
+    }
+}
+
+fn form(sid: &str, from: &str, body: &str) -> Vec<(String, String)> {
+    [
+        ("ToCountry", "GB"),
+        ("SmsMessageSid", sid),
+        ("NumMedia", "0"),
+        ("MessageSid", sid),
+        ("AccountSid", SID),
+        ("From", from),
+        ("To", FROM),
+        ("Body", body),
+        ("NumSegments", "1"),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
+impl App {
+    /// Post a form signed for `signed_url` (Twilio signs the public URL).
+    async fn post(
+        &self,
+        params: &[(String, String)],
+        signed_url: &str,
+        token: &str,
+    ) -> (u16, String) {
+        let sig = signature(token.as_bytes(), signed_url, params);
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        let response = reqwest::Client::new()
+            .post(format!("{}/webhooks/sms", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("X-Twilio-Signature", sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    async fn text(&self, sid: &str, from: &str, body: &str) -> u16 {
+        let status = self
+            .post(
+                &form(sid, from, body),
+                &format!("{PUBLIC}/webhooks/sms"),
+                TOKEN,
+            )
+            .await
+            .0;
+        self.inbox.process_pending().await.unwrap();
+        status
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|f| f["Body"].clone())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_text_message_is_answered_by_sms_in_plain_gsm7() {
+    let app = start().await;
+    let (status, twiml) = app
+        .post(
+            &form("SM1", "+447700900123", "alert lego"),
+            &format!("{PUBLIC}/webhooks/sms"),
+            TOKEN,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(twiml.contains("<Response></Response>"), "{twiml}");
+    app.inbox.process_pending().await.unwrap();
+    let sent = app.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["To"], "+447700900123");
+    assert_eq!(sent[0]["From"], FROM);
+    let body = &sent[0]["Body"];
+    assert!(body.starts_with("Alert #1 saved: lego"), "{body}");
+    assert!(
+        body.ends_with("Reply: pause 1 / delete 1 / test 1"),
+        "{body}"
+    );
+    assert_eq!(
+        segments(body).0,
+        Encoding::Gsm7,
+        "no emoji or curly quotes: {body}"
+    );
+}
+
+#[tokio::test]
+async fn forged_and_tampered_requests_are_refused_and_store_nothing() {
+    let app = start().await;
+    let params = form("SM2", "+447700900123", "alert lego");
+    let right_url = format!("{PUBLIC}/webhooks/sms");
+    assert_eq!(app.post(&params, &right_url, "wrong-token").await.0, 403);
+    assert_eq!(
+        app.post(&params, "https://evil.example/webhooks/sms", TOKEN)
+            .await
+            .0,
+        403
+    );
+    // Signed for one body, sent with another.
+    let sig = signature(TOKEN.as_bytes(), &right_url, &params);
+    let tampered = form("SM2", "+447700900123", "alert ps5");
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&tampered)
+        .finish();
+    let status = reqwest::Client::new()
+        .post(format!("{}/webhooks/sms", app.base))
+        .header("X-Twilio-Signature", sig)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 403);
+    let unsigned = reqwest::Client::new()
+        .post(format!("{}/webhooks/sms", app.base))
+        .body("From=%2B447700900123&Body=STOP&MessageSid=SM3")
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(unsigned, 403);
+    assert!(app.db.store.inbound_counts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn stop_silences_the_number_until_start_and_redeliveries_count_once() {
+    let app = start().await;
+    let me = "+447700900123";
+    app.text("SM10", me, "alert lego").await;
+    app.text("SM11", me, "STOP").await;
+    app.text("SM11", me, "STOP").await;
+    app.text("SM12", me, "list").await;
+    app.text("SM13", me, "HELP").await;
+    app.text("SM14", me, "START").await;
+    let bodies = app.bodies();
+    assert_eq!(bodies.len(), 4, "{bodies:?}");
+    assert!(bodies[1].contains("unsubscribed"), "{bodies:?}");
+    assert!(
+        bodies[2].contains("Here's what I understand"),
+        "HELP is always answered: {bodies:?}"
+    );
+    assert!(bodies[3].contains("Welcome back"), "{bodies:?}");
+    assert!(
+        !bodies.iter().any(|b| b.contains("Your watch or alert")),
+        "nothing after STOP: {bodies:?}"
+    );
+}
