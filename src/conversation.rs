@@ -211,7 +211,7 @@ impl Core {
         now: i64,
     ) -> Result<(), CoreError> {
         self.store
-            .mark_sent(outbox_id, provider_message_id, now)
+            .mark_sent(outbox_id, provider_message_id, None, now)
             .await?;
         Ok(())
     }

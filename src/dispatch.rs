@@ -8,12 +8,15 @@
 //! `retry_after`), other failures back off exponentially, and a platform
 //! that refuses for good marks the row dead after trying every identity.
 //!
-//! Console users are served by the console itself. Digests, daily caps,
+//! SMS alerts count against the plan's daily SMS allowance (free: none):
+//! over it, another channel is tried, else the notice waits for the user's
+//! next day. Console users are served by the console itself. Digests, daily caps,
 //! per-rule channels and platform-wide send rates come with the full
 //! dispatcher.
 
 use crate::l10n::L10n;
 use crate::model::{QuietHours, TimeOfDay};
+use crate::plans::Plans;
 use crate::storage::{unix_now, OutboxRow, Store, StoreError, UserId};
 use crate::watching::{self, Notice};
 use dealwatch_bots::{Channel, SendError, Sender};
@@ -29,6 +32,7 @@ const MAX_ATTEMPTS: i64 = 10;
 pub struct Dispatcher {
     store: Store,
     l10n: Arc<L10n>,
+    plans: Plans,
     senders: HashMap<Channel, Arc<dyn Sender>>,
 }
 
@@ -36,11 +40,13 @@ impl Dispatcher {
     pub fn new(
         store: Store,
         l10n: Arc<L10n>,
+        plans: Plans,
         senders: HashMap<Channel, Arc<dyn Sender>>,
     ) -> Dispatcher {
         Dispatcher {
             store,
             l10n,
+            plans,
             senders,
         }
     }
@@ -99,19 +105,31 @@ impl Dispatcher {
         let tr = self.l10n.tr(&user.settings.locale);
         let message = watching::render(&notice, &tr);
         let mut last_error = String::from("no reachable identity");
+        let mut over_sms_quota = false;
         for identity in self.store.reachable_identities(user.id).await? {
             let Some(sender) = self.senders.get(&identity.channel) else {
                 continue;
             };
-            match sender
+            if identity.channel == Channel::Sms {
+                // The plan's SMS allowance, counted in the user's own day.
+                let quota = self.plans.limits(user.plan).sms_per_day;
+                let since =
+                    local_midnight(&user.settings.time_zone, now, 0).unwrap_or(now - 86_400);
+                if self.store.sms_sent_since(user.id, since).await? >= quota {
+                    over_sms_quota = true;
+                    continue;
+                }
+            }
+            let sent = sender
                 .send(&identity.reply_address, std::slice::from_ref(&message))
-                .await
-            {
+                .await;
+            match sent {
                 Ok(ids) => {
+                    let provider_id = ids.first().map(String::as_str);
                     return self
                         .store
-                        .mark_sent(row.id, ids.first().map(String::as_str), now)
-                        .await
+                        .mark_sent(row.id, provider_id, Some(identity.id), now)
+                        .await;
                 }
                 Err(SendError::RetryAfter(secs)) => {
                     let at = now + i64::try_from(secs).unwrap_or(60).max(1);
@@ -137,10 +155,31 @@ impl Dispatcher {
                 Err(SendError::Permanent(why)) => last_error = why,
             }
         }
+        if over_sms_quota {
+            // Only SMS could carry it and today's allowance is spent: wait
+            // for the user's next day.
+            let tomorrow = local_midnight(&user.settings.time_zone, now, 1).unwrap_or(now + 86_400);
+            let why = Some("daily SMS allowance used");
+            return self
+                .store
+                .outbox_later(row.id, Some(tomorrow), false, why)
+                .await;
+        }
         self.store
             .outbox_later(row.id, None, true, Some(&last_error))
             .await
     }
+}
+
+/// The start of the user's day `days_ahead` days from `now` (UTC seconds).
+pub fn local_midnight(zone: &str, now: i64, days_ahead: i64) -> Option<i64> {
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = jiff::Timestamp::from_second(now)
+        .ok()?
+        .to_zoned(tz.clone())
+        .date();
+    let day = today.checked_add(jiff::Span::new().days(days_ahead)).ok()?;
+    Some(day.to_zoned(tz).ok()?.timestamp().as_second())
 }
 
 /// When the quiet window containing `now` ends (UTC seconds), or `None`

@@ -269,6 +269,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let dispatcher = Dispatcher::new(
         store.clone(),
         Arc::new(L10n::load().context("loading locales")?),
+        plans,
         senders.clone(),
     );
     let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));

@@ -59,6 +59,8 @@ struct App {
     sent: Sent,
     inbox: Arc<Inbox>,
     base: String,
+    /// The fake Twilio API's origin.
+    twilio: String,
 }
 
 async fn start() -> App {
@@ -92,6 +94,7 @@ async fn start() -> App {
         sent,
         inbox,
         base,
+        twilio: api.to_string(),
     }
 }
 
@@ -252,4 +255,86 @@ async fn stop_silences_the_number_until_start_and_redeliveries_count_once() {
         !bodies.iter().any(|b| b.contains("Your watch or alert")),
         "nothing after STOP: {bodies:?}"
     );
+}
+
+#[tokio::test]
+async fn sms_alerts_follow_the_plans_daily_allowance() {
+    use dealwatch::dispatch::Dispatcher;
+    use dealwatch::model::Plan;
+    use dealwatch::plans::Plans;
+    use dealwatch::watching::Notice;
+
+    let app = start().await;
+    let me = "+447700900123";
+    app.text("SM20", me, "start").await;
+    let sent_before = app.bodies().len();
+    let (user, _) = app
+        .db
+        .store
+        .find_identity(Channel::Sms, me)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = dealwatch::storage::unix_now();
+    for n in 0..7u32 {
+        let notice = Notice::WatchFailed {
+            watch_no: n + 1,
+            url: format!("https://shop.example/{n}"),
+            reason: "HTTP status 404".into(),
+        };
+        assert!(app
+            .db
+            .store
+            .enqueue_notice(user.id, &format!("test:{n}"), &notice, now)
+            .await
+            .unwrap());
+    }
+    let client =
+        TwilioClient::new(&url::Url::parse(&app.twilio).unwrap(), SID, TOKEN, FROM).unwrap();
+    let dispatcher = Dispatcher::new(
+        app.db.store.clone(),
+        Arc::new(dealwatch::l10n::L10n::load().unwrap()),
+        Plans::default(),
+        HashMap::from([(Channel::Sms, Arc::new(client) as Arc<dyn Sender>)]),
+    );
+
+    // Free: no SMS alerts at all; they wait for tomorrow, not lost.
+    dispatcher.deliver_pending().await.unwrap();
+    assert_eq!(
+        app.bodies().len(),
+        sent_before,
+        "a free user gets no SMS alerts"
+    );
+    assert_eq!(
+        dispatcher.deliver_pending().await.unwrap(),
+        0,
+        "held rows wait for the next day"
+    );
+
+    // Pro: five a day. Bring the held rows back to now to see it.
+    app.db
+        .store
+        .set_plan(user.id, Plan::Pro, None, now)
+        .await
+        .unwrap();
+    for row in app
+        .db
+        .store
+        .claim_outbox(i64::MAX / 2, 0, 50)
+        .await
+        .unwrap()
+    {
+        app.db
+            .store
+            .outbox_later(row.id, Some(0), false, None)
+            .await
+            .unwrap();
+    }
+    dispatcher.deliver_pending().await.unwrap();
+    assert_eq!(
+        app.bodies().len() - sent_before,
+        5,
+        "pro: 5 SMS alerts a day"
+    );
+    assert_eq!(dispatcher.deliver_pending().await.unwrap(), 0);
 }

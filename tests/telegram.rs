@@ -344,6 +344,7 @@ async fn alerts_from_the_outbox_reach_telegram_and_respect_quiet_hours() {
     let dispatcher = Dispatcher::new(
         app.db.store.clone(),
         Arc::new(dealwatch::l10n::L10n::load().unwrap()),
+        Plans::default(),
         HashMap::from([(Channel::Telegram, client)]),
     );
     assert_eq!(dispatcher.deliver_pending().await.unwrap(), 1);

@@ -1434,6 +1434,56 @@ impl Store {
         Ok(rows)
     }
 
+    /// Put a notice for a user in the outbox (deduplicated by `key`).
+    /// Returns whether it was new.
+    pub async fn enqueue_notice(
+        &self,
+        user: UserId,
+        key: &str,
+        notice: &crate::watching::Notice,
+        now: i64,
+    ) -> Result<bool> {
+        let payload =
+            serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let inserted = on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(user.0)
+            .bind(notice.kind())
+            .bind(key)
+            .bind(&payload)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+
+    /// Set a user's plan and its renewal date.
+    pub async fn set_plan(
+        &self,
+        user: UserId,
+        plan: crate::model::Plan,
+        renews_at: Option<i64>,
+        now: i64,
+    ) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE users SET plan = $2, plan_renews_at = $3, updated_at = $4 WHERE id = $1",
+            )
+            .bind(user.0)
+            .bind(plan.as_str())
+            .bind(renews_at)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     // ----- outbox ----------------------------------------------------------
 
     /// Pending notices for one user, oldest first.
@@ -1463,28 +1513,45 @@ impl Store {
             .collect()
     }
 
-    /// Mark an outbox row delivered, with the provider's message id if any.
+    /// Mark an outbox row delivered, with the provider's message id and the
+    /// identity it went to (`None` for the console).
     pub async fn mark_sent(
         &self,
         outbox_id: i64,
         provider_message_id: Option<&str>,
+        identity: Option<i64>,
         now: i64,
     ) -> Result<()> {
         on_pool!(self, |pool| {
             sqlx::query(
-                "UPDATE outbox SET state = 'sent', sent_at = $2, provider_message_id = $3, attempts = attempts + 1 \
-                 WHERE id = $1",
+                "UPDATE outbox SET state = 'sent', sent_at = $2, provider_message_id = $3, \
+                 attempts = attempts + 1, identity_id = COALESCE($4, identity_id), \
+                 claimed_until = NULL WHERE id = $1",
             )
             .bind(outbox_id)
             .bind(now)
             .bind(provider_message_id)
+            .bind(identity)
             .execute(pool)
             .await?;
         });
         Ok(())
     }
 
-    // ----- backup and restore ---------------------------------------------
+    /// How many notices went to a user by SMS since `since`.
+    pub async fn sms_sent_since(&self, user: UserId, since: i64) -> Result<u32> {
+        let n: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox o JOIN identities i ON i.id = o.identity_id \
+                 WHERE o.user_id = $1 AND i.channel = 'sms' AND o.state = 'sent' AND o.sent_at >= $2",
+            )
+            .bind(user.0)
+            .bind(since)
+            .fetch_one(pool)
+            .await?
+        });
+        u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()))
+    }
 
     /// A consistent copy of the live database in `dest`, taken online.
     /// SQLite only: `VACUUM INTO` writes a compact, transactionally
