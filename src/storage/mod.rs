@@ -163,6 +163,16 @@ impl Store {
         }
     }
 
+    /// The statement for this backend, where the dialects differ (only in
+    /// `FOR UPDATE ... SKIP LOCKED`, which SQLite neither has nor needs:
+    /// its writers are serialised).
+    fn dialect(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        }
+    }
+
     /// Apply the embedded migrations for this backend.
     pub async fn migrate(&self) -> Result<()> {
         match &self.db {
@@ -1004,10 +1014,7 @@ impl Store {
              AND EXISTS (SELECT 1 FROM watches w WHERE w.product_id = p.id AND w.state = 'active') \
              ORDER BY p.next_check_at, p.id LIMIT $4 FOR UPDATE OF p SKIP LOCKED) \
              RETURNING id, canonical_url, etag, last_modified, consecutive_failures";
-        let sql = match self.backend() {
-            Backend::Sqlite => SQLITE,
-            Backend::Postgres => POSTGRES,
-        };
+        let sql = self.dialect(SQLITE, POSTGRES);
         let rows: Vec<rows::DueRow> = on_pool!(self, |pool| {
             sqlx::query_as(sql)
                 .bind(owner)
@@ -1260,10 +1267,7 @@ impl Store {
              AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
                          AND NOT i.opted_out AND i.disabled_reason IS NULL) \
              ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts";
-        let sql = match self.backend() {
-            Backend::Sqlite => SQLITE,
-            Backend::Postgres => POSTGRES,
-        };
+        let sql = self.dialect(SQLITE, POSTGRES);
         let mut rows: Vec<OutboxRow> = on_pool!(self, |pool| {
             sqlx::query_as(sql)
                 .bind(now + lease_secs)
@@ -1360,10 +1364,7 @@ impl Store {
              SELECT id FROM inbound_messages WHERE state IN ('accepted', 'handled') AND next_attempt_at <= $2 \
              AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING id, state, payload, replies, attempts";
-        let sql = match self.backend() {
-            Backend::Sqlite => SQLITE,
-            Backend::Postgres => POSTGRES,
-        };
+        let sql = self.dialect(SQLITE, POSTGRES);
         let mut rows: Vec<InboundRow> = on_pool!(self, |pool| {
             sqlx::query_as(sql)
                 .bind(now + lease_secs)
