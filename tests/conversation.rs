@@ -10,7 +10,7 @@ use dealwatch::model::{
     Availability, Condition, Digest, ItemState, QuietHours, TimeOfDay, Weekday,
 };
 use dealwatch::money::{Currency, Money};
-use dealwatch::storage::{Item, NewDeal, Observation};
+use dealwatch::storage::{CheckResult, Item, NewDeal, Observation, WatchDecision};
 use dealwatch_bots::Channel;
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -423,32 +423,36 @@ async fn history_and_test_read_prices_and_deals() {
             .await
             .unwrap()
             .unwrap();
-        let seen = |price: &str| Observation {
-            title: Some("Acme Kettle 1.7L".into()),
-            image_url: None,
-            price: Some(gbp(price)),
-            availability: Availability::InStock,
+        let seen = |price: &str| CheckResult::Observed {
+            observation: Observation {
+                title: Some("Acme Kettle 1.7L".into()),
+                image_url: None,
+                price: Some(gbp(price)),
+                availability: Availability::InStock,
+            },
+            validators: Default::default(),
+            method: "json-ld",
         };
-        assert!(db
-            .store
-            .record_observation(product, &seen("49.99"), NOW - 3 * 86_400)
-            .await
-            .unwrap());
-        assert!(!db
-            .store
-            .record_observation(product, &seen("49.99"), NOW - 2 * 86_400)
-            .await
-            .unwrap());
-        assert!(db
-            .store
-            .record_observation(product, &seen("39.99"), NOW - 86_400)
-            .await
-            .unwrap());
-        assert!(db
-            .store
-            .record_observation(product, &seen("44.50"), NOW)
-            .await
-            .unwrap());
+        // Record checks the way the scheduler does: lease, then apply.
+        let record = |result: CheckResult, at: i64| {
+            let store = db.store.clone();
+            async move {
+                let due = store.claim_due("test", NOW + 10, 60, 10).await.unwrap();
+                assert_eq!(due.iter().map(|d| d.id).collect::<Vec<_>>(), vec![product]);
+                let applied = store
+                    .apply_check(product, "test", &result, NOW, at, |_, _, _, _| {
+                        WatchDecision::default()
+                    })
+                    .await
+                    .unwrap();
+                assert!(applied.applied);
+                applied.price_changed
+            }
+        };
+        assert!(record(seen("49.99"), NOW - 3 * 86_400).await);
+        assert!(!record(seen("49.99"), NOW - 2 * 86_400).await);
+        assert!(record(seen("39.99"), NOW - 86_400).await);
+        assert!(record(seen("44.50"), NOW).await);
 
         let history = say(&core, "ann", "history 1").await;
         assert!(

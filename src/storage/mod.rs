@@ -896,67 +896,6 @@ impl Store {
         Ok(id)
     }
 
-    /// Record what a check of a product found. A price point is written only
-    /// when the price or availability changed since the last check, so the
-    /// history holds changes, not repetitions. Returns whether it changed.
-    pub async fn record_observation(
-        &self,
-        product_id: i64,
-        seen: &Observation,
-        now: i64,
-    ) -> Result<bool> {
-        let price = seen.price.map(|m| m.amount.to_string());
-        let currency = seen.price.map(|m| m.currency.code());
-        let availability = seen.availability.as_str();
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            // The first UPDATE leaves the price columns alone, so RETURNING
-            // gives the values from before this check.
-            let previous: Option<PriceColumns> = sqlx::query_as(
-                "UPDATE products SET title = COALESCE($2, title), image_url = COALESCE($3, image_url), \
-                 last_checked_at = $4, consecutive_failures = 0, last_error = NULL \
-                 WHERE id = $1 RETURNING price, currency, availability",
-            )
-            .bind(product_id)
-            .bind(&seen.title)
-            .bind(&seen.image_url)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((old_price, old_currency, old_availability)) = previous else {
-                tx.rollback().await?;
-                return Err(StoreError::Corrupt(format!(
-                    "product {product_id} does not exist"
-                )));
-            };
-            let changed = old_price != price
-                || old_currency.as_deref() != currency
-                || old_availability != availability;
-            if changed {
-                sqlx::query("UPDATE products SET price = $2, currency = $3, availability = $4 WHERE id = $1")
-                    .bind(product_id)
-                    .bind(&price)
-                    .bind(currency)
-                    .bind(availability)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO price_points (product_id, price, currency, availability, observed_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(product_id)
-                .bind(&price)
-                .bind(currency)
-                .bind(availability)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(changed)
-        })
-    }
-
     /// Store a deal unless one with the same dedupe key exists. Returns
     /// whether it was new.
     pub async fn insert_deal(&self, deal: &NewDeal, now: i64) -> Result<bool> {
