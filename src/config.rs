@@ -295,7 +295,6 @@ impl Config {
     pub fn core_options(&self) -> CoreOptions {
         CoreOptions {
             allow_private_hosts: self.allow_private_hosts,
-            billing_enabled: self.billing_enabled(),
             ..CoreOptions::default()
         }
     }

@@ -96,8 +96,6 @@ pub fn command_menu(l10n: &L10n, locale: &str) -> Vec<(String, String)> {
 pub struct CoreOptions {
     /// Let `watch` accept loopback and private addresses (tests, demos).
     pub allow_private_hosts: bool,
-    /// Whether Stripe is configured, so `upgrade` and `billing` can work.
-    pub billing_enabled: bool,
     /// Zone of a new user until they set theirs.
     pub default_time_zone: String,
     /// Currency of prices typed without one, for new users.
@@ -108,7 +106,6 @@ impl Default for CoreOptions {
     fn default() -> CoreOptions {
         CoreOptions {
             allow_private_hosts: false,
-            billing_enabled: false,
             default_time_zone: "Europe/London".to_owned(),
             default_currency: Currency::GBP,
         }

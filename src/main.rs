@@ -116,8 +116,12 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
     })
 }
 
-fn build_core(config: &Config, store: Store, metrics: Metrics) -> anyhow::Result<Core> {
-    let l10n = Arc::new(L10n::load().context("loading locales")?);
+fn build_core(
+    config: &Config,
+    store: Store,
+    metrics: Metrics,
+    l10n: Arc<L10n>,
+) -> anyhow::Result<Core> {
     let plans = config.plans()?;
     Ok(Core::new(
         store,
@@ -152,7 +156,7 @@ type Inputs = Box<dyn FnOnce(Arc<dyn InboundSink>, watch::Receiver<bool>) -> axu
 type Senders = HashMap<Channel, Arc<dyn Sender>>;
 
 /// Senders and webhook routes for every channel whose credentials are set.
-fn channels(config: &Config) -> anyhow::Result<(Senders, Inputs)> {
+fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Inputs)> {
     let mut senders: Senders = HashMap::new();
     let mut telegram_secret = None;
     let mut telegram_poller = None;
@@ -173,7 +177,7 @@ fn channels(config: &Config) -> anyhow::Result<(Senders, Inputs)> {
             "polling" => telegram_poller = Some(client.clone()),
             other => anyhow::bail!("TELEGRAM_MODE={other:?}: use webhook or polling"),
         }
-        publish_telegram_menu(client.clone());
+        publish_telegram_menu(client.clone(), l10n.clone());
         senders.insert(Channel::Telegram, client);
     }
     let mut sms_hook = None;
@@ -222,9 +226,8 @@ fn channels(config: &Config) -> anyhow::Result<(Senders, Inputs)> {
 
 /// Publish the command menu in every language we speak, in the background:
 /// a failure only costs the menu, never the channel.
-fn publish_telegram_menu(client: Arc<TelegramClient>) {
+fn publish_telegram_menu(client: Arc<TelegramClient>, l10n: Arc<L10n>) {
     tokio::spawn(async move {
-        let Ok(l10n) = L10n::load() else { return };
         for (locale, language) in [("en-GB", None), ("de", Some("de")), ("fr", Some("fr"))] {
             let menu = dealwatch::conversation::command_menu(&l10n, locale);
             if let Err(e) = client.set_commands(&menu, language).await {
@@ -243,9 +246,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let metrics = Metrics::new();
     let plans = config.plans()?;
-    let core = build_core(&config, store.clone(), metrics.clone())?;
+    // Locales are parsed once and shared by everything that writes to users.
+    let l10n = Arc::new(L10n::load().context("loading locales")?);
+    let core = build_core(&config, store.clone(), metrics.clone(), l10n.clone())?;
     let scheduler = build_scheduler(&config, store.clone(), plans)?;
-    let (senders, webhooks) = channels(&config)?;
+    let (senders, webhooks) = channels(&config, &l10n)?;
     for (channel, status) in config.channel_status() {
         match status {
             Ok(()) => tracing::info!(%channel, "channel on"),
@@ -266,12 +271,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
-    let dispatcher = Dispatcher::new(
-        store.clone(),
-        Arc::new(L10n::load().context("loading locales")?),
-        plans,
-        senders.clone(),
-    );
+    let dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders.clone());
     let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));
     let inbox = Arc::new(Inbox::new(store.clone(), core, senders));
     let inbox_task = tokio::spawn(inbox.clone().run(stopped(stop_rx.clone())));
@@ -300,7 +300,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn chat(config: Config, user: &str) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let plans = config.plans()?;
-    let core = build_core(&config, store.clone(), Metrics::new())?;
+    let l10n = Arc::new(L10n::load().context("loading locales")?);
+    let core = build_core(&config, store.clone(), Metrics::new(), l10n)?;
     let scheduler = build_scheduler(&config, store.clone(), plans)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx)));
