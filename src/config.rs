@@ -49,6 +49,8 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Publish the slash commands to Discord (bulk overwrite) and exit; `serve` also does this at start.
+    DiscordRegister,
     /// Write a consistent copy of the database to FILE, while the service runs.
     Backup { file: PathBuf },
     /// Replace the database with the backup in FILE, after verifying it. Stop the service first.
@@ -179,6 +181,23 @@ pub struct WhatsAppConfig {
         default_value = "https://graph.facebook.com/v21.0"
     )]
     pub whatsapp_api_url: url::Url,
+    /// The approved template alerts go out as after 24 h without a message
+    /// from the user; its body has one parameter, {{1}}, for the alert text.
+    #[arg(
+        long,
+        global = true,
+        env = "WHATSAPP_TEMPLATE_NAME",
+        default_value = "deal_alert"
+    )]
+    pub whatsapp_template_name: String,
+    /// The language code the template was approved in.
+    #[arg(
+        long,
+        global = true,
+        env = "WHATSAPP_TEMPLATE_LANGUAGE",
+        default_value = "en_GB"
+    )]
+    pub whatsapp_template_language: String,
 }
 
 #[derive(Debug, Args)]

@@ -29,7 +29,7 @@ use crate::storage::{
     UserSettings, WatchItem,
 };
 use crate::urls;
-use dealwatch_bots::{Channel, Incoming, Outgoing};
+use dealwatch_bots::{Channel, Group, Incoming, Outgoing};
 use std::sync::Arc;
 
 /// How many days of deals `test` looks back over.
@@ -271,6 +271,7 @@ impl Core {
             core: self,
             user,
             identity,
+            group: msg.group.clone(),
             now,
         };
         match parsed {
@@ -285,6 +286,8 @@ struct Session<'a> {
     core: &'a Core,
     user: User,
     identity: Identity,
+    /// The shared channel the message came from, if any.
+    group: Option<Group>,
     now: i64,
 }
 
@@ -517,21 +520,39 @@ impl Session<'_> {
 
     async fn alert(&mut self, spec: RuleSpec) -> Result<Vec<Outgoing>, CoreError> {
         let limit = self.limits().rules;
+        // In a shared channel, someone allowed to manage it makes a
+        // community rule that posts there; anyone else gets a private rule
+        // and is told why.
+        let (post_to, note) = match &self.group {
+            None => (None, None),
+            Some(group) if !group.sender_can_manage => (None, Some("rule-community-not-allowed")),
+            Some(group) if !group.we_can_post => (None, Some("rule-community-no-access")),
+            Some(group) => (Some((self.identity.channel, group.address.as_str())), None),
+        };
         match self
             .core
             .store
-            .add_rule(self.user.id, &spec, limit, self.now)
+            .add_rule(self.user.id, &spec, post_to, limit, self.now)
             .await?
         {
             AddOutcome::Created(no) | AddOutcome::Updated(no) => {
                 let tr = self.tr();
-                let text = tr.msg(
-                    "rule-created",
+                let id = if post_to.is_some() {
+                    "rule-created-community"
+                } else {
+                    "rule-created"
+                };
+                let mut text = tr.msg(
+                    id,
                     &[
                         ("id", id_arg(no)),
                         ("summary", self.rule_summary(&spec).into()),
                     ],
                 );
+                if let Some(note) = note {
+                    text.push('\n');
+                    text.push_str(&tr.msg(note, &[]));
+                }
                 Ok(vec![self.item_buttons(
                     Outgoing::text(text),
                     no,
@@ -667,13 +688,19 @@ impl Session<'_> {
                         ),
                     ],
                 ),
-                Item::Rule(r) => tr.msg(
-                    "list-rule",
-                    &[
-                        ("id", id_arg(r.no)),
-                        ("summary", self.rule_summary(&r.spec).into()),
-                    ],
-                ),
+                Item::Rule(r) => {
+                    let mut line = tr.msg(
+                        "list-rule",
+                        &[
+                            ("id", id_arg(r.no)),
+                            ("summary", self.rule_summary(&r.spec).into()),
+                        ],
+                    );
+                    if r.post_to.is_some() {
+                        line.push_str(&tr.msg("list-rule-community", &[]));
+                    }
+                    line
+                }
             };
             if item.state() == ItemState::Paused {
                 line.push_str(&tr.msg("state-paused", &[]));

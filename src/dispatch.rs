@@ -121,7 +121,11 @@ impl Dispatcher {
                 }
             }
             let sent = sender
-                .send(&identity.reply_address, std::slice::from_ref(&message))
+                .notify(
+                    &identity.reply_address,
+                    std::slice::from_ref(&message),
+                    identity.last_inbound_at,
+                )
                 .await;
             match sent {
                 Ok(ids) => {

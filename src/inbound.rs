@@ -16,7 +16,9 @@
 
 use crate::conversation::Core;
 use crate::storage::{unix_now, InboundRow, Store, StoreError};
-use dealwatch_bots::{BoxFuture, Channel, InboundRecord, Outgoing, SendError, Sender};
+use dealwatch_bots::{
+    BoxFuture, Channel, DeliveryStatus, InboundRecord, Outgoing, SendError, Sender,
+};
 use dealwatch_webhooks::InboundSink;
 use std::collections::HashMap;
 use std::future::Future;
@@ -144,7 +146,19 @@ impl Inbox {
                 tracing::warn!(error = %e, "acknowledging a button press failed");
             }
         }
-        match sender.send(&record.incoming.reply_to, &replies).await {
+        let sent = match &record.reply_token {
+            Some(token) => match sender.reply(token, &replies).await {
+                // The handle has expired (Discord's last 15 minutes): the
+                // reply goes to the person directly instead.
+                Err(SendError::Permanent(why)) => {
+                    tracing::info!(error = %why, "reply handle refused; sending directly");
+                    sender.send(&record.incoming.reply_to, &replies).await
+                }
+                other => other,
+            },
+            None => sender.send(&record.incoming.reply_to, &replies).await,
+        };
+        match sent {
             Ok(_) => self.store.inbound_processed(row.id, unix_now()).await,
             Err(SendError::RetryAfter(secs)) => self.retry(&row, "rate limited", Some(secs)).await,
             Err(SendError::Transient(why)) => self.retry(&row, &why, None).await,
@@ -182,5 +196,20 @@ pub struct InboxSink(pub Arc<Inbox>);
 impl InboundSink for InboxSink {
     fn accept(&self, record: InboundRecord) -> BoxFuture<'_, Result<bool, String>> {
         Box::pin(async move { self.0.accept(&record).await.map_err(|e| e.to_string()) })
+    }
+
+    fn record_statuses(&self, statuses: Vec<DeliveryStatus>) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            for failed in statuses.iter().filter(|s| s.status == "failed") {
+                tracing::warn!(channel = %failed.channel, message = %failed.message_id,
+                    error = failed.error.as_deref().unwrap_or("none given"), "platform reports a failed delivery");
+            }
+            self.0
+                .store
+                .record_statuses(&statuses, unix_now())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
     }
 }

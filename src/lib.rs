@@ -29,6 +29,7 @@ pub mod price_text;
 pub mod rules;
 pub mod scheduler;
 pub mod server;
+pub mod slash;
 pub mod storage;
 pub mod urls;
 pub mod watching;

@@ -16,8 +16,10 @@ use dealwatch::plans::Plans;
 use dealwatch::scheduler::{Scheduler, SchedulerConfig};
 use dealwatch::server::{self, AppState};
 use dealwatch::storage::Store;
+use dealwatch_bots::discord::DiscordClient;
 use dealwatch_bots::sms::TwilioClient;
 use dealwatch_bots::telegram::TelegramClient;
+use dealwatch_bots::whatsapp::{Template, WhatsAppClient};
 use dealwatch_bots::{Channel, Sender};
 use dealwatch_webhooks::InboundSink;
 use secrecy::ExposeSecret;
@@ -60,6 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(config).await,
         Command::Chat { user } => chat(config, &user).await,
         Command::Check { inputs, base_url } => check(config, &inputs, base_url.as_ref()).await,
+        Command::DiscordRegister => discord_register(&config).await,
         Command::Migrate => {
             let store = open_store(&config).await?;
             store.close().await;
@@ -200,9 +203,73 @@ fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Input
         senders.insert(Channel::Sms, Arc::new(client));
         sms_hook = Some((token.expose_secret().to_owned(), public.as_str().to_owned()));
     }
+    let mut discord_hook = None;
+    if let (Some(public_key), Some(application_id)) = (
+        &config.discord.discord_public_key,
+        &config.discord.discord_application_id,
+    ) {
+        let key = dealwatch_webhooks::discord::public_key(public_key)?;
+        let client = Arc::new(discord_client(config)?);
+        if config.discord.discord_bot_token.is_some() {
+            publish_discord_commands(client.clone(), l10n.clone());
+        } else {
+            tracing::warn!(application_id = %application_id, "DISCORD_BOT_TOKEN is not set: Discord commands are answered, but alerts cannot be posted and slash commands are not registered");
+        }
+        senders.insert(Channel::Discord, client);
+        discord_hook = Some((key, dealwatch::slash::commands(l10n)));
+    }
+    let mut whatsapp_hook = None;
+    if let (Some(token), Some(phone), Some(secret)) = (
+        &config.whatsapp.whatsapp_access_token,
+        &config.whatsapp.whatsapp_phone_number_id,
+        &config.whatsapp.whatsapp_app_secret,
+    ) {
+        let template = Template {
+            name: config.whatsapp.whatsapp_template_name.clone(),
+            language: config.whatsapp.whatsapp_template_language.clone(),
+        };
+        let client = WhatsAppClient::new(
+            &config.whatsapp.whatsapp_api_url,
+            phone,
+            token.expose_secret(),
+            template,
+        )
+        .map_err(|e| anyhow::anyhow!("WhatsApp client: {e}"))?;
+        senders.insert(Channel::WhatsApp, Arc::new(client));
+        let verify = config
+            .whatsapp
+            .whatsapp_verify_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned());
+        if verify.is_none() {
+            tracing::warn!(
+                "WHATSAPP_VERIFY_TOKEN is not set: Meta's subscription check will be refused"
+            );
+        }
+        whatsapp_hook = Some((
+            secret.expose_secret().to_owned(),
+            verify.unwrap_or_default(),
+            phone.clone(),
+        ));
+    }
     let inputs: Inputs = Box::new(
         move |sink: Arc<dyn InboundSink>, stop: watch::Receiver<bool>| {
             let mut router = axum::Router::new();
+            if let Some((key, specs)) = discord_hook {
+                router = router.merge(dealwatch_webhooks::discord::routes(
+                    key,
+                    specs,
+                    sink.clone(),
+                ));
+            }
+            if let Some((secret, verify, phone)) = whatsapp_hook {
+                router = router.merge(dealwatch_webhooks::whatsapp::routes(
+                    &secret,
+                    &verify,
+                    &phone,
+                    sink.clone(),
+                ));
+            }
             if let Some(secret) = telegram_secret {
                 router = router.merge(dealwatch_webhooks::telegram::routes(&secret, sink.clone()));
             }
@@ -235,6 +302,55 @@ fn publish_telegram_menu(client: Arc<TelegramClient>, l10n: Arc<L10n>) {
             }
         }
     });
+}
+
+fn discord_client(config: &Config) -> anyhow::Result<DiscordClient> {
+    let application_id = config
+        .discord
+        .discord_application_id
+        .as_deref()
+        .context("Discord needs DISCORD_APPLICATION_ID")?;
+    if application_id.is_empty() || !application_id.bytes().all(|b| b.is_ascii_digit()) {
+        anyhow::bail!("DISCORD_APPLICATION_ID must be the application's numeric id");
+    }
+    let token = config
+        .discord
+        .discord_bot_token
+        .as_ref()
+        .map(|t| t.expose_secret().to_owned());
+    DiscordClient::new(
+        &config.discord.discord_api_url,
+        application_id,
+        token.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!("Discord client: {e}"))
+}
+
+/// Register the slash commands in the background: a failure costs the
+/// command list (the old one stays), never the channel.
+fn publish_discord_commands(client: Arc<DiscordClient>, l10n: Arc<L10n>) {
+    tokio::spawn(async move {
+        let specs = dealwatch::slash::commands(&l10n);
+        match client.register_commands(&specs).await {
+            Ok(n) => tracing::info!(commands = n, "Discord slash commands registered"),
+            Err(e) => tracing::warn!(error = %e, "registering Discord slash commands failed"),
+        }
+    });
+}
+
+async fn discord_register(config: &Config) -> anyhow::Result<()> {
+    if config.discord.discord_bot_token.is_none() {
+        anyhow::bail!("registering slash commands needs DISCORD_BOT_TOKEN");
+    }
+    let client = discord_client(config)?;
+    let l10n = L10n::load().context("loading locales")?;
+    let specs = dealwatch::slash::commands(&l10n);
+    let n = client
+        .register_commands(&specs)
+        .await
+        .map_err(|e| anyhow::anyhow!("Discord refused the commands: {e}"))?;
+    println!("{n} slash commands registered");
+    Ok(())
 }
 
 /// Completes once `stop` turns true.

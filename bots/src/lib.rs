@@ -8,8 +8,10 @@
 //! what `dealwatch chat` uses, and it needs no credentials.
 
 pub mod console;
+pub mod discord;
 pub mod sms;
 pub mod telegram;
+pub mod whatsapp;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -90,6 +92,23 @@ pub struct Incoming {
     pub language_hint: Option<String>,
     /// What the person typed (or the command a button press stands for).
     pub text: String,
+    /// Set when the message was sent in a shared space (a Discord guild
+    /// channel) rather than privately: where a community post would go,
+    /// and whether this sender may decide what is posted there.
+    #[serde(default)]
+    pub group: Option<Group>,
+}
+
+/// A shared channel a message came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// The address posts into that channel go to (a Discord channel id).
+    pub address: String,
+    /// The platform says this sender may manage the channel (Discord's
+    /// Manage Channels permission).
+    pub sender_can_manage: bool,
+    /// The platform says we may post there.
+    pub we_can_post: bool,
 }
 
 impl Incoming {
@@ -104,6 +123,7 @@ impl Incoming {
             message_id: None,
             language_hint: None,
             text: text.into(),
+            group: None,
         }
     }
 }
@@ -145,12 +165,27 @@ impl Outgoing {
 }
 
 /// An accepted inbound message as stored before it is processed: the
-/// message, and what the platform wants acknowledged afterwards (Telegram's
-/// callback query id, so the button stops spinning).
+/// message, what the platform wants acknowledged afterwards (Telegram's
+/// callback query id, so the button stops spinning), and the handle the
+/// reply must go through when it is not `reply_to` (a Discord interaction
+/// token, valid for 15 minutes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboundRecord {
     pub incoming: Incoming,
     pub acknowledge: Option<String>,
+    #[serde(default)]
+    pub reply_token: Option<String>,
+}
+
+impl InboundRecord {
+    /// A message with nothing to acknowledge and replies to `reply_to`.
+    pub fn plain(incoming: Incoming) -> InboundRecord {
+        InboundRecord {
+            incoming,
+            acknowledge: None,
+            reply_token: None,
+        }
+    }
 }
 
 /// Why a platform did not take a message.
@@ -185,6 +220,10 @@ pub trait InboundSink: Send + Sync + 'static {
     /// error means nothing was stored, and the platform must deliver the
     /// message again (a webhook answers 503; a poller keeps its offset).
     fn accept(&self, record: InboundRecord) -> BoxFuture<'_, Result<bool, String>>;
+
+    /// Record what a platform reported about messages we sent. An error
+    /// means nothing was recorded and the platform must report again.
+    fn record_statuses(&self, statuses: Vec<DeliveryStatus>) -> BoxFuture<'_, Result<(), String>>;
 }
 
 /// Sends messages on one platform.
@@ -197,7 +236,96 @@ pub trait Sender: Send + Sync {
     ) -> BoxFuture<'a, Result<Vec<String>, SendError>>;
 
     /// Acknowledge what [`InboundRecord::acknowledge`] names (a button press).
-    fn acknowledge<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<(), SendError>>;
+    /// Platforms with nothing to acknowledge keep this default.
+    fn acknowledge<'a>(&'a self, _token: &'a str) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Answer through [`InboundRecord::reply_token`]. Platforms without
+    /// reply handles refuse, and the reply goes to `reply_to` instead.
+    fn reply<'a>(
+        &'a self,
+        _token: &'a str,
+        _messages: &'a [Outgoing],
+    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
+        Box::pin(async {
+            Err(SendError::Permanent(
+                "no reply handles on this platform".into(),
+            ))
+        })
+    }
+
+    /// Send a notice the user did not just ask for (an alert).
+    /// `last_inbound_at` is when this person last wrote to us (UTC seconds),
+    /// for platforms that only allow free-form messages shortly after that
+    /// (WhatsApp's 24-hour window). By default the same as [`Sender::send`].
+    fn notify<'a>(
+        &'a self,
+        reply_to: &'a str,
+        messages: &'a [Outgoing],
+        _last_inbound_at: Option<i64>,
+    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
+        self.send(reply_to, messages)
+    }
+}
+
+/// What a platform reported about a message we sent (WhatsApp statuses).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryStatus {
+    pub channel: Channel,
+    /// The platform's id of the message we sent.
+    pub message_id: String,
+    /// `sent`, `delivered`, `read`, `failed` (as the platform names them).
+    pub status: String,
+    /// Who it was for (the platform's recipient id).
+    pub recipient: String,
+    /// When, in UTC seconds, as the platform stamped it.
+    pub at: i64,
+    /// The platform's error code and title for a failure.
+    pub error: Option<String>,
+}
+
+/// Split `text` into parts whose weight (the sum of `weight` over their
+/// characters: 1 for most, more for characters a platform escapes) is at
+/// most `max`, at line breaks where possible, else at spaces, else
+/// anywhere. Parts are escaped after splitting, so never inside an escape.
+pub fn split_text(text: &str, max: usize, weight: impl Fn(char) -> usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while rest.chars().map(&weight).sum::<usize>() > max {
+        let mut cut = 0;
+        let mut len = 0;
+        let mut last_newline = None;
+        let mut last_space = None;
+        for (i, c) in rest.char_indices() {
+            let w = weight(c);
+            if len + w > max {
+                break;
+            }
+            len += w;
+            cut = i + c.len_utf8();
+            if c == '\n' {
+                last_newline = Some(cut);
+            } else if c == ' ' {
+                last_space = Some(cut);
+            }
+        }
+        let at = last_newline
+            .or(last_space)
+            .filter(|&p| p > 0)
+            .unwrap_or(if cut == 0 {
+                rest.chars().next().map_or(1, char::len_utf8)
+            } else {
+                cut
+            });
+        let (head, tail) = rest.split_at(at);
+        parts.push(head.trim_end().to_owned());
+        rest = tail.trim_start_matches('\n');
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(rest.to_owned());
+    }
+    parts
 }
 
 #[cfg(test)]

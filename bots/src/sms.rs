@@ -29,6 +29,7 @@ pub fn parse_inbound(params: &[(String, String)]) -> Option<Incoming> {
         message_id: Some(sid),
         language_hint: None,
         text: get("Body").unwrap_or_default(),
+        group: None,
     })
 }
 
@@ -185,10 +186,6 @@ impl Sender for TwilioClient {
             }
             Ok(ids)
         })
-    }
-
-    fn acknowledge<'a>(&'a self, _token: &'a str) -> BoxFuture<'a, Result<(), SendError>> {
-        Box::pin(async { Ok(()) })
     }
 }
 

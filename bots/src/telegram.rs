@@ -97,6 +97,7 @@ pub fn parse_update(body: &[u8]) -> Result<Option<Parsed>, ParseError> {
                 message_id,
                 language_hint: from.language_code,
                 text,
+                group: None,
             },
             callback_query_id: None,
         }));
@@ -114,6 +115,7 @@ pub fn parse_update(body: &[u8]) -> Result<Option<Parsed>, ParseError> {
                 message_id,
                 language_hint: query.from.language_code,
                 text: data,
+                group: None,
             },
             callback_query_id: Some(query.id),
         }));
@@ -135,56 +137,17 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// Split text into parts of at most `max` characters once escaped, at line
-/// breaks where possible, else at spaces, else anywhere (never inside an
-/// escape such as `&amp;`, since parts are escaped after splitting).
+/// Split text into parts of at most `max` characters once escaped.
 pub fn split(text: &str, max: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest = text;
-    while escaped_len(rest) > max {
-        let mut cut = 0;
-        let mut len = 0;
-        let mut last_newline = None;
-        let mut last_space = None;
-        for (i, c) in rest.char_indices() {
-            let w = match c {
-                '<' | '>' => 4,
-                '&' => 5,
-                _ => 1,
-            };
-            if len + w > max {
-                break;
-            }
-            len += w;
-            cut = i + c.len_utf8();
-            if c == '\n' {
-                last_newline = Some(cut);
-            } else if c == ' ' {
-                last_space = Some(cut);
-            }
-        }
-        let at = last_newline
-            .or(last_space)
-            .filter(|&p| p > 0)
-            .unwrap_or(cut.max(1));
-        let (head, tail) = rest.split_at(at);
-        parts.push(head.trim_end().to_owned());
-        rest = tail.trim_start_matches('\n');
-    }
-    if !rest.is_empty() || parts.is_empty() {
-        parts.push(rest.to_owned());
-    }
-    parts
+    crate::split_text(text, max, escaped_width)
 }
 
-fn escaped_len(text: &str) -> usize {
-    text.chars()
-        .map(|c| match c {
-            '<' | '>' => 4,
-            '&' => 5,
-            _ => 1,
-        })
-        .sum()
+fn escaped_width(c: char) -> usize {
+    match c {
+        '<' | '>' => 4,
+        '&' => 5,
+        _ => 1,
+    }
 }
 
 /// The `sendMessage` request bodies for one message to `chat_id`.
@@ -362,6 +325,7 @@ async fn poll_once(
                 let record = InboundRecord {
                     incoming: parsed.incoming,
                     acknowledge: parsed.callback_query_id,
+                    reply_token: None,
                 };
                 match sink.accept(record).await {
                     Ok(_) => true,

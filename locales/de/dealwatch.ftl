@@ -315,3 +315,35 @@ alert-back-in-stock = 📦 #{ $id } { $name } ist wieder verfügbar!
 alert-price-change = { $old } → { $new } ({ $percent } günstiger)
 alert-price-now = Jetzt { $new }
 alert-lowest = Bisher niedrigster Preis: { $lowest }
+
+## Community rules (Discord guild channels)
+
+rule-created-community = 📣 Alarm #{ $id } gespeichert: { $summary }. Passende Angebote werden in diesem Kanal gepostet.
+rule-community-not-allowed = Nur Mitglieder, die diesen Kanal verwalten dürfen, können Alarme anlegen, die hier posten. Dieser Alarm benachrichtigt dich daher privat.
+rule-community-no-access = Ich kann in diesem Kanal nicht posten (ich brauche „Kanal ansehen“, „Nachrichten senden“ und „Links einbetten“), daher benachrichtigt dich dieser Alarm privat.
+list-rule-community = {" "}📣 postet in einem Kanal
+
+## Slash command options (Discord)
+
+option-url = Der Link zur Produktseite
+option-below = Alarm, sobald der Preis höchstens so hoch ist, z. B. 40 €
+option-drop = Alarm, wenn der Preis um so viel fällt, z. B. 10 %
+option-instock = Alarm, wenn es wieder verfügbar ist
+option-words = Gesuchte Wörter, z. B. gaming pc
+option-exclude = Wörter, die ein Angebot ausschließen, z. B. mac refurbished
+option-under = Höchstpreis, z. B. 800
+option-over = Mindestpreis, z. B. 100
+option-category = Nur Angebote in dieser Kategorie
+option-score = Mindest-Deal-Score, 0–1 oder in Prozent
+option-condition = Nur Angebote in diesem Zustand
+option-ids = Eine oder mehrere Nummern, z. B. 3 oder 3 4
+option-id = Die Nummer aus deiner Liste, z. B. 3
+option-hours = Die Ruhezeit, z. B. 22:00-07:00, oder off
+option-schedule = Wie oft, oder off
+option-time = Die Uhrzeit, z. B. 08:00
+option-limit = Höchstens so viele Alarme am Tag, oder off
+option-zone = Deine Zeitzone, z. B. Europe/Berlin
+option-language = Eine Sprache, z. B. en, de oder fr
+option-plan = Der gewünschte Tarif
+option-code = Der Code aus deiner anderen Chat-App
+option-command = Ein Befehl, den ich erklären soll

@@ -313,3 +313,35 @@ alert-back-in-stock = 📦 #{ $id } { $name } is back in stock!
 alert-price-change = { $old } → { $new } ({ $percent } off)
 alert-price-now = Now { $new }
 alert-lowest = Lowest seen: { $lowest }
+
+## Community rules (Discord guild channels)
+
+rule-created-community = 📣 Alert #{ $id } saved: { $summary }. Matching deals will be posted in this channel.
+rule-community-not-allowed = Only members who can manage this channel can make alerts that post here, so this one alerts you privately.
+rule-community-no-access = I can't post in this channel (I need View Channel, Send Messages and Embed Links), so this alert comes to you privately.
+list-rule-community = {" "}📣 posts in a channel
+
+## Slash command options (Discord)
+
+option-url = The product page's link
+option-below = Alert when the price is at or below this, e.g. £40
+option-drop = Alert when the price drops by this much, e.g. 10%
+option-instock = Alert when it's back in stock
+option-words = Words to look for, e.g. gaming pc
+option-exclude = Words that rule a deal out, e.g. mac refurbished
+option-under = Highest price, e.g. 800
+option-over = Lowest price, e.g. 100
+option-category = Only deals in this category
+option-score = Lowest deal score, 0–1 or a percentage
+option-condition = Only deals in this condition
+option-ids = One or more ids, e.g. 3 or 3 4
+option-id = The id from your list, e.g. 3
+option-hours = The quiet window, e.g. 22:00-07:00, or off
+option-schedule = How often, or off
+option-time = The time it arrives, e.g. 08:00
+option-limit = Most alerts a day, or off
+option-zone = Your time zone, e.g. Europe/London
+option-language = A language, e.g. en, de or fr
+option-plan = The plan to upgrade to
+option-code = The code from your other chat app
+option-command = A command to explain

@@ -315,3 +315,35 @@ alert-back-in-stock = 📦 #{ $id } { $name } est de nouveau en stock !
 alert-price-change = { $old } → { $new } ({ $percent } de moins)
 alert-price-now = Maintenant { $new }
 alert-lowest = Prix le plus bas vu : { $lowest }
+
+## Community rules (Discord guild channels)
+
+rule-created-community = 📣 Alerte #{ $id } enregistrée : { $summary }. Les bons plans correspondants seront publiés dans ce salon.
+rule-community-not-allowed = Seuls les membres qui peuvent gérer ce salon peuvent créer des alertes qui y publient ; celle-ci vous prévient donc en privé.
+rule-community-no-access = Je ne peux pas publier dans ce salon (il me faut Voir le salon, Envoyer des messages et Intégrer des liens) ; cette alerte vous prévient donc en privé.
+list-rule-community = {" "}📣 publie dans un salon
+
+## Slash command options (Discord)
+
+option-url = Le lien de la page produit
+option-below = Alerte quand le prix est inférieur ou égal, p. ex. 40 €
+option-drop = Alerte quand le prix baisse d’autant, p. ex. 10 %
+option-instock = Alerte quand il est de nouveau en stock
+option-words = Mots recherchés, p. ex. pc gamer
+option-exclude = Mots qui excluent un bon plan, p. ex. mac reconditionné
+option-under = Prix maximum, p. ex. 800
+option-over = Prix minimum, p. ex. 100
+option-category = Seulement les bons plans de cette catégorie
+option-score = Score minimum, de 0 à 1 ou en pourcentage
+option-condition = Seulement les bons plans dans cet état
+option-ids = Un ou plusieurs numéros, p. ex. 3 ou 3 4
+option-id = Le numéro dans votre liste, p. ex. 3
+option-hours = La plage de silence, p. ex. 22:00-07:00, ou off
+option-schedule = À quelle fréquence, ou off
+option-time = L’heure d’envoi, p. ex. 08:00
+option-limit = Nombre maximum d’alertes par jour, ou off
+option-zone = Votre fuseau horaire, p. ex. Europe/Paris
+option-language = Une langue, p. ex. en, de ou fr
+option-plan = La formule souhaitée
+option-code = Le code de votre autre messagerie
+option-command = Une commande à expliquer

@@ -206,7 +206,7 @@ impl Store {
                 sqlx::query_as(
                     "UPDATE identities SET reply_address = $3, display_name = COALESCE($4, display_name), \
                      last_inbound_at = $5 WHERE channel = $1 AND external_id = $2 \
-                     RETURNING id, user_id, channel, external_id, reply_address, opted_out",
+                     RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at",
                 )
                 .bind(channel)
                 .bind(who.external_id)
@@ -240,7 +240,7 @@ impl Store {
                     "INSERT INTO identities (user_id, channel, external_id, reply_address, display_name, \
                      last_inbound_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
                      ON CONFLICT (channel, external_id) DO NOTHING \
-                     RETURNING id, user_id, channel, external_id, reply_address, opted_out",
+                     RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at",
                 )
                 .bind(user_id)
                 .bind(channel)
@@ -277,7 +277,7 @@ impl Store {
     ) -> Result<Option<(User, Identity)>> {
         let row: Option<rows::IdentityRow> = on_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT id, user_id, channel, external_id, reply_address, opted_out FROM identities \
+                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at FROM identities \
                  WHERE channel = $1 AND external_id = $2",
             )
             .bind(channel.as_str())
@@ -616,6 +616,7 @@ impl Store {
         &self,
         user: UserId,
         rule: &RuleSpec,
+        post_to: Option<(dealwatch_bots::Channel, &str)>,
         limit: u32,
         now: i64,
     ) -> Result<AddOutcome> {
@@ -643,7 +644,8 @@ impl Store {
             }
             sqlx::query(
                 "INSERT INTO rules (user_id, item_no, words, excluded, min_price, max_price, currency, category, \
-                 min_score, condition, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 min_score, condition, created_at, channel, post_address) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(user.0)
             .bind(next_no)
@@ -656,6 +658,8 @@ impl Store {
             .bind(rule.min_score.map(|s| s.to_string()))
             .bind(rule.condition.map(|c| c.as_str()))
             .bind(now)
+            .bind(post_to.map(|(channel, _)| channel.as_str()))
+            .bind(post_to.map(|(_, address)| address))
             .execute(&mut *tx)
             .await?;
             sqlx::query("UPDATE users SET next_item_no = $2 WHERE id = $1")
@@ -1223,7 +1227,7 @@ impl Store {
     pub async fn reachable_identities(&self, user: UserId) -> Result<Vec<Identity>> {
         let rows: Vec<rows::IdentityRow> = on_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT id, user_id, channel, external_id, reply_address, opted_out FROM identities \
+                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at FROM identities \
                  WHERE user_id = $1 AND channel <> 'console' AND NOT opted_out AND disabled_reason IS NULL \
                  ORDER BY last_inbound_at DESC, id DESC",
             )
@@ -1476,6 +1480,58 @@ impl Store {
             .await?;
         });
         Ok(())
+    }
+
+    /// Record what platforms reported about messages we sent. Each distinct
+    /// status of a message is kept once (redeliveries and out-of-order
+    /// reports change nothing); returns how many were new.
+    pub async fn record_statuses(
+        &self,
+        statuses: &[dealwatch_bots::DeliveryStatus],
+        now: i64,
+    ) -> Result<u64> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut new = 0;
+            for status in statuses {
+                new += sqlx::query(
+                    "INSERT INTO delivery_statuses (channel, provider_message_id, status, recipient, \
+                     error, reported_at, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(status.channel.as_str())
+                .bind(&status.message_id)
+                .bind(&status.status)
+                .bind(&status.recipient)
+                .bind(&status.error)
+                .bind(status.at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(new)
+        })
+    }
+
+    /// The statuses recorded for one sent message, oldest report first:
+    /// `(status, error)`.
+    pub async fn delivery_statuses(
+        &self,
+        channel: dealwatch_bots::Channel,
+        provider_message_id: &str,
+    ) -> Result<Vec<(String, Option<String>)>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT status, error FROM delivery_statuses WHERE channel = $1 \
+                 AND provider_message_id = $2 ORDER BY reported_at, status",
+            )
+            .bind(channel.as_str())
+            .bind(provider_message_id)
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     /// How many notices went to a user by SMS since `since`.

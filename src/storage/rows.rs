@@ -60,6 +60,8 @@ pub struct Identity {
     pub external_id: String,
     pub reply_address: String,
     pub opted_out: bool,
+    /// When this person last wrote to us here (UTC seconds).
+    pub last_inbound_at: Option<i64>,
 }
 
 /// A watch to store: the product is found or created by its canonical URL.
@@ -199,6 +201,9 @@ pub struct RuleItem {
     pub no: ItemNo,
     pub state: ItemState,
     pub spec: RuleSpec,
+    /// A community rule posts its matches here (a Discord guild channel)
+    /// instead of alerting its owner.
+    pub post_to: Option<(Channel, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -332,6 +337,7 @@ pub(super) struct IdentityRow {
     external_id: String,
     reply_address: String,
     opted_out: bool,
+    last_inbound_at: Option<i64>,
 }
 
 impl TryFrom<IdentityRow> for Identity {
@@ -346,6 +352,7 @@ impl TryFrom<IdentityRow> for Identity {
             external_id: row.external_id,
             reply_address: row.reply_address,
             opted_out: row.opted_out,
+            last_inbound_at: row.last_inbound_at,
         })
     }
 }
@@ -401,7 +408,8 @@ impl TryFrom<WatchRow> for WatchItem {
 #[doc(hidden)]
 macro_rules! rule_columns {
     () => {
-        "item_no, state, words, excluded, min_price, max_price, currency, category, min_score, condition"
+        "item_no, state, words, excluded, min_price, max_price, currency, category, min_score, condition, \
+         channel, post_address"
     };
 }
 
@@ -417,6 +425,8 @@ pub(super) struct RuleRow {
     category: Option<String>,
     min_score: Option<String>,
     condition: Option<String>,
+    channel: Option<String>,
+    post_address: Option<String>,
 }
 
 impl TryFrom<RuleRow> for RuleItem {
@@ -438,9 +448,18 @@ impl TryFrom<RuleRow> for RuleItem {
             serde_json::from_str::<Vec<String>>(json)
                 .map_err(|e| StoreError::Corrupt(format!("rule words: {e}")))
         };
+        let post_to = match (row.channel.as_deref(), row.post_address) {
+            (Some(name), Some(address)) => Some((
+                Channel::from_name(name)
+                    .ok_or_else(|| StoreError::Corrupt(format!("rule channel {name:?}")))?,
+                address,
+            )),
+            _ => None,
+        };
         Ok(RuleItem {
             no: item_no(row.item_no)?,
             state: state(&row.state)?,
+            post_to,
             spec: RuleSpec {
                 words: list(&row.words)?,
                 excluded: list(&row.excluded)?,

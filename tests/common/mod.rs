@@ -8,6 +8,7 @@
 //! never go green having run no PostgreSQL test.
 #![allow(dead_code)]
 
+pub mod fake_api;
 pub mod shop;
 
 use dealwatch::conversation::{Core, CoreOptions};
@@ -141,6 +142,7 @@ pub fn from(channel: Channel, sender: &str, text: &str) -> Incoming {
         message_id: None,
         language_hint: None,
         text: text.to_owned(),
+        group: None,
     }
 }
 

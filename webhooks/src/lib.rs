@@ -8,9 +8,11 @@
 //! A verified message goes to an [`InboundSink`], which stores it before the
 //! provider gets its answer; processing happens afterwards.
 
+pub mod discord;
 pub mod sms;
 pub mod telegram;
 pub mod verify;
+pub mod whatsapp;
 
 pub use verify::{check_shared_secret, secrets_equal, VerifyError};
 

@@ -81,10 +81,7 @@ async fn receive(
     let Some(incoming) = sms::parse_inbound(&params) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let record = InboundRecord {
-        incoming,
-        acknowledge: None,
-    };
+    let record = InboundRecord::plain(incoming);
     match hook.sink.accept(record).await {
         Ok(_) => ([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML).into_response(),
         Err(e) => {

@@ -49,6 +49,7 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
     let record = InboundRecord {
         incoming: parsed.incoming,
         acknowledge: parsed.callback_query_id,
+        reply_token: None,
     };
     match hook.sink.accept(record).await {
         Ok(_) => StatusCode::OK,
