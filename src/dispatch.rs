@@ -94,6 +94,15 @@ impl Dispatcher {
             }
         };
         let user = self.store.user(UserId(row.user_id)).await?;
+        if let Notice::DealMatch {
+            post_to: Some((channel, address)),
+            ..
+        } = &notice
+        {
+            return self
+                .post_to_community(&row, &notice, &user, *channel, address)
+                .await;
+        }
         if let Some(quiet) = user.settings.quiet {
             if let Some(ends) = quiet_until(quiet, &user.settings.time_zone, now) {
                 return self
@@ -172,6 +181,54 @@ impl Dispatcher {
         self.store
             .outbox_later(row.id, None, true, Some(&last_error))
             .await
+    }
+}
+
+impl Dispatcher {
+    /// Post a community rule's match into its channel. The owner's quiet
+    /// hours and caps are theirs, not the channel's, so they do not apply.
+    async fn post_to_community(
+        &self,
+        row: &OutboxRow,
+        notice: &Notice,
+        owner: &crate::storage::User,
+        channel: Channel,
+        address: &str,
+    ) -> Result<(), StoreError> {
+        let now = unix_now();
+        let Some(sender) = self.senders.get(&channel) else {
+            let why = format!("{channel} is not on");
+            return self
+                .store
+                .outbox_later(row.id, Some(now + 300), true, Some(&why))
+                .await;
+        };
+        let tr = self.l10n.tr(&owner.settings.locale);
+        let message = watching::render(notice, &tr);
+        match sender.send(address, std::slice::from_ref(&message)).await {
+            Ok(ids) => {
+                let provider_id = ids.first().map(String::as_str);
+                self.store.mark_sent(row.id, provider_id, None, now).await
+            }
+            Err(SendError::RetryAfter(secs)) => {
+                let at = now + i64::try_from(secs).unwrap_or(60).max(1);
+                self.store
+                    .outbox_later(row.id, Some(at), true, Some("rate limited"))
+                    .await
+            }
+            Err(SendError::Transient(why)) if row.attempts + 1 < MAX_ATTEMPTS => {
+                let at = now + (1i64 << row.attempts.clamp(0, 12)).max(1);
+                self.store
+                    .outbox_later(row.id, Some(at), true, Some(&why))
+                    .await
+            }
+            Err(SendError::Transient(why) | SendError::Permanent(why)) => {
+                tracing::warn!(%channel, error = %why, "community post refused for good");
+                self.store
+                    .outbox_later(row.id, None, true, Some(&why))
+                    .await
+            }
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod command;
 pub mod config;
 pub mod console;
 pub mod conversation;
+pub mod deals;
 pub mod dispatch;
 pub mod extract;
 pub mod fetch;

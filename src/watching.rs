@@ -17,7 +17,7 @@
 use crate::l10n::{Arg, Tr};
 use crate::model::Availability;
 use crate::money::{Currency, Money, PriceSpec};
-use dealwatch_bots::Outgoing;
+use dealwatch_bots::{Channel, Outgoing};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -154,6 +154,19 @@ pub enum Notice {
         url: String,
         reason: String,
     },
+    /// A new deal matched a rule.
+    DealMatch {
+        rule_no: u32,
+        title: String,
+        url: String,
+        price: Option<Amount>,
+        was_price: Option<Amount>,
+        merchant: Option<String>,
+        /// A community rule's channel: the deal is posted there, for
+        /// everyone in it, instead of alerting the rule's owner.
+        #[serde(default)]
+        post_to: Option<(Channel, String)>,
+    },
 }
 
 impl Notice {
@@ -163,6 +176,7 @@ impl Notice {
             Notice::WatchReady { .. } => "watch_ready",
             Notice::WatchAlert { .. } => "watch_alert",
             Notice::WatchFailed { .. } => "watch_failed",
+            Notice::DealMatch { .. } => "deal_match",
         }
     }
 }
@@ -256,6 +270,42 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             ],
         ))
         .with_button(tr.msg("button-delete", &[]), format!("delete {watch_no}")),
+        Notice::DealMatch {
+            rule_no,
+            title,
+            url,
+            price,
+            was_price,
+            merchant,
+            post_to,
+        } => {
+            let mut lines = vec![match post_to {
+                Some(_) => tr.msg("deal-community", &[("title", title.clone().into())]),
+                None => tr.msg(
+                    "deal-match",
+                    &[("id", id(*rule_no)), ("title", title.clone().into())],
+                ),
+            }];
+            match (money(price), money(was_price)) {
+                (Some(p), Some(w)) if p != w => {
+                    lines.push(tr.msg("deal-price-was", &[("price", p.into()), ("was", w.into())]));
+                }
+                (Some(p), _) => lines.push(tr.msg("deal-price", &[("price", p.into())])),
+                _ => {}
+            }
+            if let Some(merchant) = merchant {
+                lines.push(tr.msg("deal-merchant", &[("merchant", merchant.clone().into())]));
+            }
+            lines.push(url.clone());
+            let message = Outgoing::text(lines.join("\n"));
+            // In a shared channel a button would act for whoever pressed it.
+            match post_to {
+                Some(_) => message,
+                None => message
+                    .with_button(tr.msg("button-pause", &[]), format!("pause {rule_no}"))
+                    .with_button(tr.msg("button-delete", &[]), format!("delete {rule_no}")),
+            }
+        }
     }
 }
 

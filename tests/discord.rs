@@ -473,3 +473,103 @@ async fn slash_commands_are_registered_by_bulk_overwrite() {
     }
     assert!(body.iter().all(|c| c["name"] != "stop"));
 }
+
+#[tokio::test]
+async fn community_rule_matches_are_posted_into_the_guild_channel() {
+    use dealwatch::dispatch::Dispatcher;
+    use dealwatch::money::{Currency, Money};
+    use dealwatch::plans::Plans;
+    use dealwatch::storage::NewDeal;
+
+    let app = start().await;
+    // A manager's rule posts into channel 900; a member's alerts them privately.
+    app.post(&command(
+        "6001",
+        "tok-1",
+        "alert",
+        json!([{"name": "words", "type": 3, "value": "ps5"}]),
+        Some("16"),
+    ))
+    .await;
+    let mut member = command(
+        "6002",
+        "tok-2",
+        "alert",
+        json!([{"name": "words", "type": 3, "value": "ps5 console"}]),
+        Some("0"),
+    );
+    member["member"]["user"]["id"] = json!("43");
+    app.post(&member).await;
+    app.inbox.process_pending().await.unwrap();
+
+    let deal = |key: &str, title: &str| NewDeal {
+        source: "test".into(),
+        dedupe_key: key.into(),
+        title: title.into(),
+        url: format!("https://shop.example/{key}"),
+        price: Some(Money::new("399".parse().unwrap(), Currency::GBP)),
+        was_price: Some(Money::new("479.99".parse().unwrap(), Currency::GBP)),
+        merchant: Some("Shop & Co".into()),
+        category: None,
+        condition: None,
+        score: None,
+    };
+    let store = &app.db.store;
+    assert_eq!(
+        dealwatch::deals::announce(store, &deal("d1", "PS5 Slim *Digital*"), now())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        dealwatch::deals::announce(store, &deal("d1", "PS5 Slim *Digital*"), now())
+            .await
+            .unwrap(),
+        0,
+        "seen before"
+    );
+    assert_eq!(
+        dealwatch::deals::announce(store, &deal("d2", "Xbox Series X"), now())
+            .await
+            .unwrap(),
+        0,
+        "no match"
+    );
+
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        Arc::new(dealwatch::l10n::L10n::load().unwrap()),
+        Plans::default(),
+        HashMap::from([(Channel::Discord, app.client.clone() as Arc<dyn Sender>)]),
+    );
+    dispatcher.deliver_pending().await.unwrap();
+
+    let posted = app.api.to("POST", "/api/v10/channels/900/messages");
+    assert_eq!(posted.len(), 1, "{:?}", app.api.calls());
+    assert_eq!(posted[0].header("authorization"), Some("Bot bot-token-x"));
+    let text = App::description(&posted[0]);
+    assert!(text.starts_with("🔥 PS5 Slim \\*Digital\\*"), "{text}");
+    assert!(
+        text.contains("£399.00 (was £479.99)") && text.contains("at Shop & Co"),
+        "{text}"
+    );
+    assert!(
+        posted[0].body.get("components").is_none(),
+        "no buttons in a shared channel"
+    );
+
+    let dm = app
+        .api
+        .to("POST", &format!("/api/v10/channels/{DM_CHANNEL}/messages"));
+    assert_eq!(dm.len(), 1);
+    let text = App::description(&dm[0]);
+    assert!(text.starts_with("🔥 Deal for #1: PS5"), "{text}");
+    assert_eq!(
+        dm[0].body["components"][0]["components"][0]["custom_id"],
+        "pause 1"
+    );
+    assert_eq!(
+        app.api.to("POST", "/api/v10/users/@me/channels")[0].body,
+        json!({"recipient_id": "43"})
+    );
+}

@@ -347,3 +347,11 @@ option-language = Eine Sprache, z. B. en, de oder fr
 option-plan = Der gewünschte Tarif
 option-code = Der Code aus deiner anderen Chat-App
 option-command = Ein Befehl, den ich erklären soll
+
+## Deals matching rules
+
+deal-match = 🔥 Angebot für #{ $id }: { $title }
+deal-community = 🔥 { $title }
+deal-price = { $price }
+deal-price-was = { $price } (statt { $was })
+deal-merchant = bei { $merchant }

@@ -345,3 +345,11 @@ option-language = A language, e.g. en, de or fr
 option-plan = The plan to upgrade to
 option-code = The code from your other chat app
 option-command = A command to explain
+
+## Deals matching rules
+
+deal-match = 🔥 Deal for #{ $id }: { $title }
+deal-community = 🔥 { $title }
+deal-price = { $price }
+deal-price-was = { $price } (was { $was })
+deal-merchant = at { $merchant }

@@ -347,3 +347,11 @@ option-language = Une langue, p. ex. en, de ou fr
 option-plan = La formule souhaitée
 option-code = Le code de votre autre messagerie
 option-command = Une commande à expliquer
+
+## Deals matching rules
+
+deal-match = 🔥 Bon plan pour #{ $id } : { $title }
+deal-community = 🔥 { $title }
+deal-price = { $price }
+deal-price-was = { $price } (au lieu de { $was })
+deal-merchant = chez { $merchant }

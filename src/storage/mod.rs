@@ -14,9 +14,9 @@
 mod rows;
 
 pub use rows::{
-    AddOutcome, Applied, CheckResult, DueProduct, Identity, Item, ItemKind, NewDeal, NewWatch,
-    Observation, PricePoint, RecentDeal, RuleItem, StateChange, User, UserId, UserSettings,
-    WatchDecision, WatchItem, WatchState,
+    ActiveRule, AddOutcome, Applied, CheckResult, DueProduct, Identity, Item, ItemKind, NewDeal,
+    NewWatch, Observation, PricePoint, RecentDeal, RuleItem, StateChange, User, UserId,
+    UserSettings, WatchDecision, WatchItem, WatchState,
 };
 
 use crate::command::RuleSpec;
@@ -885,6 +885,20 @@ impl Store {
             .await?
         });
         rows.into_iter().map(RecentDeal::try_from).collect()
+    }
+
+    /// Every active rule with its owner, for matching new deals.
+    pub async fn active_rules(&self) -> Result<Vec<ActiveRule>> {
+        let rows: Vec<rows::ActiveRuleRow> = on_pool!(self, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT id, user_id, ",
+                crate::rule_columns!(),
+                " FROM rules WHERE state = 'active' ORDER BY id"
+            ))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(ActiveRule::try_from).collect()
     }
 
     // ----- products, prices and deals -------------------------------------

@@ -206,6 +206,14 @@ pub struct RuleItem {
     pub post_to: Option<(Channel, String)>,
 }
 
+/// An active rule, its database id and its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveRule {
+    pub id: i64,
+    pub user_id: UserId,
+    pub rule: RuleItem,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     Watch(WatchItem),
@@ -427,6 +435,27 @@ pub(super) struct RuleRow {
     condition: Option<String>,
     channel: Option<String>,
     post_address: Option<String>,
+}
+
+/// A rule with its owner, as the deal matcher reads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct ActiveRuleRow {
+    id: i64,
+    user_id: i64,
+    #[sqlx(flatten)]
+    rule: RuleRow,
+}
+
+impl TryFrom<ActiveRuleRow> for ActiveRule {
+    type Error = StoreError;
+
+    fn try_from(row: ActiveRuleRow) -> Result<ActiveRule> {
+        Ok(ActiveRule {
+            id: row.id,
+            user_id: UserId(row.user_id),
+            rule: RuleItem::try_from(row.rule)?,
+        })
+    }
 }
 
 impl TryFrom<RuleRow> for RuleItem {
