@@ -16,11 +16,12 @@
 //! so nobody can touch another user's watches or rules. The core does no
 //! network I/O: the channel adapters deliver what it returns.
 
+use crate::chart;
 use crate::command::{self, Command, ParseError, Problem, RuleSpec, WatchSpec};
 use crate::l10n::{Arg, L10n, Tr, DEFAULT_LOCALE};
 use crate::metrics::Metrics;
 use crate::model::{Digest, ItemNo, ItemState, Plan, QuietHours};
-use crate::money::{Currency, PriceSpec};
+use crate::money::{Currency, Money, PriceSpec};
 use crate::plans::Plans;
 use crate::rules::{self, DealFacts};
 use crate::storage::LinkOutcome;
@@ -29,7 +30,7 @@ use crate::storage::{
     UserSettings, WatchItem,
 };
 use crate::urls;
-use dealwatch_bots::{Channel, Group, Incoming, Outgoing};
+use dealwatch_bots::{Channel, Group, Image, Incoming, Outgoing};
 use std::sync::Arc;
 
 /// How many days of deals `test` looks back over.
@@ -874,7 +875,7 @@ impl Session<'_> {
             .iter()
             .max_by_key(|(m, _)| m.amount)
             .map_or(current.0, |(m, _)| *m);
-        one(tr.msg(
+        let summary = Outgoing::text(tr.msg(
             "history-summary",
             &[
                 ("id", id_arg(no)),
@@ -885,7 +886,23 @@ impl Session<'_> {
                 ("points", (priced.len() as i64).into()),
                 ("since", tr.date(first.1, &self.zone()).into()),
             ],
-        ))
+        ));
+        if !self.identity.channel.has_images() {
+            return Ok(vec![summary]);
+        }
+        let series: Vec<(Money, i64)> = same.iter().map(|p| **p).collect();
+        let title = self.watch_name(&watch);
+        match chart::price_chart(&title, &series, self.now, &tr, &self.zone()) {
+            Ok(png) => Ok(vec![summary.with_image(Image {
+                png,
+                file_name: "chart.png".to_owned(),
+            })]),
+            // The numbers still answer the question.
+            Err(e) => {
+                tracing::warn!(error = %e, "price chart not drawn");
+                Ok(vec![summary])
+            }
+        }
     }
 
     // ----- preferences ----------------------------------------------------

@@ -470,6 +470,12 @@ async fn history_and_test_read_prices_and_deals() {
             "{}: {history}",
             db.name
         );
+        // The console shows no pictures: the summary comes without a chart.
+        let replies = core
+            .handle(&dealwatch_bots::Incoming::console("ann", "history 1"), NOW)
+            .await
+            .unwrap();
+        assert!(replies.iter().all(|r| r.image.is_none()));
         assert!(say(&core, "ann", "list")
             .await
             .contains("Acme Kettle 1.7L — £44.50"));

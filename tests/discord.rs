@@ -573,3 +573,81 @@ async fn community_rule_matches_are_posted_into_the_guild_channel() {
         json!({"recipient_id": "43"})
     );
 }
+
+#[tokio::test]
+async fn history_edits_the_response_with_the_chart_attached() {
+    use dealwatch::model::Availability;
+    use dealwatch::money::{Currency, Money};
+    use dealwatch::storage::{CheckResult, Observation, WatchDecision};
+
+    let app = start().await;
+    app.post(&command(
+        "8001",
+        "tok-w",
+        "watch",
+        json!([{"name": "url", "type": 3, "value": "https://shop.example/p/1"}]),
+        None,
+    ))
+    .await;
+    app.inbox.process_pending().await.unwrap();
+    let store = &app.db.store;
+    let product = store
+        .product_id("https://shop.example/p/1")
+        .await
+        .unwrap()
+        .unwrap();
+    for (price, ago) in [("49.99", 3), ("39.99", 1)] {
+        let result = CheckResult::Observed {
+            observation: Observation {
+                title: Some("Acme Kettle".into()),
+                image_url: None,
+                price: Some(Money::new(price.parse().unwrap(), Currency::GBP)),
+                availability: Availability::InStock,
+            },
+            validators: Default::default(),
+            method: "json-ld",
+        };
+        store.claim_due("test", i64::MAX / 4, 60, 10).await.unwrap();
+        store
+            .apply_check(
+                product,
+                "test",
+                &result,
+                now(),
+                now() - ago * 86_400,
+                |_, _, _, _| WatchDecision::default(),
+            )
+            .await
+            .unwrap();
+    }
+    app.post(&command(
+        "8002",
+        "tok-h",
+        "history",
+        json!([{"name": "id", "type": 4, "value": 1}]),
+        None,
+    ))
+    .await;
+    app.inbox.process_pending().await.unwrap();
+
+    let edit = &app.api.to(
+        "PATCH",
+        &format!("/api/v10/webhooks/{APP_ID}/tok-h/messages/@original"),
+    )[0];
+    assert!(edit
+        .header("content-type")
+        .unwrap()
+        .starts_with("multipart/form-data"));
+    let form = &edit.raw;
+    assert!(form.contains("name=\"payload_json\""), "{form:.400}");
+    assert!(form.contains("name=\"files[0]\"; filename=\"chart.png\"\r\nContent-Type: image/png"));
+    assert!(
+        form.contains("\"url\":\"attachment://chart.png\""),
+        "the embed shows the file"
+    );
+    assert!(
+        form.contains("\"attachments\":[{\"filename\":\"chart.png\",\"id\":0}]"),
+        "{form:.600}"
+    );
+    assert!(form.contains("lowest £39.99"));
+}

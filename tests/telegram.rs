@@ -43,8 +43,23 @@ impl FakeApi {
 async fn bot_api(
     State(api): State<FakeApi>,
     Path((bot, method)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    headers: axum::http::HeaderMap,
+    raw: axum::body::Bytes,
 ) -> Json<Value> {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // File uploads are multipart forms; the rest is JSON.
+    let body: Value = if content_type.starts_with("multipart/form-data") {
+        json!({ "multipart": String::from_utf8_lossy(&raw) })
+    } else {
+        assert!(
+            content_type.starts_with("application/json"),
+            "{content_type}"
+        );
+        serde_json::from_slice(&raw).expect("a JSON body")
+    };
     assert_eq!(bot, format!("bot{TOKEN}"), "the token is in the path");
     if method == "sendMessage" && api.throttle.load(Ordering::SeqCst) > 0 {
         api.throttle.fetch_sub(1, Ordering::SeqCst);
@@ -71,7 +86,7 @@ async fn bot_api(
     }
     let n = api.calls.lock().unwrap().len();
     Json(
-        json!({"ok": true, "result": if method == "sendMessage" { json!({"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}) } else { json!(true) }}),
+        json!({"ok": true, "result": if method == "sendMessage" || method == "sendPhoto" { json!({"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}) } else { json!(true) }}),
     )
 }
 
@@ -537,4 +552,80 @@ async fn polling_mode_stores_updates_and_confirms_them_only_after() {
         "confirmed only past what was stored"
     );
     assert_eq!(app.states().await, vec![("processed".to_owned(), 2)]);
+}
+
+/// `history` on Telegram sends the price chart as a photo with the summary
+/// as its caption.
+#[tokio::test]
+async fn history_sends_a_chart_photo() {
+    use dealwatch::model::Availability;
+    use dealwatch::money::{Currency, Money};
+    use dealwatch::storage::{CheckResult, Observation, WatchDecision};
+
+    let app = start().await;
+    app.post(
+        Some(SECRET),
+        message(7001, "watch https://shop.example/p/1")
+            .to_string()
+            .as_bytes(),
+    )
+    .await;
+    app.inbox.process_pending().await.unwrap();
+    let store = &app.db.store;
+    let product = store
+        .product_id("https://shop.example/p/1")
+        .await
+        .unwrap()
+        .unwrap();
+    let now = dealwatch::storage::unix_now();
+    for (price, ago) in [("49.99", 3), ("39.99", 2), ("44.50", 1)] {
+        let result = CheckResult::Observed {
+            observation: Observation {
+                title: Some("Acme <Kettle> 1.7L".into()),
+                image_url: None,
+                price: Some(Money::new(price.parse().unwrap(), Currency::GBP)),
+                availability: Availability::InStock,
+            },
+            validators: Default::default(),
+            method: "json-ld",
+        };
+        store.claim_due("test", i64::MAX / 4, 60, 10).await.unwrap();
+        store
+            .apply_check(
+                product,
+                "test",
+                &result,
+                now,
+                now - ago * 86_400,
+                |_, _, _, _| WatchDecision::default(),
+            )
+            .await
+            .unwrap();
+    }
+    app.post(
+        Some(SECRET),
+        message(7002, "history 1").to_string().as_bytes(),
+    )
+    .await;
+    app.inbox.process_pending().await.unwrap();
+
+    let photos = app.api.calls("sendPhoto");
+    assert_eq!(photos.len(), 1, "{:?}", app.api.calls.lock().unwrap());
+    let form = photos[0]["multipart"].as_str().unwrap();
+    assert!(
+        form.contains("name=\"chat_id\"\r\n\r\n4242\r\n"),
+        "{form:.300}"
+    );
+    assert!(form.contains("name=\"photo\"; filename=\"chart.png\"\r\nContent-Type: image/png"));
+    assert!(form.contains("PNG\r\n"), "the PNG signature");
+    assert!(form.contains("name=\"parse_mode\"\r\n\r\nHTML"));
+    assert!(
+        form.contains("Acme &lt;Kettle&gt; 1.7L") && form.contains("lowest £39.99"),
+        "the summary is the escaped caption"
+    );
+    assert_eq!(
+        app.api.calls("sendMessage").len(),
+        1,
+        "only the watch reply as text"
+    );
 }

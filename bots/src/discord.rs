@@ -12,7 +12,7 @@
 //! core understands ([`CommandSpec`] says how each option reads as text),
 //! so Discord users get the same conversation as everyone else.
 
-use crate::{split_text, BoxFuture, Channel, Group, Incoming, Outgoing, SendError, Sender};
+use crate::{split_text, BoxFuture, Channel, Group, Image, Incoming, Outgoing, SendError, Sender};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -403,6 +403,12 @@ pub fn render(message: &Outgoing, flags: u64) -> Vec<Value> {
                 if !rows.is_empty() {
                     body["components"] = Value::Array(rows);
                 }
+                if let Some(image) = &message.image {
+                    // The picture travels as files[0] and shows in the embed.
+                    body["embeds"][0]["image"] =
+                        json!({ "url": format!("attachment://{}", image.file_name) });
+                    body["attachments"] = json!([{ "id": 0, "filename": image.file_name }]);
+                }
             }
             body
         })
@@ -487,6 +493,19 @@ impl DiscordClient {
         body: Option<&Value>,
         bot: bool,
     ) -> Result<Value, SendError> {
+        self.call_with_file(method, path, body, None, bot).await
+    }
+
+    /// [`DiscordClient::call`], with a file attached: the body goes as
+    /// `payload_json` and the file as `files[0]` of a multipart form.
+    async fn call_with_file(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        file: Option<&Image>,
+        bot: bool,
+    ) -> Result<Value, SendError> {
         // A route bucket is per path with ids; webhook paths carry their
         // token, so the key is hashed into the map, never logged.
         let bucket = format!("{method} {path}");
@@ -498,8 +517,19 @@ impl DiscordClient {
             };
             request = request.header(reqwest::header::AUTHORIZATION, authorization);
         }
-        if let Some(body) = body {
-            request = request.json(body);
+        match (body, file) {
+            (Some(body), Some(file)) => {
+                let part = reqwest::multipart::Part::bytes(file.png.clone())
+                    .file_name(file.file_name.clone())
+                    .mime_str("image/png")
+                    .map_err(|e| SendError::Permanent(e.to_string()))?;
+                let form = reqwest::multipart::Form::new()
+                    .text("payload_json", body.to_string())
+                    .part("files[0]", part);
+                request = request.multipart(form);
+            }
+            (Some(body), None) => request = request.json(body),
+            (None, _) => {}
         }
         let response = request
             .send()
@@ -642,11 +672,11 @@ impl Sender for DiscordClient {
             let mut ids = Vec::new();
             for message in messages {
                 for body in render(message, 0) {
-                    ids.push(ids_of(
-                        &self
-                            .call(reqwest::Method::POST, &path, Some(&body), true)
-                            .await?,
-                    ));
+                    let file = body.get("attachments").and(message.image.as_ref());
+                    let answer = self
+                        .call_with_file(reqwest::Method::POST, &path, Some(&body), file, true)
+                        .await?;
+                    ids.push(ids_of(&answer));
                 }
             }
             Ok(ids)
@@ -677,15 +707,19 @@ impl Sender for DiscordClient {
             let mut first = true;
             for message in messages {
                 for body in render(message, flags) {
-                    let answer = if first {
+                    let file = body.get("attachments").and(message.image.as_ref());
+                    let (method, path) = if first {
                         first = false;
-                        let path = format!("{webhook}/messages/@original");
-                        self.call(reqwest::Method::PATCH, &path, Some(&body), false)
-                            .await?
+                        (
+                            reqwest::Method::PATCH,
+                            format!("{webhook}/messages/@original"),
+                        )
                     } else {
-                        self.call(reqwest::Method::POST, &webhook, Some(&body), false)
-                            .await?
+                        (reqwest::Method::POST, webhook.clone())
                     };
+                    let answer = self
+                        .call_with_file(method, &path, Some(&body), file, false)
+                        .await?;
                     ids.push(ids_of(&answer));
                 }
             }

@@ -56,6 +56,11 @@ impl Channel {
         Channel::ALL.into_iter().find(|c| c.as_str() == name)
     }
 
+    /// Whether the platform shows pictures we send (charts).
+    pub fn has_images(self) -> bool {
+        matches!(self, Channel::Telegram | Channel::Discord)
+    }
+
     /// Whether the platform can show inline buttons under a message.
     pub fn has_buttons(self) -> bool {
         matches!(
@@ -145,6 +150,41 @@ pub struct Outgoing {
     /// Plain text, already localised. Adapters escape it for their markup.
     pub text: String,
     pub buttons: Vec<Button>,
+    /// A picture to show with the text (a price chart), for platforms that
+    /// show pictures; the others send the text alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+}
+
+/// A PNG picture. Stored with the replies as base64.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    #[serde(with = "base64_bytes")]
+    pub png: Vec<u8>,
+    /// A file name for platforms that want one (`chart.png`).
+    pub file_name: String,
+}
+
+impl fmt::Debug for Image {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Image({}, {} bytes)", self.file_name, self.png.len())
+    }
+}
+
+mod base64_bytes {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl Outgoing {
@@ -152,7 +192,13 @@ impl Outgoing {
         Outgoing {
             text: text.into(),
             buttons: Vec::new(),
+            image: None,
         }
+    }
+
+    pub fn with_image(mut self, image: Image) -> Outgoing {
+        self.image = Some(image);
+        self
     }
 
     pub fn with_button(mut self, label: impl Into<String>, command: impl Into<String>) -> Outgoing {

@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 
 /// Telegram's limit on a message's text, in characters after entity parsing.
 pub const MAX_TEXT_CHARS: usize = 4096;
+/// Telegram's limit on a photo caption, in characters after entity parsing.
+pub const MAX_CAPTION_CHARS: usize = 1024;
 /// Telegram's limit on a button's callback data, in bytes.
 pub const MAX_CALLBACK_BYTES: usize = 64;
 
@@ -207,20 +209,36 @@ impl TelegramClient {
         Ok(TelegramClient { http, base })
     }
 
-    /// Call a Bot API method; the `result` on success.
+    /// Call a Bot API method with a JSON body; the `result` on success.
     async fn call(&self, method: &str, body: &Value) -> Result<Value, SendError> {
-        let url = self
-            .base
-            .join(method)
-            .map_err(|e| SendError::Permanent(e.to_string()))?;
-        let response = self
-            .http
-            .post(url)
-            .json(body)
-            .send()
+        let url = self.method_url(method)?;
+        self.finish(self.http.post(url).json(body).send().await)
             .await
-            // Without the URL: it carries the token.
-            .map_err(|e| SendError::Transient(e.without_url().to_string()))?;
+    }
+
+    /// Call a Bot API method with a multipart form (file uploads).
+    async fn call_form(
+        &self,
+        method: &str,
+        form: reqwest::multipart::Form,
+    ) -> Result<Value, SendError> {
+        let url = self.method_url(method)?;
+        self.finish(self.http.post(url).multipart(form).send().await)
+            .await
+    }
+
+    fn method_url(&self, method: &str) -> Result<url::Url, SendError> {
+        self.base
+            .join(method)
+            .map_err(|e| SendError::Permanent(e.to_string()))
+    }
+
+    async fn finish(
+        &self,
+        sent: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<Value, SendError> {
+        // Errors without the URL: it carries the token.
+        let response = sent.map_err(|e| SendError::Transient(e.without_url().to_string()))?;
         let status = response.status();
         let reply: Value = response.json().await.map_err(|e| {
             SendError::Transient(format!("unreadable reply ({status}): {}", e.without_url()))
@@ -243,6 +261,53 @@ impl TelegramClient {
             _ => Err(SendError::Transient(description)),
         }
     }
+
+    /// Send a message with a picture: the picture with the text as its
+    /// caption when the text fits Telegram's 1024 characters, else the
+    /// picture first and the text after it.
+    async fn send_photo(
+        &self,
+        chat_id: &str,
+        message: &Outgoing,
+        image: &crate::Image,
+    ) -> Result<Vec<String>, SendError> {
+        let photo = reqwest::multipart::Part::bytes(image.png.clone())
+            .file_name(image.file_name.clone())
+            .mime_str("image/png")
+            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let mut form = reqwest::multipart::Form::new()
+            .text("chat_id", chat_id.to_owned())
+            .part("photo", photo);
+        let fits = escaped_len(&message.text) <= MAX_CAPTION_CHARS;
+        if fits {
+            let body = render(message, chat_id).pop().unwrap_or_default();
+            form = form
+                .text("caption", escape_html(&message.text))
+                .text("parse_mode", "HTML");
+            if let Some(markup) = body.get("reply_markup") {
+                form = form.text("reply_markup", markup.to_string());
+            }
+        }
+        let sent = self.call_form("sendPhoto", form).await?;
+        let mut ids = vec![message_id(&sent)];
+        if !fits {
+            for body in render(message, chat_id) {
+                ids.push(message_id(&self.call("sendMessage", &body).await?));
+            }
+        }
+        Ok(ids)
+    }
+}
+
+fn message_id(sent: &Value) -> String {
+    sent["message_id"]
+        .as_i64()
+        .map(|id| id.to_string())
+        .unwrap_or_default()
+}
+
+fn escaped_len(text: &str) -> usize {
+    text.chars().map(escaped_width).sum()
 }
 
 impl TelegramClient {
@@ -355,14 +420,12 @@ impl Sender for TelegramClient {
         Box::pin(async move {
             let mut ids = Vec::new();
             for message in messages {
+                if let Some(image) = &message.image {
+                    ids.extend(self.send_photo(reply_to, message, image).await?);
+                    continue;
+                }
                 for body in render(message, reply_to) {
-                    let sent = self.call("sendMessage", &body).await?;
-                    ids.push(
-                        sent["message_id"]
-                            .as_i64()
-                            .map(|id| id.to_string())
-                            .unwrap_or_default(),
-                    );
+                    ids.push(message_id(&self.call("sendMessage", &body).await?));
                 }
             }
             Ok(ids)

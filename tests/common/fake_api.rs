@@ -19,7 +19,10 @@ pub struct Call {
     /// Path and query, as sent.
     pub path: String,
     pub headers: HeaderMap,
+    /// The body as JSON (`Null` when it is not JSON, e.g. multipart).
     pub body: Value,
+    /// The body as text, lossily (multipart forms, with their files).
+    pub raw: String,
 }
 
 impl Call {
@@ -87,6 +90,7 @@ async fn record(
             .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned()),
         headers,
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        raw: String::from_utf8_lossy(&body).into_owned(),
     };
     let n = {
         let mut calls = api.calls.lock().unwrap();
