@@ -59,6 +59,49 @@ impl Inbox {
 
     /// Store a message; false if this provider id was stored before.
     pub async fn accept(&self, record: &InboundRecord) -> Result<bool, StoreError> {
+        let new = self.store_record(record).await?;
+        if new {
+            self.wake.notify_one();
+        }
+        Ok(new)
+    }
+
+    /// Store a message and act on it at once, giving the replies back if
+    /// that takes less than `wait` (they are then the provider's answer and
+    /// are not sent again). Past `wait` the work carries on in the
+    /// background and the replies are sent through the platform's API,
+    /// exactly as a worker would; a redelivery, or a message a worker
+    /// claimed first, also gets `None`.
+    pub async fn accept_and_answer(
+        self: &Arc<Self>,
+        record: &InboundRecord,
+        wait: Duration,
+    ) -> Result<Option<Vec<Outgoing>>, StoreError> {
+        if !self.store_record(record).await? {
+            return Ok(None);
+        }
+        let provider_id = record.incoming.message_id.as_deref().unwrap_or_default();
+        let claimed = self
+            .store
+            .claim_inbound_message(record.incoming.channel, provider_id, unix_now(), CLAIM_SECS)
+            .await?;
+        let Some(row) = claimed else {
+            return Ok(None);
+        };
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let inbox = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = inbox.process_inline(row, Some(answer)).await {
+                tracing::error!(error = %e, "inbound: recording an outcome failed");
+            }
+        });
+        match tokio::time::timeout(wait, answered).await {
+            Ok(Ok(replies)) => Ok(Some(replies)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn store_record(&self, record: &InboundRecord) -> Result<bool, StoreError> {
         let incoming = &record.incoming;
         let Some(provider_id) = incoming.message_id.as_deref() else {
             return Err(StoreError::Corrupt(
@@ -67,14 +110,9 @@ impl Inbox {
         };
         let payload =
             serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let new = self
-            .store
+        self.store
             .accept_inbound(incoming.channel, provider_id, &payload, unix_now())
-            .await?;
-        if new {
-            self.wake.notify_one();
-        }
-        Ok(new)
+            .await
     }
 
     /// Process stored messages until `shutdown` completes.
@@ -107,6 +145,16 @@ impl Inbox {
     }
 
     async fn process(&self, row: InboundRow) -> Result<(), StoreError> {
+        self.process_inline(row, None).await
+    }
+
+    /// Act on a claimed message and deliver its replies: into `answer` when
+    /// the provider is still waiting for them, else through the sender.
+    async fn process_inline(
+        &self,
+        row: InboundRow,
+        answer: Option<tokio::sync::oneshot::Sender<Vec<Outgoing>>>,
+    ) -> Result<(), StoreError> {
         let record: InboundRecord = match serde_json::from_str(&row.payload) {
             Ok(record) => record,
             Err(e) => {
@@ -140,6 +188,13 @@ impl Inbox {
                 Err(e) => return self.retry(&row, &e.to_string(), None).await,
             },
         };
+        if let Some(answer) = answer {
+            // The provider takes the replies in its webhook's answer; if it
+            // stopped waiting, they go through the API below.
+            if answer.send(replies.clone()).is_ok() {
+                return self.store.inbound_processed(row.id, unix_now()).await;
+            }
+        }
         if let Some(token) = &record.acknowledge {
             // A button spinner left turning is cosmetic; never retry for it.
             if let Err(e) = sender.acknowledge(token).await {
@@ -196,6 +251,19 @@ pub struct InboxSink(pub Arc<Inbox>);
 impl InboundSink for InboxSink {
     fn accept(&self, record: InboundRecord) -> BoxFuture<'_, Result<bool, String>> {
         Box::pin(async move { self.0.accept(&record).await.map_err(|e| e.to_string()) })
+    }
+
+    fn accept_and_answer(
+        &self,
+        record: InboundRecord,
+        wait: Duration,
+    ) -> BoxFuture<'_, Result<Option<Vec<Outgoing>>, String>> {
+        Box::pin(async move {
+            self.0
+                .accept_and_answer(&record, wait)
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 
     fn record_statuses(&self, statuses: Vec<DeliveryStatus>) -> BoxFuture<'_, Result<(), String>> {

@@ -139,17 +139,22 @@ impl App {
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
-    async fn text(&self, sid: &str, from: &str, body: &str) -> u16 {
-        let status = self
+    /// Send a text and return every reply it got: the TwiML answer's
+    /// messages, then anything sent through the Messages API.
+    async fn text(&self, sid: &str, from: &str, body: &str) -> Vec<String> {
+        let before = self.bodies().len();
+        let (status, twiml) = self
             .post(
                 &form(sid, from, body),
                 &format!("{PUBLIC}/webhooks/sms"),
                 TOKEN,
             )
-            .await
-            .0;
+            .await;
+        assert_eq!(status, 200, "{twiml}");
         self.inbox.process_pending().await.unwrap();
-        status
+        let mut replies = twiml_messages(&twiml);
+        replies.extend(self.bodies().into_iter().skip(before));
+        replies
     }
 
     fn bodies(&self) -> Vec<String> {
@@ -160,6 +165,22 @@ impl App {
             .map(|f| f["Body"].clone())
             .collect()
     }
+}
+
+/// The bodies of a TwiML answer's `<Message>` elements, unescaped.
+fn twiml_messages(twiml: &str) -> Vec<String> {
+    twiml
+        .split("<Message>")
+        .skip(1)
+        .filter_map(|m| m.split("</Message>").next())
+        .map(|m| {
+            m.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -173,13 +194,11 @@ async fn a_text_message_is_answered_by_sms_in_plain_gsm7() {
         )
         .await;
     assert_eq!(status, 200);
-    assert!(twiml.contains("<Response></Response>"), "{twiml}");
-    app.inbox.process_pending().await.unwrap();
-    let sent = app.sent.lock().unwrap().clone();
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0]["To"], "+447700900123");
-    assert_eq!(sent[0]["From"], FROM);
-    let body = &sent[0]["Body"];
+    // Acted on while Twilio waited: the reply is the TwiML answer.
+    assert!(twiml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>"));
+    let replies = twiml_messages(&twiml);
+    assert_eq!(replies.len(), 1, "{twiml}");
+    let body = &replies[0];
     assert!(body.starts_with("Alert #1 saved: lego"), "{body}");
     assert!(
         body.ends_with("Reply: pause 1 / delete 1 / test 1"),
@@ -190,6 +209,51 @@ async fn a_text_message_is_answered_by_sms_in_plain_gsm7() {
         Encoding::Gsm7,
         "no emoji or curly quotes: {body}"
     );
+    // Answered once: nothing through the API, nothing left to do.
+    app.inbox.process_pending().await.unwrap();
+    assert!(app.bodies().is_empty());
+    assert_eq!(
+        app.db.store.inbound_counts().await.unwrap(),
+        vec![("processed".to_owned(), 1)]
+    );
+    // Twilio retries the webhook: the same message is not acted on again.
+    let (_, again) = app
+        .post(
+            &form("SM1", "+447700900123", "alert lego"),
+            &format!("{PUBLIC}/webhooks/sms"),
+            TOKEN,
+        )
+        .await;
+    assert!(again.ends_with("<Response></Response>"), "{again}");
+}
+
+/// A reply not ready before Twilio's answer is due goes through the
+/// Messages API instead, once.
+#[tokio::test]
+async fn a_slow_reply_follows_through_the_messages_api() {
+    use dealwatch_bots::InboundRecord;
+    let app = start().await;
+    let incoming =
+        dealwatch_bots::sms::parse_inbound(&form("SM5", "+447700900123", "alert lego")).unwrap();
+    let record = InboundRecord::plain(incoming);
+    // No time at all to answer in: the work carries on in the background.
+    let answer = app
+        .inbox
+        .accept_and_answer(&record, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(answer, None);
+    for _ in 0..100 {
+        if !app.bodies().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let bodies = app.bodies();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(bodies[0].starts_with("Alert #1 saved: lego"));
+    app.inbox.process_pending().await.unwrap();
+    assert_eq!(app.bodies().len(), 1, "sent once");
 }
 
 #[tokio::test]
@@ -237,13 +301,17 @@ async fn forged_and_tampered_requests_are_refused_and_store_nothing() {
 async fn stop_silences_the_number_until_start_and_redeliveries_count_once() {
     let app = start().await;
     let me = "+447700900123";
-    app.text("SM10", me, "alert lego").await;
-    app.text("SM11", me, "STOP").await;
-    app.text("SM11", me, "STOP").await;
-    app.text("SM12", me, "list").await;
-    app.text("SM13", me, "HELP").await;
-    app.text("SM14", me, "START").await;
-    let bodies = app.bodies();
+    let mut bodies = Vec::new();
+    for (sid, text) in [
+        ("SM10", "alert lego"),
+        ("SM11", "STOP"),
+        ("SM11", "STOP"),
+        ("SM12", "list"),
+        ("SM13", "HELP"),
+        ("SM14", "START"),
+    ] {
+        bodies.extend(app.text(sid, me, text).await);
+    }
     assert_eq!(bodies.len(), 4, "{bodies:?}");
     assert!(bodies[1].contains("unsubscribed"), "{bodies:?}");
     assert!(

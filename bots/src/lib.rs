@@ -267,6 +267,20 @@ pub trait InboundSink: Send + Sync + 'static {
     /// message again (a webhook answers 503; a poller keeps its offset).
     fn accept(&self, record: InboundRecord) -> BoxFuture<'_, Result<bool, String>>;
 
+    /// Store the message, then act on it while the platform waits, for
+    /// platforms that take the reply in their webhook's answer (Twilio's
+    /// TwiML). `Ok(Some(replies))`: acted on within `wait`, and the
+    /// replies go in the answer, never sent again. `Ok(None)`: stored (or
+    /// a redelivery); the replies follow through the platform's API.
+    fn accept_and_answer(
+        &self,
+        record: InboundRecord,
+        wait: std::time::Duration,
+    ) -> BoxFuture<'_, Result<Option<Vec<Outgoing>>, String>> {
+        let _ = wait;
+        Box::pin(async move { self.accept(record).await.map(|_| None) })
+    }
+
     /// Record what a platform reported about messages we sent. An error
     /// means nothing was recorded and the platform must report again.
     fn record_statuses(&self, statuses: Vec<DeliveryStatus>) -> BoxFuture<'_, Result<(), String>>;

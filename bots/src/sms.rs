@@ -92,6 +92,34 @@ pub fn sms_text(message: &Outgoing) -> String {
     lines.join("\n").trim().to_owned()
 }
 
+/// A TwiML answer that sends `messages` back to the sender (an empty
+/// `<Response/>` for none). Twilio splits long bodies into segments.
+pub fn twiml(messages: &[Outgoing]) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>");
+    for message in messages {
+        let body = sms_text(message);
+        if body.is_empty() {
+            continue;
+        }
+        xml.push_str("<Message>");
+        for c in body.chars() {
+            match c {
+                '<' => xml.push_str("&lt;"),
+                '>' => xml.push_str("&gt;"),
+                '&' => xml.push_str("&amp;"),
+                '"' => xml.push_str("&quot;"),
+                '\'' => xml.push_str("&apos;"),
+                // Characters XML 1.0 cannot carry at all.
+                c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+                c => xml.push(c),
+            }
+        }
+        xml.push_str("</Message>");
+    }
+    xml.push_str("</Response>");
+    xml
+}
+
 fn is_emoji(c: char) -> bool {
     matches!(c as u32,
         0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x200D | 0x2190..=0x21FF | 0x2300..=0x23FF)
@@ -207,6 +235,19 @@ mod tests {
             "✅ Gespeichert. Tagesgrenze: 5 Meldungen am Tag – Größe über 10 €",
         ));
         assert_eq!(segments(&german).0, Encoding::Gsm7, "{german}");
+    }
+
+    #[test]
+    fn twiml_escapes_and_skips_empty_messages() {
+        let xml = twiml(&[
+            Outgoing::text("Alert #1 saved: <lego> & \"duplo\"\u{7}"),
+            Outgoing::text("🔔"),
+        ]);
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>Alert #1 saved: &lt;lego&gt; &amp; &quot;duplo&quot;</Message></Response>"
+        );
+        assert!(twiml(&[]).ends_with("<Response></Response>"));
     }
 
     #[test]

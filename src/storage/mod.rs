@@ -1334,6 +1334,32 @@ impl Store {
         Ok(rows)
     }
 
+    /// Claim one just-accepted message by its provider id, to act on it
+    /// while the provider waits (Twilio's synchronous TwiML answer). `None`
+    /// when a worker has it already.
+    pub async fn claim_inbound_message(
+        &self,
+        channel: dealwatch_bots::Channel,
+        provider_id: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<Option<InboundRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "UPDATE inbound_messages SET claimed_until = $3 WHERE channel = $1 \
+                 AND provider_message_id = $2 AND state = 'accepted' \
+                 AND (claimed_until IS NULL OR claimed_until < $4) \
+                 RETURNING id, state, payload, replies, attempts",
+            )
+            .bind(channel.as_str())
+            .bind(provider_id)
+            .bind(now + lease_secs)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
     /// The command was acted on; keep the replies until they are sent.
     pub async fn inbound_handled(&self, id: i64, replies: &str) -> Result<()> {
         on_pool!(self, |pool| {

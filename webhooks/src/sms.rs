@@ -4,10 +4,10 @@
 //! parameter's name and value, sorted by name)), where the URL is the one
 //! Twilio called: `PUBLIC_BASE_URL` + path (+ query). A request whose
 //! signature does not match gets 403 and nothing is stored. A verified
-//! message is stored, and the answer is an empty TwiML `<Response/>`:
-//! the reply follows through the Messages API once the message has been
-//! processed, as Twilio advises for anything that is not instant, and so
-//! that an accepted message is never lost to a slow or failed handler.
+//! message is stored first, then acted on while Twilio waits: a reply ready
+//! within a few seconds is the TwiML answer (`<Message>`); one that takes
+//! longer follows through the Messages API, so an accepted message is never
+//! lost to a slow or failed handler.
 
 use crate::{secrets_equal, InboundSink};
 use axum::body::Bytes;
@@ -23,6 +23,8 @@ use std::sync::Arc;
 
 pub const PATH: &str = "/webhooks/sms";
 const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
+/// How long the answer waits for the reply (Twilio gives up after 15 s).
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 struct Hook {
     auth_token: Vec<u8>,
@@ -82,8 +84,11 @@ async fn receive(
         return StatusCode::BAD_REQUEST.into_response();
     };
     let record = InboundRecord::plain(incoming);
-    match hook.sink.accept(record).await {
-        Ok(_) => ([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML).into_response(),
+    match hook.sink.accept_and_answer(record, ANSWER_WITHIN).await {
+        Ok(Some(replies)) => {
+            ([(header::CONTENT_TYPE, "text/xml")], sms::twiml(&replies)).into_response()
+        }
+        Ok(None) => ([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "sms not stored; Twilio will retry");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
