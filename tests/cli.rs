@@ -246,3 +246,109 @@ fn serve_refuses_a_telegram_webhook_without_its_secret() {
     );
     assert!(!err.contains("SUPERSECRET"), "{err}");
 }
+
+/// `serve` with Discord and WhatsApp credentials mounts their routes: a
+/// signed PING gets PONG, Meta's check gets its challenge, and none of the
+/// secrets reaches the logs.
+#[tokio::test]
+async fn serve_mounts_the_discord_and_whatsapp_routes() {
+    use ed25519_dalek::{Signer, SigningKey};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("dealwatch.db").display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let key = SigningKey::from_bytes(&[9; 32]);
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", &db)
+        .env("DEALWATCH_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "DISCORD_PUBLIC_KEY",
+            hex::encode(key.verifying_key().to_bytes()),
+        )
+        .env("DISCORD_APPLICATION_ID", "1100")
+        .env("DISCORD_BOT_TOKEN", "DISCORDSECRET")
+        .env("DISCORD_API_URL", "http://127.0.0.1:9/api/v10")
+        .env("WHATSAPP_ACCESS_TOKEN", "WAACCESSSECRET")
+        .env("WHATSAPP_PHONE_NUMBER_ID", "106540352242922")
+        .env("WHATSAPP_APP_SECRET", "WAAPPSECRET")
+        .env("WHATSAPP_VERIFY_TOKEN", "WAVERIFYSECRET")
+        .env("WHATSAPP_API_URL", "http://127.0.0.1:9/v21.0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "serve did not start listening");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let ping = br#"{"id":"1","application_id":"1100","type":1,"token":"t","version":1}"#;
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let mut signed = timestamp.as_bytes().to_vec();
+    signed.extend_from_slice(ping);
+    let pong = http
+        .post(format!("{base}/webhooks/discord"))
+        .header(
+            "X-Signature-Ed25519",
+            hex::encode(key.sign(&signed).to_bytes()),
+        )
+        .header("X-Signature-Timestamp", &timestamp)
+        .body(ping.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pong.status(), 200);
+    assert_eq!(pong.text().await.unwrap(), r#"{"type":1}"#);
+    let unsigned = http
+        .post(format!("{base}/webhooks/discord"))
+        .body(ping.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401);
+    let check = http
+        .get(format!(
+            "{base}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=WAVERIFYSECRET&hub.challenge=42"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(check.status(), 200);
+    assert_eq!(check.text().await.unwrap(), "42");
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "serve ignored SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    for secret in [
+        "DISCORDSECRET",
+        "WAACCESSSECRET",
+        "WAAPPSECRET",
+        "WAVERIFYSECRET",
+    ] {
+        assert!(!logs.contains(secret), "{secret} logged: {logs}");
+    }
+    assert_eq!(
+        logs.matches("channel on").count(),
+        2,
+        "discord and whatsapp are on: {logs}"
+    );
+}
