@@ -8,8 +8,6 @@ use axum::http::StatusCode;
 use common::fake_api::{Call, FakeApi};
 use common::TestDb;
 use dealwatch::inbound::{Inbox, InboxSink};
-use dealwatch::metrics::Metrics;
-use dealwatch::server::{self, AppState};
 use dealwatch_bots::discord::DiscordClient;
 use dealwatch_bots::{Channel, Sender};
 use ed25519_dalek::{Signer, SigningKey};
@@ -70,13 +68,7 @@ async fn start() -> App {
         dealwatch::slash::commands(&l10n),
         Arc::new(InboxSink(inbox.clone())),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState {
-        store: db.store.clone(),
-        metrics: Metrics::new(),
-    };
-    tokio::spawn(server::run(listener, state, routes, std::future::pending()));
+    let base = common::serve(&db.store, routes).await;
     App {
         db,
         api,
@@ -576,10 +568,6 @@ async fn community_rule_matches_are_posted_into_the_guild_channel() {
 
 #[tokio::test]
 async fn history_edits_the_response_with_the_chart_attached() {
-    use dealwatch::model::Availability;
-    use dealwatch::money::{Currency, Money};
-    use dealwatch::storage::{CheckResult, Observation, WatchDecision};
-
     let app = start().await;
     app.post(&command(
         "8001",
@@ -590,36 +578,13 @@ async fn history_edits_the_response_with_the_chart_attached() {
     ))
     .await;
     app.inbox.process_pending().await.unwrap();
-    let store = &app.db.store;
-    let product = store
-        .product_id("https://shop.example/p/1")
-        .await
-        .unwrap()
-        .unwrap();
-    for (price, ago) in [("49.99", 3), ("39.99", 1)] {
-        let result = CheckResult::Observed {
-            observation: Observation {
-                title: Some("Acme Kettle".into()),
-                image_url: None,
-                price: Some(Money::new(price.parse().unwrap(), Currency::GBP)),
-                availability: Availability::InStock,
-            },
-            validators: Default::default(),
-            method: "json-ld",
-        };
-        store.claim_due("test", i64::MAX / 4, 60, 10).await.unwrap();
-        store
-            .apply_check(
-                product,
-                "test",
-                &result,
-                now(),
-                now() - ago * 86_400,
-                |_, _, _, _| WatchDecision::default(),
-            )
-            .await
-            .unwrap();
-    }
+    common::record_prices(
+        &app.db.store,
+        "https://shop.example/p/1",
+        "Acme Kettle",
+        &[("49.99", 3 * 86_400), ("39.99", 86_400)],
+    )
+    .await;
     app.post(&command(
         "8002",
         "tok-h",

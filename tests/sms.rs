@@ -9,8 +9,6 @@ use axum::routing::post;
 use axum::Form;
 use common::TestDb;
 use dealwatch::inbound::{Inbox, InboxSink};
-use dealwatch::metrics::Metrics;
-use dealwatch::server::{self, AppState};
 use dealwatch_bots::sms::{segments, Encoding, TwilioClient};
 use dealwatch_bots::{Channel, Sender};
 use dealwatch_webhooks::sms::signature;
@@ -82,13 +80,7 @@ async fn start() -> App {
         HashMap::from([(Channel::Sms, client)]),
     ));
     let routes = dealwatch_webhooks::sms::routes(TOKEN, PUBLIC, Arc::new(InboxSink(inbox.clone())));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState {
-        store: db.store.clone(),
-        metrics: Metrics::new(),
-    };
-    tokio::spawn(server::run(listener, state, routes, std::future::pending()));
+    let base = common::serve(&db.store, routes).await;
     App {
         db,
         sent,

@@ -7,8 +7,6 @@ use axum::routing::post;
 use axum::Json;
 use common::TestDb;
 use dealwatch::inbound::{Inbox, InboxSink};
-use dealwatch::metrics::Metrics;
-use dealwatch::server::{self, AppState};
 use dealwatch_bots::telegram::TelegramClient;
 use dealwatch_bots::{Channel, Sender};
 use serde_json::{json, Value};
@@ -117,13 +115,7 @@ async fn start() -> App {
         HashMap::from([(Channel::Telegram, client)]),
     ));
     let routes = dealwatch_webhooks::telegram::routes(SECRET, Arc::new(InboxSink(inbox.clone())));
-    let state = AppState {
-        store: db.store.clone(),
-        metrics: Metrics::new(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::run(listener, state, routes, std::future::pending()));
+    let base = common::serve(&db.store, routes).await;
     App {
         db,
         api,
@@ -558,10 +550,6 @@ async fn polling_mode_stores_updates_and_confirms_them_only_after() {
 /// as its caption.
 #[tokio::test]
 async fn history_sends_a_chart_photo() {
-    use dealwatch::model::Availability;
-    use dealwatch::money::{Currency, Money};
-    use dealwatch::storage::{CheckResult, Observation, WatchDecision};
-
     let app = start().await;
     app.post(
         Some(SECRET),
@@ -571,37 +559,17 @@ async fn history_sends_a_chart_photo() {
     )
     .await;
     app.inbox.process_pending().await.unwrap();
-    let store = &app.db.store;
-    let product = store
-        .product_id("https://shop.example/p/1")
-        .await
-        .unwrap()
-        .unwrap();
-    let now = dealwatch::storage::unix_now();
-    for (price, ago) in [("49.99", 3), ("39.99", 2), ("44.50", 1)] {
-        let result = CheckResult::Observed {
-            observation: Observation {
-                title: Some("Acme <Kettle> 1.7L".into()),
-                image_url: None,
-                price: Some(Money::new(price.parse().unwrap(), Currency::GBP)),
-                availability: Availability::InStock,
-            },
-            validators: Default::default(),
-            method: "json-ld",
-        };
-        store.claim_due("test", i64::MAX / 4, 60, 10).await.unwrap();
-        store
-            .apply_check(
-                product,
-                "test",
-                &result,
-                now,
-                now - ago * 86_400,
-                |_, _, _, _| WatchDecision::default(),
-            )
-            .await
-            .unwrap();
-    }
+    common::record_prices(
+        &app.db.store,
+        "https://shop.example/p/1",
+        "Acme <Kettle> 1.7L",
+        &[
+            ("49.99", 3 * 86_400),
+            ("39.99", 2 * 86_400),
+            ("44.50", 86_400),
+        ],
+    )
+    .await;
     app.post(
         Some(SECRET),
         message(7002, "history 1").to_string().as_bytes(),

@@ -10,9 +10,7 @@ use common::fake_api::{Call, FakeApi};
 use common::TestDb;
 use dealwatch::dispatch::Dispatcher;
 use dealwatch::inbound::{Inbox, InboxSink};
-use dealwatch::metrics::Metrics;
 use dealwatch::plans::Plans;
-use dealwatch::server::{self, AppState};
 use dealwatch::watching::Notice;
 use dealwatch_bots::whatsapp::{Template, WhatsAppClient};
 use dealwatch_bots::{Channel, Sender};
@@ -73,13 +71,7 @@ async fn start() -> App {
         PHONE_ID,
         Arc::new(InboxSink(inbox.clone())),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState {
-        store: db.store.clone(),
-        metrics: Metrics::new(),
-    };
-    tokio::spawn(server::run(listener, state, routes, std::future::pending()));
+    let base = common::serve(&db.store, routes).await;
     App {
         db,
         api,

@@ -12,12 +12,17 @@
 //! core understands ([`CommandSpec`] says how each option reads as text),
 //! so Discord users get the same conversation as everyone else.
 
-use crate::{split_text, BoxFuture, Channel, Group, Image, Incoming, Outgoing, SendError, Sender};
+use crate::{
+    split_text, BoxFuture, Channel, Group, Image, Incoming, Outgoing, ParseError, SendError, Sender,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// What a payload that cannot be read was supposed to be.
+const WHAT: &str = "a Discord interaction";
 
 /// An embed description's limit, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 4096;
@@ -206,36 +211,24 @@ pub struct Parsed {
     pub ephemeral: bool,
 }
 
-/// Why an interaction body could not be read.
-#[derive(Debug)]
-pub struct ParseError(pub String);
-
-impl std::fmt::Display for ParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "not a Discord interaction: {}", self.0)
-    }
-}
-
-impl std::error::Error for ParseError {}
-
 /// Read an interaction body (already verified). `specs` say how slash
 /// command options read as text.
 pub fn parse_interaction(body: &[u8], specs: &[CommandSpec]) -> Result<Interaction, ParseError> {
     let raw: RawInteraction =
-        serde_json::from_slice(body).map_err(|e| ParseError(e.to_string()))?;
+        serde_json::from_slice(body).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
     let text = match raw.kind {
         1 => return Ok(Interaction::Ping),
         2 => {
             let data = raw
                 .data
                 .as_ref()
-                .ok_or_else(|| ParseError("a command without data".into()))?;
+                .ok_or_else(|| ParseError::new(WHAT, "a command without data"))?;
             command_text(data, specs)
-                .ok_or_else(|| ParseError("a command without a name".into()))?
+                .ok_or_else(|| ParseError::new(WHAT, "a command without a name"))?
         }
         3 => match raw.data.as_ref().and_then(|d| d["custom_id"].as_str()) {
             Some(custom_id) => custom_id.to_owned(),
-            None => return Err(ParseError("a component without custom_id".into())),
+            None => return Err(ParseError::new(WHAT, "a component without custom_id")),
         },
         4 => return Ok(Interaction::Autocomplete),
         _ => return Ok(Interaction::Ignored),
@@ -243,13 +236,13 @@ pub fn parse_interaction(body: &[u8], specs: &[CommandSpec]) -> Result<Interacti
     let (user, permissions) = match (raw.member, raw.user) {
         (Some(member), _) => (member.user, member.permissions),
         (None, Some(user)) => (user, None),
-        (None, None) => return Err(ParseError("no member or user".into())),
+        (None, None) => return Err(ParseError::new(WHAT, "no member or user")),
     };
     if user.bot {
         return Ok(Interaction::Ignored);
     }
     if raw.token.is_empty() {
-        return Err(ParseError("no interaction token".into()));
+        return Err(ParseError::new(WHAT, "no interaction token"));
     }
     let bits = |field: Option<&str>| field.and_then(|p| p.parse::<u128>().ok()).unwrap_or(0);
     let group = match (&raw.guild_id, &raw.channel_id) {

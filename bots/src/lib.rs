@@ -257,6 +257,38 @@ impl fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
+/// The current time: UTC Unix seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Why a platform's payload could not be read.
+#[derive(Debug)]
+pub struct ParseError {
+    /// "a Telegram update", "a Discord interaction", ...
+    pub what: &'static str,
+    pub why: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(what: &'static str, why: impl Into<String>) -> ParseError {
+        ParseError {
+            what,
+            why: why.into(),
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not {}: {}", self.what, self.why)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
 /// A boxed future, for the object-safe traits below.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

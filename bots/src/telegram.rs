@@ -9,10 +9,14 @@
 //! command it stands for (at most 64 bytes).
 
 use crate::{
-    BoxFuture, Channel, InboundRecord, InboundSink, Incoming, Outgoing, SendError, Sender,
+    BoxFuture, Channel, InboundRecord, InboundSink, Incoming, Outgoing, ParseError, SendError,
+    Sender,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+/// What a payload that cannot be read was supposed to be.
+const WHAT: &str = "a Telegram update";
 
 /// Telegram's limit on a message's text, in characters after entity parsing.
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -66,22 +70,11 @@ pub struct Parsed {
     pub callback_query_id: Option<String>,
 }
 
-/// Why an update body could not be read.
-#[derive(Debug)]
-pub struct ParseError(pub String);
-
-impl std::fmt::Display for ParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "not a Telegram update: {}", self.0)
-    }
-}
-
-impl std::error::Error for ParseError {}
-
 /// Read an Update. `Ok(None)` for kinds we do not act on (edits, joins,
 /// stickers, messages from bots).
 pub fn parse_update(body: &[u8]) -> Result<Option<Parsed>, ParseError> {
-    let update: Update = serde_json::from_slice(body).map_err(|e| ParseError(e.to_string()))?;
+    let update: Update =
+        serde_json::from_slice(body).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
     let message_id = Some(update.update_id.to_string());
     if let Some(message) = update.message {
         let (Some(from), Some(text)) = (message.from, message.text) else {

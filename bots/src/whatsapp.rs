@@ -9,10 +9,14 @@
 //! as the approved template configured for that purpose.
 
 use crate::{
-    split_text, BoxFuture, Channel, DeliveryStatus, Incoming, Outgoing, SendError, Sender,
+    split_text, unix_now, BoxFuture, Channel, DeliveryStatus, Incoming, Outgoing, ParseError,
+    SendError, Sender,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
+
+/// What a payload that cannot be read was supposed to be.
+const WHAT: &str = "a WhatsApp notification";
 
 /// A text message body's limit, in characters.
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -38,29 +42,21 @@ pub struct Notification {
     pub statuses: Vec<DeliveryStatus>,
 }
 
-/// Why a notification body could not be read.
-#[derive(Debug)]
-pub struct ParseError(pub String);
-
-impl std::fmt::Display for ParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "not a WhatsApp notification: {}", self.0)
-    }
-}
-
-impl std::error::Error for ParseError {}
-
 /// Read a notification (already verified). Changes for another phone
 /// number of the same app are skipped, as are message kinds we cannot act
 /// on (images, stickers, locations).
 pub fn parse_notification(body: &[u8], phone_number_id: &str) -> Result<Notification, ParseError> {
-    let root: Value = serde_json::from_slice(body).map_err(|e| ParseError(e.to_string()))?;
+    let root: Value =
+        serde_json::from_slice(body).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
     if root["object"] != "whatsapp_business_account" {
-        return Err(ParseError("object is not whatsapp_business_account".into()));
+        return Err(ParseError::new(
+            WHAT,
+            "object is not whatsapp_business_account",
+        ));
     }
     let entries = root["entry"]
         .as_array()
-        .ok_or_else(|| ParseError("no entry list".into()))?;
+        .ok_or_else(|| ParseError::new(WHAT, "no entry list"))?;
     let mut out = Notification::default();
     for change in entries
         .iter()
@@ -348,12 +344,6 @@ impl WhatsAppClient {
 /// `last_inbound_at`, at `now` (UTC seconds).
 pub fn in_session(last_inbound_at: Option<i64>, now: i64) -> bool {
     last_inbound_at.is_some_and(|at| now.saturating_sub(at) < SESSION_SECS)
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl Sender for WhatsAppClient {

@@ -1731,8 +1731,6 @@ pub struct InboundRow {
 type PriceColumns = (Option<String>, Option<String>, String);
 
 /// The current time as stored: UTC Unix seconds.
-pub fn unix_now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
+pub use dealwatch_bots::unix_now;
 
 pub use rows::Contact;

@@ -129,6 +129,58 @@ impl TestDb {
     }
 }
 
+/// Record prices (in GBP) seen on the product at `url`, each `(price,
+/// seconds before now)`, oldest first, the way the scheduler records a
+/// check: lease the product, then apply the result.
+pub async fn record_prices(store: &Store, url: &str, title: &str, prices: &[(&str, i64)]) {
+    use dealwatch::model::Availability;
+    use dealwatch::money::{Currency, Money};
+    use dealwatch::storage::{CheckResult, Observation, WatchDecision};
+    let product = store
+        .product_id(url)
+        .await
+        .unwrap()
+        .expect("someone watches the product");
+    let now = dealwatch::storage::unix_now();
+    for (price, ago) in prices {
+        let result = CheckResult::Observed {
+            observation: Observation {
+                title: Some(title.to_owned()),
+                image_url: None,
+                price: Some(Money::new(price.parse().unwrap(), Currency::GBP)),
+                availability: Availability::InStock,
+            },
+            validators: Default::default(),
+            method: "json-ld",
+        };
+        store.claim_due("test", i64::MAX / 4, 60, 10).await.unwrap();
+        store
+            .apply_check(product, "test", &result, now, now - ago, |_, _, _, _| {
+                WatchDecision::default()
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// Run `dealwatch serve`'s HTTP server with `routes` on a free loopback
+/// port, for the life of the test; returns its base URL.
+pub async fn serve(store: &Store, routes: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = dealwatch::server::AppState {
+        store: store.clone(),
+        metrics: Metrics::new(),
+    };
+    tokio::spawn(dealwatch::server::run(
+        listener,
+        state,
+        routes,
+        std::future::pending(),
+    ));
+    base
+}
+
 /// A fixed clock for tests: 2026-11-23T12:00:00Z.
 pub const NOW: i64 = 1_795_435_200;
 

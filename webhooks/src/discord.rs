@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use dealwatch_bots::discord::{self, CommandSpec, Interaction};
-use dealwatch_bots::InboundRecord;
+use dealwatch_bots::{unix_now, InboundRecord};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::json;
 use std::sync::Arc;
@@ -82,12 +82,6 @@ pub fn verify(
     signed.extend_from_slice(body);
     key.verify_strict(&signed, &Signature::from_bytes(&signature))
         .map_err(|_| "signature does not verify")
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes) -> Response {
