@@ -6,46 +6,60 @@
 //! rule's notice carries the channel it posts into; the dispatcher sends
 //! it there instead of to the rule's owner.
 //!
-//! Matching here is the plain definition ([`rules::matches`]) applied to
-//! every active rule.
+//! Matching goes through a [`RuleIndex`] built once per batch of deals
+//! (a source's poll), so a deal costs the rules that share a word with it,
+//! not every rule.
 
-use crate::rules::{self, DealFacts};
+use crate::matcher::RuleIndex;
+use crate::rules::DealFacts;
 use crate::storage::{NewDeal, Store, StoreError};
 use crate::watching::{Amount, Notice};
 
 /// Store `deal` and queue an alert for each rule it matches; returns how
 /// many alerts were queued (0 for a deal seen before).
 pub async fn announce(store: &Store, deal: &NewDeal, now: i64) -> Result<usize, StoreError> {
-    if !store.insert_deal(deal, now).await? {
+    announce_all(store, std::slice::from_ref(deal), now).await
+}
+
+/// [`announce`] for a batch: the active rules are read and indexed once.
+pub async fn announce_all(store: &Store, deals: &[NewDeal], now: i64) -> Result<usize, StoreError> {
+    let mut fresh = Vec::with_capacity(deals.len());
+    for deal in deals {
+        if store.insert_deal(deal, now).await? {
+            fresh.push(deal);
+        }
+    }
+    if fresh.is_empty() {
         return Ok(0);
     }
-    let facts = DealFacts {
-        title: &deal.title,
-        price: deal.price,
-        category: deal.category.as_deref(),
-        condition: deal.condition,
-        score: deal.score,
-    };
+    let rules = store.active_rules().await?;
+    let index = RuleIndex::new(rules.iter().map(|r| (r, &r.rule.spec)));
     let mut queued = 0;
-    for active in store.active_rules().await? {
-        if !rules::matches(&active.rule.spec, &facts) {
-            continue;
-        }
-        let notice = Notice::DealMatch {
-            rule_no: active.rule.no.get(),
-            title: deal.title.clone(),
-            url: deal.url.clone(),
-            price: deal.price.map(Amount::from),
-            was_price: deal.was_price.map(Amount::from),
-            merchant: deal.merchant.clone(),
-            post_to: active.rule.post_to.clone(),
+    for deal in fresh {
+        let facts = DealFacts {
+            title: &deal.title,
+            price: deal.price,
+            category: deal.category.as_deref(),
+            condition: deal.condition,
+            score: deal.score,
         };
-        let key = format!("deal:{}:{}", active.id, deal.dedupe_key);
-        if store
-            .enqueue_notice(active.user_id, &key, &notice, now)
-            .await?
-        {
-            queued += 1;
+        for active in index.matching(&facts) {
+            let notice = Notice::DealMatch {
+                rule_no: active.rule.no.get(),
+                title: deal.title.clone(),
+                url: deal.url.clone(),
+                price: deal.price.map(Amount::from),
+                was_price: deal.was_price.map(Amount::from),
+                merchant: deal.merchant.clone(),
+                post_to: active.rule.post_to.clone(),
+            };
+            let key = format!("deal:{}:{}", active.id, deal.dedupe_key);
+            if store
+                .enqueue_notice(active.user_id, &key, &notice, now)
+                .await?
+            {
+                queued += 1;
+            }
         }
     }
     Ok(queued)

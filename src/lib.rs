@@ -23,6 +23,7 @@ pub mod extract;
 pub mod fetch;
 pub mod inbound;
 pub mod l10n;
+pub mod matcher;
 pub mod metrics;
 pub mod model;
 pub mod money;
