@@ -148,7 +148,7 @@ fn pick<'a>(rng: &mut fastrand::Rng, vocab: &'a [String]) -> &'a str {
 fn gbp(pounds: u32) -> PriceSpec {
     PriceSpec {
         amount: Decimal::from(pounds),
-        currency: if pounds % 7 == 0 {
+        currency: if pounds.is_multiple_of(7) {
             Some(Currency::GBP)
         } else {
             None
