@@ -14,8 +14,7 @@
 
 use crate::command::RuleSpec;
 use crate::model::Condition;
-use crate::money::{Currency, Money};
-use crate::rules::{terms, DealFacts};
+use crate::rules::{price_within, terms, Bound, DealFacts};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
@@ -28,8 +27,8 @@ struct Compiled {
     words: Box<[Box<[TermId]>]>,
     /// Vetoes, likewise phrases of terms.
     excluded: Box<[Box<[TermId]>]>,
-    max_price: Option<(Decimal, Option<Currency>)>,
-    min_price: Option<(Decimal, Option<Currency>)>,
+    max_price: Option<Bound>,
+    min_price: Option<Bound>,
     category: Option<Box<[TermId]>>,
     min_score: Option<Decimal>,
     condition: Option<Condition>,
@@ -184,7 +183,7 @@ impl<K> RuleIndex<K> {
             .filter(|&r| {
                 let rule = &self.rules[r as usize];
                 !rule.excluded.iter().any(|p| has(p))
-                    && price_within(rule, deal.price)
+                    && price_within(rule.max_price, rule.min_price, deal.price)
                     && category_holds(rule, category_terms.as_deref())
                     && rule
                         .min_score
@@ -194,22 +193,6 @@ impl<K> RuleIndex<K> {
             .map(|r| &self.keys[r as usize])
             .collect()
     }
-}
-
-fn price_within(rule: &Compiled, price: Option<Money>) -> bool {
-    if rule.max_price.is_none() && rule.min_price.is_none() {
-        return true;
-    }
-    let Some(price) = price else {
-        return false;
-    };
-    let fits = |bound: Option<(Decimal, Option<Currency>)>, is_max: bool| match bound {
-        None => true,
-        Some((_, Some(currency))) if currency != price.currency => false,
-        Some((amount, _)) if is_max => price.amount <= amount,
-        Some((amount, _)) => price.amount >= amount,
-    };
-    fits(rule.max_price, true) && fits(rule.min_price, false)
 }
 
 fn category_holds(rule: &Compiled, deal_category: Option<&[TermId]>) -> bool {
@@ -226,7 +209,7 @@ fn category_holds(rule: &Compiled, deal_category: Option<&[TermId]>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::PriceSpec;
+    use crate::money::{Currency, Money, PriceSpec};
     use std::str::FromStr;
 
     fn rule(words: &[&str], excluded: &[&str]) -> RuleSpec {

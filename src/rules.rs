@@ -12,7 +12,7 @@
 
 use crate::command::RuleSpec;
 use crate::model::Condition;
-use crate::money::Money;
+use crate::money::{Currency, Money, PriceSpec};
 use rust_decimal::Decimal;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -75,6 +75,27 @@ fn phrase_in(phrase: &str, deal_terms: &[String]) -> bool {
     !wanted.is_empty() && wanted.iter().all(|w| deal_terms.contains(w))
 }
 
+/// A price bound: the amount, and the currency it is in when the rule named one.
+pub(crate) type Bound = (Decimal, Option<Currency>);
+
+/// Whether a deal's price sits inside a rule's bounds: any bound needs a
+/// price, and a bound in a named currency never holds across currencies.
+pub(crate) fn price_within(max: Option<Bound>, min: Option<Bound>, price: Option<Money>) -> bool {
+    if max.is_none() && min.is_none() {
+        return true;
+    }
+    let Some(price) = price else {
+        return false;
+    };
+    let fits = |bound: Option<Bound>, is_max: bool| match bound {
+        None => true,
+        Some((_, Some(currency))) if currency != price.currency => false,
+        Some((amount, _)) if is_max => price.amount <= amount,
+        Some((amount, _)) => price.amount >= amount,
+    };
+    fits(max, true) && fits(min, false)
+}
+
 /// Whether `deal` matches `rule`.
 pub fn matches(rule: &RuleSpec, deal: &DealFacts<'_>) -> bool {
     let deal_terms = terms(deal.title);
@@ -84,24 +105,9 @@ pub fn matches(rule: &RuleSpec, deal: &DealFacts<'_>) -> bool {
     if rule.excluded.iter().any(|w| phrase_in(w, &deal_terms)) {
         return false;
     }
-    if rule.min_price.is_some() || rule.max_price.is_some() {
-        let Some(price) = deal.price else {
-            return false;
-        };
-        for (bound, is_max) in [(rule.max_price, true), (rule.min_price, false)] {
-            let Some(bound) = bound else { continue };
-            if bound.currency.is_some_and(|c| c != price.currency) {
-                return false;
-            }
-            let inside = if is_max {
-                price.amount <= bound.amount
-            } else {
-                price.amount >= bound.amount
-            };
-            if !inside {
-                return false;
-            }
-        }
+    let bound = |p: Option<PriceSpec>| p.map(|p| (p.amount, p.currency));
+    if !price_within(bound(rule.max_price), bound(rule.min_price), deal.price) {
+        return false;
     }
     if let Some(category) = &rule.category {
         let Some(deal_category) = deal.category else {
