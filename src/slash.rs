@@ -11,156 +11,145 @@ use crate::command;
 use crate::conversation::command_menu;
 use crate::l10n::{L10n, DEFAULT_LOCALE, LOCALES};
 use dealwatch_bots::discord::{CommandSpec, OptionKind, OptionSpec, OptionText};
+use std::collections::BTreeSet;
 
-/// `(option name, kind, required, choices, how it reads as text)`.
+use OptionKind::{Flag, Integer, Text};
+
+/// An option: its name, kind, whether it is required, its fixed choices,
+/// and how it reads as text.
 type Opt = (
     &'static str,
     OptionKind,
     bool,
     &'static [&'static str],
-    Reads,
+    OptionText,
 );
 
-#[derive(Clone, Copy)]
-enum Reads {
-    Value,
-    Keyword(&'static str),
-    EachWord(&'static str),
-    Flag(&'static str),
+fn value() -> OptionText {
+    OptionText::Value
 }
 
-use OptionKind::{Flag, Integer, Text};
-use Reads::{EachWord, Keyword, Value};
+fn keyword(word: &str) -> OptionText {
+    OptionText::Keyword(word.to_owned())
+}
 
 /// The options of each command, in the order they read as text.
-fn options(command: &str) -> &'static [Opt] {
+fn options(command: &str) -> Vec<Opt> {
     match command {
-        "watch" => &[
-            ("url", Text, true, &[], Value),
-            ("below", Text, false, &[], Keyword("below")),
-            ("drop", Text, false, &[], Keyword("drop")),
-            ("instock", Flag, false, &[], Reads::Flag("instock")),
+        "watch" => vec![
+            ("url", Text, true, &[], value()),
+            ("below", Text, false, &[], keyword("below")),
+            ("drop", Text, false, &[], keyword("drop")),
+            (
+                "instock",
+                Flag,
+                false,
+                &[],
+                OptionText::Flag("instock".into()),
+            ),
         ],
-        "alert" => &[
-            ("words", Text, true, &[], Value),
-            ("exclude", Text, false, &[], EachWord("-")),
-            ("under", Text, false, &[], Keyword("under")),
-            ("over", Text, false, &[], Keyword("over")),
-            ("category", Text, false, &[], Keyword("in")),
-            ("score", Text, false, &[], Keyword("score")),
+        "alert" => vec![
+            ("words", Text, true, &[], value()),
+            (
+                "exclude",
+                Text,
+                false,
+                &[],
+                OptionText::EachWord("-".into()),
+            ),
+            ("under", Text, false, &[], keyword("under")),
+            ("over", Text, false, &[], keyword("over")),
+            ("category", Text, false, &[], keyword("in")),
+            ("score", Text, false, &[], keyword("score")),
             (
                 "condition",
                 Text,
                 false,
                 &["new", "used", "refurbished"],
-                Keyword("condition"),
+                keyword("condition"),
             ),
         ],
-        "pause" | "resume" | "delete" => &[("ids", Text, true, &[], Value)],
-        "test" | "history" => &[("id", Integer, true, &[], Value)],
-        "quiet" => &[("hours", Text, false, &[], Value)],
-        "digest" => &[
-            ("schedule", Text, false, &["daily", "weekly", "off"], Value),
-            ("time", Text, false, &[], Value),
+        "pause" | "resume" | "delete" => vec![("ids", Text, true, &[], value())],
+        "test" | "history" => vec![("id", Integer, true, &[], value())],
+        "quiet" => vec![("hours", Text, false, &[], value())],
+        "digest" => vec![
+            (
+                "schedule",
+                Text,
+                false,
+                &["daily", "weekly", "off"],
+                value(),
+            ),
+            ("time", Text, false, &[], value()),
         ],
-        "cap" => &[("limit", Text, false, &[], Value)],
-        "timezone" => &[("zone", Text, false, &[], Value)],
-        "language" => &[("language", Text, false, &[], Value)],
-        "upgrade" => &[("plan", Text, true, &["pro", "premium"], Value)],
-        "link" => &[("code", Text, false, &[], Value)],
-        "help" => &[("command", Text, false, &[], Value)],
-        _ => &[],
+        "cap" => vec![("limit", Text, false, &[], value())],
+        "timezone" => vec![("zone", Text, false, &[], value())],
+        "language" => vec![("language", Text, false, &[], value())],
+        "upgrade" => vec![("plan", Text, true, &["pro", "premium"], value())],
+        "link" => vec![("code", Text, false, &[], value())],
+        "help" => vec![("command", Text, false, &[], value())],
+        _ => Vec::new(),
     }
 }
 
-/// Every option name used above, for the locale check.
-pub const OPTION_NAMES: &[&str] = &[
-    "url",
-    "below",
-    "drop",
-    "instock",
-    "words",
-    "exclude",
-    "under",
-    "over",
-    "category",
-    "score",
-    "condition",
-    "ids",
-    "id",
-    "hours",
-    "schedule",
-    "time",
-    "limit",
-    "zone",
-    "language",
-    "plan",
-    "code",
-    "command",
-];
+/// Every option name some command uses (each has an `option-*` message).
+pub fn option_names() -> BTreeSet<&'static str> {
+    command::COMMANDS
+        .iter()
+        .flat_map(|c| options(c))
+        .map(|(name, ..)| name)
+        .collect()
+}
 
 /// The slash commands, described in every locale (English as the default).
 /// `stop` is left out: it is the SMS carriers' keyword.
 pub fn commands(l10n: &L10n) -> Vec<CommandSpec> {
+    // The same commands in the same order in every locale.
     let menus: Vec<(&str, Vec<(String, String)>)> = LOCALES
         .iter()
         .map(|l| (l.id, command_menu(l10n, l.id)))
         .collect();
-    let describe = |index: usize| -> (String, Vec<(String, String)>) {
-        let mut default = String::new();
-        let mut localized = Vec::new();
-        for (locale, menu) in &menus {
-            let text = menu.get(index).map(|(_, d)| d.clone()).unwrap_or_default();
-            if *locale == DEFAULT_LOCALE {
-                default = text.clone();
-            }
-            localized.push(((*locale).to_owned(), text));
-        }
-        (default, localized)
-    };
-    let option_text = |name: &str| -> (String, Vec<(String, String)>) {
-        let id = format!("option-{name}");
+    let in_every_locale = |pick: &dyn Fn(&str) -> String| -> (String, Vec<(String, String)>) {
         let localized: Vec<(String, String)> = LOCALES
             .iter()
-            .map(|l| (l.id.to_owned(), l10n.tr(l.id).msg(&id, &[])))
+            .map(|l| (l.id.to_owned(), pick(l.id)))
             .collect();
-        (l10n.tr(DEFAULT_LOCALE).msg(&id, &[]), localized)
+        (pick(DEFAULT_LOCALE), localized)
     };
-    let default_menu = &menus
-        .iter()
-        .find(|(l, _)| *l == DEFAULT_LOCALE)
-        .map(|(_, m)| m.clone())
-        .unwrap_or_default();
-    default_menu
-        .iter()
+    command_menu(l10n, DEFAULT_LOCALE)
+        .into_iter()
         .enumerate()
-        .filter(|(_, (name, _))| command::COMMANDS.contains(&name.as_str()))
         .map(|(index, (name, _))| {
-            let (description, localized) = describe(index);
+            let (description, localized) = in_every_locale(&|locale| {
+                menus
+                    .iter()
+                    .find(|(l, _)| *l == locale)
+                    .and_then(|(_, menu)| menu.get(index))
+                    .map(|(_, d)| d.clone())
+                    .unwrap_or_default()
+            });
+            let options = options(&name)
+                .into_iter()
+                .map(|(option, kind, required, choices, text)| {
+                    let id = format!("option-{option}");
+                    let (description, localized) =
+                        in_every_locale(&|locale| l10n.tr(locale).msg(&id, &[]));
+                    OptionSpec {
+                        name: option.to_owned(),
+                        description,
+                        localized,
+                        kind,
+                        required,
+                        choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+                        text,
+                    }
+                })
+                .collect();
             CommandSpec {
-                name: name.clone(),
+                name,
                 description,
                 localized,
-                options: options(name)
-                    .iter()
-                    .map(|(option, kind, required, choices, reads)| {
-                        let (description, localized) = option_text(option);
-                        OptionSpec {
-                            name: (*option).to_owned(),
-                            description,
-                            localized,
-                            kind: *kind,
-                            required: *required,
-                            choices: choices.iter().map(|c| (*c).to_owned()).collect(),
-                            text: match reads {
-                                Value => OptionText::Value,
-                                Keyword(k) => OptionText::Keyword((*k).to_owned()),
-                                EachWord(p) => OptionText::EachWord((*p).to_owned()),
-                                Reads::Flag(w) => OptionText::Flag((*w).to_owned()),
-                            },
-                        }
-                    })
-                    .collect(),
+                options,
             }
         })
         .collect()
@@ -183,7 +172,7 @@ mod tests {
             assert!(!spec.description.is_empty(), "{}", spec.name);
             assert_eq!(spec.localized.len(), LOCALES.len());
             for option in &spec.options {
-                assert!(OPTION_NAMES.contains(&option.name.as_str()));
+                assert!(option_names().contains(option.name.as_str()));
                 assert!(!option.description.is_empty());
                 assert!(option.name.len() <= 32 && option.name == option.name.to_lowercase());
             }

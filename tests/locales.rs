@@ -160,7 +160,7 @@ fn ids_used_by_the_code() -> BTreeSet<String> {
     for plan in Plan::ALL {
         ids.insert(format!("plan-name-{}", plan.as_str()));
     }
-    for option in dealwatch::slash::OPTION_NAMES {
+    for option in dealwatch::slash::option_names() {
         ids.insert(format!("option-{option}"));
     }
     for condition in [Condition::New, Condition::Used, Condition::Refurbished] {
