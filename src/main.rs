@@ -16,7 +16,7 @@ use dealwatch::plans::Plans;
 use dealwatch::scheduler::{Scheduler, SchedulerConfig};
 use dealwatch::server::{self, AppState};
 use dealwatch::storage::Store;
-use dealwatch_bots::discord::DiscordClient;
+use dealwatch_bots::discord::{CommandSpec, DiscordClient};
 use dealwatch_bots::sms::TwilioClient;
 use dealwatch_bots::telegram::TelegramClient;
 use dealwatch_bots::whatsapp::{Template, WhatsAppClient};
@@ -210,13 +210,15 @@ fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Input
     ) {
         let key = dealwatch_webhooks::discord::public_key(public_key)?;
         let client = Arc::new(discord_client(config)?);
+        // Built once: the webhook reads options with them, Discord lists them.
+        let specs = dealwatch::slash::commands(l10n);
         if config.discord.discord_bot_token.is_some() {
-            publish_discord_commands(client.clone(), l10n.clone());
+            publish_discord_commands(client.clone(), specs.clone());
         } else {
             tracing::warn!(application_id = %application_id, "DISCORD_BOT_TOKEN is not set: Discord commands are answered, but alerts cannot be posted and slash commands are not registered");
         }
         senders.insert(Channel::Discord, client);
-        discord_hook = Some((key, dealwatch::slash::commands(l10n)));
+        discord_hook = Some((key, specs));
     }
     let mut whatsapp_hook = None;
     if let (Some(token), Some(phone), Some(secret)) = (
@@ -328,9 +330,8 @@ fn discord_client(config: &Config) -> anyhow::Result<DiscordClient> {
 
 /// Register the slash commands in the background: a failure costs the
 /// command list (the old one stays), never the channel.
-fn publish_discord_commands(client: Arc<DiscordClient>, l10n: Arc<L10n>) {
+fn publish_discord_commands(client: Arc<DiscordClient>, specs: Vec<CommandSpec>) {
     tokio::spawn(async move {
-        let specs = dealwatch::slash::commands(&l10n);
         match client.register_commands(&specs).await {
             Ok(n) => tracing::info!(commands = n, "Discord slash commands registered"),
             Err(e) => tracing::warn!(error = %e, "registering Discord slash commands failed"),

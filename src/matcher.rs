@@ -43,9 +43,6 @@ pub struct RuleIndex<K> {
     terms: HashMap<String, TermId>,
     /// Anchor term -> (rule, phrase) pairs.
     postings: HashMap<TermId, Vec<(u32, u16)>>,
-    /// Rules whose words have no terms at all: they can never match, and
-    /// are kept only so indices stay aligned.
-    unmatchable: usize,
 }
 
 impl<K> RuleIndex<K> {
@@ -56,7 +53,6 @@ impl<K> RuleIndex<K> {
             rules: Vec::new(),
             terms: HashMap::new(),
             postings: HashMap::new(),
-            unmatchable: 0,
         };
         for (key, spec) in rules {
             let compiled = index.compile(spec);
@@ -124,10 +120,8 @@ impl<K> RuleIndex<K> {
             }
         }
         for (r, rule) in self.rules.iter().enumerate() {
-            if rule.words.is_empty() {
-                self.unmatchable += 1;
-                continue;
-            }
+            // A rule whose words have no terms is in no posting list: it
+            // can never match, as in the plain definition.
             let Ok(r) = u32::try_from(r) else { break };
             for (p, phrase) in rule.words.iter().enumerate() {
                 let Ok(p) = u16::try_from(p) else { break };

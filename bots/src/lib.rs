@@ -60,14 +60,6 @@ impl Channel {
     pub fn has_images(self) -> bool {
         matches!(self, Channel::Telegram | Channel::Discord)
     }
-
-    /// Whether the platform can show inline buttons under a message.
-    pub fn has_buttons(self) -> bool {
-        matches!(
-            self,
-            Channel::Telegram | Channel::Discord | Channel::WhatsApp
-        )
-    }
 }
 
 impl fmt::Display for Channel {
