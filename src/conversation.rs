@@ -23,7 +23,7 @@ use crate::metrics::Metrics;
 use crate::model::{Digest, ItemNo, ItemState, Plan, QuietHours};
 use crate::money::{Currency, Money, PriceSpec};
 use crate::plans::Plans;
-use crate::rules::{self, DealFacts};
+use crate::rules;
 use crate::storage::LinkOutcome;
 use crate::storage::{
     AddOutcome, Contact, Identity, Item, ItemKind, NewWatch, StateChange, Store, StoreError, User,
@@ -804,18 +804,7 @@ impl Session<'_> {
         let deals = self.core.store.recent_deals(since, TEST_DEAL_LIMIT).await?;
         let matching: Vec<_> = deals
             .iter()
-            .filter(|d| {
-                rules::matches(
-                    &rule.spec,
-                    &DealFacts {
-                        title: &d.title,
-                        price: d.price,
-                        category: d.category.as_deref(),
-                        condition: d.condition,
-                        score: d.score,
-                    },
-                )
-            })
+            .filter(|d| rules::matches(&rule.spec, &d.facts()))
             .collect();
         let days = Arg::from(i64::from(TEST_WINDOW_DAYS));
         if matching.is_empty() {

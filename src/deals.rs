@@ -11,7 +11,6 @@
 //! not every rule.
 
 use crate::matcher::RuleIndex;
-use crate::rules::DealFacts;
 use crate::storage::{NewDeal, Store, StoreError};
 use crate::watching::{Amount, Notice};
 
@@ -36,14 +35,7 @@ pub async fn announce_all(store: &Store, deals: &[NewDeal], now: i64) -> Result<
     let index = RuleIndex::new(rules.iter().map(|r| (r, &r.rule.spec)));
     let mut queued = 0;
     for deal in fresh {
-        let facts = DealFacts {
-            title: &deal.title,
-            price: deal.price,
-            category: deal.category.as_deref(),
-            condition: deal.condition,
-            score: deal.score,
-        };
-        for active in index.matching(&facts) {
+        for active in index.matching(&deal.facts()) {
             let notice = Notice::DealMatch {
                 rule_no: active.rule.no.get(),
                 title: deal.title.clone(),

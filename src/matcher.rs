@@ -203,30 +203,9 @@ fn category_holds(rule: &Compiled, deal_category: Option<&[TermId]>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::{Currency, Money, PriceSpec};
+    use crate::money::{Currency, PriceSpec};
+    use crate::rules::test_support::{deal, rule};
     use std::str::FromStr;
-
-    fn rule(words: &[&str], excluded: &[&str]) -> RuleSpec {
-        RuleSpec {
-            words: words.iter().map(|w| w.to_string()).collect(),
-            excluded: excluded.iter().map(|w| w.to_string()).collect(),
-            max_price: None,
-            min_price: None,
-            category: None,
-            min_score: None,
-            condition: None,
-        }
-    }
-
-    fn deal<'a>(title: &'a str, price: &str) -> DealFacts<'a> {
-        DealFacts {
-            title,
-            price: Some(Money::new(Decimal::from_str(price).unwrap(), Currency::GBP)),
-            category: Some("Computers & Tablets"),
-            condition: Some(Condition::New),
-            score: Some(Decimal::from_str("0.4").unwrap()),
-        }
-    }
 
     #[test]
     fn the_table_of_the_plain_definition_holds_through_the_index() {

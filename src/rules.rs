@@ -130,13 +130,14 @@ pub fn matches(rule: &RuleSpec, deal: &DealFacts<'_>) -> bool {
     true
 }
 
+/// Rules and deals for the unit tests of the plain definition and of the
+/// index, which must agree.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_support {
     use super::*;
-    use crate::money::{Currency, PriceSpec};
     use std::str::FromStr;
 
-    fn rule(words: &[&str], excluded: &[&str]) -> RuleSpec {
+    pub fn rule(words: &[&str], excluded: &[&str]) -> RuleSpec {
         RuleSpec {
             words: words.iter().map(|w| w.to_string()).collect(),
             excluded: excluded.iter().map(|w| w.to_string()).collect(),
@@ -148,7 +149,7 @@ mod tests {
         }
     }
 
-    fn deal<'a>(title: &'a str, price: &str) -> DealFacts<'a> {
+    pub fn deal<'a>(title: &'a str, price: &str) -> DealFacts<'a> {
         DealFacts {
             title,
             price: Some(Money::new(Decimal::from_str(price).unwrap(), Currency::GBP)),
@@ -157,6 +158,14 @@ mod tests {
             score: Some(Decimal::from_str("0.4").unwrap()),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{deal, rule};
+    use super::*;
+    use crate::money::{Currency, PriceSpec};
+    use std::str::FromStr;
 
     #[test]
     fn words_match_through_case_accents_and_plurals() {

@@ -99,6 +99,19 @@ pub struct NewDeal {
     pub score: Option<Decimal>,
 }
 
+impl NewDeal {
+    /// What a rule looks at.
+    pub fn facts(&self) -> crate::rules::DealFacts<'_> {
+        crate::rules::DealFacts {
+            title: &self.title,
+            price: self.price,
+            category: self.category.as_deref(),
+            condition: self.condition,
+            score: self.score,
+        }
+    }
+}
+
 /// A product whose check is due, leased to one scheduler.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueProduct {
@@ -254,6 +267,19 @@ pub struct RecentDeal {
     pub condition: Option<Condition>,
     pub score: Option<Decimal>,
     pub seen_at: i64,
+}
+
+impl RecentDeal {
+    /// What a rule looks at.
+    pub fn facts(&self) -> crate::rules::DealFacts<'_> {
+        crate::rules::DealFacts {
+            title: &self.title,
+            price: self.price,
+            category: self.category.as_deref(),
+            condition: self.condition,
+            score: self.score,
+        }
+    }
 }
 
 // ----- rows ---------------------------------------------------------------
