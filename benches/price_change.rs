@@ -35,7 +35,7 @@ fn bench_price_change(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let cents = Arc::new(AtomicU64::new(10_000));
-    let (core, port) = rt.block_on(async {
+    let core = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let app = axum::Router::new()
@@ -75,22 +75,11 @@ fn bench_price_change(c: &mut Criterion) {
         core.handle(&msg, dealwatch::storage::unix_now())
             .await
             .unwrap();
-        (core, port)
+        core
     });
-    let _ = port;
     // Wait for and drain the first-check notice.
     rt.block_on(async {
-        loop {
-            let n = core
-                .pending_notices(Channel::Console, "bench", i64::MAX)
-                .await
-                .unwrap();
-            if !n.is_empty() {
-                for (id, _) in n {
-                    core.delivered(id, None, 0).await.unwrap();
-                }
-                break;
-            }
+        while drain(&core).await.is_none() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     });
@@ -105,26 +94,33 @@ fn bench_price_change(c: &mut Criterion) {
                 for _ in 0..iters {
                     cents.fetch_sub(100, Ordering::SeqCst);
                     let changed = Instant::now();
-                    loop {
-                        let n = core
-                            .pending_notices(Channel::Console, "bench", i64::MAX)
-                            .await
-                            .unwrap();
-                        if !n.is_empty() {
-                            total += changed.elapsed();
-                            for (id, _) in n {
-                                core.delivered(id, None, 0).await.unwrap();
-                            }
-                            break;
+                    let seen = loop {
+                        if let Some(seen) = drain(&core).await {
+                            break seen;
                         }
                         tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
+                    };
+                    total += seen - changed;
                 }
                 total
             })
         })
     });
     group.finish();
+}
+
+/// Mark the console user's pending notices delivered; when they were
+/// seen, if there were any.
+async fn drain(core: &Core) -> Option<Instant> {
+    let pending = core
+        .pending_notices(Channel::Console, "bench", i64::MAX)
+        .await
+        .unwrap();
+    let seen = (!pending.is_empty()).then(Instant::now);
+    for (id, _) in pending {
+        core.delivered(id, None, 0).await.unwrap();
+    }
+    seen
 }
 
 criterion_group!(benches, bench_price_change);
