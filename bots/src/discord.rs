@@ -458,16 +458,13 @@ impl DiscordClient {
         application_id: &str,
         bot_token: Option<&str>,
     ) -> Result<DiscordClient, SendError> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            // Discord asks bots to identify themselves this way.
-            .user_agent(concat!(
-                "DiscordBot (https://github.com/dealwatch/dealwatch, ",
-                env!("CARGO_PKG_VERSION"),
-                ")"
-            ))
-            .build()
-            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        // Discord asks bots to identify themselves this way.
+        let agent = concat!(
+            "DiscordBot (https://github.com/dealwatch/dealwatch, ",
+            env!("CARGO_PKG_VERSION"),
+            ")"
+        );
+        let http = crate::http_client(20, Some(agent))?;
         Ok(DiscordClient {
             http,
             api: api.as_str().trim_end_matches('/').to_owned(),

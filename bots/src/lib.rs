@@ -256,6 +256,23 @@ pub fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// The HTTP client an adapter calls its platform with: a timeout on every
+/// call (a hung API must not hold a worker), and the User-Agent the
+/// platform asks for, if any.
+pub(crate) fn http_client(
+    timeout_secs: u64,
+    user_agent: Option<&str>,
+) -> Result<reqwest::Client, SendError> {
+    let mut builder =
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(timeout_secs));
+    if let Some(agent) = user_agent {
+        builder = builder.user_agent(agent);
+    }
+    builder
+        .build()
+        .map_err(|e| SendError::Permanent(e.to_string()))
+}
+
 /// Why a platform's payload could not be read.
 #[derive(Debug)]
 pub struct ParseError {

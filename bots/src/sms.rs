@@ -155,10 +155,7 @@ impl TwilioClient {
             api.as_str().trim_end_matches('/')
         ))
         .map_err(|e| SendError::Permanent(format!("bad Twilio API URL: {e}")))?;
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(15))
-            .build()
-            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let http = crate::http_client(15, None)?;
         Ok(TwilioClient {
             http,
             messages_url,

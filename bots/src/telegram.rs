@@ -195,10 +195,7 @@ impl TelegramClient {
             api.as_str().trim_end_matches('/')
         ))
         .map_err(|e| SendError::Permanent(format!("bad Telegram API URL: {e}")))?;
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(20))
-            .build()
-            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let http = crate::http_client(20, None)?;
         Ok(TelegramClient { http, base })
     }
 

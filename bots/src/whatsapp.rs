@@ -13,7 +13,6 @@ use crate::{
     SendError, Sender,
 };
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// What a payload that cannot be read was supposed to be.
 const WHAT: &str = "a WhatsApp notification";
@@ -256,10 +255,7 @@ impl WhatsAppClient {
                 "WHATSAPP_PHONE_NUMBER_ID must be digits".into(),
             ));
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let http = crate::http_client(20, None)?;
         Ok(WhatsAppClient {
             http,
             endpoint: format!(
