@@ -1,7 +1,7 @@
 //! The `dealwatch` binary as an operator and a scripting user meet it.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dealwatch");
@@ -23,6 +23,58 @@ fn dealwatch(db: &str, args: &[&str], stdin: &str) -> Output {
         .write_all(stdin.as_bytes())
         .expect("write stdin");
     child.wait_with_output().expect("wait")
+}
+
+/// A `dealwatch serve` on a fresh SQLite database and a free loopback
+/// port, with `env` set; its logs are read by [`stop`].
+struct Served {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn serve_with(env: &[(&str, String)]) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("dealwatch.db").display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", &db)
+        .env("DEALWATCH_LISTEN", format!("127.0.0.1:{port}"))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    Served {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+/// SIGTERM, wait for the exit (at most 10 s), and return it with the logs.
+fn stop(mut served: Served) -> (std::process::ExitStatus, String) {
+    let status = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = served.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "serve ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut served.child.stderr.take().unwrap(), &mut logs).unwrap();
+    (exit, logs)
 }
 
 fn text(output: &Output) -> String {
@@ -156,24 +208,12 @@ fn migrate_backup_and_restore() {
 
 #[test]
 fn serve_answers_health_and_stops_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("dealwatch.db").display());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .env("DATABASE_URL", &db)
-        .env("DEALWATCH_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TELEGRAM_BOT_TOKEN", "123:SUPERSECRET")
-        .env("TELEGRAM_WEBHOOK_SECRET", "HOOKSECRET_value")
-        .env("TELEGRAM_API_URL", "http://127.0.0.1:9")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let served = serve_with(&[
+        ("TELEGRAM_BOT_TOKEN", "123:SUPERSECRET".into()),
+        ("TELEGRAM_WEBHOOK_SECRET", "HOOKSECRET_value".into()),
+        ("TELEGRAM_API_URL", "http://127.0.0.1:9".into()),
+    ]);
+    let port = served.port;
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let health = loop {
@@ -191,22 +231,8 @@ fn serve_answers_health_and_stops_cleanly_on_sigterm() {
     };
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "serve ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (exit, logs) = stop(served);
     assert!(exit.success(), "graceful shutdown exits 0");
-    let mut logs = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
     assert!(logs.contains("SIGTERM received"), "{logs}");
     assert!(
         logs.contains("channel off: set DISCORD_PUBLIC_KEY"),
@@ -253,34 +279,22 @@ fn serve_refuses_a_telegram_webhook_without_its_secret() {
 #[tokio::test]
 async fn serve_mounts_the_discord_and_whatsapp_routes() {
     use ed25519_dalek::{Signer, SigningKey};
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("dealwatch.db").display());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let key = SigningKey::from_bytes(&[9; 32]);
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .env("DATABASE_URL", &db)
-        .env("DEALWATCH_LISTEN", format!("127.0.0.1:{port}"))
-        .env(
+    let served = serve_with(&[
+        (
             "DISCORD_PUBLIC_KEY",
             hex::encode(key.verifying_key().to_bytes()),
-        )
-        .env("DISCORD_APPLICATION_ID", "1100")
-        .env("DISCORD_BOT_TOKEN", "DISCORDSECRET")
-        .env("DISCORD_API_URL", "http://127.0.0.1:9/api/v10")
-        .env("WHATSAPP_ACCESS_TOKEN", "WAACCESSSECRET")
-        .env("WHATSAPP_PHONE_NUMBER_ID", "106540352242922")
-        .env("WHATSAPP_APP_SECRET", "WAAPPSECRET")
-        .env("WHATSAPP_VERIFY_TOKEN", "WAVERIFYSECRET")
-        .env("WHATSAPP_API_URL", "http://127.0.0.1:9/v21.0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ),
+        ("DISCORD_APPLICATION_ID", "1100".into()),
+        ("DISCORD_BOT_TOKEN", "DISCORDSECRET".into()),
+        ("DISCORD_API_URL", "http://127.0.0.1:9/api/v10".into()),
+        ("WHATSAPP_ACCESS_TOKEN", "WAACCESSSECRET".into()),
+        ("WHATSAPP_PHONE_NUMBER_ID", "106540352242922".into()),
+        ("WHATSAPP_APP_SECRET", "WAAPPSECRET".into()),
+        ("WHATSAPP_VERIFY_TOKEN", "WAVERIFYSECRET".into()),
+        ("WHATSAPP_API_URL", "http://127.0.0.1:9/v21.0".into()),
+    ]);
+    let port = served.port;
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -327,17 +341,8 @@ async fn serve_mounts_the_discord_and_whatsapp_routes() {
     assert_eq!(check.status(), 200);
     assert_eq!(check.text().await.unwrap(), "42");
 
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "serve ignored SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mut logs = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    let (exit, logs) = stop(served);
+    assert!(exit.success(), "graceful shutdown exits 0");
     for secret in [
         "DISCORDSECRET",
         "WAACCESSSECRET",
