@@ -31,6 +31,17 @@ const MAX_ROW_TITLE_CHARS: usize = 24;
 const MAX_ROW_ID_CHARS: usize = 200;
 /// The customer-service window, less a margin for clocks and queues.
 pub const SESSION_SECS: i64 = 24 * 3600 - 10 * 60;
+/// Meta's error for a free-form message outside the window.
+const OUTSIDE_WINDOW: i64 = 131047;
+
+/// A send Meta refused: its error code (0 when it never answered) and
+/// what that means for the caller.
+#[derive(Debug)]
+struct Refused {
+    code: i64,
+    error: SendError,
+}
+
 /// A template parameter's length we stay under (the whole body is 1024).
 const MAX_TEMPLATE_PARAM_CHARS: usize = 900;
 
@@ -267,8 +278,9 @@ impl WhatsAppClient {
         })
     }
 
-    /// Send one message body to `to`; the `wamid` on success.
-    async fn post(&self, to: &str, body: &Value) -> Result<String, SendError> {
+    /// Send one message body to `to`; the `wamid` on success, else Meta's
+    /// error code with what it means for us.
+    async fn post(&self, to: &str, body: &Value) -> Result<String, Refused> {
         let mut body = body.clone();
         body["messaging_product"] = json!("whatsapp");
         body["recipient_type"] = json!("individual");
@@ -280,7 +292,10 @@ impl WhatsAppClient {
             .json(&body)
             .send()
             .await
-            .map_err(|e| SendError::Transient(e.without_url().to_string()))?;
+            .map_err(|e| Refused {
+                code: 0,
+                error: SendError::Transient(e.without_url().to_string()),
+            })?;
         let status = response.status();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         if status.is_success() {
@@ -295,22 +310,23 @@ impl WhatsAppClient {
             "{status}: {} (code {code})",
             error["message"].as_str().unwrap_or("no message")
         );
-        Err(match code {
+        let error = match code {
             // Throughput, pair rate, and the app's own call limits.
             130429 | 4 | 80007 => SendError::RetryAfter(1),
             131056 => SendError::RetryAfter(6),
             // Outside the window, undeliverable, blocked, bad number.
-            131047 | 131026 | 131030 | 131051 | 131021 | 100 => SendError::Permanent(why),
+            OUTSIDE_WINDOW | 131026 | 131030 | 131051 | 131021 | 100 => SendError::Permanent(why),
             _ if status.is_server_error() => SendError::Transient(why),
             // An expired access token is the operator's to fix; keep the message.
             190 => SendError::Transient(why),
             _ if status.is_client_error() => SendError::Permanent(why),
             _ => SendError::Transient(why),
-        })
+        };
+        Err(Refused { code, error })
     }
 
     /// Send `message` as the alert template (allowed outside the window).
-    async fn send_template(&self, to: &str, message: &Outgoing) -> Result<String, SendError> {
+    async fn send_template(&self, to: &str, message: &Outgoing) -> Result<String, Refused> {
         let body = json!({
             "type": "template",
             "template": {
@@ -325,7 +341,7 @@ impl WhatsAppClient {
         self.post(to, &body).await
     }
 
-    async fn send_free(&self, to: &str, messages: &[Outgoing]) -> Result<Vec<String>, SendError> {
+    async fn send_free(&self, to: &str, messages: &[Outgoing]) -> Result<Vec<String>, Refused> {
         let mut ids = Vec::new();
         for message in messages {
             for body in render(message) {
@@ -348,7 +364,11 @@ impl Sender for WhatsAppClient {
         reply_to: &'a str,
         messages: &'a [Outgoing],
     ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
-        Box::pin(self.send_free(reply_to, messages))
+        Box::pin(async move {
+            self.send_free(reply_to, messages)
+                .await
+                .map_err(|r| r.error)
+        })
     }
 
     fn notify<'a>(
@@ -362,13 +382,20 @@ impl Sender for WhatsAppClient {
                 match self.send_free(reply_to, messages).await {
                     // Meta says the window has closed after all (clocks,
                     // a reply we did not see): fall back to the template.
-                    Err(SendError::Permanent(why)) if why.contains("(code 131047)") => {}
-                    other => return other,
+                    Err(Refused {
+                        code: OUTSIDE_WINDOW,
+                        ..
+                    }) => {}
+                    other => return other.map_err(|r| r.error),
                 }
             }
             let mut ids = Vec::new();
             for message in messages {
-                ids.push(self.send_template(reply_to, message).await?);
+                ids.push(
+                    self.send_template(reply_to, message)
+                        .await
+                        .map_err(|r| r.error)?,
+                );
             }
             Ok(ids)
         })
