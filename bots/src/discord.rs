@@ -526,9 +526,10 @@ impl DiscordClient {
             .await
             .map_err(|e| SendError::Transient(e.without_url().to_string()))?;
         let status = response.status();
-        let headers = response.headers().clone();
-        let header_secs =
-            |name: &str| -> Option<f64> { headers.get(name)?.to_str().ok()?.parse().ok() };
+        let header_secs = |name: &str| -> Option<f64> {
+            response.headers().get(name)?.to_str().ok()?.parse().ok()
+        };
+        let retry_after = header_secs("retry-after");
         if header_secs("x-ratelimit-remaining") == Some(0.0) {
             if let Some(after) = header_secs("x-ratelimit-reset-after") {
                 self.bucket_empty(&bucket, after);
@@ -550,7 +551,7 @@ impl DiscordClient {
             429 => {
                 let secs = answer["retry_after"]
                     .as_f64()
-                    .or_else(|| header_secs("retry-after"))
+                    .or(retry_after)
                     .unwrap_or(1.0);
                 self.bucket_empty(&bucket, secs);
                 Err(SendError::RetryAfter(whole_secs(secs)))

@@ -316,9 +316,8 @@ pub trait InboundSink: Send + Sync + 'static {
     fn accept_and_answer(
         &self,
         record: InboundRecord,
-        wait: std::time::Duration,
+        _wait: std::time::Duration,
     ) -> BoxFuture<'_, Result<Option<Vec<Outgoing>>, String>> {
-        let _ = wait;
         Box::pin(async move { self.accept(record).await.map(|_| None) })
     }
 
