@@ -9,6 +9,7 @@ use crate::conversation::CoreOptions;
 use crate::extract::{SiteRules, SitesError};
 use crate::fetch::{user_agent, FetchConfig};
 use crate::plans::{Plans, PlansError};
+use crate::sources::{self, SourceSpec};
 use clap::{Args, Parser, Subcommand};
 use dealwatch_bots::Channel;
 use secrecy::SecretString;
@@ -300,6 +301,16 @@ impl Config {
         }
     }
 
+    /// The deal sources, from `DEALWATCH_SOURCES` or `./sources.toml`.
+    pub fn sources(&self) -> Result<Vec<SourceSpec>, ConfigError> {
+        match read_optional(self.sources.as_deref(), "sources.toml")? {
+            Some((path, text)) => {
+                sources::from_toml(&text).map_err(|source| ConfigError::Sources { path, source })
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The fetcher's settings.
     pub fn fetch_config(&self) -> FetchConfig {
         FetchConfig {
@@ -330,6 +341,11 @@ pub enum ConfigError {
     Plans { path: PathBuf, source: PlansError },
     #[error("in {path}")]
     Sites { path: PathBuf, source: SitesError },
+    #[error("in {path}")]
+    Sources {
+        path: PathBuf,
+        source: sources::SourcesError,
+    },
 }
 
 /// A configuration file: the one named (which must exist), else `default`

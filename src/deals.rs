@@ -9,19 +9,162 @@
 //! Matching goes through a [`RuleIndex`] built once per batch of deals
 //! (a source's poll), so a deal costs the rules that share a word with it,
 //! not every rule.
+//!
+//! [`prepare`] turns a source's item into a deal: its deal score is the
+//! discount against the median of the product's own price history (its
+//! checks when someone watches it, and earlier deals for the same address,
+//! over 90 days) when there are at least three prices, else against the
+//! was-price the source prints. A shop's "was" price is often inflated; the
+//! history is what people actually paid. Deals are deduplicated twice: by
+//! address and price (the same offer polled again), and by fingerprint
+//! (title words and price: the same offer from two sources).
 
 use crate::matcher::RuleIndex;
+use crate::money::Money;
+use crate::rules::terms;
+use crate::sources::Listed;
 use crate::storage::{NewDeal, Store, StoreError};
+use crate::urls::canonicalize;
 use crate::watching::{Amount, Notice};
+use rust_decimal::Decimal;
+
+/// How far back a deal's price history reaches.
+const HISTORY_SECS: i64 = 90 * 86_400;
+/// Fewest prices for the history median to be trusted over a was-price.
+const MIN_HISTORY: usize = 3;
+
+/// A deal's score in 0..=1: the fraction off the reference price (the
+/// history median when there is enough history, else the was-price).
+/// `None` when there is nothing to compare with.
+pub fn score(price: Money, was: Option<Money>, history: &[Decimal]) -> Option<Decimal> {
+    let reference = if history.len() >= MIN_HISTORY {
+        median(history)?
+    } else {
+        was.filter(|w| w.currency == price.currency)?.amount
+    };
+    if reference <= Decimal::ZERO {
+        return None;
+    }
+    let off = (reference - price.amount) / reference;
+    Some(off.clamp(Decimal::ZERO, Decimal::ONE).round_dp(2))
+}
+
+fn median(values: &[Decimal]) -> Option<Decimal> {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    let mid = sorted.len() / 2;
+    match sorted.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(sorted[mid]),
+        _ => Some((sorted[mid - 1] + sorted[mid]) / Decimal::TWO),
+    }
+}
+
+/// The fingerprint of a deal: its title's normalised words, sorted, and its
+/// price. Two listings of one offer share it even when word order,
+/// plurals, accents or tracking links differ.
+pub fn fingerprint(title: &str, price: Option<Money>) -> Option<String> {
+    let price = price?;
+    let mut words = terms(title);
+    words.sort();
+    words.dedup();
+    if words.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{}|{}{}",
+        words.join(" "),
+        price.amount.normalize(),
+        price.currency.code()
+    ))
+}
+
+/// A source's item as a deal, scored against its history. `None` when it
+/// has no usable address.
+pub async fn prepare(
+    store: &Store,
+    source: &str,
+    item: &Listed,
+    now: i64,
+) -> Result<Option<NewDeal>, StoreError> {
+    let Some(canonical) = canonicalize(item.url.as_str()) else {
+        return Ok(None);
+    };
+    let history = match item.price {
+        Some(price) => {
+            store
+                .prices_seen(&canonical.url, price.currency, now - HISTORY_SECS)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let score = item.price.and_then(|p| score(p, item.was, &history));
+    let lowest = item.price.and_then(|p| {
+        history
+            .iter()
+            .min()
+            .map(|&low| Money::new(low.min(p.amount), p.currency))
+    });
+    let dedupe_key = match item.price {
+        Some(p) => format!(
+            "{}|{}{}",
+            canonical.url,
+            p.amount.normalize(),
+            p.currency.code()
+        ),
+        None => format!("{}|{}", canonical.url, terms(&item.title).join(" ")),
+    };
+    let merchant = item.merchant.clone().or_else(|| {
+        Some(
+            canonical
+                .host
+                .strip_prefix("www.")
+                .unwrap_or(&canonical.host)
+                .to_owned(),
+        )
+    });
+    Ok(Some(NewDeal {
+        source: source.to_owned(),
+        dedupe_key,
+        title: item.title.clone(),
+        url: canonical.url,
+        price: item.price,
+        was_price: item.was.filter(|w| {
+            item.price
+                .is_none_or(|p| w.currency == p.currency && w.amount > p.amount)
+        }),
+        merchant,
+        category: item.category.clone(),
+        condition: item.condition,
+        score,
+        fingerprint: fingerprint(&item.title, item.price),
+        lowest,
+    }))
+}
+
+/// What [`announce_all`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Announced {
+    /// Deals not seen before.
+    pub new_deals: usize,
+    /// Alerts queued for them.
+    pub alerts: usize,
+}
 
 /// Store `deal` and queue an alert for each rule it matches; returns how
 /// many alerts were queued (0 for a deal seen before).
 pub async fn announce(store: &Store, deal: &NewDeal, now: i64) -> Result<usize, StoreError> {
-    announce_all(store, std::slice::from_ref(deal), now).await
+    Ok(announce_all(store, std::slice::from_ref(deal), now)
+        .await?
+        .alerts)
 }
 
 /// [`announce`] for a batch: the active rules are read and indexed once.
-pub async fn announce_all(store: &Store, deals: &[NewDeal], now: i64) -> Result<usize, StoreError> {
+pub async fn announce_all(
+    store: &Store,
+    deals: &[NewDeal],
+    now: i64,
+) -> Result<Announced, StoreError> {
     let mut fresh = Vec::with_capacity(deals.len());
     for deal in deals {
         if store.insert_deal(deal, now).await? {
@@ -29,12 +172,12 @@ pub async fn announce_all(store: &Store, deals: &[NewDeal], now: i64) -> Result<
         }
     }
     if fresh.is_empty() {
-        return Ok(0);
+        return Ok(Announced::default());
     }
     let rules = store.active_rules().await?;
     let index = RuleIndex::new(rules.iter().map(|r| (r, &r.rule.spec)));
     let mut queued = 0;
-    for deal in fresh {
+    for deal in &fresh {
         for active in index.matching(&deal.facts()) {
             let notice = Notice::DealMatch {
                 rule_no: active.rule.no.get(),
@@ -43,6 +186,7 @@ pub async fn announce_all(store: &Store, deals: &[NewDeal], now: i64) -> Result<
                 price: deal.price.map(Amount::from),
                 was_price: deal.was_price.map(Amount::from),
                 merchant: deal.merchant.clone(),
+                lowest: deal.lowest.map(Amount::from),
                 post_to: active.rule.post_to.clone(),
             };
             let key = format!("deal:{}:{}", active.id, deal.dedupe_key);
@@ -54,5 +198,8 @@ pub async fn announce_all(store: &Store, deals: &[NewDeal], now: i64) -> Result<
             }
         }
     }
-    Ok(queued)
+    Ok(Announced {
+        new_deals: fresh.len(),
+        alerts: queued,
+    })
 }

@@ -33,6 +33,7 @@ pub mod rules;
 pub mod scheduler;
 pub mod server;
 pub mod slash;
+pub mod sources;
 pub mod storage;
 pub mod urls;
 pub mod watching;

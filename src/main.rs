@@ -15,6 +15,7 @@ use dealwatch::metrics::Metrics;
 use dealwatch::plans::Plans;
 use dealwatch::scheduler::{Scheduler, SchedulerConfig};
 use dealwatch::server::{self, AppState};
+use dealwatch::sources::SourcePoller;
 use dealwatch::storage::Store;
 use dealwatch_bots::discord::{CommandSpec, DiscordClient};
 use dealwatch_bots::sms::TwilioClient;
@@ -135,21 +136,27 @@ fn build_core(
     ))
 }
 
-fn build_scheduler(config: &Config, store: Store, plans: Plans) -> anyhow::Result<Scheduler> {
+/// The scheduler of product checks and the poller of deal sources; they
+/// share one fetcher, so one host's politeness budget covers both.
+fn build_scrapers(
+    config: &Config,
+    store: Store,
+    plans: Plans,
+) -> anyhow::Result<(Scheduler, SourcePoller)> {
     let fetcher =
         Arc::new(Fetcher::new(config.fetch_config()).context("building the HTTP client")?);
+    let sources = config.sources()?;
+    if !sources.is_empty() {
+        tracing::info!(count = sources.len(), "deal sources loaded");
+    }
+    let poller = SourcePoller::new(store.clone(), fetcher.clone(), sources);
     let rules = Arc::new(config.site_rules()?);
     let scheduler_config = SchedulerConfig {
         interval_override: config.check_interval_secs.map(Duration::from_secs),
         ..SchedulerConfig::default()
     };
-    Ok(Scheduler::new(
-        store,
-        fetcher,
-        rules,
-        plans,
-        scheduler_config,
-    ))
+    let scheduler = Scheduler::new(store, fetcher, rules, plans, scheduler_config);
+    Ok((scheduler, poller))
 }
 
 /// What the channels that are on add once the inbox exists: their webhook
@@ -366,7 +373,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // Locales are parsed once and shared by everything that writes to users.
     let l10n = Arc::new(L10n::load().context("loading locales")?);
     let core = build_core(&config, store.clone(), metrics.clone(), l10n.clone())?;
-    let scheduler = build_scheduler(&config, store.clone(), plans)?;
+    let (scheduler, poller) = build_scrapers(&config, store.clone(), plans)?;
     let (senders, webhooks) = channels(&config, &l10n)?;
     for (channel, status) in config.channel_status() {
         match status {
@@ -388,6 +395,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
+    let poller_task = tokio::spawn(poller.run(stopped(stop_rx.clone())));
     let dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders.clone());
     let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));
     let inbox = Arc::new(Inbox::new(store.clone(), core, senders));
@@ -409,6 +417,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if let Err(e) = scheduler_task.await {
         tracing::error!(error = %e, "scheduler task ended abnormally");
     }
+    if let Err(e) = poller_task.await {
+        tracing::error!(error = %e, "source poller ended abnormally");
+    }
     store.close().await;
     tracing::info!("dealwatch stopped");
     Ok(())
@@ -419,9 +430,10 @@ async fn chat(config: Config, user: &str) -> anyhow::Result<()> {
     let plans = config.plans()?;
     let l10n = Arc::new(L10n::load().context("loading locales")?);
     let core = build_core(&config, store.clone(), Metrics::new(), l10n)?;
-    let scheduler = build_scheduler(&config, store.clone(), plans)?;
+    let (scheduler, poller) = build_scrapers(&config, store.clone(), plans)?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx)));
+    let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
+    let poller_task = tokio::spawn(poller.run(stopped(stop_rx)));
     let interactive = std::io::stdin().is_terminal();
     let style = ConsoleStyle {
         prompt: interactive,
@@ -432,6 +444,7 @@ async fn chat(config: Config, user: &str) -> anyhow::Result<()> {
     let outcome = console::run(&core, user, stdin, tokio::io::stdout(), style).await;
     let _ = stop_tx.send(true);
     let _ = scheduler_task.await;
+    let _ = poller_task.await;
     store.close().await;
     outcome.context("console I/O failed")
 }

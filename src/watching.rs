@@ -162,6 +162,9 @@ pub enum Notice {
         price: Option<Amount>,
         was_price: Option<Amount>,
         merchant: Option<String>,
+        /// The lowest price the product's history shows.
+        #[serde(default)]
+        lowest: Option<Amount>,
         /// A community rule's channel: the deal is posted there, for
         /// everyone in it, instead of alerting the rule's owner.
         #[serde(default)]
@@ -179,6 +182,15 @@ impl Notice {
             Notice::DealMatch { .. } => "deal_match",
         }
     }
+}
+
+/// How much lower `now` is than `before`, in percent, when it is lower
+/// and in the same currency.
+pub fn percent_off(now: &Option<Amount>, before: &Option<Amount>) -> Option<Decimal> {
+    let now = now.as_ref().and_then(Amount::money)?;
+    let before = before.as_ref().and_then(Amount::money)?;
+    (now.currency == before.currency && before.amount > now.amount && !before.amount.is_zero())
+        .then(|| (before.amount - now.amount) * Decimal::ONE_HUNDRED / before.amount)
 }
 
 /// Render a notice in the user's language.
@@ -221,16 +233,7 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             lowest,
         } => {
             let name = title.clone().unwrap_or_else(|| url.clone());
-            let old = old_price.as_ref().and_then(Amount::money);
-            let new = new_price.as_ref().and_then(Amount::money);
-            let percent = match (old, new) {
-                (Some(o), Some(n))
-                    if o.currency == n.currency && o.amount > n.amount && !o.amount.is_zero() =>
-                {
-                    Some(tr.percent((o.amount - n.amount) * Decimal::ONE_HUNDRED / o.amount))
-                }
-                _ => None,
-            };
+            let percent = percent_off(new_price, old_price).map(|p| tr.percent(p));
             let headline = match trigger {
                 Trigger::Target => "alert-target",
                 Trigger::Drop => "alert-drop",
@@ -277,6 +280,7 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             price,
             was_price,
             merchant,
+            lowest,
             post_to,
         } => {
             let mut lines = vec![match post_to {
@@ -286,12 +290,21 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
                     &[("id", id(*rule_no)), ("title", title.clone().into())],
                 ),
             }];
-            match (money(price), money(was_price)) {
-                (Some(p), Some(w)) if p != w => {
-                    lines.push(tr.msg("deal-price-was", &[("price", p.into()), ("was", w.into())]));
-                }
-                (Some(p), _) => lines.push(tr.msg("deal-price", &[("price", p.into())])),
+            let off = percent_off(price, was_price);
+            match (money(price), money(was_price), off) {
+                (Some(p), Some(w), Some(off)) => lines.push(tr.msg(
+                    "deal-price-was",
+                    &[
+                        ("price", p.into()),
+                        ("was", w.into()),
+                        ("off", tr.percent(off.round_dp(0)).into()),
+                    ],
+                )),
+                (Some(p), _, _) => lines.push(tr.msg("deal-price", &[("price", p.into())])),
                 _ => {}
+            }
+            if let Some(low) = money(lowest) {
+                lines.push(tr.msg("deal-lowest", &[("price", low.into())]));
             }
             if let Some(merchant) = merchant {
                 lines.push(tr.msg("deal-merchant", &[("merchant", merchant.clone().into())]));

@@ -493,6 +493,8 @@ async fn history_and_test_read_prices_and_deals() {
             category: None,
             condition: Some(Condition::New),
             score: None,
+            fingerprint: None,
+            lowest: None,
         };
         assert!(db
             .store

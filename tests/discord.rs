@@ -505,6 +505,8 @@ async fn community_rule_matches_are_posted_into_the_guild_channel() {
         category: None,
         condition: None,
         score: None,
+        fingerprint: None,
+        lowest: None,
     };
     let store = &app.db.store;
     assert_eq!(
@@ -542,7 +544,7 @@ async fn community_rule_matches_are_posted_into_the_guild_channel() {
     let text = App::description(&posted[0]);
     assert!(text.starts_with("🔥 PS5 Slim \\*Digital\\*"), "{text}");
     assert!(
-        text.contains("£399.00 (was £479.99)") && text.contains("at Shop & Co"),
+        text.contains("£399.00 (was £479.99, −17%)") && text.contains("at Shop & Co"),
         "{text}"
     );
     assert!(

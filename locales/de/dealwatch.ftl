@@ -353,5 +353,6 @@ option-command = Ein Befehl, den ich erklären soll
 deal-match = 🔥 Angebot für #{ $id }: { $title }
 deal-community = 🔥 { $title }
 deal-price = { $price }
-deal-price-was = { $price } (statt { $was })
+deal-price-was = { $price } (statt { $was }, −{ $off })
+deal-lowest = Tiefster Preis bisher: { $price }
 deal-merchant = bei { $merchant }

@@ -351,5 +351,6 @@ option-command = A command to explain
 deal-match = 🔥 Deal for #{ $id }: { $title }
 deal-community = 🔥 { $title }
 deal-price = { $price }
-deal-price-was = { $price } (was { $was })
+deal-price-was = { $price } (was { $was }, −{ $off })
+deal-lowest = Lowest seen: { $price }
 deal-merchant = at { $merchant }

@@ -353,5 +353,6 @@ option-command = Une commande à expliquer
 deal-match = 🔥 Bon plan pour #{ $id } : { $title }
 deal-community = 🔥 { $title }
 deal-price = { $price }
-deal-price-was = { $price } (au lieu de { $was })
+deal-price-was = { $price } (au lieu de { $was }, −{ $off })
+deal-lowest = Prix le plus bas vu : { $price }
 deal-merchant = chez { $merchant }

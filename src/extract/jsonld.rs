@@ -237,3 +237,115 @@ fn product_facts(product: &Value, page_url: &url::Url) -> Facts {
         availability,
     }
 }
+
+/// One product of a schema.org ItemList.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedProduct {
+    pub title: String,
+    /// As the page wrote it; resolve against the page URL.
+    pub url: String,
+    pub price: Option<Money>,
+    pub category: Option<String>,
+    pub condition: Option<String>,
+    pub brand: Option<String>,
+}
+
+/// Most list entries read from one page.
+const MAX_LIST_ITEMS: usize = 500;
+
+/// Every product of every ItemList in the page's JSON-LD: entries that are
+/// Products, or ListItems holding one. A ListItem with only a URL has no
+/// price or title to alert on and is skipped.
+pub fn item_list(html: &str, page_url: &url::Url) -> Vec<ListedProduct> {
+    let doc = Html::parse_document(super::bound_nesting(html));
+    let mut out = Vec::new();
+    for script in doc.select(&LD_JSON) {
+        let raw: String = script.text().collect();
+        if raw.len() > MAX_BLOCK_BYTES {
+            continue;
+        }
+        let Some(value) = parse_lenient(&raw) else {
+            continue;
+        };
+        let mut lists = Vec::new();
+        collect_lists(&value, 0, &mut lists);
+        for list in lists {
+            let entries = match list.get("itemListElement") {
+                Some(Value::Array(items)) => items.as_slice(),
+                Some(one @ Value::Object(_)) => std::slice::from_ref(one),
+                _ => &[],
+            };
+            for entry in entries {
+                if out.len() >= MAX_LIST_ITEMS {
+                    return out;
+                }
+                let product = match entry.get("item") {
+                    Some(inner @ Value::Object(_)) => inner,
+                    _ => entry,
+                };
+                if let Some(listed) = listed_product(product, entry, page_url) {
+                    out.push(listed);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn is_item_list(value: &Value) -> bool {
+    types(value).iter().any(|t| {
+        matches!(
+            t.rsplit('/').next().unwrap_or(t),
+            "ItemList" | "OfferCatalog"
+        )
+    })
+}
+
+fn collect_lists<'a>(value: &'a Value, depth: usize, out: &mut Vec<&'a Value>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| collect_lists(v, depth + 1, out)),
+        Value::Object(map) => {
+            if is_item_list(value) {
+                out.push(value);
+                return;
+            }
+            for key in ["@graph", "mainEntity", "about"] {
+                if let Some(inner) = map.get(key) {
+                    collect_lists(inner, depth + 1, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn listed_product(product: &Value, entry: &Value, page_url: &url::Url) -> Option<ListedProduct> {
+    if !is_product(product) {
+        return None;
+    }
+    let facts = product_facts(product, page_url);
+    let title = facts.title?;
+    let url = text_of(product.get("url"))
+        .or_else(|| text_of(entry.get("url")))
+        .or_else(|| text_of(product.get("@id")))?;
+    let offers = product.get("offers");
+    let condition = offers
+        .and_then(|o| match o {
+            Value::Array(items) => items.first(),
+            other => Some(other),
+        })
+        .and_then(|o| text_of(o.get("itemCondition")))
+        .or_else(|| text_of(product.get("itemCondition")));
+    Some(ListedProduct {
+        title,
+        url,
+        price: facts.price,
+        category: text_of(product.get("category")).map(|c| clip(&c, 100)),
+        condition,
+        brand: text_of(product.get("brand").map(|b| b.get("name").unwrap_or(b)))
+            .map(|b| clip(&b, 100)),
+    })
+}

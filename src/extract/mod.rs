@@ -12,6 +12,8 @@
 mod jsonld;
 pub mod sites;
 
+pub use jsonld::{item_list, ListedProduct};
+
 use crate::model::Availability;
 use crate::money::{parse_amount, Currency, Money};
 use crate::price_text::read_price;

@@ -21,6 +21,8 @@ pub use rows::{
 
 use crate::command::RuleSpec;
 use crate::model::{ItemNo, ItemState};
+use crate::money::Currency;
+use rust_decimal::Decimal;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -914,14 +916,18 @@ impl Store {
         Ok(id)
     }
 
-    /// Store a deal unless one with the same dedupe key exists. Returns
-    /// whether it was new.
+    /// Store a deal unless one with the same dedupe key exists, or one with
+    /// the same fingerprint was seen in the last week. Returns whether it
+    /// was new.
     pub async fn insert_deal(&self, deal: &NewDeal, now: i64) -> Result<bool> {
+        const FINGERPRINT_WINDOW_SECS: i64 = 7 * 86_400;
         let currency = deal.price.or(deal.was_price).map(|m| m.currency.code());
         let inserted = on_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO deals (source, dedupe_key, title, url, price, was_price, currency, merchant, category, \
-                 condition, score, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 condition, score, seen_at, fingerprint) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+                 WHERE $13 IS NULL OR NOT EXISTS (SELECT 1 FROM deals WHERE fingerprint = $13 AND seen_at >= $14) \
                  ON CONFLICT (dedupe_key) DO NOTHING",
             )
             .bind(&deal.source)
@@ -936,11 +942,37 @@ impl Store {
             .bind(deal.condition.map(|c| c.as_str()))
             .bind(deal.score.map(|s| s.to_string()))
             .bind(now)
+            .bind(&deal.fingerprint)
+            .bind(now - FINGERPRINT_WINDOW_SECS)
             .execute(pool)
             .await?
             .rows_affected()
         });
         Ok(inserted == 1)
+    }
+
+    /// Prices seen for the product at `url` since `since`, in `currency`:
+    /// its checks (when someone watches it) and earlier deals for it.
+    pub async fn prices_seen(
+        &self,
+        url: &str,
+        currency: Currency,
+        since: i64,
+    ) -> Result<Vec<Decimal>> {
+        let texts: Vec<String> = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT pp.price FROM price_points pp JOIN products p ON p.id = pp.product_id \
+                 WHERE p.canonical_url = $1 AND pp.currency = $2 AND pp.observed_at >= $3 AND pp.price IS NOT NULL \
+                 UNION ALL \
+                 SELECT price FROM deals WHERE url = $1 AND currency = $2 AND seen_at >= $3 AND price IS NOT NULL",
+            )
+            .bind(url)
+            .bind(currency.code())
+            .bind(since)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(texts.iter().filter_map(|t| t.parse().ok()).collect())
     }
 
     // ----- scheduling checks ----------------------------------------------

@@ -97,6 +97,11 @@ pub struct NewDeal {
     pub category: Option<String>,
     pub condition: Option<Condition>,
     pub score: Option<Decimal>,
+    /// The title's words and the price: one deal from two sources has the
+    /// same fingerprint, and is stored once.
+    pub fingerprint: Option<String>,
+    /// The lowest price its history shows (for the alert; not stored).
+    pub lowest: Option<Money>,
 }
 
 impl NewDeal {
