@@ -12,6 +12,7 @@
 //! core understands ([`CommandSpec`] says how each option reads as text),
 //! so Discord users get the same conversation as everyone else.
 
+use crate::pace::Pace;
 use crate::{
     split_text, BoxFuture, Channel, Group, Image, Incoming, Outgoing, ParseError, SendError, Sender,
 };
@@ -438,6 +439,8 @@ pub struct DiscordClient {
     dm_channels: Mutex<HashMap<String, String>>,
     /// When each rate-limit bucket (keyed by route) empties until.
     exhausted_until: Mutex<HashMap<String, Instant>>,
+    /// The global limit of bot requests (interaction webhooks are outside it).
+    pace: Pace,
 }
 
 impl std::fmt::Debug for DiscordClient {
@@ -472,7 +475,20 @@ impl DiscordClient {
             authorization: bot_token.map(|t| format!("Bot {t}")),
             dm_channels: Mutex::new(HashMap::new()),
             exhausted_until: Mutex::new(HashMap::new()),
+            pace: Self::pace(),
         })
+    }
+
+    /// Discord's global limit, a little under: 50 requests a second per
+    /// bot. Per-route limits come from the response headers.
+    pub fn pace() -> Pace {
+        Pace::new(Some(Pace::every(47)), None)
+    }
+
+    /// Pace bot requests differently (tests).
+    pub fn with_pace(mut self, pace: Pace) -> DiscordClient {
+        self.pace = pace;
+        self
     }
 
     /// Call the API; the JSON answer on success (`Null` for 204).
@@ -500,6 +516,9 @@ impl DiscordClient {
         // token, so the key is hashed into the map, never logged.
         let bucket = format!("{method} {path}");
         self.wait_for_bucket(&bucket).await?;
+        if bot {
+            self.pace.admit(path).await?;
+        }
         let mut request = self.http.request(method, format!("{}{path}", self.api));
         if bot {
             let Some(authorization) = &self.authorization else {

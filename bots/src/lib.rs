@@ -9,6 +9,7 @@
 
 pub mod console;
 pub mod discord;
+pub mod pace;
 pub mod sms;
 pub mod telegram;
 pub mod whatsapp;

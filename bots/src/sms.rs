@@ -8,8 +8,10 @@
 //! before sending; text in other scripts stays as it is. Buttons become a
 //! line of the commands they stand for.
 
+use crate::pace::Pace;
 use crate::{BoxFuture, Channel, Incoming, Outgoing, SendError, Sender};
 use serde_json::Value;
+use std::time::Duration;
 
 /// Read Twilio's inbound-message form.
 pub fn parse_inbound(params: &[(String, String)]) -> Option<Incoming> {
@@ -132,6 +134,7 @@ pub struct TwilioClient {
     account_sid: String,
     auth_token: String,
     from: String,
+    pace: Pace,
 }
 
 impl std::fmt::Debug for TwilioClient {
@@ -162,10 +165,24 @@ impl TwilioClient {
             account_sid: account_sid.to_owned(),
             auth_token: auth_token.to_owned(),
             from: from.to_owned(),
+            pace: Self::pace(),
         })
     }
 
+    /// One message a second from a long-code number (with a margin, as
+    /// Twilio queues and counts on arrival).
+    pub fn pace() -> Pace {
+        Pace::new(Some(Duration::from_millis(1050)), None)
+    }
+
+    /// Pace sends differently (tests; a short code or a sender pool).
+    pub fn with_pace(mut self, pace: Pace) -> TwilioClient {
+        self.pace = pace;
+        self
+    }
+
     async fn send_one(&self, to: &str, body: &str) -> Result<String, SendError> {
+        self.pace.admit(to).await?;
         let response = self
             .http
             .post(self.messages_url.clone())

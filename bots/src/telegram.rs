@@ -8,12 +8,14 @@
 //! inline keyboard on the last part, each button's `callback_data` being the
 //! command it stands for (at most 64 bytes).
 
+use crate::pace::Pace;
 use crate::{
     BoxFuture, Channel, InboundRecord, InboundSink, Incoming, Outgoing, ParseError, SendError,
     Sender,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// What a payload that cannot be read was supposed to be.
 const WHAT: &str = "a Telegram update";
@@ -178,6 +180,7 @@ pub struct TelegramClient {
     http: reqwest::Client,
     /// `https://api.telegram.org/bot<token>/`: holds the token, never logged.
     base: url::Url,
+    pace: Pace,
 }
 
 impl std::fmt::Debug for TelegramClient {
@@ -196,7 +199,29 @@ impl TelegramClient {
         ))
         .map_err(|e| SendError::Permanent(format!("bad Telegram API URL: {e}")))?;
         let http = crate::http_client(20, None)?;
-        Ok(TelegramClient { http, base })
+        Ok(TelegramClient {
+            http,
+            base,
+            pace: Self::pace(),
+        })
+    }
+
+    /// Telegram's limits, a little under: about 30 messages a second in
+    /// all, about one a second per chat (two at once allowed, so a reply
+    /// in two parts is not held), 20 a minute per group (group chat ids are
+    /// negative).
+    pub fn pace() -> Pace {
+        Pace::new(
+            Some(Pace::every(28)),
+            Some((Duration::from_millis(1100), 2)),
+        )
+        .with_groups(Duration::from_millis(3100), |chat| chat.starts_with('-'))
+    }
+
+    /// Pace sends differently (tests; a bot with raised limits).
+    pub fn with_pace(mut self, pace: Pace) -> TelegramClient {
+        self.pace = pace;
+        self
     }
 
     /// Call a Bot API method with a JSON body; the `result` on success.
@@ -278,10 +303,12 @@ impl TelegramClient {
                 form = form.text("reply_markup", markup.to_string());
             }
         }
+        self.pace.admit(chat_id).await?;
         let sent = self.call_form("sendPhoto", form).await?;
         let mut ids = vec![message_id(&sent)];
         if !fits {
             for body in render(message, chat_id) {
+                self.pace.admit(chat_id).await?;
                 ids.push(message_id(&self.call("sendMessage", &body).await?));
             }
         }
@@ -415,6 +442,7 @@ impl Sender for TelegramClient {
                     continue;
                 }
                 for body in render(message, reply_to) {
+                    self.pace.admit(reply_to).await?;
                     ids.push(message_id(&self.call("sendMessage", &body).await?));
                 }
             }

@@ -8,11 +8,13 @@
 //! within 24 hours of the user's last message, so an alert outside it goes
 //! as the approved template configured for that purpose.
 
+use crate::pace::Pace;
 use crate::{
     split_text, unix_now, BoxFuture, Channel, DeliveryStatus, Incoming, Outgoing, ParseError,
     SendError, Sender,
 };
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// What a payload that cannot be read was supposed to be.
 const WHAT: &str = "a WhatsApp notification";
@@ -243,6 +245,7 @@ pub struct WhatsAppClient {
     /// `Bearer <token>`; never logged.
     authorization: String,
     template: Template,
+    pace: Pace,
 }
 
 impl std::fmt::Debug for WhatsAppClient {
@@ -275,12 +278,30 @@ impl WhatsAppClient {
             ),
             authorization: format!("Bearer {access_token}"),
             template,
+            pace: Self::pace(),
         })
+    }
+
+    /// The Cloud API's default throughput, a little under: 80 messages a
+    /// second per business number; and the pair rate, about one message
+    /// every 6 s to one person (a reply of a few parts goes at once).
+    pub fn pace() -> Pace {
+        Pace::new(Some(Pace::every(76)), Some((Duration::from_secs(6), 4)))
+    }
+
+    /// Pace sends differently (tests; a number on a higher tier).
+    pub fn with_pace(mut self, pace: Pace) -> WhatsAppClient {
+        self.pace = pace;
+        self
     }
 
     /// Send one message body to `to`; the `wamid` on success, else Meta's
     /// error code with what it means for us.
     async fn post(&self, to: &str, body: &Value) -> Result<String, Refused> {
+        self.pace
+            .admit(to)
+            .await
+            .map_err(|error| Refused { code: 0, error })?;
         let mut body = body.clone();
         body["messaging_product"] = json!("whatsapp");
         body["recipient_type"] = json!("individual");
