@@ -16,12 +16,15 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// A limiter for the recipients a predicate picks out.
+type GroupLimit = (DefaultKeyedRateLimiter<String>, fn(&str) -> bool);
+
 /// How a platform paces what we send.
 pub struct Pace {
     overall: Option<DefaultDirectRateLimiter>,
     per_recipient: Option<DefaultKeyedRateLimiter<String>>,
     /// Group chats: a slower limit for recipients `is_group` picks out.
-    per_group: Option<(DefaultKeyedRateLimiter<String>, fn(&str) -> bool)>,
+    per_group: Option<GroupLimit>,
     admitted: AtomicU64,
 }
 
