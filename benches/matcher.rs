@@ -178,6 +178,7 @@ fn rules(n: usize, vocab: &[String], rng: &mut fastrand::Rng) -> Vec<RuleSpec> {
                     .then(|| ["computers", "home", "toys", "garden"][rng.usize(0..4)].to_owned()),
                 min_score: (rng.u8(0..10) == 0).then(|| Decimal::new(i64::from(rng.u8(1..9)), 1)),
                 condition: (rng.u8(0..20) == 0).then_some(Condition::New),
+                via: None,
             }
         })
         .collect()

@@ -430,6 +430,7 @@ impl Session<'_> {
             | Problem::BadDay { text: t }
             | Problem::BadScore { text: t }
             | Problem::BadCondition { text: t }
+            | Problem::BadChannel { text: t }
             | Problem::BadPlan { text: t }
             | Problem::BadCode { text: t }
             | Problem::Unexpected { text: t } => vec![("text", text(t))],

@@ -188,6 +188,7 @@ pub async fn announce_all(
                 merchant: deal.merchant.clone(),
                 lowest: deal.lowest.map(Amount::from),
                 post_to: active.rule.post_to.clone(),
+                via: active.rule.spec.via,
             };
             let key = format!("deal:{}:{}", active.id, deal.dedupe_key);
             if store

@@ -1,39 +1,69 @@
-//! Purpose: deliver outbox notices (first prices, alerts) on chat platforms.
+//! Purpose: deliver outbox notices (first prices, alerts, digests) on chat
+//! platforms, respecting people's preferences and platforms' limits.
 //!
-//! A worker claims pending outbox rows (leased; `SKIP LOCKED` on
-//! PostgreSQL, so instances cooperate), renders each in its user's language,
-//! and sends it to the user's most recently active reachable identity. A
-//! notice due inside the user's quiet hours is held until they end, in the
-//! user's own time zone. Rate limits are waited out (the platform's
-//! `retry_after`), other failures back off exponentially, and a platform
-//! that refuses for good marks the row dead after trying every identity.
+//! Workers claim pending outbox rows (leased; `FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, so several instances cooperate) and deliver each user's rows
+//! in order, different users at once. For each notice:
 //!
-//! SMS alerts count against the plan's daily SMS allowance (free: none):
-//! over it, another channel is tried, else the notice waits for the user's
-//! next day. Console users are served by the console itself. Digests, daily caps,
-//! per-rule channels and platform-wide send rates come with the full
-//! dispatcher.
+//! 1. An alert for a user with a digest is held for it; digests are made
+//!    when due, one message per user, grouped and sorted
+//!    ([`crate::watching::render`]).
+//! 2. Inside the user's quiet hours (their zone, DST-aware) it waits for
+//!    the window's end.
+//! 3. An alert over the user's daily cap is held for the next digest (the
+//!    user's digest, else 08:00 their time the next morning).
+//! 4. It goes to the rule's chosen channel first (`alert … via sms`), else
+//!    the identity the user wrote from last, then their other identities.
+//!
+//! The platform adapters pace sends to each platform's limits; when a
+//! recipient must wait (or a platform answers 429), the row and the rest of
+//! that user's batch come back after the wait, which does not count as an
+//! attempt. Other failures back off exponentially with jitter; a message a
+//! platform refuses for good is tried on the next identity; an identity
+//! the platform says is unreachable (blocked, unsubscribed) is disabled and
+//! the user is told on another channel if they have one.
+//!
+//! Exactly-once: before a send the row is marked `sending`; the outcome,
+//! with the platform's message ids, is recorded after. A row found still
+//! `sending` after a crash is in doubt: it is sent again to the same
+//! identity with the same delivery key. Discord deduplicates that (the
+//! message nonce), so it appears once; Telegram, WhatsApp and Twilio have
+//! no idempotency key, so a message whose request reached them just before
+//! the crash can appear twice (at-least-once, never lost). See
+//! docs/DELIVERY.md.
 
 use crate::l10n::L10n;
-use crate::model::{QuietHours, TimeOfDay};
+use crate::model::{Digest, QuietHours, TimeOfDay};
 use crate::plans::Plans;
-use crate::storage::{unix_now, OutboxRow, Store, StoreError, UserId};
+use crate::storage::{unix_now, Identity, OutboxRow, Store, StoreError, User, UserId};
 use crate::watching::{self, Notice};
 use dealwatch_bots::{Channel, SendError, Sender};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-const LEASE_SECS: i64 = 120;
+const LEASE_SECS: i64 = 300;
 const MAX_ATTEMPTS: i64 = 10;
+/// Rows claimed at once; each user's rows are sent in order, users at once.
+const BATCH: u32 = 512;
+/// Longest back-off between two attempts.
+const MAX_BACKOFF_SECS: f64 = 3600.0;
 
 /// Delivers the outbox.
+#[derive(Clone)]
 pub struct Dispatcher {
     store: Store,
     l10n: Arc<L10n>,
     plans: Plans,
-    senders: HashMap<Channel, Arc<dyn Sender>>,
+    senders: Arc<HashMap<Channel, Arc<dyn Sender>>>,
+}
+
+/// What became of one row.
+enum Outcome {
+    Done,
+    /// The user's channel is at its rate limit until then (UTC seconds).
+    Busy(i64),
 }
 
 impl Dispatcher {
@@ -47,7 +77,7 @@ impl Dispatcher {
             store,
             l10n,
             plans,
-            senders,
+            senders: Arc::new(senders),
         }
     }
 
@@ -67,30 +97,62 @@ impl Dispatcher {
         }
     }
 
-    /// Claim and deliver one batch; returns how many rows were claimed.
+    /// Make the digests that are due, then claim and deliver one batch;
+    /// returns how many rows were claimed.
     pub async fn deliver_pending(&self) -> Result<usize, StoreError> {
         if self.senders.is_empty() {
             return Ok(0);
         }
-        let rows = self.store.claim_outbox(unix_now(), LEASE_SECS, 64).await?;
+        let now = unix_now();
+        self.store.make_digests(now, 200, digest_of).await?;
+        let rows = self.store.claim_outbox(now, LEASE_SECS, BATCH).await?;
         let count = rows.len();
+        let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
         for row in rows {
-            if let Err(e) = self.deliver(row).await {
-                tracing::error!(error = %e, "dispatcher: recording a delivery failed");
+            by_user.entry(row.user_id).or_default().push(row);
+        }
+        let mut workers = tokio::task::JoinSet::new();
+        for (_, rows) in by_user {
+            let me = self.clone();
+            workers.spawn(async move { me.deliver_user(rows).await });
+        }
+        while let Some(done) = workers.join_next().await {
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "dispatcher: recording a delivery failed")
+                }
+                Err(e) => tracing::error!(error = %e, "dispatcher: a delivery task failed"),
             }
         }
         Ok(count)
     }
 
-    async fn deliver(&self, row: OutboxRow) -> Result<(), StoreError> {
+    /// One user's rows, in order. When their channel is busy the rest of
+    /// the batch waits with the row that found it so (not an attempt).
+    async fn deliver_user(&self, rows: Vec<OutboxRow>) -> Result<(), StoreError> {
+        let mut rows = rows.into_iter();
+        while let Some(row) = rows.next() {
+            if let Outcome::Busy(until) = self.deliver(&row).await? {
+                for rest in rows.by_ref() {
+                    self.store
+                        .outbox_later(rest.id, Some(until), false, None)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn deliver(&self, row: &OutboxRow) -> Result<Outcome, StoreError> {
         let now = unix_now();
         let notice: Notice = match serde_json::from_str(&row.payload) {
             Ok(n) => n,
             Err(e) => {
-                return self
-                    .store
+                self.store
                     .outbox_later(row.id, None, true, Some(&format!("unreadable: {e}")))
-                    .await
+                    .await?;
+                return Ok(Outcome::Done);
             }
         };
         let user = self.store.user(UserId(row.user_id)).await?;
@@ -100,88 +162,199 @@ impl Dispatcher {
         } = &notice
         {
             return self
-                .post_to_community(&row, &notice, &user, *channel, address)
+                .post_to_community(row, &notice, &user, *channel, address)
                 .await;
         }
-        if let Some(quiet) = user.settings.quiet {
-            if let Some(ends) = quiet_until(quiet, &user.settings.time_zone, now) {
-                return self
-                    .store
-                    .outbox_later(row.id, Some(ends), false, None)
-                    .await;
+        let settings = &user.settings;
+        let zone = settings.time_zone.as_str();
+        if notice.is_alert() && settings.digest != Digest::Off {
+            let at = next_digest_at(settings.digest, zone, now).unwrap_or(now + 86_400);
+            self.store.hold_for_digest(row.id, at).await?;
+            return Ok(Outcome::Done);
+        }
+        if let Some(ends) = settings.quiet.and_then(|q| quiet_until(q, zone, now)) {
+            self.store
+                .outbox_later(row.id, Some(ends), false, None)
+                .await?;
+            return Ok(Outcome::Done);
+        }
+        if let (true, Some(cap)) = (notice.is_alert(), settings.daily_cap) {
+            let since = local_midnight(zone, now, 0).unwrap_or(now - 86_400);
+            if self.store.alerts_sent_since(user.id, since).await? >= cap {
+                // The rest of today's alerts go into the next digest.
+                let daily = Digest::Daily {
+                    at: Digest::DEFAULT_TIME,
+                };
+                let at = next_digest_at(daily, zone, now).unwrap_or(now + 86_400);
+                self.store.hold_for_digest(row.id, at).await?;
+                return Ok(Outcome::Done);
             }
         }
-        let tr = self.l10n.tr(&user.settings.locale);
+        let tr = self.l10n.tr(&settings.locale);
         let message = watching::render(&notice, &tr);
+        let identities = self
+            .delivery_order(row, &user, notice.preferred_channel())
+            .await?;
+        if row.sending_since.is_some() {
+            tracing::warn!(
+                outbox = row.id,
+                "delivery in doubt after a restart: sending it again to the same identity"
+            );
+        }
+        let key = format!("o{}", row.id);
         let mut last_error = String::from("no reachable identity");
         let mut over_sms_quota = false;
-        for identity in self.store.reachable_identities(user.id).await? {
+        for identity in identities {
             let Some(sender) = self.senders.get(&identity.channel) else {
                 continue;
             };
             if identity.channel == Channel::Sms {
                 // The plan's SMS allowance, counted in the user's own day.
                 let quota = self.plans.limits(user.plan).sms_per_day;
-                let since =
-                    local_midnight(&user.settings.time_zone, now, 0).unwrap_or(now - 86_400);
+                let since = local_midnight(zone, now, 0).unwrap_or(now - 86_400);
                 if self.store.sms_sent_since(user.id, since).await? >= quota {
                     over_sms_quota = true;
                     continue;
                 }
             }
+            self.store
+                .outbox_sending(row.id, Some(identity.id), now)
+                .await?;
             let sent = sender
                 .notify(
                     &identity.reply_address,
                     std::slice::from_ref(&message),
                     identity.last_inbound_at,
+                    &key,
                 )
                 .await;
             match sent {
                 Ok(ids) => {
-                    let provider_id = ids.first().map(String::as_str);
-                    return self
-                        .store
-                        .mark_sent(row.id, provider_id, Some(identity.id), now)
-                        .await;
+                    let ids = ids.join(" ");
+                    self.store
+                        .mark_sent(row.id, Some(&ids), Some(identity.id), unix_now())
+                        .await?;
+                    return Ok(Outcome::Done);
                 }
                 Err(SendError::RetryAfter(secs)) => {
-                    let at = now + i64::try_from(secs).unwrap_or(60).max(1);
-                    return self
-                        .store
-                        .outbox_later(row.id, Some(at), true, Some("rate limited"))
-                        .await;
+                    let at = unix_now() + i64::try_from(secs).unwrap_or(60).max(1);
+                    self.store
+                        .outbox_later(row.id, Some(at), false, Some("rate limited"))
+                        .await?;
+                    return Ok(Outcome::Busy(at));
                 }
                 Err(SendError::Transient(why)) => {
-                    if row.attempts + 1 >= MAX_ATTEMPTS {
-                        return self
-                            .store
-                            .outbox_later(row.id, None, true, Some(&why))
-                            .await;
-                    }
-                    let at = now + (1i64 << row.attempts.clamp(0, 12)).max(1);
-                    return self
-                        .store
-                        .outbox_later(row.id, Some(at), true, Some(&why))
-                        .await;
+                    self.retry_later(row, &why).await?;
+                    return Ok(Outcome::Done);
                 }
-                // This identity will not take it (blocked, gone): try the next.
+                // This message will not go there: try the next identity.
                 Err(SendError::Permanent(why)) => last_error = why,
+                Err(SendError::Unreachable(why)) => {
+                    self.lost(&user, &identity, &why, now).await?;
+                    last_error = why;
+                }
             }
         }
         if over_sms_quota {
             // Only SMS could carry it and today's allowance is spent: wait
             // for the user's next day.
-            let tomorrow = local_midnight(&user.settings.time_zone, now, 1).unwrap_or(now + 86_400);
+            let tomorrow = local_midnight(zone, now, 1).unwrap_or(now + 86_400);
             let why = Some("daily SMS allowance used");
-            return self
-                .store
+            self.store
                 .outbox_later(row.id, Some(tomorrow), false, why)
-                .await;
+                .await?;
+            return Ok(Outcome::Done);
         }
         self.store
             .outbox_later(row.id, None, true, Some(&last_error))
+            .await?;
+        Ok(Outcome::Done)
+    }
+
+    /// The user's identities in the order to try them: the one a send in
+    /// doubt went to (so a platform that deduplicates sees the same
+    /// delivery again), else the rule's chosen channel, then the most
+    /// recently active.
+    async fn delivery_order(
+        &self,
+        row: &OutboxRow,
+        user: &User,
+        preferred: Option<Channel>,
+    ) -> Result<Vec<Identity>, StoreError> {
+        let mut identities = self.store.reachable_identities(user.id).await?;
+        let in_doubt = row.sending_since.and(row.identity_id);
+        // A stable sort: within each rank, most recently active first.
+        identities.sort_by_key(|i| {
+            if Some(i.id) == in_doubt {
+                0
+            } else if Some(i.channel) == preferred {
+                1
+            } else {
+                2
+            }
+        });
+        Ok(identities)
+    }
+
+    /// Exponential back-off with jitter (half to one and a half times the
+    /// step), or dead after [`MAX_ATTEMPTS`].
+    async fn retry_later(&self, row: &OutboxRow, why: &str) -> Result<(), StoreError> {
+        if row.attempts + 1 >= MAX_ATTEMPTS {
+            return self.store.outbox_later(row.id, None, true, Some(why)).await;
+        }
+        let at = unix_now() + backoff_secs(row.attempts, fastrand::f64());
+        self.store
+            .outbox_later(row.id, Some(at), true, Some(why))
             .await
     }
+
+    /// An identity the platform says cannot be reached: stop using it, and
+    /// say so on the user's other channels (once).
+    async fn lost(
+        &self,
+        user: &User,
+        identity: &Identity,
+        why: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        tracing::info!(channel = %identity.channel, identity = identity.id, error = %why, "identity unreachable: disabled");
+        if !self.store.disable_identity(identity.id, why).await? {
+            return Ok(());
+        }
+        let others = self.store.reachable_identities(user.id).await?;
+        if others.is_empty() {
+            return Ok(());
+        }
+        let notice = Notice::ChannelLost {
+            channel: identity.channel,
+            why: why.chars().take(200).collect(),
+        };
+        let key = format!("lost:{}:{now}", identity.id);
+        self.store
+            .enqueue_notice(user.id, &key, &notice, now)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The digest of held alerts, from their stored payloads.
+fn digest_of(payloads: &[String]) -> Option<Notice> {
+    let items: Vec<Notice> = payloads
+        .iter()
+        .filter_map(|p| serde_json::from_str(p).ok())
+        .collect();
+    (!items.is_empty()).then_some(Notice::Digest { items })
+}
+
+/// Seconds to wait after `attempts` failures: 2^attempts, at most an hour,
+/// times `jitter` in 0..1 mapped to 0.5..1.5, so retries after an outage
+/// do not arrive all at once.
+pub fn backoff_secs(attempts: i64, jitter: f64) -> i64 {
+    let step = 2f64
+        .powi(i32::try_from(attempts.clamp(0, 20)).unwrap_or(20))
+        .min(MAX_BACKOFF_SECS);
+    let secs = step * (0.5 + jitter.clamp(0.0, 1.0));
+    (secs.round() as i64).max(1)
 }
 
 impl Dispatcher {
@@ -191,45 +364,81 @@ impl Dispatcher {
         &self,
         row: &OutboxRow,
         notice: &Notice,
-        owner: &crate::storage::User,
+        owner: &User,
         channel: Channel,
         address: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Outcome, StoreError> {
         let now = unix_now();
         let Some(sender) = self.senders.get(&channel) else {
             let why = format!("{channel} is not on");
-            return self
-                .store
+            self.store
                 .outbox_later(row.id, Some(now + 300), true, Some(&why))
-                .await;
+                .await?;
+            return Ok(Outcome::Done);
         };
         let tr = self.l10n.tr(&owner.settings.locale);
         let message = watching::render(notice, &tr);
-        match sender.send(address, std::slice::from_ref(&message)).await {
+        self.store.outbox_sending(row.id, None, now).await?;
+        let key = format!("o{}", row.id);
+        match sender
+            .notify(address, std::slice::from_ref(&message), None, &key)
+            .await
+        {
             Ok(ids) => {
-                let provider_id = ids.first().map(String::as_str);
-                self.store.mark_sent(row.id, provider_id, None, now).await
+                let ids = ids.join(" ");
+                self.store
+                    .mark_sent(row.id, Some(&ids), None, unix_now())
+                    .await?;
             }
             Err(SendError::RetryAfter(secs)) => {
                 let at = now + i64::try_from(secs).unwrap_or(60).max(1);
                 self.store
-                    .outbox_later(row.id, Some(at), true, Some("rate limited"))
-                    .await
+                    .outbox_later(row.id, Some(at), false, Some("rate limited"))
+                    .await?;
             }
-            Err(SendError::Transient(why)) if row.attempts + 1 < MAX_ATTEMPTS => {
-                let at = now + (1i64 << row.attempts.clamp(0, 12)).max(1);
-                self.store
-                    .outbox_later(row.id, Some(at), true, Some(&why))
-                    .await
-            }
-            Err(SendError::Transient(why) | SendError::Permanent(why)) => {
+            Err(SendError::Transient(why)) => self.retry_later(row, &why).await?,
+            Err(SendError::Permanent(why) | SendError::Unreachable(why)) => {
                 tracing::warn!(%channel, error = %why, "community post refused for good");
                 self.store
                     .outbox_later(row.id, None, true, Some(&why))
-                    .await
+                    .await?;
             }
         }
+        Ok(Outcome::Done)
     }
+}
+
+/// When the next digest is due (UTC seconds, after `now`): `digest`'s
+/// time in the user's zone, on its weekday for a weekly one; for
+/// [`Digest::Off`], 08:00 the next morning. A wall time that a DST change
+/// skips is taken at the first instant after the gap.
+pub fn next_digest_at(digest: Digest, zone: &str, now: i64) -> Option<i64> {
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = jiff::Timestamp::from_second(now)
+        .ok()?
+        .to_zoned(tz.clone())
+        .date();
+    let (at, weekday) = match digest {
+        Digest::Off => (Digest::DEFAULT_TIME, None),
+        Digest::Daily { at } => (at, None),
+        Digest::Weekly { day, at } => (at, Some(day)),
+    };
+    let hour = i8::try_from(at.hour()).ok()?;
+    let minute = i8::try_from(at.minute()).ok()?;
+    for days in 0..=7 {
+        let date = today.checked_add(jiff::Span::new().days(days)).ok()?;
+        if weekday.is_some_and(|d| {
+            i8::try_from(d.number()).ok() != Some(date.weekday().to_monday_one_offset())
+        }) {
+            continue;
+        }
+        let when = date.at(hour, minute, 0, 0).to_zoned(tz.clone()).ok()?;
+        let when = when.timestamp().as_second();
+        if when > now {
+            return Some(when);
+        }
+    }
+    None
 }
 
 /// The start of the user's day `days_ahead` days from `now` (UTC seconds).

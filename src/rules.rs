@@ -146,6 +146,7 @@ pub(crate) mod test_support {
             category: None,
             min_score: None,
             condition: None,
+            via: None,
         }
     }
 

@@ -169,7 +169,15 @@ pub enum Notice {
         /// everyone in it, instead of alerting the rule's owner.
         #[serde(default)]
         post_to: Option<(Channel, String)>,
+        /// The channel the rule's owner chose for its alerts.
+        #[serde(default)]
+        via: Option<Channel>,
     },
+    /// Alerts held for a digest (or over the daily cap), in one message.
+    Digest { items: Vec<Notice> },
+    /// An identity of the user's stopped working (blocked, unsubscribed);
+    /// sent on another of their channels.
+    ChannelLost { channel: Channel, why: String },
 }
 
 impl Notice {
@@ -180,6 +188,25 @@ impl Notice {
             Notice::WatchAlert { .. } => "watch_alert",
             Notice::WatchFailed { .. } => "watch_failed",
             Notice::DealMatch { .. } => "deal_match",
+            Notice::Digest { .. } => "digest",
+            Notice::ChannelLost { .. } => "channel_lost",
+        }
+    }
+
+    /// Whether this is an alert (held by digests, counted by the daily cap)
+    /// rather than an answer to something the user did.
+    pub fn is_alert(&self) -> bool {
+        matches!(
+            self,
+            Notice::WatchAlert { .. } | Notice::DealMatch { post_to: None, .. }
+        )
+    }
+
+    /// The channel this notice should go through first, if its rule says.
+    pub fn preferred_channel(&self) -> Option<Channel> {
+        match self {
+            Notice::DealMatch { via, .. } => *via,
+            _ => None,
         }
     }
 }
@@ -282,6 +309,7 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             merchant,
             lowest,
             post_to,
+            via: _,
         } => {
             let mut lines = vec![match post_to {
                 Some(_) => tr.msg("deal-community", &[("title", title.clone().into())]),
@@ -319,7 +347,117 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
                     .with_button(tr.msg("button-delete", &[]), format!("delete {rule_no}")),
             }
         }
+        Notice::Digest { items } => Outgoing::text(render_digest(items, tr)),
+        Notice::ChannelLost { channel, why } => Outgoing::text(tr.msg(
+            "channel-lost",
+            &[
+                ("channel", channel_label(*channel).into()),
+                ("why", why.clone().into()),
+            ],
+        )),
     }
+}
+
+/// How a channel is named to people.
+fn channel_label(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Console => "the console",
+        Channel::Telegram => "Telegram",
+        Channel::Discord => "Discord",
+        Channel::WhatsApp => "WhatsApp",
+        Channel::Sms => "SMS",
+    }
+}
+
+/// Most alerts a digest lists; the rest are counted.
+const DIGEST_MAX_ITEMS: usize = 40;
+
+/// A digest: alerts grouped by the watch or rule that raised them (in
+/// item order), the biggest discount first within each group.
+fn render_digest(items: &[Notice], tr: &Tr<'_>) -> String {
+    struct Line<'n> {
+        group: (u8, u32),
+        off: Option<Decimal>,
+        notice: &'n Notice,
+    }
+    let mut lines: Vec<Line<'_>> = items
+        .iter()
+        .filter_map(|notice| {
+            let (group, off) = match notice {
+                Notice::WatchAlert {
+                    watch_no,
+                    old_price,
+                    new_price,
+                    ..
+                } => ((0, *watch_no), percent_off(new_price, old_price)),
+                Notice::DealMatch {
+                    rule_no,
+                    price,
+                    was_price,
+                    ..
+                } => ((1, *rule_no), percent_off(price, was_price)),
+                _ => return None,
+            };
+            Some(Line { group, off, notice })
+        })
+        .collect();
+    // Within a group: largest discount first, undiscounted last, then as found.
+    lines.sort_by(|a, b| a.group.cmp(&b.group).then(b.off.cmp(&a.off)));
+    let money = |a: &Option<Amount>| a.as_ref().and_then(Amount::money).map(|m| tr.money(m));
+    let mut out = vec![tr.msg("digest-header", &[("count", (lines.len() as i64).into())])];
+    let mut group = None;
+    for line in lines.iter().take(DIGEST_MAX_ITEMS) {
+        if group != Some(line.group) {
+            group = Some(line.group);
+            let key = if line.group.0 == 0 {
+                "digest-group-watch"
+            } else {
+                "digest-group-rule"
+            };
+            out.push(String::new());
+            out.push(tr.msg(key, &[("id", i64::from(line.group.1).into())]));
+        }
+        let (title, url, price) = match line.notice {
+            Notice::WatchAlert {
+                title,
+                url,
+                new_price,
+                ..
+            } => (
+                title.clone().unwrap_or_else(|| url.clone()),
+                url,
+                money(new_price),
+            ),
+            Notice::DealMatch {
+                title, url, price, ..
+            } => (title.clone(), url, money(price)),
+            _ => continue,
+        };
+        let entry = match (price, line.off) {
+            (Some(price), Some(off)) => tr.msg(
+                "digest-item-off",
+                &[
+                    ("title", title.into()),
+                    ("price", price.into()),
+                    ("off", tr.percent(off.round_dp(0)).into()),
+                ],
+            ),
+            (Some(price), None) => tr.msg(
+                "digest-item",
+                &[("title", title.into()), ("price", price.into())],
+            ),
+            (None, _) => tr.msg("digest-item-no-price", &[("title", title.into())]),
+        };
+        out.push(entry);
+        out.push(format!("  {url}"));
+    }
+    if lines.len() > DIGEST_MAX_ITEMS {
+        out.push(tr.msg(
+            "digest-more",
+            &[("count", ((lines.len() - DIGEST_MAX_ITEMS) as i64).into())],
+        ));
+    }
+    out.join("\n")
 }
 
 #[cfg(test)]

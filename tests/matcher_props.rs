@@ -96,6 +96,7 @@ fn rule() -> impl Strategy<Value = RuleSpec> {
                 category: category.map(str::to_owned),
                 min_score,
                 condition,
+                via: None,
             },
         )
 }

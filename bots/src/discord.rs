@@ -575,6 +575,10 @@ impl DiscordClient {
                 self.bucket_empty(&bucket, secs);
                 Err(SendError::RetryAfter(whole_secs(secs)))
             }
+            // Cannot send messages to this user; unknown channel or user.
+            400..=499 if matches!(answer["code"].as_u64(), Some(50007 | 10003 | 10013)) => {
+                Err(SendError::Unreachable(why))
+            }
             400..=499 => Err(SendError::Permanent(why)),
             _ => Err(SendError::Transient(why)),
         }
@@ -665,32 +669,61 @@ fn ids_of(answer: &Value) -> String {
     answer["id"].as_str().unwrap_or_default().to_owned()
 }
 
+impl DiscordClient {
+    /// Post `messages` into the channel `reply_to` names (a channel id, or
+    /// `@user` for their DMs). With a `key`, each part carries a nonce
+    /// Discord enforces: the same part posted again within a few minutes
+    /// returns the first message instead of making another.
+    async fn post_messages(
+        &self,
+        reply_to: &str,
+        messages: &[Outgoing],
+        key: Option<&str>,
+    ) -> Result<Vec<String>, SendError> {
+        let channel = self.channel_for(reply_to).await?;
+        if channel.is_empty() || !channel.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(SendError::Permanent(format!(
+                "not a Discord channel: {channel:?}"
+            )));
+        }
+        let path = format!("/channels/{channel}/messages");
+        let mut ids = Vec::new();
+        for message in messages {
+            for mut body in render(message, 0) {
+                if let Some(key) = key {
+                    // Nonces are at most 25 characters.
+                    let nonce: String = format!("{key}p{}", ids.len()).chars().take(25).collect();
+                    body["nonce"] = json!(nonce);
+                    body["enforce_nonce"] = json!(true);
+                }
+                let file = body.get("attachments").and(message.image.as_ref());
+                let answer = self
+                    .call_with_file(reqwest::Method::POST, &path, Some(&body), file, true)
+                    .await?;
+                ids.push(ids_of(&answer));
+            }
+        }
+        Ok(ids)
+    }
+}
+
 impl Sender for DiscordClient {
     fn send<'a>(
         &'a self,
         reply_to: &'a str,
         messages: &'a [Outgoing],
     ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
-        Box::pin(async move {
-            let channel = self.channel_for(reply_to).await?;
-            if channel.is_empty() || !channel.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(SendError::Permanent(format!(
-                    "not a Discord channel: {channel:?}"
-                )));
-            }
-            let path = format!("/channels/{channel}/messages");
-            let mut ids = Vec::new();
-            for message in messages {
-                for body in render(message, 0) {
-                    let file = body.get("attachments").and(message.image.as_ref());
-                    let answer = self
-                        .call_with_file(reqwest::Method::POST, &path, Some(&body), file, true)
-                        .await?;
-                    ids.push(ids_of(&answer));
-                }
-            }
-            Ok(ids)
-        })
+        Box::pin(self.post_messages(reply_to, messages, None))
+    }
+
+    fn notify<'a>(
+        &'a self,
+        reply_to: &'a str,
+        messages: &'a [Outgoing],
+        _last_inbound_at: Option<i64>,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
+        Box::pin(self.post_messages(reply_to, messages, Some(key)))
     }
 
     /// The first part edits the deferred response ("thinking…"); further

@@ -232,8 +232,12 @@ impl InboundRecord {
 pub enum SendError {
     /// Rate limited: try again after this many seconds.
     RetryAfter(u64),
-    /// Will never work (blocked by the user, chat gone, bad request).
+    /// This message will never go (a request the platform refuses).
     Permanent(String),
+    /// This recipient cannot be reached here any more: they blocked the
+    /// bot, unsubscribed, or the chat or number is gone. Nothing will reach
+    /// them on this identity until they write again.
+    Unreachable(String),
     /// May work later (network, 5xx).
     Transient(String),
 }
@@ -243,6 +247,7 @@ impl fmt::Display for SendError {
         match self {
             SendError::RetryAfter(secs) => write!(f, "rate limited, retry after {secs}s"),
             SendError::Permanent(why) => write!(f, "refused: {why}"),
+            SendError::Unreachable(why) => write!(f, "unreachable: {why}"),
             SendError::Transient(why) => write!(f, "failed: {why}"),
         }
     }
@@ -359,12 +364,17 @@ pub trait Sender: Send + Sync {
     /// Send a notice the user did not just ask for (an alert).
     /// `last_inbound_at` is when this person last wrote to us (UTC seconds),
     /// for platforms that only allow free-form messages shortly after that
-    /// (WhatsApp's 24-hour window). By default the same as [`Sender::send`].
+    /// (WhatsApp's 24-hour window). `key` names this delivery (at most 20
+    /// characters of `[0-9a-z]`); it is the same when a delivery whose
+    /// outcome was lost is tried again, so platforms that deduplicate
+    /// (Discord's message nonce) send it once. By default the same as
+    /// [`Sender::send`].
     fn notify<'a>(
         &'a self,
         reply_to: &'a str,
         messages: &'a [Outgoing],
         _last_inbound_at: Option<i64>,
+        _key: &'a str,
     ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
         self.send(reply_to, messages)
     }

@@ -272,7 +272,19 @@ impl TelegramClient {
             429 => Err(SendError::RetryAfter(
                 reply["parameters"]["retry_after"].as_u64().unwrap_or(1),
             )),
-            400 | 403 | 404 => Err(SendError::Permanent(description)),
+            // Blocked by the user, kicked from the group, account deleted.
+            403 => Err(SendError::Unreachable(description)),
+            400 if [
+                "chat not found",
+                "user is deactivated",
+                "have no rights to send",
+            ]
+            .iter()
+            .any(|gone| description.contains(gone)) =>
+            {
+                Err(SendError::Unreachable(description))
+            }
+            400 | 404 => Err(SendError::Permanent(description)),
             _ => Err(SendError::Transient(description)),
         }
     }

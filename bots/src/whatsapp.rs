@@ -336,7 +336,10 @@ impl WhatsAppClient {
             130429 | 4 | 80007 => SendError::RetryAfter(1),
             131056 => SendError::RetryAfter(6),
             // Outside the window, undeliverable, blocked, bad number.
-            OUTSIDE_WINDOW | 131026 | 131030 | 131051 | 131021 | 100 => SendError::Permanent(why),
+            // Undeliverable (no WhatsApp, blocked us, old app), not an
+            // allowed test recipient, or our own number.
+            131026 | 131030 | 131021 => SendError::Unreachable(why),
+            OUTSIDE_WINDOW | 131051 | 100 => SendError::Permanent(why),
             _ if status.is_server_error() => SendError::Transient(why),
             // An expired access token is the operator's to fix; keep the message.
             190 => SendError::Transient(why),
@@ -397,6 +400,7 @@ impl Sender for WhatsAppClient {
         reply_to: &'a str,
         messages: &'a [Outgoing],
         last_inbound_at: Option<i64>,
+        _key: &'a str,
     ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
         Box::pin(async move {
             if in_session(last_inbound_at, unix_now()) {

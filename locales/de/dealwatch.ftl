@@ -16,7 +16,7 @@ welcome =
 help-overview =
     Das verstehe ich:
     • watch URL [below PREIS] [drop N%] [instock] — eine Produktseite beobachten (oder einfach den Link schicken)
-    • alert WÖRTER [-AUSGESCHLOSSEN] [under PREIS] [over PREIS] [in KATEGORIE] [score N] [condition new|used|refurbished] — nach Deals suchen
+    • alert WÖRTER [-AUSGESCHLOSSEN] [under PREIS] [over PREIS] [in KATEGORIE] [score N] [condition new|used|refurbished] [via CHANNEL] — nach Deals suchen
     • list — deine Beobachtungen und Alarme
     • pause ID, resume ID, delete ID — sie verwalten
     • test ID — aktuelle Deals, die ein Alarm gefunden hätte
@@ -98,7 +98,7 @@ help-stop =
     Beendet alle Nachrichten an diesen Chat. Schick START, um sie wieder zu erhalten.
 
 usage-watch = watch URL [below PREIS] [drop N%] [instock]
-usage-alert = alert WÖRTER... [-AUSGESCHLOSSEN...] [under PREIS] [over PREIS] [in KATEGORIE] [score N] [condition new|used|refurbished]
+usage-alert = alert WÖRTER... [-AUSGESCHLOSSEN...] [under PREIS] [over PREIS] [in KATEGORIE] [score N] [condition new|used|refurbished] [via CHANNEL]
 usage-list = list
 usage-pause = pause ID
 usage-resume = resume ID
@@ -148,6 +148,7 @@ problem-too-many-words = Das sind zu viele Wörter; ein Alarm kann bis zu { $max
 problem-word-too-long = „{ $word }“ ist zu lang für ein Suchwort.
 problem-bad-score = „{ $text }“ ist keine Bewertung; nutze eine Zahl von 0 bis 1 oder einen Prozentsatz.
 problem-bad-condition = „{ $text }“ ist kein Zustand; nutze new, used oder refurbished.
+problem-bad-channel = „{ $text }“ ist kein Kanal; nutze telegram, discord, whatsapp oder sms.
 problem-missing-plan = Welcher Tarif: pro oder premium?
 problem-bad-plan = Einen Tarif „{ $text }“ gibt es nicht; wähle pro oder premium.
 problem-bad-cap = „{ $text }“ ist keine Tagesgrenze; nutze eine Zahl von 0 bis { $max } oder off.
@@ -356,3 +357,16 @@ deal-price = { $price }
 deal-price-was = { $price } (statt { $was }, −{ $off })
 deal-lowest = Tiefster Preis bisher: { $price }
 deal-merchant = bei { $merchant }
+
+## Digests and channel problems
+digest-header = 📬 Deine Zusammenfassung: { $count ->
+    [one] ein Alarm
+   *[other] { $count } Alarme
+}
+digest-group-watch = Beobachtung #{ $id }
+digest-group-rule = Alarm #{ $id }
+digest-item = • { $title }: { $price }
+digest-item-off = • { $title }: { $price } (−{ $off })
+digest-item-no-price = • { $title }
+digest-more = …und { $count } weitere.
+channel-lost = ⚠️ Wir erreichen dich über { $channel } nicht mehr ({ $why }), deshalb kommen deine Alarme jetzt hierher. Schreib uns wieder über { $channel }, um es erneut einzuschalten.

@@ -17,7 +17,7 @@ welcome =
 help-overview =
     Here's what I understand:
     • watch URL [below PRICE] [drop N%] [instock] — watch a product page (or just send the link)
-    • alert WORDS [-EXCLUDED] [under PRICE] [over PRICE] [in CATEGORY] [score N] [condition new|used|refurbished] — look for deals
+    • alert WORDS [-EXCLUDED] [under PRICE] [over PRICE] [in CATEGORY] [score N] [condition new|used|refurbished] [via CHANNEL] — look for deals
     • list — your watches and alerts
     • pause ID, resume ID, delete ID — manage them
     • test ID — recent deals an alert would have caught
@@ -99,7 +99,7 @@ help-stop =
     Stops all messages to this chat. Send START to opt back in.
 
 usage-watch = watch URL [below PRICE] [drop N%] [instock]
-usage-alert = alert WORDS... [-EXCLUDED...] [under PRICE] [over PRICE] [in CATEGORY] [score N] [condition new|used|refurbished]
+usage-alert = alert WORDS... [-EXCLUDED...] [under PRICE] [over PRICE] [in CATEGORY] [score N] [condition new|used|refurbished] [via CHANNEL]
 usage-list = list
 usage-pause = pause ID
 usage-resume = resume ID
@@ -149,6 +149,7 @@ problem-too-many-words = That's too many words; an alert can have up to { $max }
 problem-word-too-long = “{ $word }” is too long for a search word.
 problem-bad-score = “{ $text }” isn't a score; use a number from 0 to 1, or a percentage.
 problem-bad-condition = “{ $text }” isn't a condition; use new, used or refurbished.
+problem-bad-channel = “{ $text }” isn't a channel; use telegram, discord, whatsapp or sms.
 problem-missing-plan = Which plan: pro or premium?
 problem-bad-plan = There's no plan called “{ $text }”; choose pro or premium.
 problem-bad-cap = “{ $text }” isn't a daily limit; use a number from 0 to { $max }, or off.
@@ -354,3 +355,16 @@ deal-price = { $price }
 deal-price-was = { $price } (was { $was }, −{ $off })
 deal-lowest = Lowest seen: { $price }
 deal-merchant = at { $merchant }
+
+## Digests and channel problems
+digest-header = 📬 Your digest: { $count ->
+    [one] one alert
+   *[other] { $count } alerts
+}
+digest-group-watch = Watch #{ $id }
+digest-group-rule = Alert #{ $id }
+digest-item = • { $title }: { $price }
+digest-item-off = • { $title }: { $price } (−{ $off })
+digest-item-no-price = • { $title }
+digest-more = …and { $count } more.
+channel-lost = ⚠️ We can no longer reach you on { $channel } ({ $why }), so your alerts come here now. Write to us on { $channel } again to turn it back on.

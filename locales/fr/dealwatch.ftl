@@ -16,7 +16,7 @@ welcome =
 help-overview =
     Voici ce que je comprends :
     • watch URL [below PRIX] [drop N%] [instock] — surveiller une page produit (ou envoyez simplement le lien)
-    • alert MOTS [-EXCLUS] [under PRIX] [over PRIX] [in CATÉGORIE] [score N] [condition new|used|refurbished] — chercher des bons plans
+    • alert MOTS [-EXCLUS] [under PRIX] [over PRIX] [in CATÉGORIE] [score N] [condition new|used|refurbished] [via CHANNEL] — chercher des bons plans
     • list — vos surveillances et alertes
     • pause ID, resume ID, delete ID — les gérer
     • test ID — les bons plans récents qu'une alerte aurait trouvés
@@ -98,7 +98,7 @@ help-stop =
     Arrête tous les messages vers cette conversation. Envoyez START pour les réactiver.
 
 usage-watch = watch URL [below PRIX] [drop N%] [instock]
-usage-alert = alert MOTS... [-EXCLUS...] [under PRIX] [over PRIX] [in CATÉGORIE] [score N] [condition new|used|refurbished]
+usage-alert = alert MOTS... [-EXCLUS...] [under PRIX] [over PRIX] [in CATÉGORIE] [score N] [condition new|used|refurbished] [via CHANNEL]
 usage-list = list
 usage-pause = pause ID
 usage-resume = resume ID
@@ -148,6 +148,7 @@ problem-too-many-words = C'est trop de mots ; une alerte peut en avoir jusqu'à 
 problem-word-too-long = « { $word } » est trop long pour un mot de recherche.
 problem-bad-score = « { $text } » n'est pas un score ; utilisez un nombre de 0 à 1 ou un pourcentage.
 problem-bad-condition = « { $text } » n'est pas un état ; utilisez new, used ou refurbished.
+problem-bad-channel = « { $text } » n'est pas un canal ; utilisez telegram, discord, whatsapp ou sms.
 problem-missing-plan = Quelle formule : pro ou premium ?
 problem-bad-plan = Il n'y a pas de formule « { $text } » ; choisissez pro ou premium.
 problem-bad-cap = « { $text } » n'est pas une limite quotidienne ; utilisez un nombre de 0 à { $max }, ou off.
@@ -356,3 +357,16 @@ deal-price = { $price }
 deal-price-was = { $price } (au lieu de { $was }, −{ $off })
 deal-lowest = Prix le plus bas vu : { $price }
 deal-merchant = chez { $merchant }
+
+## Digests and channel problems
+digest-header = 📬 Votre récapitulatif : { $count ->
+    [one] une alerte
+   *[other] { $count } alertes
+}
+digest-group-watch = Suivi #{ $id }
+digest-group-rule = Alerte #{ $id }
+digest-item = • { $title } : { $price }
+digest-item-off = • { $title } : { $price } (−{ $off })
+digest-item-no-price = • { $title }
+digest-more = …et { $count } de plus.
+channel-lost = ⚠️ Nous ne pouvons plus vous joindre sur { $channel } ({ $why }), vos alertes arrivent donc ici. Écrivez-nous de nouveau sur { $channel } pour le réactiver.

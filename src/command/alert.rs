@@ -9,6 +9,7 @@ use super::watch::take_price;
 use super::{glued_price, ParseError, Problem};
 use crate::model::Condition;
 use crate::money::PriceSpec;
+use dealwatch_bots::Channel;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -30,6 +31,9 @@ pub struct RuleSpec {
     /// Minimum deal score, 0 to 1.
     pub min_score: Option<Decimal>,
     pub condition: Option<Condition>,
+    /// Where this rule's alerts go first (`via sms`); `None`: the user's
+    /// most recently used channel.
+    pub via: Option<Channel>,
 }
 
 const MAX_WORDS_IN: &[&str] = &[
@@ -55,6 +59,7 @@ pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
         category: None,
         min_score: None,
         condition: None,
+        via: None,
     };
 
     let mut i = 0;
@@ -142,6 +147,13 @@ pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
                     .ok_or_else(|| err(Problem::BadCondition { text: text.clone() }))?,
             );
             i += 1;
+        } else if lower == "via" {
+            let text = args.get(i).cloned().unwrap_or_default();
+            spec.via = Some(
+                channel_named(&text)
+                    .ok_or_else(|| err(Problem::BadChannel { text: text.clone() }))?,
+            );
+            i += 1;
         } else if EXCLUDE_WORDS.contains(&lower.as_str()) {
             if let Some(next) = args.get(i) {
                 push_word(&mut spec.excluded, next).map_err(err)?;
@@ -173,6 +185,17 @@ pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
         }
     }
     Ok(spec)
+}
+
+/// A channel alerts can go through, as people name it.
+fn channel_named(text: &str) -> Option<Channel> {
+    match text.to_lowercase().as_str() {
+        "telegram" | "tg" => Some(Channel::Telegram),
+        "discord" => Some(Channel::Discord),
+        "whatsapp" | "wa" => Some(Channel::WhatsApp),
+        "sms" | "text" | "phone" => Some(Channel::Sms),
+        _ => None,
+    }
 }
 
 fn next_is(args: &[String], i: usize, word: &str) -> bool {

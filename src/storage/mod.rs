@@ -207,7 +207,7 @@ impl Store {
             let existing: Option<rows::IdentityRow> = on_pool!(self, |pool| {
                 sqlx::query_as(
                     "UPDATE identities SET reply_address = $3, display_name = COALESCE($4, display_name), \
-                     last_inbound_at = $5 WHERE channel = $1 AND external_id = $2 \
+                     last_inbound_at = $5, disabled_reason = NULL WHERE channel = $1 AND external_id = $2 \
                      RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at",
                 )
                 .bind(channel)
@@ -660,7 +660,7 @@ impl Store {
             .bind(rule.min_score.map(|s| s.to_string()))
             .bind(rule.condition.map(|c| c.as_str()))
             .bind(now)
-            .bind(post_to.map(|(channel, _)| channel.as_str()))
+            .bind(post_to.map(|(channel, _)| channel).or(rule.via).map(dealwatch_bots::Channel::as_str))
             .bind(post_to.map(|(_, address)| address))
             .execute(&mut *tx)
             .await?;
@@ -1249,13 +1249,13 @@ impl Store {
              AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
              AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
                          AND NOT i.opted_out AND i.disabled_reason IS NULL) \
-             ORDER BY o.id LIMIT $3) RETURNING id, user_id, payload, attempts";
+             ORDER BY o.id LIMIT $3) RETURNING id, user_id, kind, payload, attempts, sending_since, identity_id";
         const POSTGRES: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
              SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
              AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
              AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
                          AND NOT i.opted_out AND i.disabled_reason IS NULL) \
-             ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts";
+             ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, kind, payload, attempts, sending_since, identity_id";
         let sql = self.dialect(SQLITE, POSTGRES);
         let mut rows: Vec<OutboxRow> = on_pool!(self, |pool| {
             sqlx::query_as(sql)
@@ -1295,7 +1295,7 @@ impl Store {
     ) -> Result<()> {
         on_pool!(self, |pool| {
             sqlx::query(
-                "UPDATE outbox SET claimed_until = NULL, next_attempt_at = COALESCE($2, next_attempt_at), \
+                "UPDATE outbox SET claimed_until = NULL, sending_since = NULL, next_attempt_at = COALESCE($2, next_attempt_at), \
                  attempts = attempts + $3, last_error = COALESCE($4, last_error), \
                  state = CASE WHEN $2 IS NULL THEN 'dead' ELSE state END WHERE id = $1",
             )
@@ -1542,7 +1542,7 @@ impl Store {
             sqlx::query(
                 "UPDATE outbox SET state = 'sent', sent_at = $2, provider_message_id = $3, \
                  attempts = attempts + 1, identity_id = COALESCE($4, identity_id), \
-                 claimed_until = NULL WHERE id = $1",
+                 claimed_until = NULL, sending_since = NULL WHERE id = $1",
             )
             .bind(outbox_id)
             .bind(now)
@@ -1552,6 +1552,145 @@ impl Store {
             .await?;
         });
         Ok(())
+    }
+
+    /// Record that a send of an outbox row to `identity` is starting. If
+    /// the process dies before [`Store::mark_sent`] or
+    /// [`Store::outbox_later`], the row comes back with `sending_since` set.
+    pub async fn outbox_sending(&self, id: i64, identity: Option<i64>, now: i64) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE outbox SET sending_since = $2, identity_id = COALESCE($3, identity_id) WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(identity)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Hold an alert for the user's next digest at `at`.
+    pub async fn hold_for_digest(&self, id: i64, at: i64) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE outbox SET state = 'held', next_attempt_at = $2, claimed_until = NULL, \
+                 sending_since = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Alerts (not digests, not replies to commands) delivered to a user
+    /// since `since`, for the daily cap.
+    pub async fn alerts_sent_since(&self, user: UserId, since: i64) -> Result<u32> {
+        let n: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND state = 'sent' AND sent_at >= $2 \
+                 AND kind IN ('watch_alert', 'deal_match') AND identity_id IS NOT NULL",
+            )
+            .bind(user.0)
+            .bind(since)
+            .fetch_one(pool)
+            .await?
+        });
+        u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()))
+    }
+
+    /// Turn each user's held alerts that are due by `now` into one digest
+    /// notice: `make` builds it from their payloads (oldest first). The
+    /// held rows become `merged`, pointing at the digest; all in one
+    /// transaction, so an alert is in exactly one digest. Returns how many
+    /// digests were queued.
+    pub async fn make_digests<F>(&self, now: i64, limit: u32, make: F) -> Result<usize>
+    where
+        F: Fn(&[String]) -> Option<crate::watching::Notice>,
+    {
+        let users: Vec<i64> = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT DISTINCT user_id FROM outbox WHERE state = 'held' AND next_attempt_at <= $1 LIMIT $2",
+            )
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        const CLAIM_SQLITE: &str =
+            "UPDATE outbox SET state = 'merging' WHERE state = 'held' AND user_id = $1 \
+             AND next_attempt_at <= $2 RETURNING id, payload";
+        const CLAIM_POSTGRES: &str = "UPDATE outbox SET state = 'merging' WHERE id IN (SELECT id FROM outbox \
+             WHERE state = 'held' AND user_id = $1 AND next_attempt_at <= $2 FOR UPDATE SKIP LOCKED) RETURNING id, payload";
+        let claim = self.dialect(CLAIM_SQLITE, CLAIM_POSTGRES);
+        let mut made = 0;
+        for user in users {
+            on_pool!(self, |pool| {
+                let mut tx = pool.begin().await?;
+                let mut held: Vec<(i64, String)> = sqlx::query_as(claim)
+                    .bind(user)
+                    .bind(now)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                held.sort_by_key(|(id, _)| *id);
+                let payloads: Vec<String> = held.iter().map(|(_, p)| p.clone()).collect();
+                let (Some(first), Some(last)) = (held.first(), held.last()) else {
+                    continue;
+                };
+                let Some(notice) = make(&payloads) else {
+                    // Nothing readable: the rows can never be sent.
+                    sqlx::query("UPDATE outbox SET state = 'dead', last_error = 'unreadable' WHERE state = 'merging' AND user_id = $1")
+                        .bind(user)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    continue;
+                };
+                let payload = serde_json::to_string(&notice)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let key = format!("digest:{user}:{}:{}", first.0, last.0);
+                let digest: i64 = sqlx::query_scalar(
+                    "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                )
+                .bind(user)
+                .bind(notice.kind())
+                .bind(&key)
+                .bind(&payload)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE outbox SET state = 'merged', digest_id = $1 WHERE state = 'merging' AND user_id = $2",
+                )
+                .bind(digest)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                made += 1;
+            });
+        }
+        Ok(made)
+    }
+
+    /// Stop sending to an identity the platform says cannot be reached
+    /// (blocked, unsubscribed, gone). Writing to us again clears it.
+    pub async fn disable_identity(&self, identity: i64, why: &str) -> Result<bool> {
+        let changed = on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE identities SET disabled_reason = $2 WHERE id = $1 AND disabled_reason IS NULL",
+            )
+            .bind(identity)
+            .bind(why)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
     }
 
     /// Record what platforms reported about messages we sent. Each distinct
@@ -1734,8 +1873,14 @@ async fn verify_backup(path: &Path) -> Result<()> {
 pub struct OutboxRow {
     pub id: i64,
     pub user_id: i64,
+    pub kind: String,
     pub payload: String,
     pub attempts: i64,
+    /// Set when a send started and its outcome was never recorded (the
+    /// process died): it may or may not have been delivered.
+    pub sending_since: Option<i64>,
+    /// The identity that send went to.
+    pub identity_id: Option<i64>,
 }
 
 /// What using a link code did.

@@ -508,13 +508,19 @@ impl TryFrom<RuleRow> for RuleItem {
             serde_json::from_str::<Vec<String>>(json)
                 .map_err(|e| StoreError::Corrupt(format!("rule words: {e}")))
         };
-        let post_to = match (row.channel.as_deref(), row.post_address) {
-            (Some(name), Some(address)) => Some((
+        let channel = row
+            .channel
+            .as_deref()
+            .map(|name| {
                 Channel::from_name(name)
-                    .ok_or_else(|| StoreError::Corrupt(format!("rule channel {name:?}")))?,
-                address,
-            )),
-            _ => None,
+                    .ok_or_else(|| StoreError::Corrupt(format!("rule channel {name:?}")))
+            })
+            .transpose()?;
+        // A channel with an address is where a community rule posts; a
+        // channel alone is the owner's choice for their alerts.
+        let (post_to, via) = match (channel, row.post_address) {
+            (Some(channel), Some(address)) => (Some((channel, address)), None),
+            (via, _) => (None, via),
         };
         Ok(RuleItem {
             no: item_no(row.item_no)?,
@@ -535,6 +541,7 @@ impl TryFrom<RuleRow> for RuleItem {
                             .ok_or_else(|| StoreError::Corrupt(format!("condition {c:?}")))
                     })
                     .transpose()?,
+                via,
             },
         })
     }
