@@ -100,10 +100,15 @@ impl Dispatcher {
     /// Make the digests that are due, then claim and deliver one batch;
     /// returns how many rows were claimed.
     pub async fn deliver_pending(&self) -> Result<usize, StoreError> {
+        self.deliver_pending_at(unix_now()).await
+    }
+
+    /// [`Dispatcher::deliver_pending`] as if the time were `now` (UTC
+    /// seconds): tests of digests, quiet hours and retries.
+    pub async fn deliver_pending_at(&self, now: i64) -> Result<usize, StoreError> {
         if self.senders.is_empty() {
             return Ok(0);
         }
-        let now = unix_now();
         self.store.make_digests(now, 200, digest_of).await?;
         let rows = self.store.claim_outbox(now, LEASE_SECS, BATCH).await?;
         let count = rows.len();
@@ -114,7 +119,7 @@ impl Dispatcher {
         let mut workers = tokio::task::JoinSet::new();
         for (_, rows) in by_user {
             let me = self.clone();
-            workers.spawn(async move { me.deliver_user(rows).await });
+            workers.spawn(async move { me.deliver_user(rows, now).await });
         }
         while let Some(done) = workers.join_next().await {
             match done {
@@ -130,10 +135,10 @@ impl Dispatcher {
 
     /// One user's rows, in order. When their channel is busy the rest of
     /// the batch waits with the row that found it so (not an attempt).
-    async fn deliver_user(&self, rows: Vec<OutboxRow>) -> Result<(), StoreError> {
+    async fn deliver_user(&self, rows: Vec<OutboxRow>, now: i64) -> Result<(), StoreError> {
         let mut rows = rows.into_iter();
         while let Some(row) = rows.next() {
-            if let Outcome::Busy(until) = self.deliver(&row).await? {
+            if let Outcome::Busy(until) = self.deliver(&row, now).await? {
                 for rest in rows.by_ref() {
                     self.store
                         .outbox_later(rest.id, Some(until), false, None)
@@ -144,8 +149,7 @@ impl Dispatcher {
         Ok(())
     }
 
-    async fn deliver(&self, row: &OutboxRow) -> Result<Outcome, StoreError> {
-        let now = unix_now();
+    async fn deliver(&self, row: &OutboxRow, now: i64) -> Result<Outcome, StoreError> {
         let notice: Notice = match serde_json::from_str(&row.payload) {
             Ok(n) => n,
             Err(e) => {
@@ -162,7 +166,7 @@ impl Dispatcher {
         } = &notice
         {
             return self
-                .post_to_community(row, &notice, &user, *channel, address)
+                .post_to_community(row, &notice, &user, (*channel, address), now)
                 .await;
         }
         let settings = &user.settings;
@@ -232,19 +236,19 @@ impl Dispatcher {
                 Ok(ids) => {
                     let ids = ids.join(" ");
                     self.store
-                        .mark_sent(row.id, Some(&ids), Some(identity.id), unix_now())
+                        .mark_sent(row.id, Some(&ids), Some(identity.id), now)
                         .await?;
                     return Ok(Outcome::Done);
                 }
                 Err(SendError::RetryAfter(secs)) => {
-                    let at = unix_now() + i64::try_from(secs).unwrap_or(60).max(1);
+                    let at = now + i64::try_from(secs).unwrap_or(60).max(1);
                     self.store
                         .outbox_later(row.id, Some(at), false, Some("rate limited"))
                         .await?;
                     return Ok(Outcome::Busy(at));
                 }
                 Err(SendError::Transient(why)) => {
-                    self.retry_later(row, &why).await?;
+                    self.retry_later(row, &why, now).await?;
                     return Ok(Outcome::Done);
                 }
                 // This message will not go there: try the next identity.
@@ -298,11 +302,11 @@ impl Dispatcher {
 
     /// Exponential back-off with jitter (half to one and a half times the
     /// step), or dead after [`MAX_ATTEMPTS`].
-    async fn retry_later(&self, row: &OutboxRow, why: &str) -> Result<(), StoreError> {
+    async fn retry_later(&self, row: &OutboxRow, why: &str, now: i64) -> Result<(), StoreError> {
         if row.attempts + 1 >= MAX_ATTEMPTS {
             return self.store.outbox_later(row.id, None, true, Some(why)).await;
         }
-        let at = unix_now() + backoff_secs(row.attempts, fastrand::f64());
+        let at = now + backoff_secs(row.attempts, fastrand::f64());
         self.store
             .outbox_later(row.id, Some(at), true, Some(why))
             .await
@@ -365,10 +369,9 @@ impl Dispatcher {
         row: &OutboxRow,
         notice: &Notice,
         owner: &User,
-        channel: Channel,
-        address: &str,
+        (channel, address): (Channel, &str),
+        now: i64,
     ) -> Result<Outcome, StoreError> {
-        let now = unix_now();
         let Some(sender) = self.senders.get(&channel) else {
             let why = format!("{channel} is not on");
             self.store
@@ -387,7 +390,7 @@ impl Dispatcher {
             Ok(ids) => {
                 let ids = ids.join(" ");
                 self.store
-                    .mark_sent(row.id, Some(&ids), None, unix_now())
+                    .mark_sent(row.id, Some(&ids), None, now)
                     .await?;
             }
             Err(SendError::RetryAfter(secs)) => {
@@ -396,7 +399,7 @@ impl Dispatcher {
                     .outbox_later(row.id, Some(at), false, Some("rate limited"))
                     .await?;
             }
-            Err(SendError::Transient(why)) => self.retry_later(row, &why).await?,
+            Err(SendError::Transient(why)) => self.retry_later(row, &why, now).await?,
             Err(SendError::Permanent(why) | SendError::Unreachable(why)) => {
                 tracing::warn!(%channel, error = %why, "community post refused for good");
                 self.store
@@ -525,6 +528,94 @@ mod tests {
             quiet_until(night, "America/New_York", ts("2026-11-23T23:30:00Z")),
             None
         );
+    }
+
+    fn daily(h: u8, m: u8) -> Digest {
+        Digest::Daily {
+            at: TimeOfDay::new(h, m).unwrap(),
+        }
+    }
+
+    #[test]
+    fn digests_come_at_the_users_time_in_their_zone() {
+        // 08:00 in Berlin is 07:00 UTC in November.
+        assert_eq!(
+            next_digest_at(daily(8, 0), "Europe/Berlin", ts("2026-11-23T06:59:00Z")),
+            Some(ts("2026-11-23T07:00:00Z"))
+        );
+        // At the very time, the next one is tomorrow's.
+        assert_eq!(
+            next_digest_at(daily(8, 0), "Europe/Berlin", ts("2026-11-23T07:00:00Z")),
+            Some(ts("2026-11-24T07:00:00Z"))
+        );
+        // Noon UTC is 07:00 in New York: today's 08:00 is still to come.
+        assert_eq!(
+            next_digest_at(daily(8, 0), "America/New_York", ts("2026-11-23T12:00:00Z")),
+            Some(ts("2026-11-23T13:00:00Z"))
+        );
+        // Weekly on Sunday at 18:00, asked on Monday 2026-11-23.
+        let sunday = Digest::Weekly {
+            day: crate::model::Weekday::Sunday,
+            at: TimeOfDay::new(18, 0).unwrap(),
+        };
+        assert_eq!(
+            next_digest_at(sunday, "Europe/London", ts("2026-11-23T10:00:00Z")),
+            Some(ts("2026-11-29T18:00:00Z"))
+        );
+        // On Sunday after 18:00, a week later.
+        assert_eq!(
+            next_digest_at(sunday, "Europe/London", ts("2026-11-29T18:30:00Z")),
+            Some(ts("2026-12-06T18:00:00Z"))
+        );
+        // No digest: cap overflow waits for 08:00 the next morning.
+        assert_eq!(
+            next_digest_at(Digest::Off, "Asia/Tokyo", ts("2026-11-23T00:00:00Z")),
+            Some(ts("2026-11-23T23:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn digests_across_dst_changes() {
+        // London springs forward on Sunday 2026-03-29: 08:00 is 08:00 UTC
+        // on Saturday and 07:00 UTC on Sunday.
+        assert_eq!(
+            next_digest_at(daily(8, 0), "Europe/London", ts("2026-03-28T09:00:00Z")),
+            Some(ts("2026-03-29T07:00:00Z"))
+        );
+        // And falls back on 2026-10-25: 08:00 is 08:00 UTC again.
+        assert_eq!(
+            next_digest_at(daily(8, 0), "Europe/London", ts("2026-10-24T08:00:00Z")),
+            Some(ts("2026-10-25T08:00:00Z"))
+        );
+        // 01:30 does not exist on 2026-03-29 in London: the first instant
+        // after the gap, 02:30 BST (01:30 UTC).
+        assert_eq!(
+            next_digest_at(daily(1, 30), "Europe/London", ts("2026-03-28T12:00:00Z")),
+            Some(ts("2026-03-29T01:30:00Z"))
+        );
+        // A weekly Monday 09:00 in New York across the US change on Sunday
+        // 2026-03-08: EST on Friday, EDT on Monday.
+        let monday = Digest::Weekly {
+            day: crate::model::Weekday::Monday,
+            at: TimeOfDay::new(9, 0).unwrap(),
+        };
+        assert_eq!(
+            next_digest_at(monday, "America/New_York", ts("2026-03-06T15:00:00Z")),
+            Some(ts("2026-03-09T13:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn back_off_doubles_with_jitter_and_is_capped() {
+        // Jitter 0.5 is the plain step.
+        assert_eq!(backoff_secs(0, 0.5), 1);
+        assert_eq!(backoff_secs(3, 0.5), 8);
+        // Jitter spreads a step over half to one and a half times it.
+        assert_eq!(backoff_secs(4, 0.0), 8);
+        assert_eq!(backoff_secs(4, 1.0), 24);
+        // Capped at an hour (times the jitter), never below a second.
+        assert_eq!(backoff_secs(30, 0.5), 3600);
+        assert_eq!(backoff_secs(-3, 0.0), 1);
     }
 
     #[test]
