@@ -389,9 +389,7 @@ impl Dispatcher {
         {
             Ok(ids) => {
                 let ids = ids.join(" ");
-                self.store
-                    .mark_sent(row.id, Some(&ids), None, now)
-                    .await?;
+                self.store.mark_sent(row.id, Some(&ids), None, now).await?;
             }
             Err(SendError::RetryAfter(secs)) => {
                 let at = now + i64::try_from(secs).unwrap_or(60).max(1);
