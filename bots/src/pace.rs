@@ -10,34 +10,76 @@
 //! busy chat while others could be served.
 
 use crate::SendError;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-/// A limiter for the recipients a predicate picks out.
-type GroupLimit = (DefaultKeyedRateLimiter<String>, fn(&str) -> bool);
+/// Per-recipient budgets: the generic cell rate algorithm (one message
+/// every `every`, `burst` at once), kept here rather than in governor's
+/// keyed limiter because a send must first learn how long to wait without
+/// spending anything, and spend only once the platform-wide budget has let
+/// it through, right before the request: otherwise time spent queueing for
+/// the platform-wide budget would bunch one recipient's messages up.
+struct Recipients {
+    every: Duration,
+    burst: u32,
+    /// When each recipient's budget is next "theoretically" free.
+    tat: Mutex<HashMap<String, Instant>>,
+}
+
+impl Recipients {
+    fn new(every: Duration, burst: u32) -> Recipients {
+        Recipients {
+            every,
+            burst: burst.max(1),
+            tat: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How long until a message to `recipient` conforms.
+    fn wait(&self, recipient: &str, now: Instant) -> Duration {
+        let tolerance = self.every * (self.burst - 1);
+        let map = self.tat.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(recipient) {
+            Some(&tat) => tat.saturating_duration_since(now + tolerance),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// Spend a message for `recipient` if it conforms now.
+    fn take(&self, recipient: &str, now: Instant) -> bool {
+        let tolerance = self.every * (self.burst - 1);
+        let mut map = self.tat.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            // Forget recipients whose budget is full again.
+            map.retain(|_, tat| *tat > now);
+        }
+        let tat = map.get(recipient).copied().unwrap_or(now).max(now);
+        if tat > now + tolerance {
+            return false;
+        }
+        map.insert(recipient.to_owned(), tat + self.every);
+        true
+    }
+}
+
+/// A budget for the recipients a predicate picks out (group chats).
+type GroupBudget = (Recipients, fn(&str) -> bool);
 
 /// How a platform paces what we send.
 pub struct Pace {
     overall: Option<DefaultDirectRateLimiter>,
-    per_recipient: Option<DefaultKeyedRateLimiter<String>>,
+    per_recipient: Option<Recipients>,
     /// Group chats: a slower limit for recipients `is_group` picks out.
-    per_group: Option<GroupLimit>,
-    admitted: AtomicU64,
+    per_group: Option<GroupBudget>,
 }
 
 impl std::fmt::Debug for Pace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pace").finish_non_exhaustive()
     }
-}
-
-fn quota(every: Duration, burst: u32) -> Quota {
-    Quota::with_period(every.max(Duration::from_micros(1)))
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
 }
 
 impl Pace {
@@ -50,7 +92,6 @@ impl Pace {
             overall: None,
             per_recipient: None,
             per_group: None,
-            admitted: AtomicU64::new(0),
         }
     }
 
@@ -58,19 +99,22 @@ impl Pace {
     /// recipient one every `per_recipient.0` after a burst of
     /// `per_recipient.1` (a reply in two parts goes out at once).
     pub fn new(overall: Option<Duration>, per_recipient: Option<(Duration, u32)>) -> Pace {
+        let quota = |every: Duration| {
+            Quota::with_period(every.max(Duration::from_micros(1)))
+                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::MIN)
+        };
         Pace {
-            overall: overall.map(|every| RateLimiter::direct(quota(every, 1))),
-            per_recipient: per_recipient
-                .map(|(every, burst)| RateLimiter::keyed(quota(every, burst))),
+            overall: overall.map(|every| RateLimiter::direct(quota(every))),
+            per_recipient: per_recipient.map(|(every, burst)| Recipients::new(every, burst)),
             per_group: None,
-            admitted: AtomicU64::new(0),
         }
     }
 
     /// Recipients `is_group` picks out get one message every `every`
-    /// instead of the per-recipient period.
+    /// instead of the per-recipient budget.
     pub fn with_groups(mut self, every: Duration, is_group: fn(&str) -> bool) -> Pace {
-        self.per_group = Some((RateLimiter::keyed(quota(every, 1)), is_group));
+        self.per_group = Some((Recipients::new(every, 1), is_group));
         self
     }
 
@@ -79,35 +123,37 @@ impl Pace {
         Duration::from_secs(1) / per_second.max(1)
     }
 
-    /// Wait until a message to `recipient` may go. The recipient's own
-    /// budget is checked first (so waiting for it spends nothing of the
-    /// platform-wide one), then the platform-wide budget is waited for.
+    /// Wait until a message to `recipient` may go, then spend it: send
+    /// right after this returns. A recipient that must wait longer than
+    /// [`Pace::MAX_WAIT`] is handed back as [`SendError::RetryAfter`].
     pub async fn admit(&self, recipient: &str) -> Result<(), SendError> {
-        let limiter = match &self.per_group {
+        let budget = match &self.per_group {
             Some((groups, is_group)) if is_group(recipient) => Some(groups),
             _ => self.per_recipient.as_ref(),
         };
-        if let Some(limiter) = limiter {
-            let key = recipient.to_owned();
-            let mut waited = Duration::ZERO;
-            while let Err(not_until) = limiter.check_key(&key) {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let mut waited = Duration::ZERO;
+        loop {
+            if let Some(budget) = budget {
+                let wait = budget.wait(recipient, Instant::now());
                 if waited + wait > Self::MAX_WAIT {
                     let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
                     return Err(SendError::RetryAfter(secs));
                 }
-                tokio::time::sleep(wait).await;
-                waited += wait;
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                }
             }
-            if self.admitted.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
-                // Forget recipients whose budget is full again.
-                limiter.retain_recent();
+            if let Some(overall) = &self.overall {
+                overall.until_ready().await;
+            }
+            // Spent only now, just before the request: a concurrent send to
+            // the same recipient may have taken the turn, then wait again.
+            match budget {
+                Some(budget) if !budget.take(recipient, Instant::now()) => continue,
+                _ => return Ok(()),
             }
         }
-        if let Some(overall) = &self.overall {
-            overall.until_ready().await;
-        }
-        Ok(())
     }
 }
 

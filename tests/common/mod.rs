@@ -8,6 +8,7 @@
 //! never go green having run no PostgreSQL test.
 #![allow(dead_code)]
 
+pub mod enforcing;
 pub mod fake_api;
 pub mod shop;
 
