@@ -38,15 +38,18 @@ use crate::plans::Plans;
 use crate::storage::{unix_now, Identity, OutboxRow, Store, StoreError, User, UserId};
 use crate::watching::{self, Notice};
 use dealwatch_bots::{Channel, SendError, Sender};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinSet;
 
 const LEASE_SECS: i64 = 300;
 const MAX_ATTEMPTS: i64 = 10;
 /// Rows claimed at once; each user's rows are sent in order, users at once.
 const BATCH: u32 = 512;
+/// Most users served at once by [`Dispatcher::run`].
+const MAX_IN_FLIGHT: usize = 1024;
 /// Longest back-off between two attempts.
 const MAX_BACKOFF_SECS: f64 = 3600.0;
 
@@ -82,19 +85,71 @@ impl Dispatcher {
     }
 
     /// Deliver until `shutdown` completes.
+    ///
+    /// A pipeline, not batches: whenever fewer than [`MAX_IN_FLIGHT`] users
+    /// are being served, more rows are claimed, so one slow recipient (a
+    /// chat at its per-chat limit) never holds up the others. Rows claimed
+    /// for a user already being served are let go again: a user's rows
+    /// stay in order.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut workers: JoinSet<(i64, Result<(), StoreError>)> = JoinSet::new();
+        let mut serving: HashSet<i64> = HashSet::new();
         loop {
-            match self.deliver_pending().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "dispatcher: claiming failed"),
+            while let Some(done) = workers.try_join_next() {
+                finished(done, &mut serving);
+            }
+            let mut claimed = 0;
+            if !self.senders.is_empty() && workers.len() < MAX_IN_FLIGHT {
+                match self.claim(unix_now(), &serving).await {
+                    Ok(groups) => {
+                        for (user, rows) in groups {
+                            claimed += rows.len();
+                            serving.insert(user);
+                            let me = self.clone();
+                            workers.spawn(async move { (user, me.deliver_user(rows, None).await) });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "dispatcher: claiming failed"),
+                }
+            }
+            if claimed > 0 {
+                continue;
             }
             tokio::select! {
                 () = &mut shutdown => break,
-                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                Some(done) = workers.join_next(), if !workers.is_empty() => finished(done, &mut serving),
+                () = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
         }
+        // Sends under way finish and are recorded; nothing new starts.
+        while let Some(done) = workers.join_next().await {
+            finished(done, &mut serving);
+        }
+    }
+
+    /// Make the digests that are due and claim a batch, grouped by user;
+    /// rows of users in `serving` are let go again.
+    async fn claim(
+        &self,
+        now: i64,
+        serving: &HashSet<i64>,
+    ) -> Result<BTreeMap<i64, Vec<OutboxRow>>, StoreError> {
+        self.store.make_digests(now, 200, digest_of).await?;
+        let rows = self.store.claim_outbox(now, LEASE_SECS, BATCH).await?;
+        let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
+        let mut busy = Vec::new();
+        for row in rows {
+            if serving.contains(&row.user_id) {
+                busy.push(row.id);
+            } else {
+                by_user.entry(row.user_id).or_default().push(row);
+            }
+        }
+        if !busy.is_empty() {
+            self.store.outbox_release(&busy).await?;
+        }
+        Ok(by_user)
     }
 
     /// Make the digests that are due, then claim and deliver one batch;
@@ -109,35 +164,26 @@ impl Dispatcher {
         if self.senders.is_empty() {
             return Ok(0);
         }
-        self.store.make_digests(now, 200, digest_of).await?;
-        let rows = self.store.claim_outbox(now, LEASE_SECS, BATCH).await?;
-        let count = rows.len();
-        let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
-        for row in rows {
-            by_user.entry(row.user_id).or_default().push(row);
-        }
-        let mut workers = tokio::task::JoinSet::new();
-        for (_, rows) in by_user {
+        let by_user = self.claim(now, &HashSet::new()).await?;
+        let count = by_user.values().map(Vec::len).sum();
+        let mut workers = JoinSet::new();
+        for (user, rows) in by_user {
             let me = self.clone();
-            workers.spawn(async move { me.deliver_user(rows, now).await });
+            workers.spawn(async move { (user, me.deliver_user(rows, Some(now)).await) });
         }
+        let mut serving = HashSet::new();
         while let Some(done) = workers.join_next().await {
-            match done {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "dispatcher: recording a delivery failed")
-                }
-                Err(e) => tracing::error!(error = %e, "dispatcher: a delivery task failed"),
-            }
+            finished(done, &mut serving);
         }
         Ok(count)
     }
 
     /// One user's rows, in order. When their channel is busy the rest of
     /// the batch waits with the row that found it so (not an attempt).
-    async fn deliver_user(&self, rows: Vec<OutboxRow>, now: i64) -> Result<(), StoreError> {
+    async fn deliver_user(&self, rows: Vec<OutboxRow>, at: Option<i64>) -> Result<(), StoreError> {
         let mut rows = rows.into_iter();
         while let Some(row) = rows.next() {
+            let now = at.unwrap_or_else(unix_now);
             if let Outcome::Busy(until) = self.deliver(&row, now).await? {
                 for rest in rows.by_ref() {
                     self.store
@@ -338,6 +384,23 @@ impl Dispatcher {
             .enqueue_notice(user.id, &key, &notice, now)
             .await?;
         Ok(())
+    }
+}
+
+/// Log how a user's delivery task ended and stop counting them as served.
+fn finished(
+    done: Result<(i64, Result<(), StoreError>), tokio::task::JoinError>,
+    serving: &mut HashSet<i64>,
+) {
+    match done {
+        Ok((user, outcome)) => {
+            serving.remove(&user);
+            if let Err(e) = outcome {
+                tracing::error!(error = %e, "dispatcher: recording a delivery failed");
+            }
+        }
+        // A panicking task's rows come back when their lease ends.
+        Err(e) => tracing::error!(error = %e, "dispatcher: a delivery task failed"),
     }
 }
 

@@ -1571,6 +1571,19 @@ impl Store {
         Ok(())
     }
 
+    /// Let claimed rows go again untouched (their user is being served).
+    pub async fn outbox_release(&self, ids: &[i64]) -> Result<()> {
+        for id in ids {
+            on_pool!(self, |pool| {
+                sqlx::query("UPDATE outbox SET claimed_until = NULL WHERE id = $1")
+                    .bind(id)
+                    .execute(pool)
+                    .await?;
+            });
+        }
+        Ok(())
+    }
+
     /// Hold an alert for the user's next digest at `at`.
     pub async fn hold_for_digest(&self, id: i64, at: i64) -> Result<()> {
         on_pool!(self, |pool| {

@@ -246,15 +246,36 @@ impl Platforms {
     }
 
     pub fn senders(&self) -> HashMap<dealwatch_bots::Channel, Arc<dyn dealwatch_bots::Sender>> {
+        self.clients(true)
+    }
+
+    /// Clients that send as fast as they can (the naive way).
+    pub fn unpaced_senders(
+        &self,
+    ) -> HashMap<dealwatch_bots::Channel, Arc<dyn dealwatch_bots::Sender>> {
+        self.clients(false)
+    }
+
+    fn clients(
+        &self,
+        paced: bool,
+    ) -> HashMap<dealwatch_bots::Channel, Arc<dyn dealwatch_bots::Sender>> {
+        use dealwatch_bots::pace::Pace;
         use dealwatch_bots::{discord, telegram, whatsapp, Channel, Sender};
-        let tg = telegram::TelegramClient::new(&self.telegram.url, "123:abc").unwrap();
+        let mut tg = telegram::TelegramClient::new(&self.telegram.url, "123:abc").unwrap();
         let template = whatsapp::Template {
             name: "deal_alert".into(),
             language: "en_GB".into(),
         };
-        let wa = whatsapp::WhatsAppClient::new(&self.whatsapp.base(), "1555", "token", template)
-            .unwrap();
-        let dc = discord::DiscordClient::new(&self.discord.base(), "77", Some("bot")).unwrap();
+        let mut wa =
+            whatsapp::WhatsAppClient::new(&self.whatsapp.base(), "1555", "token", template)
+                .unwrap();
+        let mut dc = discord::DiscordClient::new(&self.discord.base(), "77", Some("bot")).unwrap();
+        if !paced {
+            tg = tg.with_pace(Pace::unlimited());
+            wa = wa.with_pace(Pace::unlimited());
+            dc = dc.with_pace(Pace::unlimited());
+        }
         HashMap::from([
             (Channel::Telegram, Arc::new(tg) as Arc<dyn Sender>),
             (Channel::WhatsApp, Arc::new(wa) as Arc<dyn Sender>),
