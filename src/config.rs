@@ -88,6 +88,18 @@ pub struct Config {
     #[arg(long, global = true, env = "DEALWATCH_ALLOW_PRIVATE_HOSTS", value_parser = parse_flag, default_value = "0")]
     pub allow_private_hosts: bool,
 
+    /// How long a dispatcher instance owns the outbox rows it claimed
+    /// before another may take them over (default 300 s; crash tests
+    /// shorten it). A row whose send was under way when its instance died
+    /// is sent again after this.
+    #[arg(
+        long,
+        global = true,
+        env = "DEALWATCH_OUTBOX_LEASE_SECS",
+        default_value_t = 300
+    )]
+    pub outbox_lease_secs: u32,
+
     /// Override every watch's plan-based check interval (tests and demos).
     #[arg(long, global = true, env = "DEALWATCH_CHECK_INTERVAL_SECS")]
     pub check_interval_secs: Option<u64>,

@@ -44,7 +44,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
-const LEASE_SECS: i64 = 300;
+/// How long claimed rows are owned by default: longer than any one user's
+/// share of a batch can take (sends time out at 20 s; a recipient that must
+/// wait more than a few seconds is handed back).
+pub const LEASE_SECS: i64 = 300;
 const MAX_ATTEMPTS: i64 = 10;
 /// Rows claimed at once; each user's rows are sent in order, users at once.
 const BATCH: u32 = 512;
@@ -60,6 +63,7 @@ pub struct Dispatcher {
     l10n: Arc<L10n>,
     plans: Plans,
     senders: Arc<HashMap<Channel, Arc<dyn Sender>>>,
+    lease_secs: i64,
 }
 
 /// What became of one row.
@@ -81,7 +85,15 @@ impl Dispatcher {
             l10n,
             plans,
             senders: Arc::new(senders),
+            lease_secs: LEASE_SECS,
         }
+    }
+
+    /// Own claimed rows for `secs` instead of [`LEASE_SECS`]: a row whose
+    /// instance died comes back after this.
+    pub fn with_lease(mut self, secs: i64) -> Dispatcher {
+        self.lease_secs = secs.max(1);
+        self
     }
 
     /// Deliver until `shutdown` completes.
@@ -136,7 +148,7 @@ impl Dispatcher {
         serving: &HashSet<i64>,
     ) -> Result<BTreeMap<i64, Vec<OutboxRow>>, StoreError> {
         self.store.make_digests(now, 200, digest_of).await?;
-        let rows = self.store.claim_outbox(now, LEASE_SECS, BATCH).await?;
+        let rows = self.store.claim_outbox(now, self.lease_secs, BATCH).await?;
         let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
         let mut busy = Vec::new();
         for row in rows {

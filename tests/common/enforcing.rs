@@ -40,6 +40,9 @@ struct Ledger {
     refused: usize,
     first: Option<Instant>,
     last: Option<Instant>,
+    nonces: HashMap<String, usize>,
+    /// Each accepted message's text, for tests that count deliveries.
+    texts: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -109,6 +112,11 @@ impl Enforcing {
         self.ledger.lock().unwrap().accepted.clone()
     }
 
+    /// The text of every accepted message, in order.
+    pub fn texts(&self) -> Vec<String> {
+        self.ledger.lock().unwrap().texts.clone()
+    }
+
     /// 429s answered.
     pub fn refused(&self) -> usize {
         self.ledger.lock().unwrap().refused
@@ -167,6 +175,20 @@ fn admit(
 async fn handle(State(fake): State<Enforcing>, uri: Uri, body: Bytes) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let path = uri.path().to_owned();
+    // Calls that are not messages (command menus, registration) are
+    // answered and not counted.
+    let message = match fake.platform {
+        Platform::Telegram => path.ends_with("/sendMessage"),
+        Platform::WhatsApp => path.ends_with("/messages"),
+        Platform::Discord => path.ends_with("/messages") || path.ends_with("/users/@me/channels"),
+    };
+    if !message {
+        let answer = match fake.platform {
+            Platform::Telegram => json!({ "ok": true, "result": true }),
+            _ => json!([]),
+        };
+        return (StatusCode::OK, axum::Json(answer)).into_response();
+    }
     // Opening a DM is a bot request too, but not a message.
     if fake.platform == Platform::Discord && path.ends_with("/users/@me/channels") {
         let user = body["recipient_id"].as_str().unwrap_or_default();
@@ -192,6 +214,14 @@ async fn handle(State(fake): State<Enforcing>, uri: Uri, body: Bytes) -> Respons
             .to_owned(),
     };
     let now = Instant::now();
+    // Discord's enforce_nonce: a nonce seen before returns the message it
+    // made, and makes none.
+    let nonce = body["nonce"].as_str().map(str::to_owned);
+    if let Some(nonce) = &nonce {
+        if let Some(id) = fake.ledger.lock().unwrap().nonces.get(nonce) {
+            return (StatusCode::OK, axum::Json(json!({ "id": id.to_string() }))).into_response();
+        }
+    }
     let n = {
         let mut ledger = fake.ledger.lock().unwrap();
         if !admit(&fake.limits, &mut ledger, &recipient, now) {
@@ -199,9 +229,19 @@ async fn handle(State(fake): State<Enforcing>, uri: Uri, body: Bytes) -> Respons
             return refuse(fake.platform);
         }
         *ledger.accepted.entry(recipient).or_default() += 1;
+        let text = match fake.platform {
+            Platform::Telegram => body["text"].as_str(),
+            Platform::WhatsApp => body["text"]["body"].as_str(),
+            Platform::Discord => body["embeds"][0]["description"].as_str(),
+        };
+        ledger.texts.push(text.unwrap_or_default().to_owned());
         ledger.first.get_or_insert(now);
         ledger.last = Some(now);
-        ledger.accepted.values().sum::<usize>()
+        let n = ledger.accepted.values().sum::<usize>();
+        if let Some(nonce) = nonce {
+            ledger.nonces.insert(nonce, n);
+        }
+        n
     };
     let answer = match fake.platform {
         Platform::Telegram => json!({ "ok": true, "result": { "message_id": n } }),
