@@ -96,9 +96,9 @@ pub struct Config {
         long,
         global = true,
         env = "DEALWATCH_OUTBOX_LEASE_SECS",
-        default_value_t = 300
+        default_value_t = crate::dispatch::LEASE_SECS
     )]
-    pub outbox_lease_secs: u32,
+    pub outbox_lease_secs: i64,
 
     /// Override every watch's plan-based check interval (tests and demos).
     #[arg(long, global = true, env = "DEALWATCH_CHECK_INTERVAL_SECS")]

@@ -55,6 +55,8 @@ const BATCH: u32 = 512;
 const MAX_IN_FLIGHT: usize = 1024;
 /// Longest back-off between two attempts.
 const MAX_BACKOFF_SECS: f64 = 3600.0;
+/// How often [`Dispatcher::run`] looks for digests that are due.
+const DIGEST_CHECK_SECS: i64 = 15;
 
 /// Delivers the outbox.
 #[derive(Clone)]
@@ -105,23 +107,26 @@ impl Dispatcher {
     /// stay in order.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut workers: JoinSet<(i64, Result<(), StoreError>)> = JoinSet::new();
+        let mut workers: Workers = JoinSet::new();
         let mut serving: HashSet<i64> = HashSet::new();
+        // Digest times are whole minutes: looking for due ones on every
+        // claim (after every finished user) would be wasted queries.
+        let mut next_digests = 0;
         loop {
             while let Some(done) = workers.try_join_next() {
                 finished(done, &mut serving);
             }
             let mut claimed = 0;
             if !self.senders.is_empty() && workers.len() < MAX_IN_FLIGHT {
-                match self.claim(unix_now(), &serving).await {
-                    Ok(groups) => {
-                        for (user, rows) in groups {
-                            claimed += rows.len();
-                            serving.insert(user);
-                            let me = self.clone();
-                            workers.spawn(async move { (user, me.deliver_user(rows, None).await) });
-                        }
+                let now = unix_now();
+                if now >= next_digests {
+                    next_digests = now + DIGEST_CHECK_SECS;
+                    if let Err(e) = self.store.make_digests(now, 200, digest_of).await {
+                        tracing::error!(error = %e, "dispatcher: making digests failed");
                     }
+                }
+                match self.claim(now, &serving).await {
+                    Ok(groups) => claimed = self.spawn(&mut workers, &mut serving, groups, None),
                     Err(e) => tracing::error!(error = %e, "dispatcher: claiming failed"),
                 }
             }
@@ -140,14 +145,13 @@ impl Dispatcher {
         }
     }
 
-    /// Make the digests that are due and claim a batch, grouped by user;
-    /// rows of users in `serving` are let go again.
+    /// Claim a batch, grouped by user; rows of users in `serving` are let
+    /// go again.
     async fn claim(
         &self,
         now: i64,
         serving: &HashSet<i64>,
     ) -> Result<BTreeMap<i64, Vec<OutboxRow>>, StoreError> {
-        self.store.make_digests(now, 200, digest_of).await?;
         let rows = self.store.claim_outbox(now, self.lease_secs, BATCH).await?;
         let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
         let mut busy = Vec::new();
@@ -164,6 +168,25 @@ impl Dispatcher {
         Ok(by_user)
     }
 
+    /// Start a task per user of `groups` (rows in order, at `at` or the
+    /// real time); returns how many rows they have.
+    fn spawn(
+        &self,
+        workers: &mut Workers,
+        serving: &mut HashSet<i64>,
+        groups: BTreeMap<i64, Vec<OutboxRow>>,
+        at: Option<i64>,
+    ) -> usize {
+        let mut rows_started = 0;
+        for (user, rows) in groups {
+            rows_started += rows.len();
+            serving.insert(user);
+            let me = self.clone();
+            workers.spawn(async move { (user, me.deliver_user(rows, at).await) });
+        }
+        rows_started
+    }
+
     /// Make the digests that are due, then claim and deliver one batch;
     /// returns how many rows were claimed.
     pub async fn deliver_pending(&self) -> Result<usize, StoreError> {
@@ -176,14 +199,11 @@ impl Dispatcher {
         if self.senders.is_empty() {
             return Ok(0);
         }
-        let by_user = self.claim(now, &HashSet::new()).await?;
-        let count = by_user.values().map(Vec::len).sum();
-        let mut workers = JoinSet::new();
-        for (user, rows) in by_user {
-            let me = self.clone();
-            workers.spawn(async move { (user, me.deliver_user(rows, Some(now)).await) });
-        }
+        self.store.make_digests(now, 200, digest_of).await?;
         let mut serving = HashSet::new();
+        let by_user = self.claim(now, &serving).await?;
+        let mut workers = JoinSet::new();
+        let count = self.spawn(&mut workers, &mut serving, by_user, Some(now));
         while let Some(done) = workers.join_next().await {
             finished(done, &mut serving);
         }
@@ -223,16 +243,14 @@ impl Dispatcher {
             ..
         } = &notice
         {
-            return self
-                .post_to_community(row, &notice, &user, (*channel, address), now)
-                .await;
+            self.post_to_community(row, &notice, &user, (*channel, address), now)
+                .await?;
+            return Ok(Outcome::Done);
         }
         let settings = &user.settings;
         let zone = settings.time_zone.as_str();
         if notice.is_alert() && settings.digest != Digest::Off {
-            let at = next_digest_at(settings.digest, zone, now).unwrap_or(now + 86_400);
-            self.store.hold_for_digest(row.id, at).await?;
-            return Ok(Outcome::Done);
+            return self.hold(row, settings.digest, zone, now).await;
         }
         if let Some(ends) = settings.quiet.and_then(|q| quiet_until(q, zone, now)) {
             self.store
@@ -240,16 +258,13 @@ impl Dispatcher {
                 .await?;
             return Ok(Outcome::Done);
         }
+        // The user's day, for the daily cap and the SMS allowance.
+        let today = local_midnight(zone, now, 0).unwrap_or(now - 86_400);
         if let (true, Some(cap)) = (notice.is_alert(), settings.daily_cap) {
-            let since = local_midnight(zone, now, 0).unwrap_or(now - 86_400);
-            if self.store.alerts_sent_since(user.id, since).await? >= cap {
-                // The rest of today's alerts go into the next digest.
-                let daily = Digest::Daily {
-                    at: Digest::DEFAULT_TIME,
-                };
-                let at = next_digest_at(daily, zone, now).unwrap_or(now + 86_400);
-                self.store.hold_for_digest(row.id, at).await?;
-                return Ok(Outcome::Done);
+            if self.store.alerts_sent_since(user.id, today).await? >= cap {
+                // The rest of today's alerts go into the next digest (the
+                // user has none, or this alert would be held already).
+                return self.hold(row, Digest::Off, zone, now).await;
             }
         }
         let tr = self.l10n.tr(&settings.locale);
@@ -263,18 +278,17 @@ impl Dispatcher {
                 "delivery in doubt after a restart: sending it again to the same identity"
             );
         }
-        let key = format!("o{}", row.id);
+        let key = delivery_key(row);
         let mut last_error = String::from("no reachable identity");
         let mut over_sms_quota = false;
-        for identity in identities {
+        for identity in &identities {
             let Some(sender) = self.senders.get(&identity.channel) else {
                 continue;
             };
             if identity.channel == Channel::Sms {
                 // The plan's SMS allowance, counted in the user's own day.
                 let quota = self.plans.limits(user.plan).sms_per_day;
-                let since = local_midnight(zone, now, 0).unwrap_or(now - 86_400);
-                if self.store.sms_sent_since(user.id, since).await? >= quota {
+                if self.store.sms_sent_since(user.id, today).await? >= quota {
                     over_sms_quota = true;
                     continue;
                 }
@@ -299,11 +313,7 @@ impl Dispatcher {
                     return Ok(Outcome::Done);
                 }
                 Err(SendError::RetryAfter(secs)) => {
-                    let at = now + i64::try_from(secs).unwrap_or(60).max(1);
-                    self.store
-                        .outbox_later(row.id, Some(at), false, Some("rate limited"))
-                        .await?;
-                    return Ok(Outcome::Busy(at));
+                    return Ok(Outcome::Busy(self.wait_out(row, secs, now).await?));
                 }
                 Err(SendError::Transient(why)) => {
                     self.retry_later(row, &why, now).await?;
@@ -312,7 +322,8 @@ impl Dispatcher {
                 // This message will not go there: try the next identity.
                 Err(SendError::Permanent(why)) => last_error = why,
                 Err(SendError::Unreachable(why)) => {
-                    self.lost(&user, &identity, &why, now).await?;
+                    let others = identities.iter().any(|i| i.id != identity.id);
+                    self.lost(user.id, identity, others, &why, now).await?;
                     last_error = why;
                 }
             }
@@ -358,6 +369,30 @@ impl Dispatcher {
         Ok(identities)
     }
 
+    /// Hold an alert for the next digest after `now` on `digest`'s
+    /// schedule ([`Digest::Off`]: 08:00 the next morning).
+    async fn hold(
+        &self,
+        row: &OutboxRow,
+        digest: Digest,
+        zone: &str,
+        now: i64,
+    ) -> Result<Outcome, StoreError> {
+        let at = next_digest_at(digest, zone, now).unwrap_or(now + 86_400);
+        self.store.hold_for_digest(row.id, at).await?;
+        Ok(Outcome::Done)
+    }
+
+    /// The platform asked for `secs` of patience: the row waits that long,
+    /// which is not a failed attempt. Returns when it is due again.
+    async fn wait_out(&self, row: &OutboxRow, secs: u64, now: i64) -> Result<i64, StoreError> {
+        let at = now + i64::try_from(secs).unwrap_or(60).max(1);
+        self.store
+            .outbox_later(row.id, Some(at), false, Some("rate limited"))
+            .await?;
+        Ok(at)
+    }
+
     /// Exponential back-off with jitter (half to one and a half times the
     /// step), or dead after [`MAX_ATTEMPTS`].
     async fn retry_later(&self, row: &OutboxRow, why: &str, now: i64) -> Result<(), StoreError> {
@@ -371,20 +406,17 @@ impl Dispatcher {
     }
 
     /// An identity the platform says cannot be reached: stop using it, and
-    /// say so on the user's other channels (once).
+    /// say so on the user's other channels (once), if they have `others`.
     async fn lost(
         &self,
-        user: &User,
+        user: UserId,
         identity: &Identity,
+        others: bool,
         why: &str,
         now: i64,
     ) -> Result<(), StoreError> {
         tracing::info!(channel = %identity.channel, identity = identity.id, error = %why, "identity unreachable: disabled");
-        if !self.store.disable_identity(identity.id, why).await? {
-            return Ok(());
-        }
-        let others = self.store.reachable_identities(user.id).await?;
-        if others.is_empty() {
+        if !self.store.disable_identity(identity.id, why).await? || !others {
             return Ok(());
         }
         let notice = Notice::ChannelLost {
@@ -392,11 +424,18 @@ impl Dispatcher {
             why: why.chars().take(200).collect(),
         };
         let key = format!("lost:{}:{now}", identity.id);
-        self.store
-            .enqueue_notice(user.id, &key, &notice, now)
-            .await?;
+        self.store.enqueue_notice(user, &key, &notice, now).await?;
         Ok(())
     }
+}
+
+/// Delivery tasks, one per user: the user and how recording went.
+type Workers = JoinSet<(i64, Result<(), StoreError>)>;
+
+/// The key a delivery is known by, the same when it is tried again; the
+/// platforms that deduplicate (Discord's nonce) use it.
+fn delivery_key(row: &OutboxRow) -> String {
+    format!("o{}", row.id)
 }
 
 /// Log how a user's delivery task ended and stop counting them as served.
@@ -446,20 +485,24 @@ impl Dispatcher {
         owner: &User,
         (channel, address): (Channel, &str),
         now: i64,
-    ) -> Result<Outcome, StoreError> {
+    ) -> Result<(), StoreError> {
         let Some(sender) = self.senders.get(&channel) else {
             let why = format!("{channel} is not on");
-            self.store
+            return self
+                .store
                 .outbox_later(row.id, Some(now + 300), true, Some(&why))
-                .await?;
-            return Ok(Outcome::Done);
+                .await;
         };
         let tr = self.l10n.tr(&owner.settings.locale);
         let message = watching::render(notice, &tr);
         self.store.outbox_sending(row.id, None, now).await?;
-        let key = format!("o{}", row.id);
         match sender
-            .notify(address, std::slice::from_ref(&message), None, &key)
+            .notify(
+                address,
+                std::slice::from_ref(&message),
+                None,
+                &delivery_key(row),
+            )
             .await
         {
             Ok(ids) => {
@@ -467,10 +510,7 @@ impl Dispatcher {
                 self.store.mark_sent(row.id, Some(&ids), None, now).await?;
             }
             Err(SendError::RetryAfter(secs)) => {
-                let at = now + i64::try_from(secs).unwrap_or(60).max(1);
-                self.store
-                    .outbox_later(row.id, Some(at), false, Some("rate limited"))
-                    .await?;
+                self.wait_out(row, secs, now).await?;
             }
             Err(SendError::Transient(why)) => self.retry_later(row, &why, now).await?,
             Err(SendError::Permanent(why) | SendError::Unreachable(why)) => {
@@ -480,7 +520,7 @@ impl Dispatcher {
                     .await?;
             }
         }
-        Ok(Outcome::Done)
+        Ok(())
     }
 }
 

@@ -397,7 +397,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
     let poller_task = tokio::spawn(poller.run(stopped(stop_rx.clone())));
     let dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders.clone())
-        .with_lease(i64::from(config.outbox_lease_secs.max(1)));
+        .with_lease(config.outbox_lease_secs);
     let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));
     let inbox = Arc::new(Inbox::new(store.clone(), core, senders));
     let inbox_task = tokio::spawn(inbox.clone().run(stopped(stop_rx.clone())));

@@ -445,3 +445,33 @@ async fn a_send_left_in_doubt_by_a_crash_goes_again_to_the_same_identity_with_th
         s.db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn released_rows_can_be_claimed_again_at_once() {
+    for db in TestDb::all().await {
+        let s = setup(db).await;
+        let (core, store) = (&s.core, &s.db.store);
+        tell(core, Channel::Telegram, "100", "alert lego", T0).await;
+        announce(
+            store,
+            &[
+                deal("a", "LEGO one", "1", None),
+                deal("b", "LEGO two", "2", None),
+            ],
+        )
+        .await;
+        let claimed = store.claim_outbox(T0 + 20, 300, 10).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        // Leased: nobody else gets them.
+        assert!(store
+            .claim_outbox(T0 + 21, 300, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
+        store.outbox_release(&ids).await.unwrap();
+        let again = store.claim_outbox(T0 + 21, 300, 10).await.unwrap();
+        assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+        s.db.finish().await;
+    }
+}

@@ -1249,13 +1249,13 @@ impl Store {
              AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
              AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
                          AND NOT i.opted_out AND i.disabled_reason IS NULL) \
-             ORDER BY o.id LIMIT $3) RETURNING id, user_id, kind, payload, attempts, sending_since, identity_id";
+             ORDER BY o.id LIMIT $3) RETURNING id, user_id, payload, attempts, sending_since, identity_id";
         const POSTGRES: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
              SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
              AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
              AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
                          AND NOT i.opted_out AND i.disabled_reason IS NULL) \
-             ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, kind, payload, attempts, sending_since, identity_id";
+             ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts, sending_since, identity_id";
         let sql = self.dialect(SQLITE, POSTGRES);
         let mut rows: Vec<OutboxRow> = on_pool!(self, |pool| {
             sqlx::query_as(sql)
@@ -1571,16 +1571,18 @@ impl Store {
         Ok(())
     }
 
-    /// Let claimed rows go again untouched (their user is being served).
+    /// Let claimed rows go again untouched (their user is being served),
+    /// in one statement: the ids travel as a JSON array.
     pub async fn outbox_release(&self, ids: &[i64]) -> Result<()> {
-        for id in ids {
-            on_pool!(self, |pool| {
-                sqlx::query("UPDATE outbox SET claimed_until = NULL WHERE id = $1")
-                    .bind(id)
-                    .execute(pool)
-                    .await?;
-            });
-        }
+        const SQLITE: &str = "UPDATE outbox SET claimed_until = NULL \
+             WHERE id IN (SELECT value FROM json_each($1))";
+        const POSTGRES: &str = "UPDATE outbox SET claimed_until = NULL \
+             WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)";
+        let sql = self.dialect(SQLITE, POSTGRES);
+        let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        on_pool!(self, |pool| {
+            sqlx::query(sql).bind(&ids).execute(pool).await?;
+        });
         Ok(())
     }
 
@@ -1649,8 +1651,8 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?;
                 held.sort_by_key(|(id, _)| *id);
-                let payloads: Vec<String> = held.iter().map(|(_, p)| p.clone()).collect();
-                let (Some(first), Some(last)) = (held.first(), held.last()) else {
+                let (ids, payloads): (Vec<i64>, Vec<String>) = held.into_iter().unzip();
+                let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
                     continue;
                 };
                 let Some(notice) = make(&payloads) else {
@@ -1664,7 +1666,7 @@ impl Store {
                 };
                 let payload = serde_json::to_string(&notice)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let key = format!("digest:{user}:{}:{}", first.0, last.0);
+                let key = format!("digest:{user}:{first}:{last}");
                 let digest: i64 = sqlx::query_scalar(
                     "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -1886,7 +1888,6 @@ async fn verify_backup(path: &Path) -> Result<()> {
 pub struct OutboxRow {
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
     pub payload: String,
     pub attempts: i64,
     /// Set when a send started and its outcome was never recorded (the
