@@ -71,12 +71,12 @@ pub fn fingerprint(title: &str, price: Option<Money>) -> Option<String> {
     if words.is_empty() {
         return None;
     }
-    Some(format!(
-        "{}|{}{}",
-        words.join(" "),
-        price.amount.normalize(),
-        price.currency.code()
-    ))
+    Some(format!("{}|{}", words.join(" "), price_key(price)))
+}
+
+/// A price as part of a key: `249GBP` for 249.00 and 249 alike.
+fn price_key(price: Money) -> String {
+    format!("{}{}", price.amount.normalize(), price.currency.code())
 }
 
 /// A source's item as a deal, scored against its history. `None` when it
@@ -106,12 +106,7 @@ pub async fn prepare(
             .map(|&low| Money::new(low.min(p.amount), p.currency))
     });
     let dedupe_key = match item.price {
-        Some(p) => format!(
-            "{}|{}{}",
-            canonical.url,
-            p.amount.normalize(),
-            p.currency.code()
-        ),
+        Some(p) => format!("{}|{}", canonical.url, price_key(p)),
         None => format!("{}|{}", canonical.url, terms(&item.title).join(" ")),
     };
     let merchant = item.merchant.clone().or_else(|| {

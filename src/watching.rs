@@ -348,24 +348,19 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             }
         }
         Notice::Digest { items } => Outgoing::text(render_digest(items, tr)),
-        Notice::ChannelLost { channel, why } => Outgoing::text(tr.msg(
-            "channel-lost",
-            &[
-                ("channel", channel_label(*channel).into()),
-                ("why", why.clone().into()),
-            ],
-        )),
-    }
-}
-
-/// How a channel is named to people.
-fn channel_label(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Console => "the console",
-        Channel::Telegram => "Telegram",
-        Channel::Discord => "Discord",
-        Channel::WhatsApp => "WhatsApp",
-        Channel::Sms => "SMS",
+        Notice::ChannelLost { channel, why } => Outgoing::text(
+            tr.msg(
+                "channel-lost",
+                &[
+                    (
+                        "channel",
+                        tr.msg("channel-name", &[("channel", channel.as_str().into())])
+                            .into(),
+                    ),
+                    ("why", why.clone().into()),
+                ],
+            ),
+        ),
     }
 }
 

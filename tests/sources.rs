@@ -197,14 +197,14 @@ price = ".price"
 }
 
 /// The fake shop on loopback, fetched through the polite fetcher.
-fn poller(db: &TestDb, sources: Vec<SourceSpec>) -> SourcePoller {
+fn poller(db: &TestDb) -> SourcePoller {
     let fetcher = Fetcher::new(FetchConfig {
         allow_private: true,
         per_host_interval: Duration::from_millis(1),
         ..FetchConfig::default()
     })
     .unwrap();
-    SourcePoller::new(db.store.clone(), Arc::new(fetcher), sources)
+    SourcePoller::new(db.store.clone(), Arc::new(fetcher), Vec::new())
 }
 
 async fn deal_alerts(db: &TestDb, user: &str) -> Vec<Notice> {
@@ -259,7 +259,7 @@ async fn polled_sources_alert_matching_rules_once_whatever_the_source() {
             name: "offers".into(),
             ..listing
         };
-        let poller = poller(&db, vec![]);
+        let poller = poller(&db);
         let mut validators = Validators::default();
         let first = poller.poll(&feed, &mut validators).await.unwrap();
         assert_eq!(first.items, 4);
@@ -337,7 +337,7 @@ async fn the_score_uses_the_products_price_history_over_the_shops_was_price() {
             .unwrap()
             .replace("/p/kettle?ref=offers", product);
         shop.set_page("offers.html", page);
-        let report = poller(&db, vec![])
+        let report = poller(&db)
             .poll(&listing, &mut Validators::default())
             .await
             .unwrap();

@@ -201,20 +201,19 @@ impl TwilioClient {
         match status {
             200..=299 => Ok(reply["sid"].as_str().unwrap_or_default().to_owned()),
             429 => Err(SendError::RetryAfter(retry_after.unwrap_or(1))),
-            // 21610: the number replied STOP; 21211/21614/21612: not a
-            // number we can text.
-            400..=499 if matches!(reply["code"].as_u64(), Some(21610 | 21211 | 21614 | 21612)) => {
-                Err(SendError::Unreachable(format!(
+            400..=499 => {
+                let why = format!(
                     "Twilio error {}: {}",
                     reply["code"],
                     reply["message"].as_str().unwrap_or("refused")
-                )))
+                );
+                // 21610: the number replied STOP; 21211/21614/21612: not a
+                // number we can text.
+                match reply["code"].as_u64() {
+                    Some(21610 | 21211 | 21614 | 21612) => Err(SendError::Unreachable(why)),
+                    _ => Err(SendError::Permanent(why)),
+                }
             }
-            400..=499 => Err(SendError::Permanent(format!(
-                "Twilio error {}: {}",
-                reply["code"],
-                reply["message"].as_str().unwrap_or("refused")
-            ))),
             _ => Err(SendError::Transient(format!("Twilio answered {status}"))),
         }
     }

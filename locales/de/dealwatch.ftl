@@ -359,6 +359,13 @@ deal-lowest = Tiefster Preis bisher: { $price }
 deal-merchant = bei { $merchant }
 
 ## Digests and channel problems
+channel-name = { $channel ->
+    [telegram] Telegram
+    [discord] Discord
+    [whatsapp] WhatsApp
+    [sms] SMS
+   *[console] die Konsole
+}
 digest-header = 📬 Deine Zusammenfassung: { $count ->
     [one] ein Alarm
    *[other] { $count } Alarme

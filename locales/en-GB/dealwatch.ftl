@@ -357,6 +357,13 @@ deal-lowest = Lowest seen: { $price }
 deal-merchant = at { $merchant }
 
 ## Digests and channel problems
+channel-name = { $channel ->
+    [telegram] Telegram
+    [discord] Discord
+    [whatsapp] WhatsApp
+    [sms] SMS
+   *[console] the console
+}
 digest-header = 📬 Your digest: { $count ->
     [one] one alert
    *[other] { $count } alerts

@@ -359,6 +359,13 @@ deal-lowest = Prix le plus bas vu : { $price }
 deal-merchant = chez { $merchant }
 
 ## Digests and channel problems
+channel-name = { $channel ->
+    [telegram] Telegram
+    [discord] Discord
+    [whatsapp] WhatsApp
+    [sms] SMS
+   *[console] la console
+}
 digest-header = 📬 Votre récapitulatif : { $count ->
     [one] une alerte
    *[other] { $count } alertes

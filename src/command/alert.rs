@@ -187,15 +187,17 @@ pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
     Ok(spec)
 }
 
-/// A channel alerts can go through, as people name it.
+/// A channel alerts can go through, by its name or a short form people
+/// use; not the console, which is not a channel alerts go to.
 fn channel_named(text: &str) -> Option<Channel> {
-    match text.to_lowercase().as_str() {
-        "telegram" | "tg" => Some(Channel::Telegram),
-        "discord" => Some(Channel::Discord),
-        "whatsapp" | "wa" => Some(Channel::WhatsApp),
-        "sms" | "text" | "phone" => Some(Channel::Sms),
-        _ => None,
-    }
+    let name = text.to_lowercase();
+    let name = match name.as_str() {
+        "tg" => "telegram",
+        "wa" => "whatsapp",
+        "text" | "phone" => "sms",
+        other => other,
+    };
+    Channel::from_name(name).filter(|c| *c != Channel::Console)
 }
 
 fn next_is(args: &[String], i: usize, word: &str) -> bool {

@@ -124,13 +124,7 @@ fn item(node: Node<'_, '_>, base: &Url, spec: &SourceSpec) -> Option<Listed> {
     let merchant = child_attr(node, "merchant", "name")
         .or_else(|| child_text(node, &["merchant"]))
         .or_else(|| spec.merchant.clone());
-    // A brand the title leaves out is part of what rules look for.
-    let title = match child_text(node, &["brand"]) {
-        Some(brand) if !title.to_lowercase().contains(&brand.to_lowercase()) => {
-            format!("{brand} {title}")
-        }
-        _ => title,
-    };
+    let title = super::with_brand(title, child_text(node, &["brand"]));
     let category = node
         .children()
         .filter(|c| c.is_element() && c.tag_name().name() == "category")

@@ -85,15 +85,8 @@ pub fn item_list_items(html: &str, base: &Url, spec: &SourceSpec) -> Vec<Listed>
                 .as_deref()
                 .and_then(condition_from)
                 .or_else(|| super::condition_in_title(&p.title));
-            // "WH-1000XM5" alone would miss a rule for "sony".
-            let title = match p.brand {
-                Some(brand) if !p.title.to_lowercase().contains(&brand.to_lowercase()) => {
-                    format!("{brand} {}", p.title)
-                }
-                _ => p.title,
-            };
             Some(Listed {
-                title,
+                title: super::with_brand(p.title, p.brand),
                 url,
                 price: p.price,
                 was: None,

@@ -236,15 +236,25 @@ pub(crate) fn condition_from(text: &str) -> Option<Condition> {
     }
 }
 
-/// A condition the title states outright ("Refurbished iPhone 13").
+/// A condition the title states outright ("Refurbished iPhone 13"): the
+/// spellings [`Condition::from_name`] knows, except "new", "used" and
+/// "sealed", which titles use in other senses ("new for 2026", "most used").
 pub(crate) fn condition_in_title(title: &str) -> Option<Condition> {
     title
         .split(|c: char| !c.is_alphanumeric() && c != '-')
-        .find_map(|word| match word.to_lowercase().as_str() {
-            "refurbished" | "renewed" | "refurb" | "reconditioned" => Some(Condition::Refurbished),
-            "pre-owned" | "preowned" | "second-hand" => Some(Condition::Used),
-            _ => None,
-        })
+        .filter(|word| !["new", "used", "sealed"].contains(&word.to_lowercase().as_str()))
+        .find_map(Condition::from_name)
+}
+
+/// The title with the brand in front when the title leaves it out:
+/// "WH-1000XM5" alone would miss a rule for "sony".
+pub(crate) fn with_brand(title: String, brand: Option<String>) -> String {
+    match brand {
+        Some(brand) if !title.to_lowercase().contains(&brand.to_lowercase()) => {
+            format!("{brand} {title}")
+        }
+        _ => title,
+    }
 }
 
 /// Why a poll found nothing.
