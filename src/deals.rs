@@ -10,7 +10,7 @@
 //! (a source's poll), so a deal costs the rules that share a word with it,
 //! not every rule.
 //!
-//! [`prepare`] turns a source's item into a deal: its deal score is the
+//! [`prepare_all`] turns a source's items into deals: its deal score is the
 //! discount against the median of the product's own price history (its
 //! checks when someone watches it, and earlier deals for the same address,
 //! over 90 days) when there are at least three prices, else against the
@@ -24,7 +24,7 @@ use crate::money::Money;
 use crate::rules::terms;
 use crate::sources::Listed;
 use crate::storage::{NewDeal, Store, StoreError};
-use crate::urls::canonicalize;
+use crate::urls::{canonicalize, CanonicalUrl};
 use crate::watching::{Amount, Notice};
 use rust_decimal::Decimal;
 
@@ -79,17 +79,47 @@ fn price_key(price: Money) -> String {
     format!("{}{}", price.amount.normalize(), price.currency.code())
 }
 
-/// A source's item as a deal, scored against its history. `None` when it
-/// has no usable address.
-pub async fn prepare(
+/// A source's items as deals, each scored against its history. Items
+/// without a usable address are left out, and so are those whose deal is
+/// already stored (the same offer polled again: most of a feed), found in
+/// one query before any history is read.
+pub async fn prepare_all(
+    store: &Store,
+    source: &str,
+    items: &[Listed],
+    now: i64,
+) -> Result<Vec<NewDeal>, StoreError> {
+    let keyed: Vec<(&Listed, CanonicalUrl, String)> = items
+        .iter()
+        .filter_map(|item| {
+            let canonical = canonicalize(item.url.as_str())?;
+            let key = match item.price {
+                Some(p) => format!("{}|{}", canonical.url, price_key(p)),
+                None => format!("{}|{}", canonical.url, terms(&item.title).join(" ")),
+            };
+            Some((item, canonical, key))
+        })
+        .collect();
+    let keys: Vec<&str> = keyed.iter().map(|(_, _, key)| key.as_str()).collect();
+    let known = store.known_deals(&keys).await?;
+    let mut deals = Vec::with_capacity(keyed.len());
+    for (item, canonical, dedupe_key) in keyed {
+        if !known.contains(&dedupe_key) {
+            deals.push(prepare(store, source, item, canonical, dedupe_key, now).await?);
+        }
+    }
+    Ok(deals)
+}
+
+/// One item as a deal, scored against its history.
+async fn prepare(
     store: &Store,
     source: &str,
     item: &Listed,
+    canonical: CanonicalUrl,
+    dedupe_key: String,
     now: i64,
-) -> Result<Option<NewDeal>, StoreError> {
-    let Some(canonical) = canonicalize(item.url.as_str()) else {
-        return Ok(None);
-    };
+) -> Result<NewDeal, StoreError> {
     let history = match item.price {
         Some(price) => {
             store
@@ -105,10 +135,6 @@ pub async fn prepare(
             .min()
             .map(|&low| Money::new(low.min(p.amount), p.currency))
     });
-    let dedupe_key = match item.price {
-        Some(p) => format!("{}|{}", canonical.url, price_key(p)),
-        None => format!("{}|{}", canonical.url, terms(&item.title).join(" ")),
-    };
     let merchant = item.merchant.clone().or_else(|| {
         Some(
             canonical
@@ -118,7 +144,7 @@ pub async fn prepare(
                 .to_owned(),
         )
     });
-    Ok(Some(NewDeal {
+    Ok(NewDeal {
         source: source.to_owned(),
         dedupe_key,
         title: item.title.clone(),
@@ -134,7 +160,7 @@ pub async fn prepare(
         score,
         fingerprint: fingerprint(&item.title, item.price),
         lowest,
-    }))
+    })
 }
 
 /// What [`announce_all`] did.

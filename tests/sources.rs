@@ -278,6 +278,15 @@ async fn polled_sources_alert_matching_rules_once_whatever_the_source() {
         // Polling the feed again: the fetch is conditional (304), nothing new.
         let unchanged = poller.poll(&feed, &mut validators).await.unwrap();
         assert_eq!(unchanged, sources::PollReport::default());
+        // The feed gains an item: the four known ones are skipped, the new
+        // one is a deal (and matches nothing of ann's).
+        let grown = fixture("deals.rss").unwrap().replace(
+            "  </channel>",
+            "<item><title>Kettle £20</title><link>https://shop.example/p/k2</link></item></channel>",
+        );
+        shop.set_page("deals.rss", grown);
+        let grown = poller.poll(&feed, &mut validators).await.unwrap();
+        assert_eq!((grown.items, grown.new_deals, grown.alerts), (5, 1, 0));
         let alerts = deal_alerts(&db, "ann").await;
         assert_eq!(alerts.len(), 2, "{alerts:?}");
         let Notice::DealMatch {

@@ -271,7 +271,7 @@ pub enum PollError {
 /// What one poll did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PollReport {
-    /// Items the source listed that could become deals.
+    /// Items the source listed.
     pub items: usize,
     /// Deals not seen before.
     pub new_deals: usize,
@@ -362,15 +362,10 @@ impl SourcePoller {
         let items = read_items(source, &page.body, &page.url)?;
         *validators = page.validators;
         let now = crate::storage::unix_now();
-        let mut found = Vec::with_capacity(items.len());
-        for item in &items {
-            if let Some(deal) = deals::prepare(&self.store, &source.name, item, now).await? {
-                found.push(deal);
-            }
-        }
+        let found = deals::prepare_all(&self.store, &source.name, &items, now).await?;
         let announced = deals::announce_all(&self.store, &found, now).await?;
         Ok(PollReport {
-            items: found.len(),
+            items: items.len(),
             new_deals: announced.new_deals,
             alerts: announced.alerts,
         })

@@ -951,6 +951,24 @@ impl Store {
         Ok(inserted == 1)
     }
 
+    /// Which of `keys` are dedupe keys of stored deals (one query: the keys
+    /// travel as a JSON array).
+    pub async fn known_deals(&self, keys: &[&str]) -> Result<std::collections::HashSet<String>> {
+        const SQLITE: &str =
+            "SELECT dedupe_key FROM deals WHERE dedupe_key IN (SELECT value FROM json_each($1))";
+        const POSTGRES: &str = "SELECT dedupe_key FROM deals \
+             WHERE dedupe_key IN (SELECT jsonb_array_elements_text($1::text::jsonb))";
+        if keys.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = self.dialect(SQLITE, POSTGRES);
+        let keys = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let known: Vec<String> = on_pool!(self, |pool| {
+            sqlx::query_scalar(sql).bind(&keys).fetch_all(pool).await?
+        });
+        Ok(known.into_iter().collect())
+    }
+
     /// Prices seen for the product at `url` since `since`, in `currency`:
     /// its checks (when someone watches it) and earlier deals for it.
     pub async fn prices_seen(
