@@ -289,6 +289,12 @@ impl TelegramClient {
         }
     }
 
+    /// One `sendMessage` to `chat_id`, in its turn; the message id.
+    async fn send_message(&self, chat_id: &str, body: &Value) -> Result<String, SendError> {
+        self.pace.admit(chat_id).await?;
+        Ok(message_id(&self.call("sendMessage", body).await?))
+    }
+
     /// Send a message with a picture: the picture with the text as its
     /// caption when the text fits Telegram's 1024 characters, else the
     /// picture first and the text after it.
@@ -320,8 +326,7 @@ impl TelegramClient {
         let mut ids = vec![message_id(&sent)];
         if !fits {
             for body in render(message, chat_id) {
-                self.pace.admit(chat_id).await?;
-                ids.push(message_id(&self.call("sendMessage", &body).await?));
+                ids.push(self.send_message(chat_id, &body).await?);
             }
         }
         Ok(ids)
@@ -454,8 +459,7 @@ impl Sender for TelegramClient {
                     continue;
                 }
                 for body in render(message, reply_to) {
-                    self.pace.admit(reply_to).await?;
-                    ids.push(message_id(&self.call("sendMessage", &body).await?));
+                    ids.push(self.send_message(reply_to, &body).await?);
                 }
             }
             Ok(ids)
