@@ -1,7 +1,9 @@
 //! Property test: the indexed matcher finds exactly the rules the plain
 //! definition (`rules::matches`, every rule in turn) finds, for random rules
 //! and deals drawn from a vocabulary full of the awkward cases: plurals,
-//! accents, multi-term words, currencies, missing fields.
+//! accents, multi-term words, currencies, missing fields, bounds and
+//! prices finer than the index holds inline, more exclusions than it
+//! holds inline.
 //!
 //! The case count follows `PROPTEST_CASES`, e.g.
 //! `PROPTEST_CASES=20000 cargo test --release --test matcher_props`.
@@ -60,8 +62,17 @@ fn currency() -> impl Strategy<Value = Option<Currency>> {
     ]
 }
 
+/// Mostly round prices, some with more decimals than the index holds
+/// inline (it keeps ten-thousandths), close to the round ones.
 fn amount() -> impl Strategy<Value = Decimal> {
-    (0u32..2000).prop_map(|cents| Decimal::new(i64::from(cents) * 50, 2))
+    prop_oneof![
+        3 => (0u32..2000).prop_map(|cents| Decimal::new(i64::from(cents) * 50, 2)),
+        1 => (0u32..2000, 0u32..7, 3u32..8).prop_map(|(cents, nudge, scale)| {
+            let base = Decimal::new(i64::from(cents) * 50, 2);
+            let nudge = Decimal::new(i64::from(nudge) - 3, scale);
+            (base + nudge).max(Decimal::ZERO)
+        }),
+    ]
 }
 
 fn condition() -> impl Strategy<Value = Option<Condition>> {
@@ -74,13 +85,16 @@ fn condition() -> impl Strategy<Value = Option<Condition>> {
 }
 
 fn score() -> impl Strategy<Value = Option<Decimal>> {
-    prop::option::of((0u32..=10).prop_map(|n| Decimal::new(i64::from(n), 1)))
+    prop::option::of(prop_oneof![
+        3 => (0u32..=10).prop_map(|n| Decimal::new(i64::from(n), 1)),
+        1 => (0u32..=1_000_000).prop_map(|n| Decimal::new(i64::from(n), 6)),
+    ])
 }
 
 fn rule() -> impl Strategy<Value = RuleSpec> {
     (
         prop::collection::vec(word(), 1..4),
-        prop::collection::vec(word(), 0..3),
+        prop::collection::vec(word(), 0..4),
         prop::option::of((amount(), currency())),
         prop::option::of((amount(), currency())),
         prop::option::of(prop::sample::select(CATEGORIES)),
