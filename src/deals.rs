@@ -6,9 +6,9 @@
 //! rule's notice carries the channel it posts into; the dispatcher sends
 //! it there instead of to the rule's owner.
 //!
-//! Matching goes through a [`RuleIndex`] built once per batch of deals
-//! (a source's poll), so a deal costs the rules that share a word with it,
-//! not every rule.
+//! Matching goes through a [`RuleIndex`], kept by the [`Announcer`] until
+//! a rule changes, so a deal costs the rules that share a word with it,
+//! not every rule, and a poll does not rebuild the index.
 //!
 //! [`prepare_all`] turns a source's items into deals: its deal score is the
 //! discount against the median of the product's own price history (its
@@ -23,10 +23,12 @@ use crate::matcher::RuleIndex;
 use crate::money::Money;
 use crate::rules::terms;
 use crate::sources::Listed;
+use crate::storage::ActiveRule;
 use crate::storage::{NewDeal, Store, StoreError};
 use crate::urls::{canonicalize, CanonicalUrl};
 use crate::watching::{Amount, Notice};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// How far back a deal's price history reaches.
 const HISTORY_SECS: i64 = 90 * 86_400;
@@ -172,56 +174,102 @@ pub struct Announced {
     pub alerts: usize,
 }
 
-/// Store `deal` and queue an alert for each rule it matches; returns how
-/// many alerts were queued (0 for a deal seen before).
-pub async fn announce(store: &Store, deal: &NewDeal, now: i64) -> Result<usize, StoreError> {
-    Ok(announce_all(store, std::slice::from_ref(deal), now)
-        .await?
-        .alerts)
+/// Stores new deals and queues an alert for each active rule they match.
+///
+/// The rule index is kept between batches and rebuilt (on a blocking
+/// thread: a million rules take seconds) only when the rules revision has
+/// moved, that is when any instance added, changed, paused or removed a
+/// rule; a poll that brings new deals otherwise costs the matching alone.
+#[derive(Default)]
+pub struct Announcer {
+    index: tokio::sync::Mutex<Option<(i64, Arc<RuleIndex<ActiveRule>>)>>,
 }
 
-/// [`announce`] for a batch: the active rules are read and indexed once.
-pub async fn announce_all(
-    store: &Store,
-    deals: &[NewDeal],
-    now: i64,
-) -> Result<Announced, StoreError> {
-    let mut fresh = Vec::with_capacity(deals.len());
-    for deal in deals {
-        if store.insert_deal(deal, now).await? {
-            fresh.push(deal);
-        }
+impl Announcer {
+    /// Store `deal` and queue an alert for each rule it matches; returns
+    /// how many alerts were queued (0 for a deal seen before).
+    pub async fn announce(
+        &self,
+        store: &Store,
+        deal: &NewDeal,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        Ok(self
+            .announce_all(store, std::slice::from_ref(deal), now)
+            .await?
+            .alerts)
     }
-    if fresh.is_empty() {
-        return Ok(Announced::default());
-    }
-    let rules = store.active_rules().await?;
-    let index = RuleIndex::new(rules.iter().map(|r| (r, &r.rule.spec)));
-    let mut queued = 0;
-    for deal in &fresh {
-        for active in index.matching(&deal.facts()) {
-            let notice = Notice::DealMatch {
-                rule_no: active.rule.no.get(),
-                title: deal.title.clone(),
-                url: deal.url.clone(),
-                price: deal.price.map(Amount::from),
-                was_price: deal.was_price.map(Amount::from),
-                merchant: deal.merchant.clone(),
-                lowest: deal.lowest.map(Amount::from),
-                post_to: active.rule.post_to.clone(),
-                via: active.rule.spec.via,
-            };
-            let key = format!("deal:{}:{}", active.id, deal.dedupe_key);
-            if store
-                .enqueue_notice(active.user_id, &key, &notice, now)
-                .await?
-            {
-                queued += 1;
+
+    /// The current rule index: the kept one while the revision holds.
+    async fn rules(&self, store: &Store) -> Result<Arc<RuleIndex<ActiveRule>>, StoreError> {
+        let mut kept = self.index.lock().await;
+        // Read before the rules: a change landing in between makes the
+        // next batch rebuild again, never keep a stale index.
+        let revision = store.rules_revision().await?;
+        if let Some((seen, index)) = kept.as_ref() {
+            if *seen == revision {
+                return Ok(Arc::clone(index));
             }
         }
+        let rules = store.active_rules().await?;
+        let index = tokio::task::spawn_blocking(move || {
+            RuleIndex::with_keys(rules, |r: &ActiveRule| &r.rule.spec)
+        })
+        .await
+        .map_err(|e| match e.try_into_panic() {
+            // A panic while indexing is a bug: it goes on as if the index
+            // had been built here.
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => StoreError::Interrupted(e.to_string()),
+        })?;
+        let index = Arc::new(index);
+        *kept = Some((revision, Arc::clone(&index)));
+        Ok(index)
     }
-    Ok(Announced {
-        new_deals: fresh.len(),
-        alerts: queued,
-    })
+
+    /// [`Announcer::announce`] for a batch.
+    pub async fn announce_all(
+        &self,
+        store: &Store,
+        deals: &[NewDeal],
+        now: i64,
+    ) -> Result<Announced, StoreError> {
+        let mut fresh = Vec::with_capacity(deals.len());
+        for deal in deals {
+            if store.insert_deal(deal, now).await? {
+                fresh.push(deal);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(Announced::default());
+        }
+        let index = self.rules(store).await?;
+        let mut queued = 0;
+        for deal in &fresh {
+            for active in index.matching(&deal.facts()) {
+                let notice = Notice::DealMatch {
+                    rule_no: active.rule.no.get(),
+                    title: deal.title.clone(),
+                    url: deal.url.clone(),
+                    price: deal.price.map(Amount::from),
+                    was_price: deal.was_price.map(Amount::from),
+                    merchant: deal.merchant.clone(),
+                    lowest: deal.lowest.map(Amount::from),
+                    post_to: active.rule.post_to.clone(),
+                    via: active.rule.spec.via,
+                };
+                let key = format!("deal:{}:{}", active.id, deal.dedupe_key);
+                if store
+                    .enqueue_notice(active.user_id, &key, &notice, now)
+                    .await?
+                {
+                    queued += 1;
+                }
+            }
+        }
+        Ok(Announced {
+            new_deals: fresh.len(),
+            alerts: queued,
+        })
+    }
 }

@@ -88,13 +88,14 @@ fn exact_key(value: Decimal) -> Option<i64> {
 
 /// `value` in ten-thousandths rounded up (`ceil`) or down, saturating.
 fn rounded_key(value: Decimal, ceil: bool) -> i64 {
-    let scaled = value
-        .checked_mul(Decimal::from(KEY_SCALE))
-        .unwrap_or(if value.is_sign_negative() {
-            Decimal::MIN
-        } else {
-            Decimal::MAX
-        });
+    let scaled =
+        value
+            .checked_mul(Decimal::from(KEY_SCALE))
+            .unwrap_or(if value.is_sign_negative() {
+                Decimal::MIN
+            } else {
+                Decimal::MAX
+            });
     let rounded = if ceil { scaled.ceil() } else { scaled.floor() };
     rounded.to_i64().unwrap_or(if rounded.is_sign_negative() {
         i64::MIN
@@ -150,17 +151,18 @@ impl Posting {
             }
         }
         if self.category != NO_TERM
-            && !deal
+            && deal
                 .category
                 .as_deref()
-                .is_some_and(|have| have.binary_search(&self.category).is_ok())
+                .is_none_or(|have| have.binary_search(&self.category).is_err())
         {
             return false;
         }
         if self.min_score != i64::MIN && deal.keys.score.is_none_or(|s| s < self.min_score) {
             return false;
         }
-        self.condition.is_none_or(|c| deal.facts.condition == Some(c))
+        self.condition
+            .is_none_or(|c| deal.facts.condition == Some(c))
     }
 }
 
@@ -205,6 +207,24 @@ impl<K> RuleIndex<K> {
             index.keys.push(key);
             index.rules.push(compiled);
         }
+        index.build_postings();
+        index
+    }
+
+    /// Index rules that carry their own spec, such as the store's active
+    /// rules: the index keeps them as its keys.
+    pub fn with_keys(rules: Vec<K>, spec_of: impl Fn(&K) -> &RuleSpec) -> RuleIndex<K> {
+        let mut index = RuleIndex {
+            keys: Vec::new(),
+            rules: Vec::with_capacity(rules.len()),
+            terms: HashMap::new(),
+            postings: HashMap::new(),
+        };
+        for rule in &rules {
+            let compiled = index.compile(spec_of(rule));
+            index.rules.push(compiled);
+        }
+        index.keys = rules;
         index.build_postings();
         index
     }
@@ -375,9 +395,7 @@ fn inline_filters(r: u32, rule: &Compiled) -> Posting {
         min_currency: None,
     };
     let mut full = false;
-    if rule.excluded.len() <= posting.excluded.len()
-        && rule.excluded.iter().all(|p| p.len() == 1)
-    {
+    if rule.excluded.len() <= posting.excluded.len() && rule.excluded.iter().all(|p| p.len() == 1) {
         for (slot, phrase) in posting.excluded.iter_mut().zip(rule.excluded.iter()) {
             *slot = phrase[0];
         }
@@ -429,7 +447,9 @@ fn full_filters_hold(rule: &Compiled, deal: &Deal<'_>) -> bool {
         && rule
             .min_score
             .is_none_or(|min| deal.facts.score.is_some_and(|s| s >= min))
-        && rule.condition.is_none_or(|c| deal.facts.condition == Some(c))
+        && rule
+            .condition
+            .is_none_or(|c| deal.facts.condition == Some(c))
 }
 
 fn category_holds(rule: &Compiled, deal_category: Option<&[TermId]>) -> bool {

@@ -509,21 +509,25 @@ async fn community_rule_matches_are_posted_into_the_guild_channel() {
         lowest: None,
     };
     let store = &app.db.store;
+    let announcer = dealwatch::deals::Announcer::default();
     assert_eq!(
-        dealwatch::deals::announce(store, &deal("d1", "PS5 Slim *Digital*"), now())
+        announcer
+            .announce(store, &deal("d1", "PS5 Slim *Digital*"), now())
             .await
             .unwrap(),
         2
     );
     assert_eq!(
-        dealwatch::deals::announce(store, &deal("d1", "PS5 Slim *Digital*"), now())
+        announcer
+            .announce(store, &deal("d1", "PS5 Slim *Digital*"), now())
             .await
             .unwrap(),
         0,
         "seen before"
     );
     assert_eq!(
-        dealwatch::deals::announce(store, &deal("d2", "Xbox Series X"), now())
+        announcer
+            .announce(store, &deal("d2", "Xbox Series X"), now())
             .await
             .unwrap(),
         0,

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use common::fake_api::{Call, FakeApi};
 use common::{from, joined, TestDb};
 use dealwatch::conversation::Core;
+use dealwatch::deals::Announcer;
 use dealwatch::dispatch::Dispatcher;
 use dealwatch::money::{Currency, Money};
 use dealwatch::plans::Plans;
@@ -142,7 +143,8 @@ fn deal(key: &str, title: &str, price: &str, was: Option<&str>) -> NewDeal {
 }
 
 async fn announce(store: &Store, deals: &[NewDeal]) -> usize {
-    dealwatch::deals::announce_all(store, deals, T0 + 10)
+    Announcer::default()
+        .announce_all(store, deals, T0 + 10)
         .await
         .unwrap()
         .alerts
@@ -165,6 +167,41 @@ fn discord_posts(api: &FakeApi) -> Vec<Value> {
         })
         .map(|c| c.body)
         .collect()
+}
+
+#[tokio::test]
+async fn the_kept_rule_index_follows_every_rule_change_from_any_instance() {
+    for db in TestDb::all().await {
+        let s = setup(db).await;
+        let (core, store) = (&s.core, &s.db.store);
+        // Another instance: its own core on the same database.
+        let other = s.db.core();
+        let announcer = Announcer::default();
+        let mut n = 0;
+        let mut alerts_for = async |title: &str| {
+            n += 1;
+            announcer
+                .announce(store, &deal(&format!("k{n}"), title, "100", None), T0 + 10)
+                .await
+                .unwrap()
+        };
+        assert_eq!(alerts_for("LEGO Titanic").await, 0, "no rules yet");
+        tell(core, Channel::Telegram, "100", "alert lego", T0).await;
+        assert_eq!(alerts_for("LEGO Bugatti").await, 1, "a new rule");
+        tell(&other, Channel::Telegram, "200", "alert lego", T0).await;
+        assert_eq!(
+            alerts_for("LEGO Eiffel Tower").await,
+            2,
+            "a rule added by another instance"
+        );
+        tell(core, Channel::Telegram, "100", "pause 1", T0).await;
+        assert_eq!(alerts_for("LEGO Ship").await, 1, "a paused rule");
+        tell(core, Channel::Telegram, "100", "resume 1", T0).await;
+        assert_eq!(alerts_for("LEGO Car").await, 2, "a resumed rule");
+        tell(&other, Channel::Telegram, "200", "delete 1", T0).await;
+        assert_eq!(alerts_for("LEGO Castle").await, 1, "a deleted rule");
+        assert_eq!(alerts_for("Sony headphones").await, 0);
+    }
 }
 
 #[tokio::test]

@@ -296,6 +296,7 @@ pub struct SourcePoller {
     store: Store,
     fetcher: Arc<Fetcher>,
     sources: Vec<SourceSpec>,
+    announcer: deals::Announcer,
 }
 
 impl SourcePoller {
@@ -304,6 +305,7 @@ impl SourcePoller {
             store,
             fetcher,
             sources,
+            announcer: deals::Announcer::default(),
         }
     }
 
@@ -363,7 +365,10 @@ impl SourcePoller {
         *validators = page.validators;
         let now = crate::storage::unix_now();
         let found = deals::prepare_all(&self.store, &source.name, &items, now).await?;
-        let announced = deals::announce_all(&self.store, &found, now).await?;
+        let announced = self
+            .announcer
+            .announce_all(&self.store, &found, now)
+            .await?;
         Ok(PollReport {
             items: items.len(),
             new_deals: announced.new_deals,

@@ -74,6 +74,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Backup(String),
+    /// Work handed to a blocking thread was cancelled: the runtime is
+    /// shutting down.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -901,6 +905,17 @@ impl Store {
             .await?
         });
         rows.into_iter().map(ActiveRule::try_from).collect()
+    }
+
+    /// The rules revision: a counter every change to any rule bumps (a
+    /// trigger in the database, so changes made by other instances count).
+    pub async fn rules_revision(&self) -> Result<i64> {
+        let n = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT n FROM revisions WHERE name = 'rules'")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n)
     }
 
     // ----- products, prices and deals -------------------------------------
