@@ -17,6 +17,7 @@ use dealwatch_bots::{Channel, Sender};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 const PHONE_ID: &str = "106540352242922";
@@ -36,7 +37,19 @@ struct App {
     http: reqwest::Client,
 }
 
+/// When set, the fake refuses media uploads as Meta refuses a bad file.
+static REFUSE_MEDIA: AtomicBool = AtomicBool::new(false);
+
 fn graph(call: &Call, n: usize) -> (StatusCode, Value) {
+    if call.path.ends_with("/media") {
+        if REFUSE_MEDIA.load(Ordering::SeqCst) {
+            return (
+                StatusCode::BAD_REQUEST,
+                json!({"error": {"message": "(#131053) Media upload error", "type": "OAuthException", "code": 131053, "fbtrace_id": "x"}}),
+            );
+        }
+        return (StatusCode::OK, json!({"id": format!("MEDIA{n}")}));
+    }
     if call.body["to"] == CLOSED && call.body["type"] != "template" {
         return (
             StatusCode::BAD_REQUEST,
@@ -383,5 +396,76 @@ async fn alerts_are_free_text_inside_the_window_and_a_template_outside_it() {
             .len(),
         0,
         "all three delivered"
+    );
+}
+
+/// `history` on WhatsApp uploads the chart and sends it as an image message
+/// captioned with the summary; a picture Meta refuses leaves the text alone.
+#[tokio::test]
+async fn history_uploads_the_chart_and_sends_it_captioned() {
+    let app = start().await;
+    app.post(&text_message(
+        "wamid.H1",
+        ANN,
+        "watch https://shop.example/p/1",
+    ))
+    .await;
+    app.inbox.process_pending().await.unwrap();
+    common::record_prices(
+        &app.db.store,
+        "https://shop.example/p/1",
+        "Acme Kettle 1.7L",
+        &[
+            ("49.99", 3 * 86_400),
+            ("39.99", 2 * 86_400),
+            ("44.50", 86_400),
+        ],
+    )
+    .await;
+    app.post(&text_message("wamid.H2", ANN, "history 1")).await;
+    app.inbox.process_pending().await.unwrap();
+
+    let uploads = app.api.to("POST", &format!("/v21.0/{PHONE_ID}/media"));
+    assert_eq!(uploads.len(), 1);
+    let form = &uploads[0].raw;
+    assert_eq!(
+        uploads[0].header("authorization"),
+        Some("Bearer EAAG-test-token")
+    );
+    assert!(
+        uploads[0]
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("multipart/form-data")),
+        "{:?}",
+        uploads[0].headers
+    );
+    assert!(form.contains("name=\"messaging_product\"\r\n\r\nwhatsapp\r\n"));
+    assert!(form.contains("name=\"type\"\r\n\r\nimage/png\r\n"));
+    assert!(form.contains("name=\"file\"; filename=\"chart.png\"\r\nContent-Type: image/png"));
+    assert!(form.contains("PNG\r\n"), "the PNG signature");
+
+    let image = app.sent().pop().unwrap();
+    assert_eq!(image.body["to"], ANN);
+    assert_eq!(image.body["type"], "image");
+    assert_eq!(image.body["image"]["id"], "MEDIA2");
+    let caption = image.body["image"]["caption"].as_str().unwrap();
+    assert!(
+        caption.contains("Acme Kettle 1.7L") && caption.contains("lowest £39.99"),
+        "{caption}"
+    );
+
+    REFUSE_MEDIA.store(true, Ordering::SeqCst);
+    app.post(&text_message("wamid.H3", ANN, "history 1")).await;
+    app.inbox.process_pending().await.unwrap();
+    REFUSE_MEDIA.store(false, Ordering::SeqCst);
+    let text = app.sent().pop().unwrap();
+    assert_eq!(text.body["type"], "text");
+    assert!(
+        text.body["text"]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("lowest £39.99"),
+        "{:?}",
+        text.body
     );
 }

@@ -59,7 +59,10 @@ impl Channel {
 
     /// Whether the platform shows pictures we send (charts).
     pub fn has_images(self) -> bool {
-        matches!(self, Channel::Telegram | Channel::Discord)
+        matches!(
+            self,
+            Channel::Telegram | Channel::Discord | Channel::WhatsApp
+        )
     }
 }
 

@@ -10,8 +10,8 @@
 
 use crate::pace::Pace;
 use crate::{
-    split_text, unix_now, BoxFuture, Channel, DeliveryStatus, Incoming, Outgoing, ParseError,
-    SendError, Sender,
+    split_text, unix_now, BoxFuture, Channel, DeliveryStatus, Image, Incoming, Outgoing,
+    ParseError, SendError, Sender,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -23,6 +23,8 @@ const WHAT: &str = "a WhatsApp notification";
 pub const MAX_TEXT_CHARS: usize = 4096;
 /// An interactive message body's limit.
 pub const MAX_INTERACTIVE_BODY_CHARS: usize = 1024;
+/// An image message's caption limit (Meta's "Image messages" reference).
+pub const MAX_CAPTION_CHARS: usize = 1024;
 /// Reply buttons: at most 3, titles of at most 20 characters, ids 256.
 pub const MAX_REPLY_BUTTONS: usize = 3;
 const MAX_BUTTON_TITLE_CHARS: usize = 20;
@@ -242,6 +244,8 @@ pub struct WhatsAppClient {
     http: reqwest::Client,
     /// `{WHATSAPP_API_URL}/{phone_number_id}/messages`.
     endpoint: String,
+    /// `{WHATSAPP_API_URL}/{phone_number_id}/media`, for pictures.
+    media_endpoint: String,
     /// `Bearer <token>`; never logged.
     authorization: String,
     template: Template,
@@ -270,12 +274,11 @@ impl WhatsAppClient {
             ));
         }
         let http = crate::http_client(20, None)?;
+        let base = api.as_str().trim_end_matches('/');
         Ok(WhatsAppClient {
             http,
-            endpoint: format!(
-                "{}/{phone_number_id}/messages",
-                api.as_str().trim_end_matches('/')
-            ),
+            endpoint: format!("{base}/{phone_number_id}/messages"),
+            media_endpoint: format!("{base}/{phone_number_id}/media"),
             authorization: format!("Bearer {access_token}"),
             template,
             pace: Self::pace(),
@@ -325,28 +328,38 @@ impl WhatsAppClient {
                 .unwrap_or_default()
                 .to_owned());
         }
-        let error = &answer["error"];
-        let code = error["code"].as_i64().unwrap_or(0);
-        let why = format!(
-            "{status}: {} (code {code})",
-            error["message"].as_str().unwrap_or("no message")
-        );
-        let error = match code {
-            // Throughput, pair rate, and the app's own call limits.
-            130429 | 4 | 80007 => SendError::RetryAfter(1),
-            131056 => SendError::RetryAfter(6),
-            // Outside the window, undeliverable, blocked, bad number.
-            // Undeliverable (no WhatsApp, blocked us, old app), not an
-            // allowed test recipient, or our own number.
-            131026 | 131030 | 131021 => SendError::Unreachable(why),
-            OUTSIDE_WINDOW | 131051 | 100 => SendError::Permanent(why),
-            _ if status.is_server_error() => SendError::Transient(why),
-            // An expired access token is the operator's to fix; keep the message.
-            190 => SendError::Transient(why),
-            _ if status.is_client_error() => SendError::Permanent(why),
-            _ => SendError::Transient(why),
+        Err(refusal(status, &answer))
+    }
+
+    /// Upload a picture; its media id, for an image message.
+    async fn upload(&self, image: &Image) -> Result<String, Refused> {
+        let transient = |e: String| Refused {
+            code: 0,
+            error: SendError::Transient(e),
         };
-        Err(Refused { code, error })
+        let file = reqwest::multipart::Part::bytes(image.png.clone())
+            .file_name(image.file_name.clone())
+            .mime_str("image/png")
+            .map_err(|e| transient(e.without_url().to_string()))?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", "image/png")
+            .part("file", file);
+        let response = self
+            .http
+            .post(&self.media_endpoint)
+            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| transient(e.without_url().to_string()))?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        match answer["id"].as_str() {
+            Some(id) if status.is_success() && !id.is_empty() => Ok(id.to_owned()),
+            _ if status.is_success() => Err(transient("media upload gave no id".into())),
+            _ => Err(refusal(status, &answer)),
+        }
     }
 
     /// Send `message` as the alert template (allowed outside the window).
@@ -365,15 +378,84 @@ impl WhatsAppClient {
         self.post(to, &body).await
     }
 
+    /// Send `image` as an image message, captioned with the message's text
+    /// when that fits a caption and needs no buttons. The message id and
+    /// whether the text went with it; `None` when Meta refuses the picture
+    /// itself (size, type): that must not cost the person the answer, so
+    /// the caller sends the text alone.
+    async fn send_picture(
+        &self,
+        to: &str,
+        image: &Image,
+        message: &Outgoing,
+    ) -> Result<Option<(String, bool)>, Refused> {
+        let media = match self.upload(image).await {
+            Ok(media) => media,
+            Err(Refused {
+                error: SendError::Permanent(why),
+                ..
+            }) => {
+                tracing::warn!(%why, "chart upload refused; sending the text alone");
+                return Ok(None);
+            }
+            Err(other) => return Err(other),
+        };
+        let captioned =
+            message.buttons.is_empty() && message.text.chars().count() <= MAX_CAPTION_CHARS;
+        let mut picture = json!({ "id": media });
+        if captioned {
+            picture["caption"] = json!(message.text);
+        }
+        let id = self
+            .post(to, &json!({ "type": "image", "image": picture }))
+            .await?;
+        Ok(Some((id, captioned)))
+    }
+
     async fn send_free(&self, to: &str, messages: &[Outgoing]) -> Result<Vec<String>, Refused> {
         let mut ids = Vec::new();
         for message in messages {
+            if let Some(image) = &message.image {
+                if let Some((id, captioned)) = self.send_picture(to, image, message).await? {
+                    ids.push(id);
+                    if captioned {
+                        continue;
+                    }
+                }
+            }
             for body in render(message) {
                 ids.push(self.post(to, &body).await?);
             }
         }
         Ok(ids)
     }
+}
+
+/// What a Graph API error answer means for us: Meta's error code, and
+/// whether to retry, give up on the message, or give up on the person.
+fn refusal(status: reqwest::StatusCode, answer: &Value) -> Refused {
+    let error = &answer["error"];
+    let code = error["code"].as_i64().unwrap_or(0);
+    let why = format!(
+        "{status}: {} (code {code})",
+        error["message"].as_str().unwrap_or("no message")
+    );
+    let error = match code {
+        // Throughput, pair rate, and the app's own call limits.
+        130429 | 4 | 80007 => SendError::RetryAfter(1),
+        131056 => SendError::RetryAfter(6),
+        // Outside the window, undeliverable, blocked, bad number.
+        // Undeliverable (no WhatsApp, blocked us, old app), not an
+        // allowed test recipient, or our own number.
+        131026 | 131030 | 131021 => SendError::Unreachable(why),
+        OUTSIDE_WINDOW | 131051 | 100 => SendError::Permanent(why),
+        _ if status.is_server_error() => SendError::Transient(why),
+        // An expired access token is the operator's to fix; keep the message.
+        190 => SendError::Transient(why),
+        _ if status.is_client_error() => SendError::Permanent(why),
+        _ => SendError::Transient(why),
+    };
+    Refused { code, error }
 }
 
 /// Whether a free-form message may go to someone who last wrote at
