@@ -10,6 +10,7 @@
 
 pub mod discord;
 pub mod sms;
+pub mod stripe;
 pub mod telegram;
 pub mod verify;
 pub mod whatsapp;
