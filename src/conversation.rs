@@ -16,11 +16,12 @@
 //! so nobody can touch another user's watches or rules. The core does no
 //! network I/O: the channel adapters deliver what it returns.
 
+use crate::billing::{BillingError, CheckoutRequest, Payments};
 use crate::chart;
 use crate::command::{self, Command, ParseError, Problem, RuleSpec, WatchSpec};
 use crate::l10n::{Arg, L10n, Tr, DEFAULT_LOCALE};
 use crate::metrics::Metrics;
-use crate::model::{Digest, ItemNo, ItemState, Plan, QuietHours};
+use crate::model::{Digest, ItemNo, ItemState, PaidPlan, Plan, QuietHours};
 use crate::money::{Currency, Money, PriceSpec};
 use crate::plans::Plans;
 use crate::rules;
@@ -136,6 +137,8 @@ pub struct Core {
     plans: Plans,
     options: CoreOptions,
     metrics: Metrics,
+    /// Makes Checkout and portal links; `None` when billing is off.
+    payments: Option<Arc<dyn Payments>>,
 }
 
 impl Core {
@@ -152,7 +155,15 @@ impl Core {
             plans,
             options,
             metrics,
+            payments: None,
         }
+    }
+
+    /// Sell plans through `payments` (`upgrade` and `billing` answer with
+    /// its links instead of saying payments are off).
+    pub fn with_payments(mut self, payments: Arc<dyn Payments>) -> Core {
+        self.payments = Some(payments);
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -273,6 +284,7 @@ impl Core {
             user,
             identity,
             group: msg.group.clone(),
+            message_id: msg.message_id.clone(),
             now,
         };
         match parsed {
@@ -289,6 +301,8 @@ struct Session<'a> {
     identity: Identity,
     /// The shared channel the message came from, if any.
     group: Option<Group>,
+    /// The provider's id of the message being answered.
+    message_id: Option<String>,
     now: i64,
 }
 
@@ -360,17 +374,8 @@ impl Session<'_> {
             Command::Language(None) => one(self.language_line()),
             Command::Language(Some(code)) => self.set_language(&code).await,
             Command::Plan => self.plan().await,
-            Command::Upgrade(paid) => {
-                let tr = self.tr();
-                if self.user.plan >= paid.plan() {
-                    let plan = tr.msg(&format!("plan-name-{}", self.user.plan.as_str()), &[]);
-                    return one(tr.msg("upgrade-already", &[("plan", plan.into())]));
-                }
-                // Checkout links arrive with billing; until Stripe is
-                // configured the honest answer is that upgrades are off.
-                one(tr.msg("upgrade-unavailable", &[]))
-            }
-            Command::Billing => one(self.tr().msg("billing-unavailable", &[])),
+            Command::Upgrade(paid) => self.upgrade(paid).await,
+            Command::Billing => self.billing().await,
             Command::Link { code: None } => self.link_code().await,
             Command::Link { code: Some(code) } => self.link_with(&code).await,
             Command::Stop => {
@@ -1082,6 +1087,96 @@ impl Session<'_> {
             LinkOutcome::Invalid => "link-invalid",
         };
         one(self.tr().msg(id, &[]))
+    }
+
+    fn plan_name(&self, plan: Plan) -> String {
+        self.tr().msg(&format!("plan-name-{}", plan.as_str()), &[])
+    }
+
+    /// `upgrade pro|premium`: a Checkout link; for someone who already pays,
+    /// the portal, where the plan is switched (a second Checkout would make
+    /// a second subscription).
+    async fn upgrade(&self, paid: PaidPlan) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        let Some(payments) = &self.core.payments else {
+            return one(tr.msg("upgrade-unavailable", &[]));
+        };
+        if self.user.plan >= paid.plan() {
+            let plan = self.plan_name(self.user.plan);
+            return one(tr.msg("upgrade-already", &[("plan", plan.into())]));
+        }
+        let customer = self.core.store.stripe_customer(self.user.id).await?;
+        let link = match (&customer, self.user.plan) {
+            (Some(customer), Plan::Pro | Plan::Premium) => payments
+                .portal(customer, &self.user.settings.locale)
+                .await
+                .map(|url| ("upgrade-change", self.user.plan, url)),
+            _ => {
+                // A redelivered message makes the same attempt (and Stripe
+                // returns the same session); the console, which has no
+                // message ids, makes one per user, plan and minute.
+                let attempt = match &self.message_id {
+                    Some(id) => format!(
+                        "{}:{}:{}:{id}",
+                        self.user.id.0,
+                        paid.plan().as_str(),
+                        self.identity.channel.as_str()
+                    ),
+                    None => format!(
+                        "{}:{}:{}",
+                        self.user.id.0,
+                        paid.plan().as_str(),
+                        self.now / 60
+                    ),
+                };
+                let request = CheckoutRequest {
+                    user: self.user.id,
+                    plan: paid,
+                    customer,
+                    locale: self.user.settings.locale.clone(),
+                    attempt,
+                };
+                payments
+                    .checkout(&request)
+                    .await
+                    .map(|url| ("upgrade-link", paid.plan(), url))
+            }
+        };
+        match link {
+            Ok((message, plan, url)) => one(tr.msg(
+                message,
+                &[("plan", self.plan_name(plan).into()), ("url", url.into())],
+            )),
+            Err(e) => self.payments_failed(e),
+        }
+    }
+
+    /// `billing`: a customer portal link, for someone who has paid before.
+    async fn billing(&self) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        let Some(payments) = &self.core.payments else {
+            return one(tr.msg("billing-unavailable", &[]));
+        };
+        let Some(customer) = self.core.store.stripe_customer(self.user.id).await? else {
+            return one(tr.msg("billing-none", &[]));
+        };
+        match payments.portal(&customer, &self.user.settings.locale).await {
+            Ok(url) => one(tr.msg("billing-link", &[("url", url.into())])),
+            Err(e) => self.payments_failed(e),
+        }
+    }
+
+    /// Stripe could not make a link: the person hears so at once (a retry
+    /// of the whole message would keep them waiting), the operator in the log.
+    fn payments_failed(&self, e: BillingError) -> Result<Vec<Outgoing>, CoreError> {
+        match e {
+            BillingError::Store(e) => Err(e.into()),
+            e => {
+                tracing::error!(error = %e, "payment link not made");
+                self.core.metrics.error("billing");
+                one(self.tr().msg("billing-failed", &[]))
+            }
+        }
     }
 
     async fn plan(&self) -> Result<Vec<Outgoing>, CoreError> {

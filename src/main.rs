@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use dealwatch::billing::{BillingEvents, Payments, Prices, StripePayments};
 use dealwatch::config::{self, Cli, Command, Config};
 use dealwatch::console::{self, ConsoleStyle};
 use dealwatch::conversation::Core;
@@ -127,13 +128,42 @@ fn build_core(
     l10n: Arc<L10n>,
 ) -> anyhow::Result<Core> {
     let plans = config.plans()?;
-    Ok(Core::new(
-        store,
-        l10n,
-        plans,
-        config.core_options(),
-        metrics,
-    ))
+    let core = Core::new(store, l10n, plans, config.core_options(), metrics);
+    Ok(match payments(config)? {
+        Some((payments, _)) => core.with_payments(payments),
+        None => core,
+    })
+}
+
+/// Stripe, when it is configured: the link maker and the price ids.
+fn payments(config: &Config) -> anyhow::Result<Option<(Arc<dyn Payments>, Prices)>> {
+    let stripe = &config.stripe;
+    let (Some(key), Some(pro), Some(premium)) = (
+        stripe.stripe_secret_key.as_ref(),
+        stripe.stripe_price_pro.as_ref(),
+        stripe.stripe_price_premium.as_ref(),
+    ) else {
+        return Ok(None);
+    };
+    if !config.billing_enabled() {
+        return Ok(None);
+    }
+    let public = config
+        .public_base_url
+        .as_ref()
+        .context("billing needs PUBLIC_BASE_URL: Checkout and the portal return there")?;
+    let prices = Prices {
+        pro: pro.clone(),
+        premium: premium.clone(),
+    };
+    let payments = StripePayments::new(
+        key.expose_secret(),
+        &stripe.stripe_api_url,
+        prices.clone(),
+        public,
+    )
+    .map_err(|e| anyhow::anyhow!("Stripe client: {e}"))?;
+    Ok(Some((Arc::new(payments), prices)))
 }
 
 /// The scheduler of product checks and the poller of deal sources; they
@@ -401,7 +431,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));
     let inbox = Arc::new(Inbox::new(store.clone(), core, senders));
     let inbox_task = tokio::spawn(inbox.clone().run(stopped(stop_rx.clone())));
-    let routes = webhooks(Arc::new(InboxSink(inbox)), stop_rx.clone());
+    let mut routes = webhooks(Arc::new(InboxSink(inbox)), stop_rx.clone());
+    if let (Some((payments, prices)), Some(secret)) = (
+        payments(&config)?,
+        config.stripe.stripe_webhook_secret.as_ref(),
+    ) {
+        let events = BillingEvents::new(store.clone(), config.plans()?, prices, Some(payments));
+        routes = routes.merge(dealwatch_webhooks::stripe::routes(
+            secret.expose_secret(),
+            Arc::new(events),
+        ));
+    }
     let state = AppState {
         store: store.clone(),
         metrics,

@@ -31,6 +31,8 @@ pub fn router(state: AppState, webhooks: Router) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/billing/done", get(billing_done))
+        .route("/billing/cancelled", get(billing_cancelled))
         .with_state(state)
         .merge(webhooks)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -66,5 +68,27 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         state.metrics.render(),
+    )
+}
+
+/// Where Checkout and the customer portal send people back. Nothing is
+/// decided here (a redirect proves nothing): the plan changes when Stripe's
+/// signed event arrives, and the user hears of it in their chat.
+async fn billing_done() -> impl IntoResponse {
+    page("Thank you", "Your payment is being confirmed. You'll get a message in your chat as soon as it is; you can close this page.")
+}
+
+async fn billing_cancelled() -> impl IntoResponse {
+    page("No payment taken", "Nothing was charged. You can close this page and send “upgrade pro” again whenever you like.")
+}
+
+fn page(title: &'static str, text: &'static str) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!(
+            "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+             <title>Dealwatch: {title}</title><body style=\"font-family:sans-serif;max-width:30em;margin:3em auto\">\
+             <h1>{title}</h1><p>{text}</p></body></html>"
+        ),
     )
 }

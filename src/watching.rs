@@ -178,6 +178,17 @@ pub enum Notice {
     /// An identity of the user's stopped working (blocked, unsubscribed);
     /// sent on another of their channels.
     ChannelLost { channel: Channel, why: String },
+    /// The user's plan changed (a subscription began, changed or ended),
+    /// with the items that change paused or resumed.
+    PlanChanged {
+        plan: String,
+        upgrade: bool,
+        paused: Vec<u32>,
+        resumed: Vec<u32>,
+    },
+    /// A subscription payment failed. The portal link is short-lived; the
+    /// `billing` button makes a fresh one.
+    PaymentFailed { portal_url: Option<String> },
 }
 
 impl Notice {
@@ -190,6 +201,8 @@ impl Notice {
             Notice::DealMatch { .. } => "deal_match",
             Notice::Digest { .. } => "digest",
             Notice::ChannelLost { .. } => "channel_lost",
+            Notice::PlanChanged { .. } => "plan_changed",
+            Notice::PaymentFailed { .. } => "payment_failed",
         }
     }
 
@@ -348,6 +361,42 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             }
         }
         Notice::Digest { items } => Outgoing::text(render_digest(items, tr)),
+        Notice::PlanChanged {
+            plan,
+            upgrade,
+            paused,
+            resumed,
+        } => {
+            let name = tr.msg(&format!("plan-name-{plan}"), &[]);
+            let list = |nos: &[u32]| {
+                nos.iter()
+                    .map(|n| format!("#{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut lines = vec![tr.msg(
+                if *upgrade {
+                    "plan-changed-up"
+                } else {
+                    "plan-changed-down"
+                },
+                &[("plan", name.into())],
+            )];
+            if !paused.is_empty() {
+                lines.push(tr.msg("plan-paused-items", &[("items", list(paused).into())]));
+            }
+            if !resumed.is_empty() {
+                lines.push(tr.msg("plan-resumed-items", &[("items", list(resumed).into())]));
+            }
+            Outgoing::text(lines.join("\n")).with_button(tr.msg("button-plan", &[]), "plan")
+        }
+        Notice::PaymentFailed { portal_url } => {
+            let text = match portal_url {
+                Some(url) => tr.msg("payment-failed-link", &[("url", url.clone().into())]),
+                None => tr.msg("payment-failed", &[]),
+            };
+            Outgoing::text(text).with_button(tr.msg("button-billing", &[]), "billing")
+        }
         Notice::ChannelLost { channel, why } => Outgoing::text(
             tr.msg(
                 "channel-lost",

@@ -196,6 +196,8 @@ button-pause = Pause
 button-delete = Löschen
 button-history = Verlauf
 button-test = Testen
+button-plan = Mein Tarif
+button-billing = Abrechnung
 
 list-empty = Du beobachtest noch nichts. Schick einen Produktlink oder versuch: alert gaming pc under 800
 list-header = { $count ->
@@ -293,6 +295,19 @@ interval-minutes = { $minutes ->
 upgrade-already = Du hast schon { $plan }.
 upgrade-unavailable = Upgrades gibt es auf diesem Server noch nicht: Zahlungen sind nicht eingerichtet.
 billing-unavailable = Die Abrechnung gibt es auf diesem Server noch nicht: Zahlungen sind nicht eingerichtet.
+upgrade-link = 💳 Hier sicher mit Stripe auf { $plan } upgraden: { $url }
+    Sobald die Zahlung durch ist, bekommst du hier eine Nachricht.
+upgrade-change = Du zahlst schon für { $plan }. Hier kannst du den Tarif wechseln: { $url }
+billing-link = 💳 Abo, Karte und Rechnungen verwaltest du hier: { $url }
+    Der Link gilt nur kurz; schick „billing“ erneut für einen neuen.
+billing-none = Du hast noch kein Abo. Schick „upgrade pro“ oder „upgrade premium“, um eins abzuschließen.
+billing-failed = Zahlungen sind gerade nicht erreichbar. Bitte versuch es in einer Minute noch einmal.
+plan-changed-up = 🎉 Du hast jetzt { $plan }! Schick „plan“, um deine neuen Grenzen zu sehen.
+plan-changed-down = Du hast jetzt { $plan }.
+plan-paused-items = Damit es in die Grenzen passt, sind diese pausiert (nicht gelöscht): { $items }. Lösche andere, dann bringt „resume ID“ sie zurück.
+plan-resumed-items = Wieder aktiv: { $items }.
+payment-failed = ⚠️ Deine letzte Zahlung ist nicht durchgegangen. Schick „billing“, um deine Karte zu aktualisieren und deinen Tarif zu behalten.
+payment-failed-link = ⚠️ Deine letzte Zahlung ist nicht durchgegangen. Aktualisiere hier deine Karte, um deinen Tarif zu behalten: { $url }
 link-code = 🔗 Dein Verknüpfungscode ist { $code }. Schick innerhalb von { $minutes } Minuten „link { $code }“ aus deiner anderen Chat-App an Dealwatch, dann teilen beide dieselben Beobachtungen und Alarme.
 link-too-many = Du hast in der letzten Stunde zu viele Verknüpfungscodes angefordert. Bitte versuch es später noch einmal.
 link-done = ✅ Verknüpft! Dieser Chat teilt jetzt Beobachtungen, Alarme und Einstellungen mit deinem anderen Konto.

@@ -197,6 +197,8 @@ button-pause = Pause
 button-delete = Delete
 button-history = History
 button-test = Test
+button-plan = My plan
+button-billing = Billing
 
 list-empty = You're not watching anything yet. Send a product link, or try: alert gaming pc under 800
 list-header = { $count ->
@@ -291,6 +293,19 @@ interval-minutes = { $minutes ->
 upgrade-already = You're already on { $plan }.
 upgrade-unavailable = Upgrades aren't available on this server yet: payments are not set up.
 billing-unavailable = Billing isn't available on this server yet: payments are not set up.
+upgrade-link = 💳 Upgrade to { $plan } securely with Stripe here: { $url }
+    You'll get a message here as soon as the payment goes through.
+upgrade-change = You already pay for { $plan }. Change your plan here: { $url }
+billing-link = 💳 Manage your subscription, card and invoices here: { $url }
+    The link works for a short while; send “billing” again for a new one.
+billing-none = You don't have a subscription yet. Send “upgrade pro” or “upgrade premium” to start one.
+billing-failed = Payments are unavailable for a moment. Please try again in a minute.
+plan-changed-up = 🎉 You're on { $plan } now! Send “plan” to see your new limits.
+plan-changed-down = You're on { $plan } now.
+plan-paused-items = To fit its limits, these are paused (not deleted): { $items }. Delete others, then “resume ID” to bring them back.
+plan-resumed-items = Resumed: { $items }.
+payment-failed = ⚠️ Your last payment didn't go through. Send “billing” to update your card and keep your plan.
+payment-failed-link = ⚠️ Your last payment didn't go through. Update your card here to keep your plan: { $url }
 link-code = 🔗 Your link code is { $code }. Within { $minutes } minutes, send “link { $code }” to Dealwatch from your other chat app, and both will share one set of watches and alerts.
 link-too-many = You've asked for too many link codes in the last hour. Please try again later.
 link-done = ✅ Linked! This chat now shares watches, alerts and settings with your other account.

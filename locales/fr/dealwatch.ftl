@@ -196,6 +196,8 @@ button-pause = Pause
 button-delete = Supprimer
 button-history = Historique
 button-test = Tester
+button-plan = Ma formule
+button-billing = Facturation
 
 list-empty = Vous ne surveillez encore rien. Envoyez un lien produit, ou essayez : alert gaming pc under 800
 list-header = { $count ->
@@ -293,6 +295,19 @@ interval-minutes = { $minutes ->
 upgrade-already = Vous avez déjà la formule { $plan }.
 upgrade-unavailable = Les changements de formule ne sont pas encore disponibles sur ce serveur : les paiements ne sont pas configurés.
 billing-unavailable = La facturation n'est pas encore disponible sur ce serveur : les paiements ne sont pas configurés.
+upgrade-link = 💳 Passez à la formule { $plan } en toute sécurité avec Stripe ici : { $url }
+    Vous recevrez un message ici dès que le paiement sera passé.
+upgrade-change = Vous payez déjà la formule { $plan }. Changez de formule ici : { $url }
+billing-link = 💳 Gérez votre abonnement, votre carte et vos factures ici : { $url }
+    Le lien ne vaut que peu de temps ; renvoyez « billing » pour en obtenir un nouveau.
+billing-none = Vous n'avez pas encore d'abonnement. Envoyez « upgrade pro » ou « upgrade premium » pour en souscrire un.
+billing-failed = Les paiements sont momentanément indisponibles. Réessayez dans une minute.
+plan-changed-up = 🎉 Vous avez maintenant la formule { $plan } ! Envoyez « plan » pour voir vos nouvelles limites.
+plan-changed-down = Vous avez maintenant la formule { $plan }.
+plan-paused-items = Pour respecter ses limites, ceux-ci sont en pause (pas supprimés) : { $items }. Supprimez-en d'autres, puis « resume ID » pour les réactiver.
+plan-resumed-items = Réactivés : { $items }.
+payment-failed = ⚠️ Votre dernier paiement n'a pas abouti. Envoyez « billing » pour mettre à jour votre carte et garder votre formule.
+payment-failed-link = ⚠️ Votre dernier paiement n'a pas abouti. Mettez à jour votre carte ici pour garder votre formule : { $url }
 link-code = 🔗 Votre code de liaison est { $code }. Dans les { $minutes } minutes, envoyez « link { $code } » à Dealwatch depuis votre autre messagerie : les deux partageront les mêmes surveillances et alertes.
 link-too-many = Vous avez demandé trop de codes de liaison dans l'heure. Réessayez plus tard.
 link-done = ✅ Liaison faite ! Cette conversation partage désormais surveillances, alertes et préférences avec votre autre compte.

@@ -61,6 +61,9 @@ macro_rules! count_active {
     }};
 }
 
+mod billing;
+pub use billing::{PlanChange, SubscriptionState};
+
 /// Errors from the database layer.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,0 +1,584 @@
+//! Purpose: sell the paid plans through Stripe and keep each user's plan in
+//! step with their subscription.
+//!
+//! Two halves. [`Payments`] makes the links a user follows: a Checkout
+//! Session for `upgrade` and a customer portal session for `billing`;
+//! [`StripePayments`] is its Stripe implementation (async-stripe's request
+//! types and client, pointed at `STRIPE_API_URL`), and the core only ever
+//! sees the trait, so it stays testable without a network.
+//!
+//! [`BillingEvents`] applies the signed events `/webhooks/stripe` hands it:
+//! each event id once (recorded in `billing_events` before it is applied,
+//! marked applied after, so a failure is retried by Stripe and a duplicate
+//! is a no-op). Stripe does not deliver in order, so a subscription row
+//! keeps the state of the newest event about it (by the event's `created`,
+//! ties broken by lifecycle stage), and the user's plan is derived from
+//! their rows rather than from whichever event arrived last. A plan change
+//! takes effect at once ([`Store::change_plan`]) and the user hears of it
+//! on their channel, in their language.
+
+use crate::model::{PaidPlan, Plan};
+use crate::plans::Plans;
+use crate::storage::{Store, StoreError, SubscriptionState, UserId};
+use crate::watching::Notice;
+use dealwatch_bots::BoxFuture;
+use dealwatch_webhooks::stripe::{BillingEvent, BillingSink};
+use serde_json::Value;
+use std::sync::Arc;
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+
+/// Why a payment link could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum BillingError {
+    /// Stripe could not be reached or failed; worth trying again.
+    #[error("Stripe is unavailable: {0}")]
+    Unavailable(String),
+    /// Stripe refused the request (a bad price id, a deleted customer).
+    #[error("Stripe refused the request: {0}")]
+    Refused(String),
+    /// The settings cannot work (a bad secret key or URL).
+    #[error("billing is misconfigured: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A Checkout Session to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutRequest {
+    pub user: UserId,
+    pub plan: PaidPlan,
+    /// The customer the user already pays as, so Stripe does not make a second.
+    pub customer: Option<String>,
+    /// The user's locale (`en-GB`), for Checkout's language.
+    pub locale: String,
+    /// Names this attempt: a redelivered command makes the same key, so
+    /// Stripe returns the same session instead of making another.
+    pub attempt: String,
+}
+
+/// Makes the payment links users follow.
+pub trait Payments: Send + Sync + std::fmt::Debug {
+    /// A Checkout Session URL for a subscription to `request.plan`.
+    fn checkout<'a>(
+        &'a self,
+        request: &'a CheckoutRequest,
+    ) -> BoxFuture<'a, Result<String, BillingError>>;
+
+    /// A customer portal session URL for `customer`. Short-lived: made on
+    /// demand, never stored or logged.
+    fn portal<'a>(
+        &'a self,
+        customer: &'a str,
+        locale: &'a str,
+    ) -> BoxFuture<'a, Result<String, BillingError>>;
+}
+
+/// The price ids of the paid plans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prices {
+    pub pro: String,
+    pub premium: String,
+}
+
+impl Prices {
+    fn of(&self, plan: PaidPlan) -> &str {
+        match plan {
+            PaidPlan::Pro => &self.pro,
+            PaidPlan::Premium => &self.premium,
+        }
+    }
+
+    /// The plan a price sells; `None` for a price that is not ours.
+    pub fn plan(&self, price: &str) -> Option<Plan> {
+        if price == self.pro {
+            Some(Plan::Pro)
+        } else if price == self.premium {
+            Some(Plan::Premium)
+        } else {
+            None
+        }
+    }
+}
+
+/// The metadata key naming our user on sessions and subscriptions.
+pub const USER_KEY: &str = "dealwatch_user";
+
+/// What the session and portal answers carry that we use.
+#[derive(Debug, miniserde::Deserialize)]
+struct SessionLink {
+    url: Option<String>,
+}
+
+/// [`Payments`] through Stripe's API.
+pub struct StripePayments {
+    client: Client,
+    prices: Prices,
+    /// `{PUBLIC_BASE_URL}/billing/`: where Checkout and the portal return.
+    return_base: url::Url,
+}
+
+impl std::fmt::Debug for StripePayments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripePayments")
+            .field("prices", &self.prices)
+            .field("return_base", &self.return_base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StripePayments {
+    /// A client for the API at `api` (`https://api.stripe.com`, or a fake).
+    pub fn new(
+        secret_key: &str,
+        api: &url::Url,
+        prices: Prices,
+        public_base: &url::Url,
+    ) -> Result<StripePayments, BillingError> {
+        let mut base = api.as_str().to_owned();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        let client = ClientBuilder::new(secret_key)
+            .url(base)
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .map_err(|e| BillingError::Config(e.to_string()))?;
+        let return_base = public_base
+            .join("billing/")
+            .map_err(|e| BillingError::Config(e.to_string()))?;
+        Ok(StripePayments {
+            client,
+            prices,
+            return_base,
+        })
+    }
+
+    fn page(&self, name: &str) -> String {
+        self.return_base
+            .join(name)
+            .map_or_else(|_| self.return_base.to_string(), |u| u.to_string())
+    }
+}
+
+fn stripe_error(e: StripeError) -> BillingError {
+    match e {
+        StripeError::Stripe(errors, status) if (400..500).contains(&status) && status != 429 => {
+            BillingError::Refused(format!(
+                "{status}: {}",
+                errors.message.as_deref().unwrap_or("no message")
+            ))
+        }
+        StripeError::ConfigError(e) => BillingError::Config(e),
+        other => BillingError::Unavailable(other.to_string()),
+    }
+}
+
+/// Checkout's language from a locale such as `en-GB`; `auto` (the
+/// browser's) when Stripe has no such language.
+fn checkout_locale(locale: &str) -> stripe_shared::CheckoutSessionLocale {
+    use std::str::FromStr;
+    let exact = stripe_shared::CheckoutSessionLocale::from_str(locale);
+    let language = locale.split(['-', '_']).next().unwrap_or(locale);
+    match exact {
+        Ok(l) if !matches!(l, stripe_shared::CheckoutSessionLocale::Unknown(_)) => l,
+        _ => match stripe_shared::CheckoutSessionLocale::from_str(language) {
+            Ok(l) if !matches!(l, stripe_shared::CheckoutSessionLocale::Unknown(_)) => l,
+            _ => stripe_shared::CheckoutSessionLocale::Auto,
+        },
+    }
+}
+
+impl Payments for StripePayments {
+    fn checkout<'a>(
+        &'a self,
+        request: &'a CheckoutRequest,
+    ) -> BoxFuture<'a, Result<String, BillingError>> {
+        Box::pin(async move {
+            use stripe_checkout::checkout_session::{
+                CreateCheckoutSession, CreateCheckoutSessionLineItems,
+                CreateCheckoutSessionSubscriptionData,
+            };
+            let user = request.user.0.to_string();
+            let plan = request.plan.plan().as_str();
+            let metadata = std::collections::HashMap::from([
+                (USER_KEY.to_owned(), user.clone()),
+                ("plan".to_owned(), plan.to_owned()),
+            ]);
+            let mut line = CreateCheckoutSessionLineItems::new();
+            line.price = Some(self.prices.of(request.plan).to_owned());
+            line.quantity = Some(1);
+            let mut subscription = CreateCheckoutSessionSubscriptionData::new();
+            subscription.metadata = Some(metadata.clone());
+            let mut session = CreateCheckoutSession::new()
+                .mode(stripe_shared::CheckoutSessionMode::Subscription)
+                .line_items(vec![line])
+                .client_reference_id(user)
+                .metadata(metadata)
+                .subscription_data(subscription)
+                .success_url(format!(
+                    "{}?session_id={{CHECKOUT_SESSION_ID}}",
+                    self.page("done")
+                ))
+                .cancel_url(self.page("cancelled"))
+                .locale(checkout_locale(&request.locale));
+            if let Some(customer) = &request.customer {
+                session = session.customer(customer.clone());
+            }
+            let key = IdempotencyKey::new(format!("checkout:{}", request.attempt))
+                .map_err(|e| BillingError::Config(e.to_string()))?;
+            let link: SessionLink = session
+                .build()
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(key))
+                .send(&self.client)
+                .await
+                .map_err(stripe_error)?;
+            link.url
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| BillingError::Unavailable("the session has no url".into()))
+        })
+    }
+
+    fn portal<'a>(
+        &'a self,
+        customer: &'a str,
+        locale: &'a str,
+    ) -> BoxFuture<'a, Result<String, BillingError>> {
+        Box::pin(async move {
+            use std::str::FromStr;
+            use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+            let mut portal = CreateBillingPortalSession::new()
+                .customer(customer.to_owned())
+                .return_url(self.page("done"));
+            let language = locale.split(['-', '_']).next().unwrap_or(locale);
+            for candidate in [locale, language] {
+                match stripe_billing::BillingPortalSessionLocale::from_str(candidate) {
+                    Ok(l)
+                        if !matches!(l, stripe_billing::BillingPortalSessionLocale::Unknown(_)) =>
+                    {
+                        portal = portal.locale(l);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let link: SessionLink = portal
+                .build()
+                .customize()
+                .send(&self.client)
+                .await
+                .map_err(stripe_error)?;
+            link.url
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| BillingError::Unavailable("the portal session has no url".into()))
+        })
+    }
+}
+
+/// Applies verified Stripe events.
+pub struct BillingEvents {
+    store: Store,
+    plans: Plans,
+    prices: Prices,
+    /// For the portal link in a failed-payment notice.
+    payments: Option<Arc<dyn Payments>>,
+}
+
+/// Where a subscription is in its life: orders two states Stripe stamped
+/// with the same second.
+fn status_rank(status: &str) -> i64 {
+    match status {
+        "incomplete" => 0,
+        "trialing" => 1,
+        "active" => 2,
+        "past_due" => 3,
+        "unpaid" | "paused" => 4,
+        "canceled" | "incomplete_expired" => 5,
+        _ => 0,
+    }
+}
+
+fn text(value: &Value) -> Option<String> {
+    value.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// An id field that may be a plain id or an expanded object.
+fn id_of(value: &Value) -> Option<String> {
+    text(value).or_else(|| text(&value["id"]))
+}
+
+impl BillingEvents {
+    pub fn new(
+        store: Store,
+        plans: Plans,
+        prices: Prices,
+        payments: Option<Arc<dyn Payments>>,
+    ) -> BillingEvents {
+        BillingEvents {
+            store,
+            plans,
+            prices,
+            payments,
+        }
+    }
+
+    /// Record and apply one event (a no-op for one already applied).
+    pub async fn apply(&self, event: &BillingEvent, now: i64) -> Result<(), BillingError> {
+        let payload = String::from_utf8_lossy(&event.payload);
+        if !self
+            .store
+            .record_billing_event(&event.id, &event.kind, event.created, &payload, now)
+            .await?
+        {
+            tracing::debug!(event = %event.id, "stripe event already applied");
+            return Ok(());
+        }
+        let value: Value = serde_json::from_slice(&event.payload).unwrap_or(Value::Null);
+        let object = &value["data"]["object"];
+        match event.kind.as_str() {
+            "checkout.session.completed" => self.checkout_completed(event, object, now).await?,
+            "customer.subscription.created"
+            | "customer.subscription.updated"
+            | "customer.subscription.deleted" => {
+                self.subscription_changed(event, object, now).await?;
+            }
+            "invoice.paid" => self.invoice_paid(object, now).await?,
+            "invoice.payment_failed" => self.payment_failed(event, object, now).await?,
+            other => tracing::debug!(event = %event.id, kind = other, "stripe event not used"),
+        }
+        self.store.billing_event_applied(&event.id, now).await?;
+        Ok(())
+    }
+
+    /// Our user named by a session's or subscription's reference or metadata.
+    async fn named_user(&self, object: &Value) -> Result<Option<UserId>, BillingError> {
+        let named = text(&object["client_reference_id"])
+            .or_else(|| text(&object["metadata"][USER_KEY]))
+            .and_then(|id| id.parse::<i64>().ok())
+            .map(UserId);
+        match named {
+            Some(user) if self.store.user_exists(user).await? => Ok(Some(user)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn checkout_completed(
+        &self,
+        event: &BillingEvent,
+        session: &Value,
+        now: i64,
+    ) -> Result<(), BillingError> {
+        let Some(user) = self.named_user(session).await? else {
+            tracing::warn!(event = %event.id, "checkout session for no user of ours");
+            return Ok(());
+        };
+        if let Some(customer) = id_of(&session["customer"]) {
+            if !self.store.link_customer(user, &customer, now).await? {
+                tracing::warn!(event = %event.id, "customer already belongs to another user");
+            }
+        }
+        let Some(subscription) = id_of(&session["subscription"]) else {
+            return Ok(());
+        };
+        // The subscription's own events carry its state; this only makes
+        // sure a paid checkout counts even if those come later.
+        let paid = session["payment_status"] == "paid"
+            || session["payment_status"] == "no_payment_required";
+        let plan = text(&session["metadata"]["plan"])
+            .and_then(|p| Plan::from_name(&p))
+            .unwrap_or(Plan::Free);
+        let state = SubscriptionState {
+            id: subscription,
+            user,
+            customer_id: id_of(&session["customer"]),
+            plan,
+            status: if paid { "active" } else { "incomplete" }.to_owned(),
+            current_period_end: None,
+            cancel_at_period_end: false,
+            // Older than any event about the subscription itself.
+            state_at: i64::MIN,
+            state_rank: 0,
+        };
+        self.store.save_subscription(&state, true, now).await?;
+        self.settle(user, now).await
+    }
+
+    async fn subscription_changed(
+        &self,
+        event: &BillingEvent,
+        sub: &Value,
+        now: i64,
+    ) -> Result<(), BillingError> {
+        let Some(id) = id_of(&sub["id"]) else {
+            return Ok(());
+        };
+        let customer = id_of(&sub["customer"]);
+        let mut user = self.named_user(sub).await?;
+        if user.is_none() {
+            user = self.store.subscription_user(&id).await?;
+        }
+        if user.is_none() {
+            if let Some(customer) = &customer {
+                user = self.store.user_by_customer(customer).await?;
+            }
+        }
+        let Some(user) = user else {
+            tracing::warn!(event = %event.id, "subscription for no user of ours");
+            return Ok(());
+        };
+        let items = sub["items"]["data"].as_array().cloned().unwrap_or_default();
+        let plan = items
+            .iter()
+            .filter_map(|item| text(&item["price"]["id"]).or_else(|| text(&item["price"])))
+            .filter_map(|price| self.prices.plan(&price))
+            .max()
+            .unwrap_or(Plan::Free);
+        // Newer API versions keep the period on the items.
+        let period_end = sub["current_period_end"].as_i64().or_else(|| {
+            items
+                .iter()
+                .filter_map(|item| item["current_period_end"].as_i64())
+                .max()
+        });
+        let status = if event.kind == "customer.subscription.deleted" {
+            "canceled".to_owned()
+        } else {
+            text(&sub["status"]).unwrap_or_else(|| "incomplete".to_owned())
+        };
+        let state = SubscriptionState {
+            id,
+            user,
+            customer_id: customer,
+            plan,
+            state_rank: status_rank(&status),
+            status,
+            current_period_end: period_end,
+            cancel_at_period_end: sub["cancel_at_period_end"].as_bool().unwrap_or(false),
+            state_at: event.created,
+        };
+        if !self.store.save_subscription(&state, false, now).await? {
+            tracing::info!(event = %event.id, "stripe event older than the subscription's state; kept for the record");
+        }
+        self.settle(user, now).await
+    }
+
+    /// The subscription an invoice is for (older and newer API versions).
+    fn invoice_subscription(invoice: &Value) -> Option<String> {
+        id_of(&invoice["subscription"])
+            .or_else(|| id_of(&invoice["parent"]["subscription_details"]["subscription"]))
+    }
+
+    async fn invoice_paid(&self, invoice: &Value, now: i64) -> Result<(), BillingError> {
+        let Some(subscription) = Self::invoice_subscription(invoice) else {
+            return Ok(());
+        };
+        let period_end = invoice["lines"]["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|line| line["period"]["end"].as_i64())
+            .max()
+            .or_else(|| invoice["period_end"].as_i64());
+        let Some(period_end) = period_end else {
+            return Ok(());
+        };
+        if let Some(user) = self
+            .store
+            .extend_subscription(&subscription, period_end)
+            .await?
+        {
+            self.settle(user, now).await?;
+        }
+        Ok(())
+    }
+
+    async fn payment_failed(
+        &self,
+        event: &BillingEvent,
+        invoice: &Value,
+        now: i64,
+    ) -> Result<(), BillingError> {
+        let customer = id_of(&invoice["customer"]);
+        let mut user = match Self::invoice_subscription(invoice) {
+            Some(sub) => self.store.subscription_user(&sub).await?,
+            None => None,
+        };
+        if user.is_none() {
+            if let Some(customer) = &customer {
+                user = self.store.user_by_customer(customer).await?;
+            }
+        }
+        let Some(user) = user else {
+            tracing::warn!(event = %event.id, "failed payment for no user of ours");
+            return Ok(());
+        };
+        // A portal link made now, for the card to be fixed; a `billing`
+        // button makes a fresh one if this has expired by the time it is read.
+        let portal_url = match (&self.payments, &customer) {
+            (Some(payments), Some(customer)) => {
+                let locale = self.store.user(user).await?.settings.locale;
+                match payments.portal(customer, &locale).await {
+                    Ok(url) => Some(url),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no portal link for the failed-payment notice");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        self.store
+            .enqueue_notice(
+                user,
+                &format!("billing:{}", event.id),
+                &Notice::PaymentFailed { portal_url },
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Put the user on the plan their subscriptions entitle them to, and
+    /// tell them when that changed it.
+    async fn settle(&self, user: UserId, now: i64) -> Result<(), BillingError> {
+        let (plan, renews_at) = self.store.entitled_plan(user).await?;
+        let current = self.store.user(user).await?;
+        if current.plan == plan && current.plan_renews_at == renews_at {
+            return Ok(());
+        }
+        let change = self
+            .store
+            .change_plan(user, plan, renews_at, self.plans.limits(plan), now)
+            .await?;
+        if change.was == Some(plan) {
+            return Ok(());
+        }
+        tracing::info!(user = user.0, plan = plan.as_str(), "plan changed");
+        let notice = Notice::PlanChanged {
+            plan: plan.as_str().to_owned(),
+            upgrade: change.was.is_none_or(|was| plan > was),
+            paused: change.paused,
+            resumed: change.resumed,
+        };
+        self.store
+            .enqueue_notice(
+                user,
+                &format!("plan:{}:{}:{now}", plan.as_str(), user.0),
+                &notice,
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+impl BillingSink for BillingEvents {
+    fn receive(&self, event: BillingEvent) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.apply(&event, crate::storage::unix_now())
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
