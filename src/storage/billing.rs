@@ -81,6 +81,16 @@ impl Store {
         Ok(())
     }
 
+    /// How many Stripe events are recorded (each id once).
+    pub async fn billing_event_count(&self) -> Result<i64> {
+        let n = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM billing_events WHERE provider = 'stripe'")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n)
+    }
+
     /// Whether a user with this id exists.
     pub async fn user_exists(&self, user: UserId) -> Result<bool> {
         let found: Option<i64> = on_pool!(self, |pool| {
