@@ -415,6 +415,32 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
         for (i, word) in ["lego", "ps5", "kettle"].iter().enumerate() {
             app.say(&format!("alert {word}"), &format!("a{i}")).await;
         }
+        // A watched product, checked just now: on Free, next due in 6 h.
+        app.say("watch https://shop.example/p/1", "w1").await;
+        let store = &app.db.store;
+        let product = store
+            .product_id("https://shop.example/p/1")
+            .await
+            .unwrap()
+            .unwrap();
+        let now = unix_now();
+        store.claim_due("test", now + 60, 60, 10).await.unwrap();
+        store
+            .apply_check(
+                product,
+                "test",
+                &dealwatch::storage::CheckResult::NotModified,
+                now + 6 * 3600,
+                now,
+                |_, _, _, _| Default::default(),
+            )
+            .await
+            .unwrap();
+        assert!(store
+            .claim_due("test", now + 2 * 3600, 60, 10)
+            .await
+            .unwrap()
+            .is_empty());
         let refused = app.say("alert drone", "a3").await;
         assert!(refused.contains("3"), "the free plan's limit: {refused}");
         let user = app.user().await;
@@ -439,6 +465,12 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
         let plan = app.say("plan", "p1").await;
         assert!(plan.contains("Your plan: Pro"), "{plan}");
         assert!(plan.contains("Alerts: 3 of 25"), "{plan}");
+        // Pro checks hourly: the product is due within the hour, not in 6 h.
+        let due = store
+            .claim_due("test", unix_now() + 3600 + 5, 60, 10)
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1, "brought forward by the upgrade");
         let sub = event(
             "evt_sub",
             "customer.subscription.created",
@@ -502,7 +534,7 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
         );
 
         // The subscription ends: back to Free, the newest two alerts
-        // paused (not deleted), and the user told which.
+        // paused (not deleted; #1 is the watch), and the user told which.
         let ended = event(
             "evt_deleted",
             "customer.subscription.deleted",
@@ -516,7 +548,7 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
         let notices = app.notices().await;
         assert!(
             notices.iter().any(|n| n.contains("You're on Free now")
-                && n.contains("#4, #5")
+                && n.contains("#5, #6")
                 && n.contains("paused")),
             "{notices:?}"
         );
