@@ -340,6 +340,32 @@ async fn forged_stale_and_tampered_deliveries_are_refused_with_nothing_kept() {
         .status();
     assert_eq!(status, 200);
     assert!(app.say("plan", "3").await.contains("Your plan: Premium"));
+
+    // An event recorded but never applied (the process died in between,
+    // so Stripe got no 200) is applied when Stripe delivers it again.
+    let ended = event(
+        "evt_half_done",
+        "customer.subscription.deleted",
+        unix_now() + 5,
+        subscription("sub_1", user, PREMIUM, "canceled", unix_now()),
+    );
+    let recorded = app
+        .db
+        .store
+        .record_billing_event(
+            "evt_half_done",
+            "customer.subscription.deleted",
+            unix_now() + 5,
+            &ended.to_string(),
+            unix_now(),
+        )
+        .await
+        .unwrap();
+    assert!(recorded, "recorded, still to apply");
+    assert!(app.say("plan", "4").await.contains("Your plan: Premium"));
+    assert_eq!(app.deliver(&ended).await, 200);
+    assert!(app.say("plan", "5").await.contains("Your plan: Free"));
+    assert_eq!(app.billing_events().await, 2);
 }
 
 #[tokio::test]
