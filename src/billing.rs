@@ -174,19 +174,14 @@ fn stripe_error(e: StripeError) -> BillingError {
     }
 }
 
-/// Checkout's language from a locale such as `en-GB`; `auto` (the
-/// browser's) when Stripe has no such language.
-fn checkout_locale(locale: &str) -> stripe_shared::CheckoutSessionLocale {
-    use std::str::FromStr;
-    let exact = stripe_shared::CheckoutSessionLocale::from_str(locale);
+/// Stripe's name for a locale such as `en-GB`: the exact one, else its
+/// language (`en`), else `None` (Stripe then uses the browser's).
+fn stripe_locale<L: std::str::FromStr>(locale: &str, known: impl Fn(&L) -> bool) -> Option<L> {
     let language = locale.split(['-', '_']).next().unwrap_or(locale);
-    match exact {
-        Ok(l) if !matches!(l, stripe_shared::CheckoutSessionLocale::Unknown(_)) => l,
-        _ => match stripe_shared::CheckoutSessionLocale::from_str(language) {
-            Ok(l) if !matches!(l, stripe_shared::CheckoutSessionLocale::Unknown(_)) => l,
-            _ => stripe_shared::CheckoutSessionLocale::Auto,
-        },
-    }
+    [locale, language]
+        .into_iter()
+        .filter_map(|candidate| candidate.parse::<L>().ok())
+        .find(|l| known(l))
 }
 
 impl Payments for StripePayments {
@@ -220,8 +215,12 @@ impl Payments for StripePayments {
                     "{}?session_id={{CHECKOUT_SESSION_ID}}",
                     self.page("done")
                 ))
-                .cancel_url(self.page("cancelled"))
-                .locale(checkout_locale(&request.locale));
+                .cancel_url(self.page("cancelled"));
+            if let Some(locale) = stripe_locale(&request.locale, |l| {
+                !matches!(l, stripe_shared::CheckoutSessionLocale::Unknown(_))
+            }) {
+                session = session.locale(locale);
+            }
             if let Some(customer) = &request.customer {
                 session = session.customer(customer.clone());
             }
@@ -246,22 +245,14 @@ impl Payments for StripePayments {
         locale: &'a str,
     ) -> BoxFuture<'a, Result<String, BillingError>> {
         Box::pin(async move {
-            use std::str::FromStr;
             use stripe_billing::billing_portal_session::CreateBillingPortalSession;
             let mut portal = CreateBillingPortalSession::new()
                 .customer(customer.to_owned())
                 .return_url(self.page("done"));
-            let language = locale.split(['-', '_']).next().unwrap_or(locale);
-            for candidate in [locale, language] {
-                match stripe_billing::BillingPortalSessionLocale::from_str(candidate) {
-                    Ok(l)
-                        if !matches!(l, stripe_billing::BillingPortalSessionLocale::Unknown(_)) =>
-                    {
-                        portal = portal.locale(l);
-                        break;
-                    }
-                    _ => {}
-                }
+            if let Some(locale) = stripe_locale(locale, |l| {
+                !matches!(l, stripe_billing::BillingPortalSessionLocale::Unknown(_))
+            }) {
+                portal = portal.locale(locale);
             }
             let link: SessionLink = portal
                 .build()

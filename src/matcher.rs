@@ -194,14 +194,18 @@ pub struct RuleIndex<K> {
 }
 
 impl<K> RuleIndex<K> {
-    /// Index `rules`.
-    pub fn new<'a>(rules: impl IntoIterator<Item = (K, &'a RuleSpec)>) -> RuleIndex<K> {
-        let mut index = RuleIndex {
+    fn empty() -> RuleIndex<K> {
+        RuleIndex {
             keys: Vec::new(),
             rules: Vec::new(),
             terms: HashMap::new(),
             postings: HashMap::new(),
-        };
+        }
+    }
+
+    /// Index `rules`.
+    pub fn new<'a>(rules: impl IntoIterator<Item = (K, &'a RuleSpec)>) -> RuleIndex<K> {
+        let mut index = RuleIndex::empty();
         for (key, spec) in rules {
             let compiled = index.compile(spec);
             index.keys.push(key);
@@ -214,12 +218,7 @@ impl<K> RuleIndex<K> {
     /// Index rules that carry their own spec, such as the store's active
     /// rules: the index keeps them as its keys.
     pub fn with_keys(rules: Vec<K>, spec_of: impl Fn(&K) -> &RuleSpec) -> RuleIndex<K> {
-        let mut index = RuleIndex {
-            keys: Vec::new(),
-            rules: Vec::with_capacity(rules.len()),
-            terms: HashMap::new(),
-            postings: HashMap::new(),
-        };
+        let mut index = RuleIndex::empty();
         for rule in &rules {
             let compiled = index.compile(spec_of(rule));
             index.rules.push(compiled);

@@ -374,7 +374,13 @@ async fn sms_alerts_follow_the_plans_daily_allowance() {
     // Pro: five a day. Bring the held rows back to now to see it.
     app.db
         .store
-        .set_plan(user.id, Plan::Pro, None, now)
+        .change_plan(
+            user.id,
+            Plan::Pro,
+            None,
+            Plans::default().limits(Plan::Pro),
+            now,
+        )
         .await
         .unwrap();
     for row in app

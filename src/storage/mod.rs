@@ -1514,28 +1514,6 @@ impl Store {
         Ok(inserted == 1)
     }
 
-    /// Set a user's plan and its renewal date.
-    pub async fn set_plan(
-        &self,
-        user: UserId,
-        plan: crate::model::Plan,
-        renews_at: Option<i64>,
-        now: i64,
-    ) -> Result<()> {
-        on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE users SET plan = $2, plan_renews_at = $3, updated_at = $4 WHERE id = $1",
-            )
-            .bind(user.0)
-            .bind(plan.as_str())
-            .bind(renews_at)
-            .bind(now)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
-    }
-
     // ----- outbox ----------------------------------------------------------
 
     /// Pending notices for one user, oldest first.

@@ -16,10 +16,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use dealwatch_bots::BoxFuture;
+use dealwatch_bots::{unix_now, BoxFuture};
 use hmac::{Hmac, KeyInit, Mac};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const PATH: &str = "/webhooks/stripe";
 
@@ -122,12 +121,6 @@ pub fn routes(webhook_secret: &str, sink: Arc<dyn BillingSink>) -> Router {
         sink,
     });
     Router::new().route(PATH, post(receive)).with_state(hook)
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Read the event's id, type and creation time; `None` when it is not an event.
