@@ -7,7 +7,8 @@
 //! types and client, pointed at `STRIPE_API_URL`), and the core only ever
 //! sees the trait, so it stays testable without a network.
 //!
-//! [`BillingEvents`] applies the signed events `/webhooks/stripe` hands it:
+//! [`BillingEvents`] applies the signed events `/webhooks/stripe` hands it
+//! (already read into neutral [`BillingChange`]s at the edge):
 //! each event id once (recorded in `billing_events` before it is applied,
 //! marked applied after, so a failure is retried by Stripe and a duplicate
 //! is a no-op). Stripe does not deliver in order, so a subscription row
@@ -22,8 +23,7 @@ use crate::plans::Plans;
 use crate::storage::{Store, StoreError, SubscriptionState, UserId};
 use crate::watching::Notice;
 use dealwatch_bots::BoxFuture;
-use dealwatch_webhooks::stripe::{BillingEvent, BillingSink};
-use serde_json::Value;
+use dealwatch_webhooks::stripe::{BillingChange, BillingEvent, BillingSink};
 use std::sync::Arc;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 
@@ -101,8 +101,7 @@ impl Prices {
     }
 }
 
-/// The metadata key naming our user on sessions and subscriptions.
-pub const USER_KEY: &str = "dealwatch_user";
+pub use dealwatch_webhooks::stripe::USER_KEY;
 
 /// What the session and portal answers carry that we use.
 #[derive(Debug, miniserde::Deserialize)]
@@ -290,15 +289,6 @@ fn status_rank(status: &str) -> i64 {
     }
 }
 
-fn text(value: &Value) -> Option<String> {
-    value.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-/// An id field that may be a plain id or an expanded object.
-fn id_of(value: &Value) -> Option<String> {
-    text(value).or_else(|| text(&value["id"]))
-}
-
 impl BillingEvents {
     pub fn new(
         store: Store,
@@ -325,188 +315,151 @@ impl BillingEvents {
             tracing::debug!(event = %event.id, "stripe event already applied");
             return Ok(());
         }
-        let value: Value = serde_json::from_slice(&event.payload).unwrap_or(Value::Null);
-        let object = &value["data"]["object"];
-        match event.kind.as_str() {
-            "checkout.session.completed" => self.checkout_completed(event, object, now).await?,
-            "customer.subscription.created"
-            | "customer.subscription.updated"
-            | "customer.subscription.deleted" => {
-                self.subscription_changed(event, object, now).await?;
+        match &event.change {
+            BillingChange::CheckoutCompleted {
+                user_ref,
+                customer,
+                subscription,
+                paid,
+                plan,
+            } => {
+                let Some(user) = self.find_user(user_ref.as_deref(), None, None).await? else {
+                    tracing::warn!(event = %event.id, "checkout session for no user of ours");
+                    return self.applied(event, now).await;
+                };
+                if let Some(customer) = customer {
+                    if !self.store.link_customer(user, customer, now).await? {
+                        tracing::warn!(event = %event.id, "customer already belongs to another user");
+                    }
+                }
+                if let Some(subscription) = subscription {
+                    // The subscription's own events carry its state; this
+                    // only makes a paid checkout count if those come later.
+                    let state = SubscriptionState {
+                        id: subscription.clone(),
+                        user,
+                        customer_id: customer.clone(),
+                        plan: plan
+                            .as_deref()
+                            .and_then(Plan::from_name)
+                            .unwrap_or(Plan::Free),
+                        status: if *paid { "active" } else { "incomplete" }.to_owned(),
+                        current_period_end: None,
+                        cancel_at_period_end: false,
+                        // Older than any event about the subscription itself.
+                        state_at: i64::MIN,
+                        state_rank: 0,
+                    };
+                    self.store.save_subscription(&state, true, now).await?;
+                    self.settle(user, now).await?;
+                }
             }
-            "invoice.paid" => self.invoice_paid(object, now).await?,
-            "invoice.payment_failed" => self.payment_failed(event, object, now).await?,
-            other => tracing::debug!(event = %event.id, kind = other, "stripe event not used"),
+            BillingChange::Subscription(sub) => {
+                let user = self
+                    .find_user(
+                        sub.user_ref.as_deref(),
+                        Some(&sub.id),
+                        sub.customer.as_deref(),
+                    )
+                    .await?;
+                let Some(user) = user else {
+                    tracing::warn!(event = %event.id, "subscription for no user of ours");
+                    return self.applied(event, now).await;
+                };
+                let state = SubscriptionState {
+                    id: sub.id.clone(),
+                    user,
+                    customer_id: sub.customer.clone(),
+                    plan: sub
+                        .prices
+                        .iter()
+                        .filter_map(|price| self.prices.plan(price))
+                        .max()
+                        .unwrap_or(Plan::Free),
+                    status: sub.status.clone(),
+                    current_period_end: sub.period_end,
+                    cancel_at_period_end: sub.cancel_at_period_end,
+                    state_at: event.created,
+                    state_rank: status_rank(&sub.status),
+                };
+                if !self.store.save_subscription(&state, false, now).await? {
+                    tracing::info!(event = %event.id, "stripe event older than the subscription's state; kept for the record");
+                }
+                self.settle(user, now).await?;
+            }
+            BillingChange::InvoicePaid {
+                subscription: Some(subscription),
+                period_end: Some(period_end),
+            } => {
+                if let Some(user) = self
+                    .store
+                    .extend_subscription(subscription, *period_end)
+                    .await?
+                {
+                    self.settle(user, now).await?;
+                }
+            }
+            BillingChange::PaymentFailed {
+                subscription,
+                customer,
+            } => {
+                let user = self
+                    .find_user(None, subscription.as_deref(), customer.as_deref())
+                    .await?;
+                match user {
+                    Some(user) => {
+                        self.payment_failed(event, user, customer.as_deref(), now)
+                            .await?
+                    }
+                    None => tracing::warn!(event = %event.id, "failed payment for no user of ours"),
+                }
+            }
+            BillingChange::InvoicePaid { .. } | BillingChange::Other => {
+                tracing::debug!(event = %event.id, kind = %event.kind, "stripe event not used");
+            }
         }
-        self.store.billing_event_applied(&event.id, now).await?;
-        Ok(())
+        self.applied(event, now).await
     }
 
-    /// Our user named by a session's or subscription's reference or metadata.
-    async fn named_user(&self, object: &Value) -> Result<Option<UserId>, BillingError> {
-        let named = text(&object["client_reference_id"])
-            .or_else(|| text(&object["metadata"][USER_KEY]))
-            .and_then(|id| id.parse::<i64>().ok())
-            .map(UserId);
-        match named {
-            Some(user) if self.store.user_exists(user).await? => Ok(Some(user)),
-            _ => Ok(None),
-        }
+    async fn applied(&self, event: &BillingEvent, now: i64) -> Result<(), BillingError> {
+        Ok(self.store.billing_event_applied(&event.id, now).await?)
     }
 
-    async fn checkout_completed(
+    /// Our user: the one an object names (if they exist), else the owner of
+    /// the subscription we know, else the one paying as the customer.
+    async fn find_user(
         &self,
-        event: &BillingEvent,
-        session: &Value,
-        now: i64,
-    ) -> Result<(), BillingError> {
-        let Some(user) = self.named_user(session).await? else {
-            tracing::warn!(event = %event.id, "checkout session for no user of ours");
-            return Ok(());
-        };
-        if let Some(customer) = id_of(&session["customer"]) {
-            if !self.store.link_customer(user, &customer, now).await? {
-                tracing::warn!(event = %event.id, "customer already belongs to another user");
+        named: Option<&str>,
+        subscription: Option<&str>,
+        customer: Option<&str>,
+    ) -> Result<Option<UserId>, BillingError> {
+        if let Some(user) = named.and_then(|id| id.parse::<i64>().ok()).map(UserId) {
+            if self.store.user_exists(user).await? {
+                return Ok(Some(user));
             }
         }
-        let Some(subscription) = id_of(&session["subscription"]) else {
-            return Ok(());
-        };
-        // The subscription's own events carry its state; this only makes
-        // sure a paid checkout counts even if those come later.
-        let paid = session["payment_status"] == "paid"
-            || session["payment_status"] == "no_payment_required";
-        let plan = text(&session["metadata"]["plan"])
-            .and_then(|p| Plan::from_name(&p))
-            .unwrap_or(Plan::Free);
-        let state = SubscriptionState {
-            id: subscription,
-            user,
-            customer_id: id_of(&session["customer"]),
-            plan,
-            status: if paid { "active" } else { "incomplete" }.to_owned(),
-            current_period_end: None,
-            cancel_at_period_end: false,
-            // Older than any event about the subscription itself.
-            state_at: i64::MIN,
-            state_rank: 0,
-        };
-        self.store.save_subscription(&state, true, now).await?;
-        self.settle(user, now).await
-    }
-
-    async fn subscription_changed(
-        &self,
-        event: &BillingEvent,
-        sub: &Value,
-        now: i64,
-    ) -> Result<(), BillingError> {
-        let Some(id) = id_of(&sub["id"]) else {
-            return Ok(());
-        };
-        let customer = id_of(&sub["customer"]);
-        let mut user = self.named_user(sub).await?;
-        if user.is_none() {
-            user = self.store.subscription_user(&id).await?;
-        }
-        if user.is_none() {
-            if let Some(customer) = &customer {
-                user = self.store.user_by_customer(customer).await?;
+        if let Some(subscription) = subscription {
+            if let Some(user) = self.store.subscription_user(subscription).await? {
+                return Ok(Some(user));
             }
         }
-        let Some(user) = user else {
-            tracing::warn!(event = %event.id, "subscription for no user of ours");
-            return Ok(());
-        };
-        let items = sub["items"]["data"].as_array().cloned().unwrap_or_default();
-        let plan = items
-            .iter()
-            .filter_map(|item| text(&item["price"]["id"]).or_else(|| text(&item["price"])))
-            .filter_map(|price| self.prices.plan(&price))
-            .max()
-            .unwrap_or(Plan::Free);
-        // Newer API versions keep the period on the items.
-        let period_end = sub["current_period_end"].as_i64().or_else(|| {
-            items
-                .iter()
-                .filter_map(|item| item["current_period_end"].as_i64())
-                .max()
-        });
-        let status = if event.kind == "customer.subscription.deleted" {
-            "canceled".to_owned()
-        } else {
-            text(&sub["status"]).unwrap_or_else(|| "incomplete".to_owned())
-        };
-        let state = SubscriptionState {
-            id,
-            user,
-            customer_id: customer,
-            plan,
-            state_rank: status_rank(&status),
-            status,
-            current_period_end: period_end,
-            cancel_at_period_end: sub["cancel_at_period_end"].as_bool().unwrap_or(false),
-            state_at: event.created,
-        };
-        if !self.store.save_subscription(&state, false, now).await? {
-            tracing::info!(event = %event.id, "stripe event older than the subscription's state; kept for the record");
+        match customer {
+            Some(customer) => Ok(self.store.user_by_customer(customer).await?),
+            None => Ok(None),
         }
-        self.settle(user, now).await
     }
 
-    /// The subscription an invoice is for (older and newer API versions).
-    fn invoice_subscription(invoice: &Value) -> Option<String> {
-        id_of(&invoice["subscription"])
-            .or_else(|| id_of(&invoice["parent"]["subscription_details"]["subscription"]))
-    }
-
-    async fn invoice_paid(&self, invoice: &Value, now: i64) -> Result<(), BillingError> {
-        let Some(subscription) = Self::invoice_subscription(invoice) else {
-            return Ok(());
-        };
-        let period_end = invoice["lines"]["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|line| line["period"]["end"].as_i64())
-            .max()
-            .or_else(|| invoice["period_end"].as_i64());
-        let Some(period_end) = period_end else {
-            return Ok(());
-        };
-        if let Some(user) = self
-            .store
-            .extend_subscription(&subscription, period_end)
-            .await?
-        {
-            self.settle(user, now).await?;
-        }
-        Ok(())
-    }
-
+    /// Tell the user a payment failed, with a portal link made now for the
+    /// card to be fixed (a `billing` button makes a fresh one if this has
+    /// expired by the time it is read).
     async fn payment_failed(
         &self,
         event: &BillingEvent,
-        invoice: &Value,
+        user: UserId,
+        customer: Option<&str>,
         now: i64,
     ) -> Result<(), BillingError> {
-        let customer = id_of(&invoice["customer"]);
-        let mut user = match Self::invoice_subscription(invoice) {
-            Some(sub) => self.store.subscription_user(&sub).await?,
-            None => None,
-        };
-        if user.is_none() {
-            if let Some(customer) = &customer {
-                user = self.store.user_by_customer(customer).await?;
-            }
-        }
-        let Some(user) = user else {
-            tracing::warn!(event = %event.id, "failed payment for no user of ours");
-            return Ok(());
-        };
-        // A portal link made now, for the card to be fixed; a `billing`
-        // button makes a fresh one if this has expired by the time it is read.
-        let portal_url = match (&self.payments, &customer) {
+        let portal_url = match (&self.payments, customer) {
             (Some(payments), Some(customer)) => {
                 let locale = self.store.user(user).await?.settings.locale;
                 match payments.portal(customer, &locale).await {

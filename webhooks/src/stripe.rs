@@ -18,6 +18,7 @@ use axum::routing::post;
 use axum::Router;
 use dealwatch_bots::{unix_now, BoxFuture};
 use hmac::{Hmac, KeyInit, Mac};
+use serde_json::Value;
 use std::sync::Arc;
 
 pub const PATH: &str = "/webhooks/stripe";
@@ -25,8 +26,11 @@ pub const PATH: &str = "/webhooks/stripe";
 /// How far a signature's timestamp may be from now (Stripe's libraries use 300 s).
 pub const TOLERANCE_SECS: i64 = 300;
 
+/// The metadata key naming our user on Checkout Sessions and subscriptions.
+pub const USER_KEY: &str = "dealwatch_user";
+
 /// A verified Stripe event: what the billing side needs to order and
-/// dedupe it, and the whole payload to read the object from.
+/// dedupe it, what it says, and the whole payload for the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillingEvent {
     /// `evt_…`: Stripe may deliver one event several times.
@@ -36,8 +40,133 @@ pub struct BillingEvent {
     /// When Stripe created the event (Unix seconds): deliveries come in any
     /// order, so state is ordered by this, not by arrival.
     pub created: i64,
+    /// What the event says, read from its object.
+    pub change: BillingChange,
     /// The raw JSON, as signed.
     pub payload: Vec<u8>,
+}
+
+/// What an event says, in the terms billing uses. Read here, once, from
+/// the object's JSON fields rather than a typed SDK's structs: those pin
+/// one API version, and the endpoint's version shapes every payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BillingChange {
+    /// `checkout.session.completed`.
+    CheckoutCompleted {
+        /// Our user: `client_reference_id`, else the session's metadata.
+        user_ref: Option<String>,
+        customer: Option<String>,
+        subscription: Option<String>,
+        /// Paid (or nothing to pay).
+        paid: bool,
+        /// The plan named in the session's metadata when it was made.
+        plan: Option<String>,
+    },
+    /// `customer.subscription.created`, `.updated` or `.deleted`.
+    Subscription(SubscriptionFacts),
+    /// `invoice.paid`: the subscription's period now ends at `period_end`.
+    InvoicePaid {
+        subscription: Option<String>,
+        period_end: Option<i64>,
+    },
+    /// `invoice.payment_failed`.
+    PaymentFailed {
+        subscription: Option<String>,
+        customer: Option<String>,
+    },
+    /// Any other type: recorded, nothing to do.
+    Other,
+}
+
+/// A subscription as one event shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionFacts {
+    pub id: String,
+    pub customer: Option<String>,
+    /// Our user, from the subscription's metadata.
+    pub user_ref: Option<String>,
+    /// The price ids of its items.
+    pub prices: Vec<String>,
+    /// Stripe's status; `canceled` for a deletion.
+    pub status: String,
+    /// From the subscription or, in newer API versions, its items.
+    pub period_end: Option<i64>,
+    pub cancel_at_period_end: bool,
+}
+
+fn text(value: &Value) -> Option<String> {
+    value.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// An id field that may be a plain id or an expanded object.
+fn id_of(value: &Value) -> Option<String> {
+    text(value).or_else(|| text(&value["id"]))
+}
+
+/// The subscription an invoice is for (older and newer API versions).
+fn invoice_subscription(invoice: &Value) -> Option<String> {
+    id_of(&invoice["subscription"])
+        .or_else(|| id_of(&invoice["parent"]["subscription_details"]["subscription"]))
+}
+
+/// Read what an event of type `kind` says about `object`.
+fn change(kind: &str, object: &Value) -> Option<BillingChange> {
+    Some(match kind {
+        "checkout.session.completed" => BillingChange::CheckoutCompleted {
+            user_ref: text(&object["client_reference_id"])
+                .or_else(|| text(&object["metadata"][USER_KEY])),
+            customer: id_of(&object["customer"]),
+            subscription: id_of(&object["subscription"]),
+            paid: matches!(
+                object["payment_status"].as_str(),
+                Some("paid" | "no_payment_required")
+            ),
+            plan: text(&object["metadata"]["plan"]),
+        },
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted" => {
+            let items = object["items"]["data"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice);
+            BillingChange::Subscription(SubscriptionFacts {
+                id: id_of(&object["id"])?,
+                customer: id_of(&object["customer"]),
+                user_ref: text(&object["metadata"][USER_KEY]),
+                prices: items
+                    .iter()
+                    .filter_map(|item| id_of(&item["price"]))
+                    .collect(),
+                status: if kind == "customer.subscription.deleted" {
+                    "canceled".to_owned()
+                } else {
+                    text(&object["status"]).unwrap_or_else(|| "incomplete".to_owned())
+                },
+                period_end: object["current_period_end"].as_i64().or_else(|| {
+                    items
+                        .iter()
+                        .filter_map(|item| item["current_period_end"].as_i64())
+                        .max()
+                }),
+                cancel_at_period_end: object["cancel_at_period_end"].as_bool().unwrap_or(false),
+            })
+        }
+        "invoice.paid" => BillingChange::InvoicePaid {
+            subscription: invoice_subscription(object),
+            period_end: object["lines"]["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|line| line["period"]["end"].as_i64())
+                .max()
+                .or_else(|| object["period_end"].as_i64()),
+        },
+        "invoice.payment_failed" => BillingChange::PaymentFailed {
+            subscription: invoice_subscription(object),
+            customer: id_of(&object["customer"]),
+        },
+        _ => BillingChange::Other,
+    })
 }
 
 /// Where verified events go.
@@ -123,9 +252,10 @@ pub fn routes(webhook_secret: &str, sink: Arc<dyn BillingSink>) -> Router {
     Router::new().route(PATH, post(receive)).with_state(hook)
 }
 
-/// Read the event's id, type and creation time; `None` when it is not an event.
+/// Read an event: its id, type, creation time and what it says; `None`
+/// when it is not an event (or a subscription event without an id).
 pub fn parse_event(payload: &[u8]) -> Option<BillingEvent> {
-    let value: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    let value: Value = serde_json::from_slice(payload).ok()?;
     let id = value["id"].as_str().filter(|id| id.starts_with("evt_"))?;
     let kind = value["type"].as_str().filter(|k| !k.is_empty())?;
     let created = value["created"].as_i64()?;
@@ -133,6 +263,7 @@ pub fn parse_event(payload: &[u8]) -> Option<BillingEvent> {
         id: id.to_owned(),
         kind: kind.to_owned(),
         created,
+        change: change(kind, &value["data"]["object"])?,
         payload: payload.to_vec(),
     })
 }
@@ -236,6 +367,82 @@ mod tests {
             verify(Some(&header(t, &[&sign(b"", t, BODY)])), BODY, b"", t),
             Err(SignatureError::Mismatch),
             "an unset secret never verifies"
+        );
+    }
+
+    #[test]
+    fn objects_are_read_in_old_and_new_api_shapes() {
+        let read = |kind: &str, object: serde_json::Value| {
+            let body = serde_json::json!({"id": "evt_9", "type": kind, "created": 5, "data": {"object": object}});
+            parse_event(body.to_string().as_bytes()).map(|e| e.change)
+        };
+        // Period on the subscription (older) or on its items (2025-03-31 on).
+        let old = read(
+            "customer.subscription.updated",
+            serde_json::json!({"id": "sub_1", "customer": "cus_1", "status": "active",
+                "current_period_end": 100, "metadata": {"dealwatch_user": "7"},
+                "items": {"data": [{"price": "price_a"}]}}),
+        );
+        let new = read(
+            "customer.subscription.deleted",
+            serde_json::json!({"id": "sub_1", "customer": {"id": "cus_1"}, "status": "active",
+                "cancel_at_period_end": true,
+                "items": {"data": [{"current_period_end": 90, "price": {"id": "price_a"}},
+                                   {"current_period_end": 100, "price": {"id": "price_b"}}]}}),
+        );
+        let facts = |user: Option<&str>, prices: &[&str], status: &str, cancel: bool| {
+            Some(BillingChange::Subscription(SubscriptionFacts {
+                id: "sub_1".into(),
+                customer: Some("cus_1".into()),
+                user_ref: user.map(str::to_owned),
+                prices: prices.iter().map(|p| (*p).to_owned()).collect(),
+                status: status.into(),
+                period_end: Some(100),
+                cancel_at_period_end: cancel,
+            }))
+        };
+        assert_eq!(old, facts(Some("7"), &["price_a"], "active", false));
+        assert_eq!(new, facts(None, &["price_a", "price_b"], "canceled", true));
+        assert_eq!(
+            read("customer.subscription.updated", serde_json::json!({})),
+            None
+        );
+        // The invoice's subscription: top level (older) or under `parent`.
+        let paid = |invoice| read("invoice.paid", invoice);
+        let expected = Some(BillingChange::InvoicePaid {
+            subscription: Some("sub_1".into()),
+            period_end: Some(200),
+        });
+        assert_eq!(
+            paid(serde_json::json!({"subscription": "sub_1",
+                "lines": {"data": [{"period": {"end": 150}}, {"period": {"end": 200}}]}})),
+            expected
+        );
+        assert_eq!(
+            paid(
+                serde_json::json!({"parent": {"subscription_details": {"subscription": "sub_1"}},
+                "period_end": 200})
+            ),
+            expected
+        );
+        assert_eq!(
+            read(
+                "checkout.session.completed",
+                serde_json::json!({"client_reference_id": "7", "customer": "cus_1",
+                    "subscription": "sub_1", "payment_status": "no_payment_required",
+                    "metadata": {"plan": "pro"}})
+            ),
+            Some(BillingChange::CheckoutCompleted {
+                user_ref: Some("7".into()),
+                customer: Some("cus_1".into()),
+                subscription: Some("sub_1".into()),
+                paid: true,
+                plan: Some("pro".into()),
+            })
+        );
+        assert_eq!(
+            read("charge.refunded", serde_json::json!({})),
+            Some(BillingChange::Other)
         );
     }
 
