@@ -1,6 +1,6 @@
 //! Purpose: turn a newly found deal into alerts for the rules it matches.
 //!
-//! [`announce`] stores the deal (once: a deal seen again from any source
+//! [`Announcer::announce`] stores the deal (once: a deal seen again from any source
 //! is a no-op) and queues one outbox notice per matching active rule,
 //! keyed by rule and deal so a repeat can never alert twice. A community
 //! rule's notice carries the channel it posts into; the dispatcher sends
@@ -165,7 +165,7 @@ async fn prepare(
     })
 }
 
-/// What [`announce_all`] did.
+/// What [`Announcer::announce_all`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Announced {
     /// Deals not seen before.

@@ -100,7 +100,7 @@ impl Dispatcher {
 
     /// Deliver until `shutdown` completes.
     ///
-    /// A pipeline, not batches: whenever fewer than [`MAX_IN_FLIGHT`] users
+    /// A pipeline, not batches: whenever fewer than `MAX_IN_FLIGHT` users
     /// are being served, more rows are claimed, so one slow recipient (a
     /// chat at its per-chat limit) never holds up the others. Rows claimed
     /// for a user already being served are let go again: a user's rows

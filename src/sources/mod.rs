@@ -28,7 +28,7 @@
 //!
 //! Pages are fetched through the same polite [`Fetcher`] as product pages
 //! (robots.txt, per-host rate, no private addresses). Each item becomes a
-//! [`NewDeal`] scored against its price history and deduplicated (see
+//! [`NewDeal`](crate::storage::NewDeal) scored against its price history and deduplicated (see
 //! [`crate::deals`]), and new deals are matched against every rule.
 
 mod feed;

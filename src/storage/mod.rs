@@ -4,7 +4,7 @@
 //! first run, WAL mode, busy timeout, foreign keys on) or a PostgreSQL pool
 //! (several `dealwatch serve` instances sharing one database). The SQL is
 //! written once in the dialect both understand (`$N` parameters, `RETURNING`,
-//! `ON CONFLICT`), and [`on_pool!`] runs it against whichever pool is live.
+//! `ON CONFLICT`), and `on_pool!` runs it against whichever pool is live.
 //! No SQL lives outside this module.
 //!
 //! Conventions: times are UTC Unix seconds (`i64`), money is a decimal
