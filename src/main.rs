@@ -196,6 +196,8 @@ type Inputs = Box<dyn FnOnce(Arc<dyn InboundSink>, watch::Receiver<bool>) -> axu
 type Senders = HashMap<Channel, Arc<dyn Sender>>;
 
 /// Senders and webhook routes for every channel whose credentials are set.
+/// Their per-recipient pacing starts as if each recipient had just had a
+/// burst: this process may be replacing one that died a moment ago.
 fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Inputs)> {
     let mut senders: Senders = HashMap::new();
     let mut telegram_secret = None;
@@ -203,7 +205,8 @@ fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Input
     if let Some(token) = &config.telegram.telegram_bot_token {
         let client = Arc::new(
             TelegramClient::new(&config.telegram.telegram_api_url, token.expose_secret())
-                .map_err(|e| anyhow::anyhow!("Telegram client: {e}"))?,
+                .map_err(|e| anyhow::anyhow!("Telegram client: {e}"))?
+                .with_pace(TelegramClient::pace().assuming_recent_sends()),
         );
         match config.telegram.telegram_mode.as_str() {
             "webhook" => {
@@ -236,7 +239,8 @@ fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Input
             token.expose_secret(),
             from,
         )
-        .map_err(|e| anyhow::anyhow!("Twilio client: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("Twilio client: {e}"))?
+        .with_pace(TwilioClient::pace().assuming_recent_sends());
         senders.insert(Channel::Sms, Arc::new(client));
         sms_hook = Some((token.expose_secret().to_owned(), public.as_str().to_owned()));
     }
@@ -273,7 +277,8 @@ fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Input
             token.expose_secret(),
             template,
         )
-        .map_err(|e| anyhow::anyhow!("WhatsApp client: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("WhatsApp client: {e}"))?
+        .with_pace(WhatsAppClient::pace().assuming_recent_sends());
         senders.insert(Channel::WhatsApp, Arc::new(client));
         let verify = config
             .whatsapp

@@ -27,6 +27,10 @@ struct Recipients {
     burst: u32,
     /// When each recipient's budget is next "theoretically" free.
     tat: Mutex<HashMap<String, Instant>>,
+    /// A recipient not seen yet: `now` (a full burst available), or, for a
+    /// process that may be replacing one that just died, as if its whole
+    /// burst had been spent at this instant.
+    spent_at: Option<Instant>,
 }
 
 impl Recipients {
@@ -35,17 +39,26 @@ impl Recipients {
             every,
             burst: burst.max(1),
             tat: Mutex::new(HashMap::new()),
+            spent_at: None,
         }
+    }
+
+    /// The theoretical arrival time of a recipient not seen yet.
+    fn unseen(&self, now: Instant) -> Instant {
+        self.spent_at
+            .map_or(now, |at| at + self.every * self.burst)
+            .max(now)
     }
 
     /// How long until a message to `recipient` conforms.
     fn wait(&self, recipient: &str, now: Instant) -> Duration {
         let tolerance = self.every * (self.burst - 1);
         let map = self.tat.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(recipient) {
-            Some(&tat) => tat.saturating_duration_since(now + tolerance),
-            None => Duration::ZERO,
-        }
+        let tat = map
+            .get(recipient)
+            .copied()
+            .unwrap_or_else(|| self.unseen(now));
+        tat.saturating_duration_since(now + tolerance)
     }
 
     /// Spend a message for `recipient` if it conforms now.
@@ -56,7 +69,11 @@ impl Recipients {
             // Forget recipients whose budget is full again.
             map.retain(|_, tat| *tat > now);
         }
-        let tat = map.get(recipient).copied().unwrap_or(now).max(now);
+        let tat = map
+            .get(recipient)
+            .copied()
+            .unwrap_or_else(|| self.unseen(now))
+            .max(now);
         if tat > now + tolerance {
             return false;
         }
@@ -115,6 +132,25 @@ impl Pace {
     /// instead of the per-recipient budget.
     pub fn with_groups(mut self, every: Duration, is_group: fn(&str) -> bool) -> Pace {
         self.per_group = Some((Recipients::new(every, 1), is_group));
+        self
+    }
+
+    /// Start as if every recipient had just had their whole burst: for a
+    /// process that may be replacing one that died a moment ago, whose
+    /// sends it cannot see (the platform still counts them). The first
+    /// message to each recipient waits one period; after `burst` periods
+    /// nothing is held back any more.
+    pub fn assuming_recent_sends(mut self) -> Pace {
+        let now = Instant::now();
+        for budget in [
+            self.per_recipient.as_mut(),
+            self.per_group.as_mut().map(|(budget, _)| budget),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            budget.spent_at = Some(now);
+        }
         self
     }
 
@@ -191,6 +227,36 @@ mod tests {
         assert!(
             matches!(slow.admit("a").await, Err(SendError::RetryAfter(s)) if (9..=10).contains(&s))
         );
+    }
+
+    #[test]
+    fn after_a_restart_no_recipient_gets_a_burst_at_once() {
+        let every = Duration::from_millis(200);
+        let fresh = Recipients::new(every, 2);
+        let mut restarted = Recipients::new(every, 2);
+        let start = Instant::now();
+        restarted.spent_at = Some(start);
+        // Fresh: a burst of two at once, then one a period.
+        assert!(fresh.take("chat", start) && fresh.take("chat", start));
+        assert_eq!(fresh.wait("chat", start), every);
+        // Restarted: the first waits a period, the next another.
+        assert_eq!(restarted.wait("chat", start), every);
+        assert!(!restarted.take("chat", start));
+        assert!(restarted.take("chat", start + every));
+        assert_eq!(restarted.wait("chat", start + every), every);
+        // Once the assumed burst has run out, a new recipient is fresh.
+        assert_eq!(restarted.wait("other", start + every * 2), Duration::ZERO);
+        let pace = Pace::new(None, Some((every, 2)))
+            .with_groups(every, |r| r.starts_with('-'))
+            .assuming_recent_sends();
+        assert!(pace
+            .per_recipient
+            .as_ref()
+            .is_some_and(|b| b.spent_at.is_some()));
+        assert!(pace
+            .per_group
+            .as_ref()
+            .is_some_and(|(b, _)| b.spent_at.is_some()));
     }
 
     #[tokio::test]
