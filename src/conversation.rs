@@ -31,7 +31,7 @@ use crate::storage::{
     UserSettings, WatchItem,
 };
 use crate::urls;
-use dealwatch_bots::{Channel, Group, Image, Incoming, Outgoing};
+use dealwatch_bots::{Channel, Group, Image, Incoming, Link, Outgoing};
 use std::sync::Arc;
 
 /// How many days of deals `test` looks back over.
@@ -93,6 +93,65 @@ pub fn command_menu(l10n: &L10n, locale: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Where the answer to a message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyTo {
+    /// To the sender alone: their private chat ([`Incoming::reply_to`]), or
+    /// the platform's reply handle where it shows answers to them alone.
+    Sender,
+    /// Into the shared chat the message came from ([`Incoming::group`]),
+    /// for everyone there to read. Never anything personal.
+    Group,
+}
+
+/// The core's answer to one message: what to send, and where.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Answer {
+    pub to: ReplyTo,
+    pub messages: Vec<Outgoing>,
+}
+
+impl Answer {
+    fn to_sender(messages: Vec<Outgoing>) -> Answer {
+        Answer {
+            to: ReplyTo::Sender,
+            messages,
+        }
+    }
+}
+
+/// How long a person who has no private chat with us is not reminded
+/// again in the same group (a stranger repeating a command must not make
+/// the bot flood the group).
+const GROUP_NUDGE_SECS: i64 = 600;
+/// Reminders remembered before old ones are forgotten.
+const GROUP_NUDGES_KEPT: usize = 10_000;
+
+/// When each (channel, group, person) was last told to open a private chat.
+#[derive(Debug, Default)]
+struct GroupNudges(std::sync::Mutex<std::collections::HashMap<(Channel, String, String), i64>>);
+
+impl GroupNudges {
+    /// Whether to remind `sender` in `group` now, noting it if so.
+    fn due(&self, channel: Channel, group: &str, sender: &str, now: i64) -> bool {
+        let Ok(mut seen) = self.0.lock() else {
+            return true;
+        };
+        if seen.len() >= GROUP_NUDGES_KEPT {
+            seen.retain(|_, at| now - *at < GROUP_NUDGE_SECS);
+        }
+        let key = (channel, group.to_owned(), sender.to_owned());
+        match seen.get(&key) {
+            Some(at) if now - *at < GROUP_NUDGE_SECS => false,
+            _ => {
+                seen.insert(key, now);
+                true
+            }
+        }
+    }
+}
+
 /// Settings of the core that come from configuration.
 #[derive(Debug, Clone)]
 pub struct CoreOptions {
@@ -139,6 +198,8 @@ pub struct Core {
     metrics: Metrics,
     /// Makes Checkout and portal links; `None` when billing is off.
     payments: Option<Arc<dyn Payments>>,
+    /// Who was lately told in a group to open a private chat.
+    nudges: Arc<GroupNudges>,
 }
 
 impl Core {
@@ -156,6 +217,7 @@ impl Core {
             options,
             metrics,
             payments: None,
+            nudges: Arc::default(),
         }
     }
 
@@ -178,12 +240,21 @@ impl Core {
     /// UTC Unix seconds. On `Err`, nothing the message asked for was stored
     /// and the caller should retry it later or send [`Core::sorry`].
     pub async fn handle(&self, msg: &Incoming, now: i64) -> Result<Vec<Outgoing>, CoreError> {
+        Ok(self.answer(msg, now).await?.messages)
+    }
+
+    /// Handle one message: the replies and where they go. A message from a
+    /// group is answered to its sender alone; someone we cannot answer
+    /// privately (a Telegram user who never started a chat with the bot)
+    /// gets only a pointer to the private chat, in the group, and nothing
+    /// they asked for is done.
+    pub async fn answer(&self, msg: &Incoming, now: i64) -> Result<Answer, CoreError> {
         self.metrics.message_in(msg.channel.as_str());
         match self.handle_inner(msg, now).await {
-            Ok(replies) => {
+            Ok(answer) => {
                 self.metrics
-                    .replies_out(msg.channel.as_str(), replies.len());
-                Ok(replies)
+                    .replies_out(msg.channel.as_str(), answer.messages.len());
+                Ok(answer)
             }
             Err(e) => {
                 self.metrics.error(e.kind());
@@ -250,12 +321,27 @@ impl Core {
             .unwrap_or(DEFAULT_LOCALE)
     }
 
-    async fn handle_inner(&self, msg: &Incoming, now: i64) -> Result<Vec<Outgoing>, CoreError> {
+    async fn handle_inner(&self, msg: &Incoming, now: i64) -> Result<Answer, CoreError> {
+        let shared = msg.group.as_ref().filter(|g| !g.private_replies);
+        if let Some(group) = shared {
+            // Nothing is created for someone who only wrote in a group.
+            let known = self
+                .store
+                .find_identity(msg.channel, &msg.sender_id)
+                .await?;
+            if !known
+                .as_ref()
+                .is_some_and(|(_, identity)| identity.private_chat)
+            {
+                return Ok(self.open_private_chat(msg, group, known.map(|(user, _)| user), now));
+            }
+        }
         let contact = Contact {
             channel: msg.channel,
             external_id: &msg.sender_id,
             reply_address: &msg.reply_to,
             display_name: msg.sender_name.as_deref(),
+            private: msg.group.is_none(),
             locale: self.hint_locale(msg),
             time_zone: &self.options.default_time_zone,
             currency: self.options.default_currency.code(),
@@ -268,12 +354,14 @@ impl Core {
                 Ok(Command::Start { .. } | Command::Unstop) => {
                     self.store.set_opted_out(identity.id, false).await?;
                     let tr = self.l10n.tr(&user.settings.locale);
-                    return Ok(vec![Outgoing::text(tr.msg("unstopped", &[]))]);
+                    return Ok(Answer::to_sender(vec![Outgoing::text(
+                        tr.msg("unstopped", &[]),
+                    )]));
                 }
                 // Carriers require HELP to be answered even after STOP.
                 Ok(Command::Help { .. }) => {}
                 // On SMS an opted-out number gets nothing until START.
-                _ if msg.channel == Channel::Sms => return Ok(Vec::new()),
+                _ if msg.channel == Channel::Sms => return Ok(Answer::to_sender(Vec::new())),
                 // Elsewhere, writing to us again is opting back in.
                 _ => self.store.set_opted_out(identity.id, false).await?,
             }
@@ -287,9 +375,40 @@ impl Core {
             message_id: msg.message_id.clone(),
             now,
         };
-        match parsed {
-            Ok(cmd) => session.act(cmd).await,
-            Err(error) => Ok(vec![session.parse_error(&error)]),
+        let messages = match parsed {
+            Ok(cmd) => session.act(cmd).await?,
+            Err(error) => vec![session.parse_error(&error)],
+        };
+        Ok(Answer::to_sender(messages))
+    }
+
+    /// The answer, in the group, to someone we cannot answer privately:
+    /// open the private chat (once in a while per person, never a flood).
+    fn open_private_chat(
+        &self,
+        msg: &Incoming,
+        group: &Group,
+        user: Option<User>,
+        now: i64,
+    ) -> Answer {
+        let mut messages = Vec::new();
+        if self
+            .nudges
+            .due(msg.channel, &group.address, &msg.sender_id, now)
+        {
+            let locale = user.map_or_else(
+                || self.hint_locale(msg).to_owned(),
+                |user| user.settings.locale,
+            );
+            let tr = self.l10n.tr(&locale);
+            messages.push(
+                Outgoing::text(tr.msg("group-private-only", &[]))
+                    .with_link(tr.msg("group-open-private", &[]), Link::PrivateChat),
+            );
+        }
+        Answer {
+            to: ReplyTo::Group,
+            messages,
         }
     }
 }

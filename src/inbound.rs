@@ -14,7 +14,7 @@
 //! before `handled` is saved re-runs the command on restart. Watches and
 //! preferences are idempotent; a repeated `alert` would add a second rule.
 
-use crate::conversation::Core;
+use crate::conversation::{Answer, Core, ReplyTo};
 use crate::storage::{unix_now, InboundRow, Store, StoreError};
 use dealwatch_bots::{
     BoxFuture, Channel, DeliveryStatus, InboundRecord, Outgoing, SendError, Sender,
@@ -153,7 +153,7 @@ impl Inbox {
     async fn process_inline(
         &self,
         row: InboundRow,
-        answer: Option<tokio::sync::oneshot::Sender<Vec<Outgoing>>>,
+        answer_now: Option<tokio::sync::oneshot::Sender<Vec<Outgoing>>>,
     ) -> Result<(), StoreError> {
         let record: InboundRecord = match serde_json::from_str(&row.payload) {
             Ok(record) => record,
@@ -168,9 +168,9 @@ impl Inbox {
             let why = format!("no sender for channel {}", record.incoming.channel);
             return self.store.inbound_retry(row.id, &why, None).await;
         };
-        let replies: Vec<Outgoing> = match (row.state.as_str(), row.replies.as_deref()) {
-            ("handled", Some(saved)) => match serde_json::from_str(saved) {
-                Ok(replies) => replies,
+        let answer: Answer = match (row.state.as_str(), row.replies.as_deref()) {
+            ("handled", Some(saved)) => match read_saved(saved) {
+                Ok(answer) => answer,
                 Err(e) => {
                     return self
                         .store
@@ -178,20 +178,20 @@ impl Inbox {
                         .await
                 }
             },
-            _ => match self.core.handle(&record.incoming, unix_now()).await {
-                Ok(replies) => {
-                    let saved = serde_json::to_string(&replies)
+            _ => match self.core.answer(&record.incoming, unix_now()).await {
+                Ok(answer) => {
+                    let saved = serde_json::to_string(&answer)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     self.store.inbound_handled(row.id, &saved).await?;
-                    replies
+                    answer
                 }
                 Err(e) => return self.retry(&row, &e.to_string(), None).await,
             },
         };
-        if let Some(answer) = answer {
+        if let Some(answer_now) = answer_now {
             // The provider takes the replies in its webhook's answer; if it
             // stopped waiting, they go through the API below.
-            if answer.send(replies.clone()).is_ok() {
+            if answer_now.send(answer.messages.clone()).is_ok() {
                 return self.store.inbound_processed(row.id, unix_now()).await;
             }
         }
@@ -201,17 +201,25 @@ impl Inbox {
                 tracing::warn!(error = %e, "acknowledging a button press failed");
             }
         }
-        let sent = match &record.reply_token {
-            Some(token) => match sender.reply(token, &replies).await {
-                // The handle has expired (Discord's last 15 minutes): the
-                // reply goes to the person directly instead.
-                Err(SendError::Permanent(why)) => {
-                    tracing::info!(error = %why, "reply handle refused; sending directly");
-                    sender.send(&record.incoming.reply_to, &replies).await
-                }
-                other => other,
-            },
-            None => sender.send(&record.incoming.reply_to, &replies).await,
+        let replies = &answer.messages;
+        let group = record.incoming.group.as_ref();
+        let sent = if replies.is_empty() {
+            Ok(Vec::new())
+        } else {
+            match (answer.to, group, &record.reply_token) {
+                // Only what the core meant for everyone goes into a group.
+                (ReplyTo::Group, Some(group), _) => sender.send(&group.address, replies).await,
+                (_, _, Some(token)) => match sender.reply(token, replies).await {
+                    // The handle has expired (Discord's last 15 minutes):
+                    // the reply goes to the person directly instead.
+                    Err(SendError::Permanent(why)) => {
+                        tracing::info!(error = %why, "reply handle refused; sending directly");
+                        sender.send(&record.incoming.reply_to, replies).await
+                    }
+                    other => other,
+                },
+                _ => sender.send(&record.incoming.reply_to, replies).await,
+            }
         };
         match sent {
             Ok(_) => self.store.inbound_processed(row.id, unix_now()).await,
@@ -243,6 +251,24 @@ impl Inbox {
             .inbound_retry(row.id, why, Some(unix_now() + wait))
             .await
     }
+}
+
+/// Saved replies: an [`Answer`], or (stored before answers had a
+/// destination) a plain list for the sender.
+fn read_saved(saved: &str) -> Result<Answer, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Saved {
+        Routed(Answer),
+        Plain(Vec<Outgoing>),
+    }
+    Ok(match serde_json::from_str(saved)? {
+        Saved::Routed(answer) => answer,
+        Saved::Plain(messages) => Answer {
+            to: ReplyTo::Sender,
+            messages,
+        },
+    })
 }
 
 /// The webhook routes store through the inbox.

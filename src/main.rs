@@ -215,7 +215,7 @@ fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Input
                     .telegram_webhook_secret
                     .as_ref()
                     .context("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")?;
-                telegram_secret = Some(secret.expose_secret().to_owned());
+                telegram_secret = Some((secret.expose_secret().to_owned(), client.name()));
             }
             "polling" => telegram_poller = Some(client.clone()),
             other => anyhow::bail!("TELEGRAM_MODE={other:?}: use webhook or polling"),
@@ -314,8 +314,12 @@ fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Input
                     sink.clone(),
                 ));
             }
-            if let Some(secret) = telegram_secret {
-                router = router.merge(dealwatch_webhooks::telegram::routes(&secret, sink.clone()));
+            if let Some((secret, name)) = telegram_secret {
+                router = router.merge(dealwatch_webhooks::telegram::routes_as(
+                    &secret,
+                    name,
+                    sink.clone(),
+                ));
             }
             if let Some((token, public)) = sms_hook {
                 router = router.merge(dealwatch_webhooks::sms::routes(
@@ -335,10 +339,14 @@ fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Input
     Ok((senders, inputs))
 }
 
-/// Publish the command menu in every language we speak, in the background:
-/// a failure only costs the menu, never the channel.
+/// Learn the bot's username (so group commands addressed to other bots are
+/// left alone) and publish the command menu in every language we speak, in
+/// the background: a failure only costs the menu, never the channel.
 fn publish_telegram_menu(client: Arc<TelegramClient>, l10n: Arc<L10n>) {
     tokio::spawn(async move {
+        if client.username().await.is_none() {
+            tracing::warn!("telegram getMe gave no username: group commands to any bot are read as ours until it does");
+        }
         for (locale, language) in [("en-GB", None), ("de", Some("de")), ("fr", Some("fr"))] {
             let menu = dealwatch::conversation::command_menu(&l10n, locale);
             if let Err(e) = client.set_commands(&menu, language).await {

@@ -25,6 +25,7 @@ async fn user_of(db: &TestDb, channel: Channel, sender: &str) -> dealwatch::stor
         external_id: sender,
         reply_address: sender,
         display_name: None,
+        private: true,
         locale: "en-GB",
         time_zone: "Europe/London",
         currency: "GBP",

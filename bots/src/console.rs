@@ -11,11 +11,23 @@ use crate::Outgoing;
 /// commands they stand for, e.g. `[Pause: pause 3]`.
 pub fn render(message: &Outgoing) -> String {
     let mut out = sanitize(&message.text);
-    if !message.buttons.is_empty() {
+    if message
+        .buttons
+        .iter()
+        .any(|b| b.link != Some(crate::Link::PrivateChat))
+    {
         let buttons: Vec<String> = message
             .buttons
             .iter()
-            .map(|b| format!("[{}: {}]", sanitize(&b.label), sanitize(&b.command)))
+            .filter_map(|b| {
+                let target = match &b.link {
+                    None => &b.command,
+                    Some(crate::Link::Url(url)) => url,
+                    // A terminal has no private chat to open.
+                    Some(crate::Link::PrivateChat) => return None,
+                };
+                Some(format!("[{}: {}]", sanitize(&b.label), sanitize(target)))
+            })
             .collect();
         out.push('\n');
         out.push_str(&buttons.join(" "));

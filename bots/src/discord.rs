@@ -31,6 +31,8 @@ pub const MAX_DESCRIPTION_CHARS: usize = 4096;
 pub const MAX_CUSTOM_ID_CHARS: usize = 100;
 /// A button label's limit, in characters.
 pub const MAX_LABEL_CHARS: usize = 80;
+/// Discord's limit on a link button's URL, in characters.
+pub const MAX_URL_BYTES: usize = 512;
 /// Buttons in one action row, and rows in one message.
 const BUTTONS_PER_ROW: usize = 5;
 const MAX_ROWS: usize = 5;
@@ -255,6 +257,8 @@ pub fn parse_interaction(body: &[u8], specs: &[CommandSpec]) -> Result<Interacti
                 address: channel_id.clone(),
                 sender_can_manage: sender & (MANAGE_CHANNELS | ADMINISTRATOR) != 0,
                 we_can_post: ours & ADMINISTRATOR != 0 || ours & post == post,
+                // Answers in a guild are ephemeral (below).
+                private_replies: true,
             })
         }
         _ => None,
@@ -413,12 +417,23 @@ fn button_rows(message: &Outgoing) -> Vec<Value> {
     let buttons: Vec<Value> = message
         .buttons
         .iter()
-        .filter(|b| !b.command.is_empty() && b.command.chars().count() <= MAX_CUSTOM_ID_CHARS)
-        .take(BUTTONS_PER_ROW * MAX_ROWS)
-        .map(|b| {
+        .filter_map(|b| {
             let label: String = b.label.chars().take(MAX_LABEL_CHARS).collect();
-            json!({ "type": 2, "style": 2, "label": label, "custom_id": b.command })
+            match &b.link {
+                // Link buttons (style 5) open their URL and send us nothing.
+                Some(crate::Link::Url(url)) if url.len() <= MAX_URL_BYTES => {
+                    Some(json!({ "type": 2, "style": 5, "label": label, "url": url }))
+                }
+                Some(_) => None,
+                None if !b.command.is_empty()
+                    && b.command.chars().count() <= MAX_CUSTOM_ID_CHARS =>
+                {
+                    Some(json!({ "type": 2, "style": 2, "label": label, "custom_id": b.command }))
+                }
+                None => None,
+            }
         })
+        .take(BUTTONS_PER_ROW * MAX_ROWS)
         .collect();
     buttons
         .chunks(BUTTONS_PER_ROW)

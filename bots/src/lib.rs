@@ -110,6 +110,12 @@ pub struct Group {
     pub sender_can_manage: bool,
     /// The platform says we may post there.
     pub we_can_post: bool,
+    /// Our answer to this message is seen by the sender alone, wherever it
+    /// was sent (Discord's ephemeral replies). Where this is false (a
+    /// Telegram group), an answer meant for the sender alone must go to
+    /// their private chat instead, and cannot when they never opened one.
+    #[serde(default)]
+    pub private_replies: bool,
 }
 
 impl Incoming {
@@ -135,8 +141,22 @@ impl Incoming {
 pub struct Button {
     /// Short label in the user's language ("Pause").
     pub label: String,
-    /// The command the button stands for ("pause 3").
+    /// The command the button stands for ("pause 3"). Empty for a link.
     pub command: String,
+    /// Where the button leads instead of sending a command, if anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+}
+
+/// Where a link button leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Link {
+    /// A web address.
+    Url(String),
+    /// The private chat between the reader and the bot on this platform
+    /// (a Telegram deep link); each adapter knows its own form.
+    PrivateChat,
 }
 
 /// One message we send to a person, in neutral form: each adapter decides
@@ -201,6 +221,17 @@ impl Outgoing {
         self.buttons.push(Button {
             label: label.into(),
             command: command.into(),
+            link: None,
+        });
+        self
+    }
+
+    /// A button that opens `link` instead of sending a command.
+    pub fn with_link(mut self, label: impl Into<String>, link: Link) -> Outgoing {
+        self.buttons.push(Button {
+            label: label.into(),
+            command: String::new(),
+            link: Some(link),
         });
         self
     }

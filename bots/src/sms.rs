@@ -87,8 +87,13 @@ pub fn sms_text(message: &Outgoing) -> String {
         }
     }
     let mut lines: Vec<String> = text.lines().map(|l| l.trim().to_owned()).collect();
-    if !message.buttons.is_empty() {
-        let commands: Vec<&str> = message.buttons.iter().map(|b| b.command.as_str()).collect();
+    let commands: Vec<&str> = message
+        .buttons
+        .iter()
+        .filter(|b| b.link.is_none())
+        .map(|b| b.command.as_str())
+        .collect();
+    if !commands.is_empty() {
         lines.push(format!("Reply: {}", commands.join(" / ")));
     }
     lines.join("\n").trim().to_owned()

@@ -10,8 +10,8 @@
 
 use crate::pace::Pace;
 use crate::{
-    BoxFuture, Channel, InboundRecord, InboundSink, Incoming, Outgoing, ParseError, SendError,
-    Sender,
+    BoxFuture, Channel, Group, InboundRecord, InboundSink, Incoming, Link, Outgoing, ParseError,
+    SendError, Sender,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -44,6 +44,22 @@ struct Message {
 #[derive(Debug, Deserialize)]
 struct Chat {
     id: i64,
+    /// `private`, `group`, `supergroup` or `channel`.
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+}
+
+impl Chat {
+    /// A chat other people read: a group, a supergroup or a channel. An
+    /// update without a type is judged by its id (only shared chats have
+    /// negative ids), so a malformed one is never taken for private.
+    fn is_shared(&self) -> bool {
+        match self.kind.as_deref() {
+            Some("private") => false,
+            Some(_) => true,
+            None => self.id < 0,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,8 +89,25 @@ pub struct Parsed {
 }
 
 /// Read an Update. `Ok(None)` for kinds we do not act on (edits, joins,
-/// stickers, messages from bots).
+/// stickers, messages from bots, chatter in groups).
 pub fn parse_update(body: &[u8]) -> Result<Option<Parsed>, ParseError> {
+    parse_update_as(body, None)
+}
+
+/// Read an Update as the bot `bot_username` (from `getMe`): in a group, a
+/// command addressed to another bot (`/list@OtherBot`) is not ours. Without
+/// the name, every addressed command is taken as ours.
+///
+/// A message in a group or supergroup is read as coming from its sender,
+/// with the group in [`Incoming::group`] and the sender's private chat (on
+/// Telegram, the same id as the user) as [`Incoming::reply_to`]: what the
+/// core answers the person alone never lands in the group, and a group
+/// never becomes where someone's alerts go. Only commands are read in
+/// groups (a bot with privacy mode off sees all the chatter).
+pub fn parse_update_as(
+    body: &[u8],
+    bot_username: Option<&str>,
+) -> Result<Option<Parsed>, ParseError> {
     let update: Update =
         serde_json::from_slice(body).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
     let message_id = Some(update.update_id.to_string());
@@ -85,16 +118,24 @@ pub fn parse_update(body: &[u8]) -> Result<Option<Parsed>, ParseError> {
         if from.is_bot {
             return Ok(None);
         }
+        let group = group_of(&message.chat);
+        if group.is_some() && !is_command_for(&text, bot_username) {
+            return Ok(None);
+        }
         return Ok(Some(Parsed {
             incoming: Incoming {
                 channel: Channel::Telegram,
                 sender_id: from.id.to_string(),
-                reply_to: message.chat.id.to_string(),
+                reply_to: if group.is_some() {
+                    from.id.to_string()
+                } else {
+                    message.chat.id.to_string()
+                },
                 sender_name: from.first_name,
                 message_id,
                 language_hint: from.language_code,
                 text,
-                group: None,
+                group,
             },
             callback_query_id: None,
         }));
@@ -103,21 +144,53 @@ pub fn parse_update(body: &[u8]) -> Result<Option<Parsed>, ParseError> {
         let (Some(data), Some(message)) = (query.data, query.message) else {
             return Ok(None);
         };
+        if query.from.is_bot {
+            return Ok(None);
+        }
+        let group = group_of(&message.chat);
         return Ok(Some(Parsed {
             incoming: Incoming {
                 channel: Channel::Telegram,
                 sender_id: query.from.id.to_string(),
-                reply_to: message.chat.id.to_string(),
+                reply_to: if group.is_some() {
+                    query.from.id.to_string()
+                } else {
+                    message.chat.id.to_string()
+                },
                 sender_name: query.from.first_name,
                 message_id,
                 language_hint: query.from.language_code,
                 text: data,
-                group: None,
+                group,
             },
             callback_query_id: Some(query.id),
         }));
     }
     Ok(None)
+}
+
+/// The shared chat a message was written in, if it was not private.
+/// Whether the sender administers it is not in the update; until the
+/// platform is asked, nobody may manage it.
+fn group_of(chat: &Chat) -> Option<Group> {
+    chat.is_shared().then(|| Group {
+        address: chat.id.to_string(),
+        sender_can_manage: false,
+        we_can_post: true,
+        private_replies: false,
+    })
+}
+
+/// Whether a group message is a command for us: `/cmd`, or `/cmd@us`.
+fn is_command_for(text: &str, bot_username: Option<&str>) -> bool {
+    let Some(command) = text.trim_start().strip_prefix('/') else {
+        return false;
+    };
+    let first = command.split_whitespace().next().unwrap_or_default();
+    match (first.split_once('@'), bot_username) {
+        (Some((_, to)), Some(us)) => to.eq_ignore_ascii_case(us.trim_start_matches('@')),
+        _ => !first.is_empty(),
+    }
 }
 
 /// Escape text for Telegram's HTML parse mode.
@@ -147,10 +220,26 @@ fn escaped_width(c: char) -> usize {
     }
 }
 
-/// The `sendMessage` request bodies for one message to `chat_id`.
-pub fn render(message: &Outgoing, chat_id: &str) -> Vec<Value> {
+/// The `sendMessage` request bodies for one message to `chat_id`. A
+/// button that opens the private chat needs the bot's username (from
+/// `getMe`), and is left out without it.
+pub fn render(message: &Outgoing, chat_id: &str, bot_username: Option<&str>) -> Vec<Value> {
     let parts = split(&message.text, MAX_TEXT_CHARS);
     let last = parts.len() - 1;
+    let buttons: Vec<Value> = message
+        .buttons
+        .iter()
+        .filter_map(|b| match &b.link {
+            None if b.command.len() <= MAX_CALLBACK_BYTES && !b.command.is_empty() => {
+                Some(json!({ "text": b.label, "callback_data": b.command }))
+            }
+            None => None,
+            Some(Link::Url(url)) => Some(json!({ "text": b.label, "url": url })),
+            Some(Link::PrivateChat) => bot_username.map(|name| {
+                json!({ "text": b.label, "url": format!("https://t.me/{}", name.trim_start_matches('@')) })
+            }),
+        })
+        .collect();
     parts
         .iter()
         .enumerate()
@@ -161,12 +250,6 @@ pub fn render(message: &Outgoing, chat_id: &str) -> Vec<Value> {
                 "parse_mode": "HTML",
                 "link_preview_options": { "is_disabled": true },
             });
-            let buttons: Vec<Value> = message
-                .buttons
-                .iter()
-                .filter(|b| b.command.len() <= MAX_CALLBACK_BYTES)
-                .map(|b| json!({ "text": b.label, "callback_data": b.command }))
-                .collect();
             if i == last && !buttons.is_empty() {
                 body["reply_markup"] = json!({ "inline_keyboard": [buttons] });
             }
@@ -181,6 +264,32 @@ pub struct TelegramClient {
     /// `https://api.telegram.org/bot<token>/`: holds the token, never logged.
     base: url::Url,
     pace: Pace,
+    /// The bot's username, from `getMe` once it was needed and answered.
+    username: BotName,
+}
+
+/// The bot's username once `getMe` has told it, shared between the client
+/// that asks and the webhook route that reads updates with it.
+#[derive(Debug, Clone, Default)]
+pub struct BotName(std::sync::Arc<std::sync::RwLock<Option<String>>>);
+
+impl BotName {
+    /// A name known in advance (tests).
+    pub fn known(name: &str) -> BotName {
+        let slot = BotName::default();
+        slot.set(name);
+        slot
+    }
+
+    pub fn get(&self) -> Option<String> {
+        self.0.read().ok().and_then(|name| name.clone())
+    }
+
+    fn set(&self, name: &str) {
+        if let Ok(mut slot) = self.0.write() {
+            *slot = Some(name.trim_start_matches('@').to_owned());
+        }
+    }
 }
 
 impl std::fmt::Debug for TelegramClient {
@@ -203,6 +312,7 @@ impl TelegramClient {
             http,
             base,
             pace: Self::pace(),
+            username: BotName::default(),
         })
     }
 
@@ -216,6 +326,43 @@ impl TelegramClient {
             Some((Duration::from_millis(1100), 2)),
         )
         .with_groups(Duration::from_millis(3100), |chat| chat.starts_with('-'))
+    }
+
+    /// The bot's username (`getMe`), asked once and remembered; `None`
+    /// while Telegram cannot say.
+    pub async fn username(&self) -> Option<String> {
+        if let Some(known) = self.username.get() {
+            return Some(known);
+        }
+        match self.call("getMe", &json!({})).await {
+            Ok(me) => {
+                let name = me["username"].as_str()?;
+                self.username.set(name);
+                self.username.get()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "telegram getMe failed");
+                None
+            }
+        }
+    }
+
+    /// Where the username is kept once known, for the webhook route.
+    pub fn name(&self) -> BotName {
+        self.username.clone()
+    }
+
+    /// The username when `message` has a button that needs it.
+    async fn username_for(&self, message: &Outgoing) -> Option<String> {
+        if message
+            .buttons
+            .iter()
+            .any(|b| b.link == Some(Link::PrivateChat))
+        {
+            self.username().await
+        } else {
+            None
+        }
     }
 
     /// Pace sends differently (tests; a bot with raised limits).
@@ -312,8 +459,11 @@ impl TelegramClient {
             .text("chat_id", chat_id.to_owned())
             .part("photo", photo);
         let fits = escaped_len(&message.text) <= MAX_CAPTION_CHARS;
+        let username = self.username_for(message).await;
         if fits {
-            let body = render(message, chat_id).pop().unwrap_or_default();
+            let body = render(message, chat_id, username.as_deref())
+                .pop()
+                .unwrap_or_default();
             form = form
                 .text("caption", escape_html(&message.text))
                 .text("parse_mode", "HTML");
@@ -325,7 +475,7 @@ impl TelegramClient {
         let sent = self.call_form("sendPhoto", form).await?;
         let mut ids = vec![message_id(&sent)];
         if !fits {
-            for body in render(message, chat_id) {
+            for body in render(message, chat_id, username.as_deref()) {
                 ids.push(self.send_message(chat_id, &body).await?);
             }
         }
@@ -419,7 +569,8 @@ async fn poll_once(
         let Some(id) = update["update_id"].as_i64() else {
             continue;
         };
-        let stored = match parse_update(update.to_string().as_bytes()) {
+        let username = client.username().await;
+        let stored = match parse_update_as(update.to_string().as_bytes(), username.as_deref()) {
             Ok(Some(parsed)) => {
                 let record = InboundRecord {
                     incoming: parsed.incoming,
@@ -458,7 +609,8 @@ impl Sender for TelegramClient {
                     ids.extend(self.send_photo(reply_to, message, image).await?);
                     continue;
                 }
-                for body in render(message, reply_to) {
+                let username = self.username_for(message).await;
+                for body in render(message, reply_to, username.as_deref()) {
                     ids.push(self.send_message(reply_to, &body).await?);
                 }
             }
@@ -484,15 +636,90 @@ mod tests {
 
     #[test]
     fn a_text_message_becomes_incoming() {
-        let body = br#"{"update_id":1001,"message":{"message_id":7,"date":1,"chat":{"id":-100123,"type":"group"},
-            "from":{"id":42,"is_bot":false,"first_name":"Ann","language_code":"de"},"text":"/list@DealwatchBot"}}"#;
+        let body = br#"{"update_id":1001,"message":{"message_id":7,"date":1,"chat":{"id":42,"type":"private"},
+            "from":{"id":42,"is_bot":false,"first_name":"Ann","language_code":"de"},"text":"list"}}"#;
         let parsed = parse_update(body).unwrap().unwrap();
         assert_eq!(parsed.incoming.sender_id, "42");
-        assert_eq!(parsed.incoming.reply_to, "-100123");
+        assert_eq!(parsed.incoming.reply_to, "42");
         assert_eq!(parsed.incoming.message_id.as_deref(), Some("1001"));
         assert_eq!(parsed.incoming.language_hint.as_deref(), Some("de"));
-        assert_eq!(parsed.incoming.text, "/list@DealwatchBot");
+        assert_eq!(parsed.incoming.text, "list");
+        assert_eq!(parsed.incoming.group, None);
         assert_eq!(parsed.callback_query_id, None);
+    }
+
+    fn in_chat(chat: &str, text: &str) -> Vec<u8> {
+        format!(
+            r#"{{"update_id":1001,"message":{{"message_id":7,"date":1,"chat":{chat},
+            "from":{{"id":42,"is_bot":false,"first_name":"Ann"}},"text":"{text}"}}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_group_message_keeps_replies_private_and_names_the_group() {
+        for kind in ["group", "supergroup"] {
+            let body = in_chat(
+                &format!(r#"{{"id":-100123,"type":"{kind}"}}"#),
+                "/list@DealwatchBot",
+            );
+            let parsed = parse_update_as(&body, Some("DealwatchBot"))
+                .unwrap()
+                .unwrap();
+            assert_eq!(parsed.incoming.sender_id, "42");
+            assert_eq!(
+                parsed.incoming.reply_to, "42",
+                "the sender's private chat, never the group"
+            );
+            let group = parsed.incoming.group.unwrap();
+            assert_eq!(group.address, "-100123");
+            assert!(!group.sender_can_manage, "not known from the update");
+            assert!(!group.private_replies);
+        }
+        // A chat without a type is judged by its id.
+        let untyped = in_chat(r#"{"id":-5}"#, "/list");
+        assert!(parse_update(&untyped)
+            .unwrap()
+            .unwrap()
+            .incoming
+            .group
+            .is_some());
+    }
+
+    #[test]
+    fn in_groups_only_commands_for_us_are_read() {
+        let group = r#"{"id":-100123,"type":"supergroup"}"#;
+        let read = |text: &str, us: Option<&str>| {
+            parse_update_as(&in_chat(group, text), us)
+                .unwrap()
+                .is_some()
+        };
+        assert!(read("/list", Some("DealwatchBot")));
+        assert!(read("/list@dealwatchbot", Some("DealwatchBot")));
+        assert!(!read("/list@OtherBot", Some("DealwatchBot")));
+        assert!(
+            read("/list@OtherBot", None),
+            "without our name, any address is ours"
+        );
+        assert!(!read("ordinary chatter about a list", Some("DealwatchBot")));
+        assert!(!read("/", Some("DealwatchBot")));
+        // In a private chat everything is read.
+        let private = in_chat(r#"{"id":42,"type":"private"}"#, "what am I watching");
+        assert!(parse_update_as(&private, Some("DealwatchBot"))
+            .unwrap()
+            .is_some());
+    }
+
+    #[test]
+    fn a_private_chat_link_needs_the_bot_username() {
+        let message = Outgoing::text("Open our chat").with_link("Open", Link::PrivateChat);
+        let without = render(&message, "-100", None);
+        assert!(without[0].get("reply_markup").is_none());
+        let with = render(&message, "-100", Some("DealwatchBot"));
+        assert_eq!(
+            with[0]["reply_markup"]["inline_keyboard"][0][0]["url"],
+            "https://t.me/DealwatchBot"
+        );
     }
 
     #[test]
@@ -520,7 +747,11 @@ mod tests {
     fn long_text_is_split_and_escaped_within_the_limit() {
         let line = "<Deal> & more, ".repeat(20);
         let text = vec![line; 40].join("\n");
-        let bodies = render(&Outgoing::text(text).with_button("Pause", "pause 1"), "42");
+        let bodies = render(
+            &Outgoing::text(text).with_button("Pause", "pause 1"),
+            "42",
+            None,
+        );
         assert!(bodies.len() > 1);
         for body in &bodies {
             let sent = body["text"].as_str().unwrap();

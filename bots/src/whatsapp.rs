@@ -171,7 +171,11 @@ pub fn render(message: &Outgoing) -> Vec<Value> {
     let buttons: Vec<_> = message
         .buttons
         .iter()
-        .filter(|b| !b.command.is_empty() && b.command.chars().count() <= MAX_ROW_ID_CHARS)
+        .filter(|b| {
+            b.link.is_none()
+                && !b.command.is_empty()
+                && b.command.chars().count() <= MAX_ROW_ID_CHARS
+        })
         .take(MAX_LIST_ROWS)
         .collect();
     let mut parts = split_text(&message.text, MAX_TEXT_CHARS, |_| 1);

@@ -339,6 +339,11 @@ rule-community-not-allowed = Nur Mitglieder, die diesen Kanal verwalten dürfen,
 rule-community-no-access = Ich kann in diesem Kanal nicht posten (ich brauche „Kanal ansehen“, „Nachrichten senden“ und „Links einbetten“), daher benachrichtigt dich dieser Alarm privat.
 list-rule-community = {" "}📣 postet in einem Kanal
 
+## Gruppen: Antworten nur für eine Person
+
+group-private-only = 🔒 Darauf antworte ich in unserem privaten Chat, damit hier niemand sonst deine Beobachtungen und Alarme sieht. Öffne den Chat mit mir, tippe auf Start und schick es dort noch einmal.
+group-open-private = Privaten Chat öffnen
+
 ## Slash command options (Discord)
 
 option-url = Der Link zur Produktseite

@@ -337,6 +337,11 @@ rule-community-not-allowed = Only members who can manage this channel can make a
 rule-community-no-access = I can't post in this channel (I need View Channel, Send Messages and Embed Links), so this alert comes to you privately.
 list-rule-community = {" "}📣 posts in a channel
 
+## Groups: answers meant for one person
+
+group-private-only = 🔒 I answer that in our private chat, so nobody else here sees your watches and alerts. Open the chat with me, press Start, then send it there.
+group-open-private = Open private chat
+
 ## Slash command options (Discord)
 
 option-url = The product page's link

@@ -339,6 +339,11 @@ rule-community-not-allowed = Seuls les membres qui peuvent gérer ce salon peuve
 rule-community-no-access = Je ne peux pas publier dans ce salon (il me faut Voir le salon, Envoyer des messages et Intégrer des liens) ; cette alerte vous prévient donc en privé.
 list-rule-community = {" "}📣 publie dans un salon
 
+## Groupes : réponses destinées à une seule personne
+
+group-private-only = 🔒 Je réponds à cela dans notre conversation privée, pour que personne d'autre ici ne voie vos suivis et vos alertes. Ouvrez la conversation avec moi, appuyez sur Démarrer, puis renvoyez-le là-bas.
+group-open-private = Ouvrir la conversation privée
+
 ## Slash command options (Discord)
 
 option-url = Le lien de la page produit

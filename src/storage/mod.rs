@@ -213,15 +213,17 @@ impl Store {
         for _ in 0..3 {
             let existing: Option<rows::IdentityRow> = on_pool!(self, |pool| {
                 sqlx::query_as(
-                    "UPDATE identities SET reply_address = $3, display_name = COALESCE($4, display_name), \
+                    "UPDATE identities SET reply_address = CASE WHEN $6 THEN $3 ELSE reply_address END, \
+                     private_chat = (private_chat OR $6), display_name = COALESCE($4, display_name), \
                      last_inbound_at = $5, disabled_reason = NULL WHERE channel = $1 AND external_id = $2 \
-                     RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at",
+                     RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat",
                 )
                 .bind(channel)
                 .bind(who.external_id)
                 .bind(who.reply_address)
                 .bind(who.display_name)
                 .bind(now)
+                .bind(who.private)
                 .fetch_optional(pool)
                 .await?
             });
@@ -247,9 +249,9 @@ impl Store {
                 .await?;
                 let row: Option<rows::IdentityRow> = sqlx::query_as(
                     "INSERT INTO identities (user_id, channel, external_id, reply_address, display_name, \
-                     last_inbound_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                     last_inbound_at, created_at, private_chat) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
                      ON CONFLICT (channel, external_id) DO NOTHING \
-                     RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at",
+                     RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat",
                 )
                 .bind(user_id)
                 .bind(channel)
@@ -257,6 +259,7 @@ impl Store {
                 .bind(who.reply_address)
                 .bind(who.display_name)
                 .bind(now)
+                .bind(who.private)
                 .fetch_optional(&mut *tx)
                 .await?;
                 if row.is_some() {
@@ -286,7 +289,7 @@ impl Store {
     ) -> Result<Option<(User, Identity)>> {
         let row: Option<rows::IdentityRow> = on_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at FROM identities \
+                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat FROM identities \
                  WHERE channel = $1 AND external_id = $2",
             )
             .bind(channel.as_str())
@@ -1309,7 +1312,7 @@ impl Store {
     pub async fn reachable_identities(&self, user: UserId) -> Result<Vec<Identity>> {
         let rows: Vec<rows::IdentityRow> = on_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at FROM identities \
+                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat FROM identities \
                  WHERE user_id = $1 AND channel <> 'console' AND NOT opted_out AND disabled_reason IS NULL \
                  ORDER BY last_inbound_at DESC, id DESC",
             )

@@ -23,8 +23,12 @@ pub struct UserId(pub i64);
 pub struct Contact<'a> {
     pub channel: Channel,
     pub external_id: &'a str,
+    /// Where this person is reached privately (never a group).
     pub reply_address: &'a str,
     pub display_name: Option<&'a str>,
+    /// The message came privately (not from a group): `reply_address` is
+    /// the address to keep, and the person can be answered privately.
+    pub private: bool,
     /// For a new user only: their starting locale, zone and currency.
     pub locale: &'a str,
     pub time_zone: &'a str,
@@ -62,6 +66,9 @@ pub struct Identity {
     pub opted_out: bool,
     /// When this person last wrote to us here (UTC seconds).
     pub last_inbound_at: Option<i64>,
+    /// They have written to us privately here, so a private answer reaches
+    /// them (a Telegram bot cannot open a chat nobody started).
+    pub private_chat: bool,
 }
 
 /// A watch to store: the product is found or created by its canonical URL.
@@ -377,6 +384,7 @@ pub(super) struct IdentityRow {
     reply_address: String,
     opted_out: bool,
     last_inbound_at: Option<i64>,
+    private_chat: bool,
 }
 
 impl TryFrom<IdentityRow> for Identity {
@@ -392,6 +400,7 @@ impl TryFrom<IdentityRow> for Identity {
             reply_address: row.reply_address,
             opted_out: row.opted_out,
             last_inbound_at: row.last_inbound_at,
+            private_chat: row.private_chat,
         })
     }
 }

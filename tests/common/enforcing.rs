@@ -361,6 +361,7 @@ pub async fn queue_burst(
             external_id: &id,
             reply_address: &address,
             display_name: None,
+            private: true,
             locale: "en-GB",
             time_zone: "UTC",
             currency: "GBP",

@@ -20,13 +20,23 @@ const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
 struct Hook {
     secret: Vec<u8>,
+    /// The bot's username, so commands addressed to other bots in a group
+    /// are left to them.
+    bot_name: telegram::BotName,
     sink: Arc<dyn InboundSink>,
 }
 
 /// The route, ready to merge into the server's router.
 pub fn routes(secret: &str, sink: Arc<dyn InboundSink>) -> Router {
+    routes_as(secret, telegram::BotName::default(), sink)
+}
+
+/// The route for the bot `bot_name` names once `getMe` has answered
+/// (until then, a command addressed to any bot is taken as ours).
+pub fn routes_as(secret: &str, bot_name: telegram::BotName, sink: Arc<dyn InboundSink>) -> Router {
     let hook = Arc::new(Hook {
         secret: secret.as_bytes().to_vec(),
+        bot_name,
         sink,
     });
     Router::new().route(PATH, post(receive)).with_state(hook)
@@ -38,7 +48,7 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
         tracing::warn!(reason = %why, "telegram webhook refused");
         return StatusCode::UNAUTHORIZED;
     }
-    let parsed = match telegram::parse_update(&body) {
+    let parsed = match telegram::parse_update_as(&body, hook.bot_name.get().as_deref()) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => return StatusCode::OK,
         Err(e) => {
