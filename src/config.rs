@@ -12,7 +12,7 @@ use crate::plans::{Plans, PlansError};
 use crate::sources::{self, SourceSpec};
 use clap::{Args, Parser, Subcommand};
 use dealwatch_bots::Channel;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -129,6 +129,12 @@ pub struct Config {
     #[arg(long, global = true, env = "DEALWATCH_PLANS")]
     pub plans: Option<PathBuf>,
 
+    /// `DEALWATCH_FETCH_PROXY`: an HTTP(S) proxy for the scraper, the only
+    /// one it uses (the environment's proxy variables are ignored). From
+    /// the environment only: a proxy URL can carry credentials.
+    #[arg(skip = env_secret("DEALWATCH_FETCH_PROXY"))]
+    pub fetch_proxy: Option<SecretString>,
+
     #[command(flatten)]
     pub telegram: TelegramConfig,
     #[command(flatten)]
@@ -143,9 +149,9 @@ pub struct Config {
 
 #[derive(Debug, Args)]
 pub struct TelegramConfig {
-    #[arg(long, global = true, env = "TELEGRAM_BOT_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    #[arg(skip = env_secret("TELEGRAM_BOT_TOKEN"))]
     pub telegram_bot_token: Option<SecretString>,
-    #[arg(long, global = true, env = "TELEGRAM_WEBHOOK_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    #[arg(skip = env_secret("TELEGRAM_WEBHOOK_SECRET"))]
     pub telegram_webhook_secret: Option<SecretString>,
     /// `webhook` or `polling`.
     #[arg(long, global = true, env = "TELEGRAM_MODE", default_value = "webhook")]
@@ -166,7 +172,7 @@ pub struct DiscordConfig {
     pub discord_public_key: Option<String>,
     #[arg(long, global = true, env = "DISCORD_APPLICATION_ID")]
     pub discord_application_id: Option<String>,
-    #[arg(long, global = true, env = "DISCORD_BOT_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    #[arg(skip = env_secret("DISCORD_BOT_TOKEN"))]
     pub discord_bot_token: Option<SecretString>,
     #[arg(
         long,
@@ -179,13 +185,13 @@ pub struct DiscordConfig {
 
 #[derive(Debug, Args)]
 pub struct WhatsAppConfig {
-    #[arg(long, global = true, env = "WHATSAPP_ACCESS_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    #[arg(skip = env_secret("WHATSAPP_ACCESS_TOKEN"))]
     pub whatsapp_access_token: Option<SecretString>,
     #[arg(long, global = true, env = "WHATSAPP_PHONE_NUMBER_ID")]
     pub whatsapp_phone_number_id: Option<String>,
-    #[arg(long, global = true, env = "WHATSAPP_APP_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    #[arg(skip = env_secret("WHATSAPP_APP_SECRET"))]
     pub whatsapp_app_secret: Option<SecretString>,
-    #[arg(long, global = true, env = "WHATSAPP_VERIFY_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    #[arg(skip = env_secret("WHATSAPP_VERIFY_TOKEN"))]
     pub whatsapp_verify_token: Option<SecretString>,
     #[arg(
         long,
@@ -217,7 +223,7 @@ pub struct WhatsAppConfig {
 pub struct TwilioConfig {
     #[arg(long, global = true, env = "TWILIO_ACCOUNT_SID")]
     pub twilio_account_sid: Option<String>,
-    #[arg(long, global = true, env = "TWILIO_AUTH_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    #[arg(skip = env_secret("TWILIO_AUTH_TOKEN"))]
     pub twilio_auth_token: Option<SecretString>,
     #[arg(long, global = true, env = "TWILIO_FROM_NUMBER")]
     pub twilio_from_number: Option<String>,
@@ -232,9 +238,9 @@ pub struct TwilioConfig {
 
 #[derive(Debug, Args)]
 pub struct StripeConfig {
-    #[arg(long, global = true, env = "STRIPE_SECRET_KEY", value_parser = parse_secret, hide_env_values = true)]
+    #[arg(skip = env_secret("STRIPE_SECRET_KEY"))]
     pub stripe_secret_key: Option<SecretString>,
-    #[arg(long, global = true, env = "STRIPE_WEBHOOK_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    #[arg(skip = env_secret("STRIPE_WEBHOOK_SECRET"))]
     pub stripe_webhook_secret: Option<SecretString>,
     #[arg(long, global = true, env = "STRIPE_PRICE_PRO")]
     pub stripe_price_pro: Option<String>,
@@ -324,14 +330,24 @@ impl Config {
     }
 
     /// The fetcher's settings.
-    pub fn fetch_config(&self) -> FetchConfig {
-        FetchConfig {
+    pub fn fetch_config(&self) -> Result<FetchConfig, ConfigError> {
+        let proxy = match &self.fetch_proxy {
+            Some(raw) => Some(
+                url::Url::parse(raw.expose_secret())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or(ConfigError::Proxy)?,
+            ),
+            None => None,
+        };
+        Ok(FetchConfig {
             allow_private: self.allow_private_hosts,
             user_agent: user_agent(self.public_base_url.as_ref()),
             per_host_interval: std::time::Duration::from_millis(self.host_interval_ms),
             per_host_concurrency: usize::from(self.host_concurrency),
+            proxy,
             ..FetchConfig::default()
-        }
+        })
     }
 
     pub fn core_options(&self) -> CoreOptions {
@@ -344,6 +360,9 @@ impl Config {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// Not shown: the value may hold credentials.
+    #[error("DEALWATCH_FETCH_PROXY is not an http:// or https:// URL")]
+    Proxy,
     #[error("reading {path}")]
     Read {
         path: PathBuf,
@@ -394,23 +413,62 @@ fn parse_flag(value: &str) -> Result<bool, String> {
     }
 }
 
-fn parse_secret(value: &str) -> Result<SecretString, String> {
-    if value.trim().is_empty() {
-        return Err("must not be empty".into());
-    }
-    Ok(SecretString::from(value.to_owned()))
+/// A secret from the environment only, never a command-line flag (flags
+/// show in every process listing): `NAME`, or the contents of the file
+/// `NAME_FILE` names (container secrets). Unset or empty is `None`.
+fn env_secret(name: &str) -> Option<SecretString> {
+    let value = match std::env::var(name) {
+        Ok(value) => value,
+        Err(_) => {
+            let path = std::env::var_os(format!("{name}_FILE"))?;
+            match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) => {
+                    // Read before logging is set up: straight to stderr.
+                    eprintln!("dealwatch: {name}_FILE: {e}; {name} stays unset");
+                    return None;
+                }
+            }
+        }
+    };
+    let value = value.trim();
+    (!value.is_empty()).then(|| SecretString::from(value.to_owned()))
 }
 
-/// A database URL fit for logs: any password replaced by `***`.
+/// A URL fit for logs: the password in its authority and any query
+/// parameter that names a secret (`password`, `pass`, `secret`, `token`,
+/// `key`, `sslkey`...) replaced by `***`. Something that is not a URL is
+/// not shown at all, since it might be a secret.
 pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            // Setting a password only fails for URLs that cannot have one.
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        _ => raw.to_owned(),
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return "***".to_owned();
+    };
+    if url.password().is_some() {
+        // Setting a password only fails for URLs that cannot have one.
+        let _ = url.set_password(Some("***"));
     }
+    let secret = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        ["pass", "secret", "token", "key", "auth", "credential"]
+            .iter()
+            .any(|word| name.contains(word))
+    };
+    if url.query_pairs().any(|(name, _)| secret(&name)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if secret(&name) {
+                    "***".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    // The serializer escapes `*` in queries; keep the mark readable.
+    url.to_string().replace("%2A%2A%2A", "***")
 }
 
 #[cfg(test)]
@@ -435,10 +493,50 @@ mod tests {
     }
 
     #[test]
+    fn secrets_are_not_command_line_flags() {
+        for flag in [
+            "--telegram-bot-token",
+            "--discord-bot-token",
+            "--stripe-secret-key",
+            "--stripe-webhook-secret",
+            "--whatsapp-app-secret",
+            "--twilio-auth-token",
+            "--fetch-proxy",
+        ] {
+            let parsed = Cli::try_parse_from(["dealwatch", flag, "123:SECRET", "serve"]);
+            assert!(parsed.is_err(), "{flag} is accepted on the command line");
+        }
+    }
+
+    #[test]
     fn secrets_do_not_show_in_debug_output() {
-        let cli = Cli::try_parse_from(["dealwatch", "--telegram-bot-token", "123:SECRET", "serve"])
-            .unwrap();
-        let shown = format!("{cli:?}");
-        assert!(!shown.contains("SECRET"), "{shown}");
+        let secret = SecretString::from("123:SECRET".to_owned());
+        assert!(!format!("{secret:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn every_url_form_is_redacted() {
+        for (raw, shown) in [
+            (
+                "postgres://dealwatch:hunter2@db.internal:5432/dealwatch",
+                "postgres://dealwatch:***@db.internal:5432/dealwatch",
+            ),
+            (
+                "postgres://db.internal/dealwatch?user=dw&password=hunter2&sslmode=require",
+                "postgres://db.internal/dealwatch?user=dw&password=***&sslmode=require",
+            ),
+            (
+                "postgres://:hunter2@db.internal/dealwatch",
+                "postgres://:***@db.internal/dealwatch",
+            ),
+            (
+                "smtp://mailer:hunter2@smtp.example:587?auth_token=hunter2",
+                "smtp://mailer:***@smtp.example:587?auth_token=***",
+            ),
+            ("not a url hunter2", "***"),
+            ("sqlite://dealwatch.db", "sqlite://dealwatch.db"),
+        ] {
+            assert_eq!(redact_url(raw), shown, "{raw}");
+        }
     }
 }

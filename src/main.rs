@@ -101,7 +101,7 @@ async fn check(
     base_url: Option<&url::Url>,
 ) -> anyhow::Result<()> {
     let rules = config.site_rules()?;
-    let fetcher = Fetcher::new(config.fetch_config()).context("building the HTTP client")?;
+    let fetcher = Fetcher::new(config.fetch_config()?).context("building the HTTP client")?;
     let mut stdout = std::io::stdout().lock();
     let found = dealwatch::check::run(inputs, base_url, &fetcher, &rules, &mut stdout)
         .await
@@ -174,7 +174,7 @@ fn build_scrapers(
     plans: Plans,
 ) -> anyhow::Result<(Scheduler, SourcePoller)> {
     let fetcher =
-        Arc::new(Fetcher::new(config.fetch_config()).context("building the HTTP client")?);
+        Arc::new(Fetcher::new(config.fetch_config()?).context("building the HTTP client")?);
     let sources = config.sources()?;
     if !sources.is_empty() {
         tracing::info!(count = sources.len(), "deal sources loaded");

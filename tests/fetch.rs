@@ -301,3 +301,107 @@ fn check_prints_json_lines_for_fetched_pages_and_saved_files() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing could be extracted"));
     assert!(String::from_utf8_lossy(&refused.stdout).contains("private address"));
 }
+
+/// The environment's proxy variables are not the scraper's: with them
+/// pointing at a proxy (here the fake shop, which answers proxy requests
+/// by path), `dealwatch check` still refuses addresses inside our network
+/// and the proxy hears nothing.
+#[test]
+fn proxy_variables_in_the_environment_do_not_bypass_the_guard() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let shop = runtime.block_on(FakeShop::start());
+    let port = shop.addr.port();
+    let proxy = format!("http://127.0.0.1:{port}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dealwatch"))
+        .args([
+            "check",
+            &format!("http://localhost:{port}/p/jsonld_graph.html"),
+            "http://metadata.google.internal/p/jsonld_graph.html",
+        ])
+        .env_remove("DEALWATCH_ALLOW_PRIVATE_HOSTS")
+        .env_remove("DEALWATCH_FETCH_PROXY")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env("HTTP_PROXY", &proxy)
+        .env("http_proxy", &proxy)
+        .env("HTTPS_PROXY", &proxy)
+        .env("ALL_PROXY", &proxy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(shop.hits("/p/jsonld_graph.html"), 0, "the proxy was used");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("private address"));
+}
+
+/// An explicit proxy (`DEALWATCH_FETCH_PROXY`) is used, and the address
+/// policy still holds for every hop: a literal, a name and a redirect
+/// into our network are refused before the proxy is asked.
+#[tokio::test]
+async fn an_explicit_proxy_is_used_and_the_guard_checks_every_hop() {
+    let shop = FakeShop::start().await;
+    let port = shop.addr.port();
+    let fetcher = Fetcher::new(FetchConfig {
+        proxy: Some(Url::parse(&format!("http://127.0.0.1:{port}")).unwrap()),
+        // "shop.example" counts as public; the proxy (the fake shop)
+        // answers for it.
+        resolve: vec![("shop.example".into(), "93.184.216.34:80".parse().unwrap())],
+        timeout: Duration::from_secs(2),
+        per_host_interval: Duration::from_millis(1),
+        ..FetchConfig::default()
+    })
+    .unwrap();
+    let page = get(
+        &fetcher,
+        &Url::parse("http://shop.example/p/jsonld_graph.html").unwrap(),
+    )
+    .await
+    .unwrap();
+    let FetchOutcome::Page(page) = page else {
+        panic!("expected a page");
+    };
+    assert!(page.body.contains("Acme Cordless Kettle"));
+    assert_eq!(
+        shop.hits("/p/jsonld_graph.html"),
+        1,
+        "fetched through the proxy"
+    );
+
+    for (target, what) in [
+        (
+            format!("http://127.0.0.1:{port}/p/jsonld_graph.html"),
+            "a literal",
+        ),
+        (
+            format!("http://localhost:{port}/p/jsonld_graph.html"),
+            "a name",
+        ),
+        ("http://shop.example/to-localhost".to_owned(), "a redirect"),
+        (
+            "http://shop.example/to-metadata".to_owned(),
+            "a redirect to metadata",
+        ),
+    ] {
+        let result = get(&fetcher, &Url::parse(&target).unwrap()).await;
+        assert!(
+            matches!(result, Err(FetchError::Refused(_))),
+            "{what}: {target}: {result:?}"
+        );
+    }
+    assert_eq!(
+        shop.hits("/p/jsonld_graph.html"),
+        1,
+        "nothing inside our network went through the proxy"
+    );
+    // Redirects through the proxy are still counted.
+    assert_eq!(
+        get(&fetcher, &Url::parse("http://shop.example/hop/6").unwrap())
+            .await
+            .unwrap_err(),
+        FetchError::TooManyRedirects(5)
+    );
+}

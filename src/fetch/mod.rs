@@ -15,6 +15,16 @@
 //! which skip DNS, are checked before the request and in the redirect
 //! policy. Bodies are capped after decompression, redirects limited, and
 //! every request has a deadline.
+//!
+//! Proxies: the environment's `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` are
+//! never used here (a proxy resolves names itself, so the resolver's check
+//! would never run). A proxy for the scraper is set explicitly
+//! ([`FetchConfig::proxy`], `DEALWATCH_FETCH_PROXY`); then every hop's
+//! host is resolved and checked here before the request goes to the proxy,
+//! and redirects are followed here, one checked hop at a time. The proxy
+//! connects on its own lookup, so a name whose DNS answer changes between
+//! the two (rebinding) is the proxy's to refuse: run it with the same
+//! policy, or where it has no route inside (docs/SECURITY.md).
 
 mod robots;
 
@@ -55,6 +65,9 @@ pub struct FetchConfig {
     /// Fixed addresses for host names, like curl's `--resolve`; they skip
     /// the address check. For tests that need a "public" shop on loopback.
     pub resolve: Vec<(String, SocketAddr)>,
+    /// An HTTP(S) proxy every fetch goes through (`DEALWATCH_FETCH_PROXY`).
+    /// `None`: direct, whatever the environment's proxy variables say.
+    pub proxy: Option<Url>,
 }
 
 impl Default for FetchConfig {
@@ -69,6 +82,7 @@ impl Default for FetchConfig {
             max_body_bytes: 5 * 1024 * 1024,
             max_redirects: 5,
             resolve: Vec::new(),
+            proxy: None,
         }
     }
 }
@@ -152,27 +166,47 @@ struct GuardedResolver {
     fixed: HashMap<String, Vec<SocketAddr>>,
 }
 
+impl GuardedResolver {
+    /// The addresses of `host`, all public (or private allowed), else why not.
+    async fn lookup(&self, host: &str) -> Result<Vec<SocketAddr>, GuardError> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let fixed = self.fixed.get(&host).cloned();
+        lookup_guarded(host, fixed, self.allow_private).await
+    }
+}
+
+async fn lookup_guarded(
+    host: String,
+    fixed: Option<Vec<SocketAddr>>,
+    allow_private: bool,
+) -> Result<Vec<SocketAddr>, GuardError> {
+    if let Some(addrs) = fixed {
+        return Ok(addrs);
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+        .await
+        .map_err(|e| GuardError(format!("{host}: {e}")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(GuardError(format!("{host} has no address")));
+    }
+    // A name with any private address is refused whole: mixing public and
+    // private answers is how rebinding attacks look.
+    if !allow_private && addrs.iter().any(|a| !is_public_ip(a.ip())) {
+        return Err(GuardError(format!("{host} resolves to a private address")));
+    }
+    Ok(addrs)
+}
+
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
         let fixed = self.fixed.get(&host).cloned();
         let allow_private = self.allow_private;
         Box::pin(async move {
-            if let Some(addrs) = fixed {
-                return Ok(Box::new(addrs.into_iter()) as Addrs);
-            }
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if addrs.is_empty() {
-                return Err(Box::new(GuardError(format!("{host} has no address"))) as _);
-            }
-            // A name with any private address is refused whole: mixing public
-            // and private answers is how rebinding attacks look.
-            if !allow_private && addrs.iter().any(|a| !is_public_ip(a.ip())) {
-                return Err(
-                    Box::new(GuardError(format!("{host} resolves to a private address"))) as _,
-                );
-            }
+            let addrs = lookup_guarded(host, fixed, allow_private)
+                .await
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
@@ -211,6 +245,8 @@ struct HostGate {
 /// The polite, guarded HTTP client. Cheap to share behind an `Arc`.
 pub struct Fetcher {
     client: reqwest::Client,
+    /// Checks hosts ourselves when a proxy resolves them for the client.
+    guard: Arc<GuardedResolver>,
     config: FetchConfig,
     robots: RobotsCache,
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
@@ -233,10 +269,10 @@ impl Fetcher {
                 .or_default()
                 .push(*addr);
         }
-        let resolver = GuardedResolver {
+        let resolver = Arc::new(GuardedResolver {
             allow_private: config.allow_private,
             fixed,
-        };
+        });
         let allow_private = config.allow_private;
         let max_redirects = config.max_redirects;
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
@@ -257,19 +293,32 @@ impl Fetcher {
             reqwest::header::ACCEPT_LANGUAGE,
             HeaderValue::from_static("en-GB,en;q=0.9,de;q=0.5,fr;q=0.5"),
         );
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .default_headers(headers)
-            .dns_resolver(Arc::new(resolver))
-            .redirect(policy)
+            .dns_resolver(resolver.clone())
+            // Never the environment's proxy variables: see the module docs.
+            .no_proxy()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(30));
+        builder = match &config.proxy {
+            // Through a proxy, each hop is checked and followed in `send`.
+            Some(proxy) => builder
+                .proxy(
+                    reqwest::Proxy::all(proxy.as_str())
+                        .map_err(|e| FetchError::Network(format!("proxy: {e}")))?,
+                )
+                .redirect(reqwest::redirect::Policy::none()),
+            None => builder.redirect(policy),
+        };
+        let client = builder
             .build()
             .map_err(|e| FetchError::Network(e.to_string()))?;
         Ok(Fetcher {
             robots: RobotsCache::new(&config.user_agent),
             client,
+            guard: resolver,
             config,
             hosts: Mutex::new(HashMap::new()),
         })
@@ -334,17 +383,7 @@ impl Fetcher {
             .map_err(|_| FetchError::Network("host gate closed".into()))?;
         gate.limiter.until_ready().await;
 
-        let mut request = self.client.get(url.clone());
-        if let Some(etag) = &validators.etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        if let Some(modified) = &validators.last_modified {
-            request = request.header(IF_MODIFIED_SINCE, modified);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| classify(e, self.config.max_redirects))?;
+        let response = self.send(url, validators).await?;
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(FetchOutcome::NotModified);
@@ -390,15 +429,57 @@ impl Fetcher {
         max_bytes: usize,
     ) -> Result<(u16, Vec<u8>), FetchError> {
         check_url(url, self.config.allow_private).map_err(FetchError::Refused)?;
-        let response = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| classify(e, self.config.max_redirects))?;
+        let response = self.send(url, &Validators::default()).await?;
         let status = response.status().as_u16();
         let body = read_capped(response, max_bytes, self.config.max_redirects).await?;
         Ok((status, body))
+    }
+}
+
+impl Fetcher {
+    /// One GET of `url`, redirects followed. Direct, the client's resolver
+    /// and redirect policy check every hop; through a proxy, each hop's
+    /// host is resolved and checked here, and redirects followed here.
+    async fn send(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<reqwest::Response, FetchError> {
+        let max = self.config.max_redirects;
+        let mut url = url.clone();
+        for _ in 0..=max {
+            let mut request = self.client.get(url.clone());
+            if let Some(etag) = &validators.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(modified) = &validators.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, modified);
+            }
+            if self.config.proxy.is_none() {
+                return request.send().await.map_err(|e| classify(e, max));
+            }
+            check_url(&url, self.config.allow_private).map_err(FetchError::Refused)?;
+            if let Some(url::Host::Domain(host)) = url.host() {
+                self.guard
+                    .lookup(host)
+                    .await
+                    .map_err(|e| FetchError::Refused(e.0))?;
+            }
+            let response = request.send().await.map_err(|e| classify(e, max))?;
+            if !response.status().is_redirection() {
+                return Ok(response);
+            }
+            let Some(next) = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| url.join(l).ok())
+            else {
+                return Ok(response);
+            };
+            url = next;
+        }
+        Err(FetchError::TooManyRedirects(max))
     }
 }
 
