@@ -452,7 +452,9 @@ impl Session<'_> {
             Command::Start {
                 payload: Some(code),
             } if is_link_code(&code) => {
-                let mut replies = self.link_with(&code.to_ascii_uppercase()).await?;
+                // A link someone else made can carry their code: never join
+                // from a tap, only show what joining would do.
+                let mut replies = self.link_with(&code.to_ascii_uppercase(), false).await?;
                 replies.insert(0, Outgoing::text(self.tr().msg("welcome", &[])));
                 Ok(replies)
             }
@@ -495,8 +497,11 @@ impl Session<'_> {
             Command::Plan => self.plan().await,
             Command::Upgrade(paid) => self.upgrade(paid).await,
             Command::Billing => self.billing().await,
-            Command::Link { code: None } => self.link_code().await,
-            Command::Link { code: Some(code) } => self.link_with(&code).await,
+            Command::Link { code: None, .. } => self.link_code().await,
+            Command::Link {
+                code: Some(code),
+                confirmed,
+            } => self.link_with(&code, confirmed).await,
             Command::Stop => {
                 self.core
                     .store
@@ -1183,14 +1188,20 @@ impl Session<'_> {
         )))
     }
 
-    async fn link_with(&mut self, code: &str) -> Result<Vec<Outgoing>, CoreError> {
+    /// `link CODE`: say what joining would do and ask; `link CODE yes`: join
+    /// this chat's account into the code's (watches, alerts, subscriptions
+    /// and the Stripe customer move; the better plan survives).
+    async fn link_with(&mut self, code: &str, confirmed: bool) -> Result<Vec<Outgoing>, CoreError> {
+        if !confirmed {
+            return self.link_preview(code).await;
+        }
         let outcome = self
             .core
             .store
             .redeem_link_code(code, &self.identity, self.now)
             .await?;
         let id = match outcome {
-            LinkOutcome::Linked => {
+            LinkOutcome::Linked { plan, renews_at } => {
                 // This chat now speaks for the other account, in its language.
                 let (user, identity) = self
                     .core
@@ -1200,12 +1211,62 @@ impl Session<'_> {
                     .ok_or_else(|| StoreError::Corrupt("linked identity vanished".into()))?;
                 self.user = user;
                 self.identity = identity;
+                // What moved counts against the surviving plan's limits.
+                let limits = self.core.plans.limits(plan);
+                self.core
+                    .store
+                    .change_plan(self.user.id, plan, renews_at, limits, self.now)
+                    .await?;
+                self.user.plan = plan;
                 "link-done"
             }
+            LinkOutcome::BothPaying => "link-both-paying",
             LinkOutcome::AlreadyLinked => "link-same",
             LinkOutcome::Invalid => "link-invalid",
         };
         one(self.tr().msg(id, &[]))
+    }
+
+    async fn link_preview(&self, code: &str) -> Result<Vec<Outgoing>, CoreError> {
+        let preview = self
+            .core
+            .store
+            .link_preview(code, self.user.id, self.now)
+            .await?;
+        let tr = self.tr();
+        let Some(preview) = preview else {
+            return one(tr.msg("link-invalid", &[]));
+        };
+        if preview.same_account {
+            return one(tr.msg("link-same", &[]));
+        }
+        let apps: Vec<String> = preview
+            .channels
+            .iter()
+            .map(|c| tr.msg("channel-name", &[("channel", c.as_str().into())]))
+            .collect();
+        let text = tr.msg(
+            "link-confirm",
+            &[
+                ("code", code.into()),
+                ("apps", apps.join(", ").into()),
+                ("plan", self.plan_name(preview.plan).into()),
+                ("watches", Arg::from(i64::from(preview.watches))),
+                ("alerts", Arg::from(i64::from(preview.rules))),
+                (
+                    "channel",
+                    tr.msg(
+                        "channel-name",
+                        &[("channel", self.identity.channel.as_str().into())],
+                    )
+                    .into(),
+                ),
+            ],
+        );
+        Ok(vec![Outgoing::text(text).with_button(
+            tr.msg("link-confirm-button", &[]),
+            format!("link {code} yes"),
+        )])
     }
 
     fn plan_name(&self, plan: Plan) -> String {

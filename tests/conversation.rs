@@ -732,9 +732,21 @@ async fn linking_joins_two_channels_into_one_account() {
         assert_eq!(code.len(), 8, "{}: {reply}", db.name);
         assert!(reply.contains("Within 10 minutes"), "{}: {reply}", db.name);
 
-        let linked = joined(
+        // First what would happen, then, confirmed, the join.
+        let asked = joined(
             &core
                 .handle(&tg(&format!("link {}", code.to_lowercase())), NOW)
+                .await
+                .unwrap(),
+        );
+        assert!(
+            asked.contains("on the console") && asked.contains("2 watches and one alert"),
+            "{}: {asked}",
+            db.name
+        );
+        let linked = joined(
+            &core
+                .handle(&tg(&format!("link {code} yes")), NOW)
                 .await
                 .unwrap(),
         );
@@ -774,7 +786,7 @@ async fn linking_joins_two_channels_into_one_account() {
         let again = joined(
             &core
                 .handle(
-                    &from(Channel::Sms, "+447700900001", &format!("link {code}")),
+                    &from(Channel::Sms, "+447700900001", &format!("link {code} yes")),
                     NOW,
                 )
                 .await
@@ -796,7 +808,7 @@ async fn link_codes_expire_and_are_rate_limited() {
         let code = code_in(&say(&core, "ann", "link").await);
         let late = core
             .handle(
-                &from(Channel::Telegram, "42", &format!("link {code}")),
+                &from(Channel::Telegram, "42", &format!("link {code} yes")),
                 NOW + 601,
             )
             .await
@@ -831,6 +843,175 @@ async fn link_codes_expire_and_are_rate_limited() {
             say(&core, "ann", "link")
                 .await
                 .contains("too many link codes"),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+/// Make `sender` on `channel` a paying Pro customer, as Stripe's events would.
+async fn make_pro(db: &TestDb, channel: Channel, sender: &str, customer: &str, sub: &str) {
+    let user = user_of(db, channel, sender).await;
+    assert!(db
+        .store
+        .link_customer(user.id, customer, NOW)
+        .await
+        .unwrap());
+    let state = dealwatch::storage::SubscriptionState {
+        id: sub.to_owned(),
+        user: user.id,
+        customer_id: Some(customer.to_owned()),
+        plan: dealwatch::model::Plan::Pro,
+        status: "active".to_owned(),
+        current_period_end: Some(NOW + 30 * 86_400),
+        cancel_at_period_end: false,
+        state_at: NOW,
+        state_rank: 1,
+    };
+    assert!(db
+        .store
+        .save_subscription(&state, false, NOW)
+        .await
+        .unwrap());
+    let limits = dealwatch::plans::Plans::default().limits(dealwatch::model::Plan::Pro);
+    db.store
+        .change_plan(
+            user.id,
+            dealwatch::model::Plan::Pro,
+            Some(NOW + 30 * 86_400),
+            limits,
+            NOW,
+        )
+        .await
+        .unwrap();
+}
+
+/// An attacker hands out a link to their own code (t.me/bot?start=CODE):
+/// the victim's tap shows what joining would do, names the attacker's
+/// account, and moves nothing.
+#[tokio::test]
+async fn a_tapped_link_code_joins_nothing_without_confirmation() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        let victim = |text: &str| from(Channel::Telegram, "42", text);
+        core.handle(&victim("watch https://shop.example/p/secret"), NOW)
+            .await
+            .unwrap();
+        let attacker = |text: &str| from(Channel::WhatsApp, "447700900666", text);
+        let code = code_in(&joined(&core.handle(&attacker("link"), NOW).await.unwrap()));
+
+        let tapped = joined(
+            &core
+                .handle(&victim(&format!("/start {code}")), NOW)
+                .await
+                .unwrap(),
+        );
+        assert!(
+            tapped.contains("on WhatsApp") && tapped.contains("Only join if that account is yours"),
+            "{}: {tapped}",
+            db.name
+        );
+        let theirs = joined(&core.handle(&attacker("list"), NOW).await.unwrap());
+        assert!(!theirs.contains("secret"), "{}: {theirs}", db.name);
+        let mine = joined(&core.handle(&victim("list"), NOW).await.unwrap());
+        assert!(mine.contains("p/secret"), "{}: {mine}", db.name);
+        db.finish().await;
+    }
+}
+
+/// Linking keeps what someone pays for: the subscription and the Stripe
+/// customer move with them, the better plan survives, and a Stripe event
+/// about the subscription still finds its owner.
+#[tokio::test]
+async fn linking_moves_the_subscription_and_keeps_the_better_plan() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        make_pro(&db, Channel::Telegram, "42", "cus_ann", "sub_ann").await;
+        let code = code_in(&say(&core, "ann", "link").await);
+        let done = joined(
+            &core
+                .handle(
+                    &from(Channel::Telegram, "42", &format!("link {code} yes")),
+                    NOW,
+                )
+                .await
+                .unwrap(),
+        );
+        assert!(done.contains("Linked!"), "{}: {done}", db.name);
+
+        let survivor = user_of(&db, Channel::Console, "ann").await;
+        assert_eq!(survivor.id, user_of(&db, Channel::Telegram, "42").await.id);
+        assert_eq!(survivor.plan, dealwatch::model::Plan::Pro, "{}", db.name);
+        assert_eq!(
+            db.store
+                .stripe_customer(survivor.id)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("cus_ann"),
+            "{}: billing can still open the portal",
+            db.name
+        );
+        assert_eq!(
+            db.store.subscription_user("sub_ann").await.unwrap(),
+            Some(survivor.id),
+            "{}: the next subscription event finds its owner",
+            db.name
+        );
+        assert_eq!(
+            db.store.user_by_customer("cus_ann").await.unwrap(),
+            Some(survivor.id),
+            "{}",
+            db.name
+        );
+        assert!(
+            say(&core, "ann", "plan").await.contains("Pro"),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+/// Two paying accounts are not joined: one would go on paying for nothing.
+#[tokio::test]
+async fn two_paying_accounts_are_not_joined() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        make_pro(&db, Channel::Telegram, "42", "cus_tg", "sub_tg").await;
+        make_pro(&db, Channel::Console, "ann", "cus_console", "sub_console").await;
+        core.handle(&from(Channel::Telegram, "42", "alert lego"), NOW)
+            .await
+            .unwrap();
+        let code = code_in(&say(&core, "ann", "link").await);
+        let refused = joined(
+            &core
+                .handle(
+                    &from(Channel::Telegram, "42", &format!("link {code} yes")),
+                    NOW,
+                )
+                .await
+                .unwrap(),
+        );
+        assert!(
+            refused.contains("Both accounts pay"),
+            "{}: {refused}",
+            db.name
+        );
+        let tg = user_of(&db, Channel::Telegram, "42").await;
+        let console = user_of(&db, Channel::Console, "ann").await;
+        assert_ne!(tg.id, console.id, "{}: not joined", db.name);
+        assert_eq!(
+            db.store.subscription_user("sub_tg").await.unwrap(),
+            Some(tg.id)
+        );
+        assert_eq!(
+            db.store.stripe_customer(tg.id).await.unwrap().as_deref(),
+            Some("cus_tg")
+        );
+        assert!(
+            !say(&core, "ann", "list").await.contains("lego"),
             "{}",
             db.name
         );

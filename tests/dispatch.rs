@@ -115,7 +115,7 @@ async fn link_discord(core: &Core, chat: &str, discord_user: &str) {
         core,
         Channel::Discord,
         discord_user,
-        &format!("link {code}"),
+        &format!("link {code} yes"),
         T0 + 1,
     )
     .await;

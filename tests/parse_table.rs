@@ -93,8 +93,11 @@ fn describe(parsed: &Result<Command, ParseError>) -> String {
         Command::Plan => "plan".into(),
         Command::Upgrade(p) => format!("upgrade {}", p.plan().as_str()),
         Command::Billing => "billing".into(),
-        Command::Link { code: None } => "link".into(),
-        Command::Link { code: Some(c) } => format!("link code={c}"),
+        Command::Link { code: None, .. } => "link".into(),
+        Command::Link {
+            code: Some(c),
+            confirmed,
+        } => format!("link code={c}{}", if *confirmed { " yes" } else { "" }),
         Command::Stop => "stop".into(),
         Command::Unstop => "unstop".into(),
         Command::Unknown {
@@ -631,6 +634,10 @@ fn real_world_phrasings() {
         ("link ABC123".into(), "link code=ABC123".into()),
         ("link abc123".into(), "link code=ABC123".into()),
         ("link !!".into(), "error:link:bad-code".into()),
+        ("link abc123 yes".into(), "link code=ABC123 yes".into()),
+        ("link ABC123 oui".into(), "link code=ABC123 yes".into()),
+        ("link ABC123 Ja".into(), "link code=ABC123 yes".into()),
+        ("link ABC123 maybe".into(), "error:link:unexpected".into()),
         // carrier keywords
         ("STOP".into(), "stop".into()),
         ("stop".into(), "stop".into()),

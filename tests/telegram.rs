@@ -471,8 +471,10 @@ async fn the_command_menu_is_published_in_each_language() {
     );
 }
 
+/// A deep link (t.me/bot?start=CODE) can be made by anyone: tapping it
+/// only shows what joining would do; the button press joins.
 #[tokio::test]
-async fn a_start_deep_link_with_a_link_code_links_the_chat() {
+async fn a_start_deep_link_with_a_link_code_asks_before_linking() {
     let app = start().await;
     let core = app.db.core();
     common::say(&core, "ann", "alert lego").await;
@@ -491,6 +493,11 @@ async fn a_start_deep_link_with_a_link_code_links_the_chat() {
         .collect();
     app.post(
         Some(SECRET),
+        message(7000, "alert ps5").to_string().as_bytes(),
+    )
+    .await;
+    app.post(
+        Some(SECRET),
         message(7001, &format!("/start {code}"))
             .to_string()
             .as_bytes(),
@@ -498,18 +505,47 @@ async fn a_start_deep_link_with_a_link_code_links_the_chat() {
     .await;
     app.inbox.process_pending().await.unwrap();
     let sent = app.api.calls("sendMessage");
-    let texts: Vec<&str> = sent.iter().map(|b| b["text"].as_str().unwrap()).collect();
-    assert!(texts.iter().any(|t| t.contains("Linked!")), "{texts:?}");
-    let list = common::joined(
-        &core
-            .handle(
-                &common::from(Channel::Telegram, "4242", "list"),
-                common::NOW,
-            )
-            .await
-            .unwrap(),
+    let asked = sent.last().unwrap();
+    let text = asked["text"].as_str().unwrap();
+    assert!(
+        text.contains("on the console") && text.contains("one alert") && !text.contains("Linked"),
+        "{text}"
     );
-    assert!(list.contains("lego"), "{list}");
+    let button = &asked["reply_markup"]["inline_keyboard"][0][0];
+    assert_eq!(button["callback_data"], format!("link {code} yes"));
+    let list = |who: &str| {
+        let core = core.clone();
+        let who = who.to_owned();
+        async move {
+            let msg = if who == "ann" {
+                dealwatch_bots::Incoming::console("ann", "list")
+            } else {
+                common::from(Channel::Telegram, &who, "list")
+            };
+            common::joined(&core.handle(&msg, common::NOW).await.unwrap())
+        }
+    };
+    assert!(!list("ann").await.contains("ps5"), "nothing joined yet");
+    assert!(!list("4242").await.contains("lego"), "nothing joined yet");
+
+    // The person presses "Yes": joined.
+    let press = json!({"update_id": 7002, "callback_query": {"id": "cb-7", "chat_instance": "x",
+        "data": button["callback_data"], "from": {"id": 4242, "is_bot": false, "first_name": "Ann"},
+        "message": {"message_id": 9, "date": 1, "chat": {"id": 4242, "type": "private"}}}});
+    app.post(Some(SECRET), press.to_string().as_bytes()).await;
+    app.inbox.process_pending().await.unwrap();
+    let texts: Vec<String> = app
+        .api
+        .calls("sendMessage")
+        .iter()
+        .map(|b| b["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(texts.last().unwrap().contains("Linked!"), "{texts:?}");
+    let joined = list("4242").await;
+    assert!(
+        joined.contains("lego") && joined.contains("ps5"),
+        "{joined}"
+    );
 }
 
 #[tokio::test]

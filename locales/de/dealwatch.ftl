@@ -313,6 +313,15 @@ link-too-many = Du hast in der letzten Stunde zu viele Verknüpfungscodes angefo
 link-done = ✅ Verknüpft! Dieser Chat teilt jetzt Beobachtungen, Alarme und Einstellungen mit deinem anderen Konto.
 link-invalid = Dieser Code ist unbekannt oder abgelaufen. Schick „link“ in deiner anderen Chat-App für einen neuen.
 link-same = Dieser Chat ist schon mit diesem Konto verknüpft.
+link-confirm = 🔗 Der Code { $code } gehört zu einem Dealwatch-Konto auf { $apps } (Tarif { $plan }). Beim Verknüpfen wandern { $watches ->
+    [one] eine Beobachtung
+   *[other] { $watches } Beobachtungen
+} und { $alerts ->
+    [one] ein Alarm
+   *[other] { $alerts } Alarme
+} dieses { $channel }-Chats, dein Tarif und deine Einstellungen in dieses Konto: Wer es nutzt, sieht und verwaltet sie. Verknüpfe nur, wenn das Konto dir gehört. Zum Verknüpfen sende „link { $code } ja“.
+link-confirm-button = Ja, Konten verknüpfen
+link-both-paying = Beide Konten haben ein bezahltes Abo, deshalb habe ich sie nicht verknüpft: Eins würde sonst für nichts weiterzahlen. Kündige zuerst eins mit „billing“ und verknüpfe dann erneut.
 
 ## Abmeldung und Fehler
 

@@ -311,6 +311,15 @@ link-too-many = You've asked for too many link codes in the last hour. Please tr
 link-done = ✅ Linked! This chat now shares watches, alerts and settings with your other account.
 link-invalid = That link code is unknown or has expired. Send “link” in your other chat app for a new one.
 link-same = This chat is already linked to that account.
+link-confirm = 🔗 Code { $code } belongs to a Dealwatch account on { $apps } ({ $plan } plan). Joining it moves this { $channel } chat's { $watches ->
+    [one] one watch
+   *[other] { $watches } watches
+} and { $alerts ->
+    [one] one alert
+   *[other] { $alerts } alerts
+}, your plan and your settings into that account: whoever uses it will see and manage them. Only join if that account is yours. To join, send “link { $code } yes”.
+link-confirm-button = Yes, join my accounts
+link-both-paying = Both accounts pay for a subscription, so I haven't joined them: one would go on paying for nothing. Cancel one with “billing” first, then link again.
 
 ## Opt-out and errors
 

@@ -313,6 +313,15 @@ link-too-many = Vous avez demandé trop de codes de liaison dans l'heure. Réess
 link-done = ✅ Liaison faite ! Cette conversation partage désormais surveillances, alertes et préférences avec votre autre compte.
 link-invalid = Ce code est inconnu ou a expiré. Envoyez « link » dans votre autre messagerie pour en obtenir un nouveau.
 link-same = Cette conversation est déjà liée à ce compte.
+link-confirm = 🔗 Le code { $code } appartient à un compte Dealwatch sur { $apps } (offre { $plan }). En les reliant, { $watches ->
+    [one] la surveillance
+   *[other] les { $watches } surveillances
+} et { $alerts ->
+    [one] l'alerte
+   *[other] les { $alerts } alertes
+} de cette conversation { $channel }, votre offre et vos réglages passent dans ce compte : quiconque l'utilise pourra les voir et les gérer. Ne reliez que si ce compte est le vôtre. Pour relier, envoyez « link { $code } oui ».
+link-confirm-button = Oui, relier mes comptes
+link-both-paying = Les deux comptes ont un abonnement payant, je ne les ai donc pas reliés : l'un continuerait à payer pour rien. Résiliez-en un avec « billing », puis reliez à nouveau.
 
 ## Désinscription et erreurs
 

@@ -68,8 +68,11 @@ pub enum Command {
     Plan,
     Upgrade(PaidPlan),
     Billing,
+    /// `link`: a new code; `link CODE`: what joining with that code would
+    /// do; `link CODE yes`: do it.
     Link {
         code: Option<String>,
+        confirmed: bool,
     },
     /// A carrier opt-out keyword: no more messages to this identity.
     Stop,

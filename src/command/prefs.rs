@@ -177,30 +177,51 @@ pub(super) fn parse_upgrade(args: &[String]) -> Result<PaidPlan, ParseError> {
     }
 }
 
+/// Words that confirm a `link CODE` (en, de, fr).
+const LINK_YES: &[&str] = &[
+    "yes",
+    "y",
+    "confirm",
+    "ok",
+    "okay",
+    "ja",
+    "bestätigen",
+    "oui",
+    "confirmer",
+];
+
 pub(super) fn parse_link(args: &[String]) -> Result<Command, ParseError> {
-    match args {
-        [] => Ok(Command::Link { code: None }),
-        [code] => {
-            let code = code.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-            if (4..=16).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric()) {
-                Ok(Command::Link {
-                    code: Some(code.to_ascii_uppercase()),
-                })
-            } else {
-                Err(ParseError {
-                    command: "link",
-                    problem: Problem::BadCode {
-                        text: code.chars().take(20).collect(),
-                    },
-                })
-            }
+    let (code, confirmed) = match args {
+        [] => {
+            return Ok(Command::Link {
+                code: None,
+                confirmed: false,
+            })
         }
-        [_, extra, ..] => Err(ParseError {
+        [code] => (code, false),
+        [code, yes] if LINK_YES.contains(&yes.to_lowercase().as_str()) => (code, true),
+        [_, extra, ..] => {
+            return Err(ParseError {
+                command: "link",
+                problem: Problem::Unexpected {
+                    text: extra.clone(),
+                },
+            })
+        }
+    };
+    let code = code.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if (4..=16).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(Command::Link {
+            code: Some(code.to_ascii_uppercase()),
+            confirmed,
+        })
+    } else {
+        Err(ParseError {
             command: "link",
-            problem: Problem::Unexpected {
-                text: extra.clone(),
+            problem: Problem::BadCode {
+                text: code.chars().take(20).collect(),
             },
-        }),
+        })
     }
 }
 

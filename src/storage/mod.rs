@@ -20,7 +20,7 @@ pub use rows::{
 };
 
 use crate::command::RuleSpec;
-use crate::model::{ItemNo, ItemState};
+use crate::model::{ItemNo, ItemState, Plan};
 use crate::money::Currency;
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -451,6 +451,65 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(LinkOutcome::AlreadyLinked);
             }
+            let paying: Vec<i64> = sqlx::query_scalar(
+                "SELECT DISTINCT user_id FROM subscriptions WHERE user_id IN ($1, $2) \
+                 AND status IN ('active', 'trialing', 'past_due')",
+            )
+            .bind(old)
+            .bind(target)
+            .fetch_all(&mut *tx)
+            .await?;
+            if paying.len() == 2 {
+                tx.rollback().await?;
+                return Ok(LinkOutcome::BothPaying);
+            }
+            // The better plan survives, with its renewal date; the paying
+            // account's Stripe customer goes with its subscriptions.
+            let accounts: Vec<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
+                "SELECT id, plan, plan_renews_at, stripe_customer_id FROM users WHERE id IN ($1, $2)",
+            )
+            .bind(old)
+            .bind(target)
+            .fetch_all(&mut *tx)
+            .await?;
+            let account = |id: i64| accounts.iter().find(|a| a.0 == id);
+            let plan_of = |id: i64| {
+                account(id)
+                    .and_then(|a| Plan::from_name(&a.1))
+                    .unwrap_or(Plan::Free)
+            };
+            let (plan, renews_at) = if plan_of(old) > plan_of(target) {
+                (plan_of(old), account(old).and_then(|a| a.2))
+            } else {
+                (plan_of(target), account(target).and_then(|a| a.2))
+            };
+            let old_customer = account(old).and_then(|a| a.3.clone());
+            let target_customer = account(target).and_then(|a| a.3.clone());
+            let customer = match (&old_customer, &target_customer) {
+                (Some(_), Some(_)) if paying.contains(&old) => old_customer.clone(),
+                (_, Some(_)) => target_customer.clone(),
+                (Some(_), None) => old_customer.clone(),
+                (None, None) => None,
+            };
+            sqlx::query("UPDATE subscriptions SET user_id = $2 WHERE user_id = $1")
+                .bind(old)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+            // The column is unique: free the old account's customer first.
+            sqlx::query("UPDATE users SET stripe_customer_id = NULL WHERE id = $1")
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE users SET stripe_customer_id = $2, plan = $3, plan_renews_at = $4 WHERE id = $1",
+            )
+            .bind(target)
+            .bind(customer)
+            .bind(plan.as_str())
+            .bind(renews_at)
+            .execute(&mut *tx)
+            .await?;
             let mut next: i64 = sqlx::query_scalar(
                 "UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING next_item_no",
             )
@@ -521,8 +580,60 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok(LinkOutcome::Linked)
+            Ok(LinkOutcome::Linked { plan, renews_at })
         })
+    }
+
+    /// What joining with `code` would do, without doing it: the account
+    /// the code belongs to (its chat apps and plan), and how many watches
+    /// and alerts `redeemer` would bring. `None` for a code that is
+    /// unknown, used or expired.
+    pub async fn link_preview(
+        &self,
+        code: &str,
+        redeemer: UserId,
+        now: i64,
+    ) -> Result<Option<LinkPreview>> {
+        let target: Option<(i64, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT u.id, u.plan FROM link_codes c JOIN users u ON u.id = c.user_id \
+                 WHERE c.code = $1 AND c.used_at IS NULL AND c.expires_at > $2",
+            )
+            .bind(code)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some((target, plan)) = target else {
+            return Ok(None);
+        };
+        let (channels, watches, rules): (Vec<String>, i64, i64) = on_pool!(self, |pool| {
+            let channels = sqlx::query_scalar(
+                "SELECT DISTINCT channel FROM identities WHERE user_id = $1 ORDER BY channel",
+            )
+            .bind(target)
+            .fetch_all(pool)
+            .await?;
+            let watches = sqlx::query_scalar("SELECT COUNT(*) FROM watches WHERE user_id = $1")
+                .bind(redeemer.0)
+                .fetch_one(pool)
+                .await?;
+            let rules = sqlx::query_scalar("SELECT COUNT(*) FROM rules WHERE user_id = $1")
+                .bind(redeemer.0)
+                .fetch_one(pool)
+                .await?;
+            (channels, watches, rules)
+        });
+        Ok(Some(LinkPreview {
+            same_account: target == redeemer.0,
+            channels: channels
+                .iter()
+                .filter_map(|c| dealwatch_bots::Channel::from_name(c))
+                .collect(),
+            plan: Plan::from_name(&plan).unwrap_or(Plan::Free),
+            watches: u32::try_from(watches).unwrap_or(u32::MAX),
+            rules: u32::try_from(rules).unwrap_or(u32::MAX),
+        }))
     }
 
     // ----- watches and rules ----------------------------------------------
@@ -1917,11 +2028,30 @@ pub struct OutboxRow {
 /// What using a link code did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkOutcome {
-    Linked,
+    /// Joined. The surviving account is on the better of the two plans,
+    /// renewing then; its limits still have to be applied to what moved.
+    Linked { plan: Plan, renews_at: Option<i64> },
+    /// Both accounts pay for a subscription: joining would leave one of them
+    /// paying for nothing, so nothing was done and the code still works.
+    BothPaying,
     /// This identity already belongs to the code's user.
     AlreadyLinked,
     /// Unknown, used or expired.
     Invalid,
+}
+
+/// What redeeming a link code would do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPreview {
+    /// The code belongs to the redeemer's own account already.
+    pub same_account: bool,
+    /// The chat apps the code's account uses.
+    pub channels: Vec<dealwatch_bots::Channel>,
+    /// The code's account's plan.
+    pub plan: Plan,
+    /// The redeemer's watches and alerts, which would move.
+    pub watches: u32,
+    pub rules: u32,
 }
 
 /// An inbound message claimed for processing.
