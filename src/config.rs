@@ -80,6 +80,20 @@ pub struct Config {
     )]
     pub listen: SocketAddr,
 
+    /// Serve `/metrics` on this address instead of the main listener (keep
+    /// it off the internet: a loopback or private address).
+    #[arg(long, global = true, env = "DEALWATCH_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// HTTP connections open at once; more wait in the kernel's backlog.
+    #[arg(long, global = true, env = "DEALWATCH_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_connections: u32,
+
+    /// HTTP connections open at once from one client address; more are
+    /// closed at once. Behind a reverse proxy, set it to DEALWATCH_MAX_CONNECTIONS.
+    #[arg(long, global = true, env = "DEALWATCH_MAX_CONNECTIONS_PER_IP", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_connections_per_ip: u32,
+
     /// The public https origin providers call (Twilio signatures, Stripe return URLs).
     #[arg(long, global = true, env = "PUBLIC_BASE_URL")]
     pub public_base_url: Option<url::Url>,
@@ -348,6 +362,15 @@ impl Config {
             proxy,
             ..FetchConfig::default()
         })
+    }
+
+    /// The HTTP server's bounds on clients.
+    pub fn server_limits(&self) -> crate::server::ServerLimits {
+        crate::server::ServerLimits {
+            max_connections: self.max_connections as usize,
+            max_connections_per_ip: self.max_connections_per_ip as usize,
+            ..crate::server::ServerLimits::default()
+        }
     }
 
     pub fn core_options(&self) -> CoreOptions {

@@ -457,11 +457,40 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let state = AppState {
         store: store.clone(),
-        metrics,
+        metrics: metrics.clone(),
     };
-    server::run(listener, state, routes, stopped(stop_rx))
-        .await
-        .context("HTTP server failed")?;
+    let metrics_task = match config.metrics_listen {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("listening for /metrics on {address}"))?;
+            tracing::info!(%address, "metrics served on their own listener");
+            let app = server::metrics_router(state.clone());
+            Some(tokio::spawn(server::serve(
+                listener,
+                app,
+                server::ServerLimits::default(),
+                metrics.clone(),
+                stopped(stop_rx.clone()),
+            )))
+        }
+        None => None,
+    };
+    let app = server::app_router(state, routes, config.metrics_listen.is_none());
+    server::serve(
+        listener,
+        app,
+        config.server_limits(),
+        metrics,
+        stopped(stop_rx),
+    )
+    .await
+    .context("HTTP server failed")?;
+    if let Some(task) = metrics_task {
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "metrics listener ended abnormally");
+        }
+    }
     if let Err(e) = inbox_task.await {
         tracing::error!(error = %e, "inbound worker ended abnormally");
     }

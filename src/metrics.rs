@@ -8,6 +8,7 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
 
@@ -36,6 +37,10 @@ struct Inner {
     messages_in: Family<ChannelLabel, Counter>,
     replies_out: Family<ChannelLabel, Counter>,
     errors: Family<KindLabel, Counter>,
+    /// HTTP connections open now.
+    http_connections: Gauge,
+    /// HTTP connections closed at once: over the per-address cap.
+    http_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -61,6 +66,18 @@ impl Metrics {
             replies_out.clone(),
         );
         registry.register("errors", "Errors, by kind", errors.clone());
+        let http_connections = Gauge::default();
+        registry.register(
+            "http_connections",
+            "HTTP connections open now",
+            http_connections.clone(),
+        );
+        let http_refused = Counter::default();
+        registry.register(
+            "http_connections_refused",
+            "HTTP connections closed at once because their address had too many open",
+            http_refused.clone(),
+        );
         // Every series exists from the start at zero, so dashboards and
         // rate() see a counter before its first increment.
         for channel in Channel::ALL {
@@ -81,8 +98,24 @@ impl Metrics {
                 messages_in,
                 replies_out,
                 errors,
+                http_connections,
+                http_refused,
             }),
         }
+    }
+
+    /// An HTTP connection opened (`true`) or closed (`false`).
+    pub fn http_connection(&self, open: bool) {
+        if open {
+            self.inner.http_connections.inc();
+        } else {
+            self.inner.http_connections.dec();
+        }
+    }
+
+    /// An HTTP connection refused over the per-address cap.
+    pub fn http_refused(&self) {
+        self.inner.http_refused.inc();
     }
 
     pub fn message_in(&self, channel: &str) {

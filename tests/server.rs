@@ -84,3 +84,202 @@ async fn health_metrics_and_graceful_shutdown() {
         db.finish().await;
     }
 }
+
+/// A GET from a chosen loopback address (127.0.0.2 is another client).
+async fn get_from(
+    from: &str,
+    addr: std::net::SocketAddr,
+    path: &str,
+) -> std::io::Result<(u16, String)> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(format!("{from}:0").parse().unwrap())?;
+    let mut stream = socket.connect(addr).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, response))
+}
+
+/// Whether the server has closed `stream` (EOF, reset, or an error answer
+/// followed by EOF), waiting at most `wait`.
+async fn closed_within(stream: &mut TcpStream, wait: std::time::Duration) -> bool {
+    let mut buffer = vec![0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {} // an answer such as 408 or 431; EOF follows
+        }
+    }
+}
+
+fn open_connections(metrics: &Metrics) -> i64 {
+    metrics
+        .render()
+        .lines()
+        .find_map(|l| l.strip_prefix("dealwatch_http_connections "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(-1)
+}
+
+/// Thousands of half-open connections, oversized headers, a body that
+/// never finishes and idle keep-alives: each is cut off by the server's
+/// limits, the connections one address holds are capped, and another
+/// client's `/healthz` is answered throughout.
+#[tokio::test]
+async fn slow_and_hostile_clients_cannot_take_the_server_down() {
+    use dealwatch::server::ServerLimits;
+    use std::time::Duration;
+    let db = TestDb::sqlite().await;
+    let metrics = Metrics::new();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState {
+        store: db.store.clone(),
+        metrics: metrics.clone(),
+    };
+    let echo = axum::Router::new().route(
+        "/echo",
+        axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+    );
+    let limits = ServerLimits {
+        header_read_timeout: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(1),
+        max_header_bytes: 16 * 1024,
+        max_connections: 400,
+        max_connections_per_ip: 100,
+        max_in_flight: 64,
+        drain: Duration::from_secs(1),
+    };
+    let app = server::app_router(state, echo, true);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve(
+        listener,
+        app,
+        limits,
+        metrics.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+
+    // 2,000 connections from one address, each sending half a request head.
+    let mut slow = Vec::new();
+    for _ in 0..2000 {
+        let Ok(mut stream) = TcpStream::connect(addr).await else {
+            continue;
+        };
+        let _ = stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await;
+        slow.push(stream);
+    }
+    assert!(
+        (1..=100).contains(&open_connections(&metrics)),
+        "one address holds at most its cap: {}",
+        open_connections(&metrics)
+    );
+    assert!(metrics
+        .render()
+        .contains("dealwatch_http_connections_refused_total"));
+    // Another client is answered while they hang.
+    let (status, _) = get_from("127.0.0.2", addr, "/healthz").await.unwrap();
+    assert_eq!(status, 200);
+    // The server closes the ones it holds once their head is late.
+    let mut all_closed = true;
+    for stream in slow.iter_mut() {
+        all_closed &= closed_within(stream, Duration::from_secs(10)).await;
+    }
+    assert!(all_closed, "every half-open connection was closed");
+    drop(slow);
+
+    // An oversized request head is refused, not buffered.
+    let mut big = TcpStream::connect(addr).await.unwrap();
+    let header = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: {}\r\n",
+        "a".repeat(400 * 1024)
+    );
+    let _ = big.write_all(header.as_bytes()).await;
+    assert!(closed_within(&mut big, Duration::from_secs(10)).await);
+
+    // A body that never finishes: 408 when the request's time is up.
+    let mut trickle = TcpStream::connect(addr).await.unwrap();
+    trickle
+        .write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    let _ =
+        tokio::time::timeout(Duration::from_secs(10), trickle.read_to_string(&mut answer)).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // An idle keep-alive connection is closed after the head deadline.
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = vec![0u8; 1024];
+    let n = idle.read(&mut first).await.unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    assert!(closed_within(&mut idle, Duration::from_secs(10)).await);
+
+    // Everything given back; still serving.
+    assert_eq!(get(addr, "/healthz").await.0, 200);
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("server stops")
+        .unwrap()
+        .unwrap();
+    assert_eq!(open_connections(&metrics), 0);
+    db.finish().await;
+}
+
+/// `/healthz` says whether a webhook could be stored now: a database whose
+/// write lock is held elsewhere is unhealthy within the deadline, not hung.
+#[tokio::test]
+async fn health_reflects_whether_the_database_takes_a_write() {
+    use sqlx::Connection;
+    let db = TestDb::sqlite().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState {
+        store: db.store.clone(),
+        metrics: Metrics::new(),
+    };
+    tokio::spawn(server::run(
+        listener,
+        state,
+        axum::Router::new(),
+        std::future::pending(),
+    ));
+    assert_eq!(get(addr, "/healthz").await.0, 200);
+
+    // Another process-like connection holds the write lock.
+    let mut other = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (status, _) = get(addr, "/healthz").await;
+    assert_eq!(
+        status, 503,
+        "reads still work, but no webhook could be stored"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "answered, not hung"
+    );
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+    assert_eq!(get(addr, "/healthz").await.0, 200);
+    db.finish().await;
+}

@@ -32,6 +32,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// How long a SQLite statement waits for another's lock before failing:
+/// under Discord's 3 s window, so a webhook answers in time either way.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -140,7 +144,10 @@ impl Store {
                 SqliteJournalMode::Wal
             })
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            // A webhook waits for its message to be stored, and Discord
+            // answers its own timeout after 3 s: a lock held longer than
+            // this is an error (the provider redelivers), not a hang.
+            .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         let sqlite_path = (!memory).then(|| options.get_filename().to_path_buf());
         let pool = SqlitePoolOptions::new()
@@ -191,7 +198,27 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the database answers (for `/healthz`).
+    /// Whether the database takes a write now (for `/healthz`): on SQLite
+    /// the write lock is taken and given back, on PostgreSQL a transaction
+    /// id is assigned (which a read-only standby refuses).
+    pub async fn ping_writable(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                tx.rollback().await?;
+            }
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT txid_current()")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.rollback().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers.
     pub async fn ping(&self) -> Result<()> {
         on_pool!(self, |pool| {
             sqlx::query("SELECT 1").execute(pool).await?;

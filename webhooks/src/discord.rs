@@ -74,7 +74,7 @@ pub fn verify(
         .ok()
         .and_then(|t| t.parse().ok())
         .ok_or("timestamp is not a number")?;
-    if (now - when).abs() > TOLERANCE_SECS {
+    if now.abs_diff(when) > TOLERANCE_SECS.unsigned_abs() {
         return Err("stale timestamp");
     }
     let mut signed = Vec::with_capacity(timestamp.len() + body.len());
@@ -166,6 +166,19 @@ mod tests {
             Err("stale timestamp")
         );
         assert!(verify(&public, &HeaderMap::new(), body, now).is_err());
+        // Timestamps at the ends of the range are stale, never an overflow.
+        for extreme in [i64::MIN, i64::MAX] {
+            let t = extreme.to_string();
+            assert_eq!(
+                verify(&public, &signed(&key, &t, body), body, now),
+                Err("stale timestamp"),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            verify(&public, &signed(&key, "0", body), body, i64::MIN),
+            Err("stale timestamp")
+        );
         assert!(public_key("abcd").is_err());
         assert!(public_key(&"zz".repeat(32)).is_err());
     }
