@@ -38,7 +38,7 @@ use crate::plans::Plans;
 use crate::storage::{unix_now, Identity, OutboxRow, Store, StoreError, User, UserId};
 use crate::watching::{self, Notice};
 use dealwatch_bots::{Channel, SendError, Sender};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +53,8 @@ const MAX_ATTEMPTS: i64 = 10;
 const BATCH: u32 = 512;
 /// Most users served at once by [`Dispatcher::run`].
 const MAX_IN_FLIGHT: usize = 1024;
+/// How long sends under way may take to finish once shutdown begins.
+pub const DRAIN: Duration = Duration::from_secs(5);
 /// Longest back-off between two attempts.
 const MAX_BACKOFF_SECS: f64 = 3600.0;
 /// How often [`Dispatcher::run`] looks for digests that are due.
@@ -108,7 +110,7 @@ impl Dispatcher {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut workers: Workers = JoinSet::new();
-        let mut serving: HashSet<i64> = HashSet::new();
+        let mut serving = Serving::new();
         // Digest times are whole minutes: looking for due ones on every
         // claim (after every finished user) would be wasted queries.
         let mut next_digests = 0;
@@ -131,7 +133,12 @@ impl Dispatcher {
                 }
             }
             if claimed > 0 {
-                continue;
+                // More may be waiting; but never past a shutdown.
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => break,
+                    () = std::future::ready(()) => continue,
+                }
             }
             tokio::select! {
                 () = &mut shutdown => break,
@@ -139,9 +146,25 @@ impl Dispatcher {
                 () = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
         }
-        // Sends under way finish and are recorded; nothing new starts.
-        while let Some(done) = workers.join_next().await {
-            finished(done, &mut serving);
+        // Nothing new starts. Sends under way get `DRAIN` to finish and be
+        // recorded; then the rest stop, and their rows are given back at
+        // once (a row whose request was cut off counts as in doubt).
+        let drained = tokio::time::timeout(DRAIN, async {
+            while let Some(done) = workers.join_next().await {
+                finished(done, &mut serving);
+            }
+        })
+        .await;
+        if drained.is_err() {
+            workers.abort_all();
+            while let Some(done) = workers.join_next().await {
+                finished(done, &mut serving);
+            }
+            let left: Vec<i64> = serving.into_values().flatten().collect();
+            tracing::info!(rows = left.len(), "dispatcher: rows given back at shutdown");
+            if let Err(e) = self.store.outbox_release(&left).await {
+                tracing::error!(error = %e, "dispatcher: giving rows back failed; their leases expire");
+            }
         }
     }
 
@@ -150,13 +173,13 @@ impl Dispatcher {
     async fn claim(
         &self,
         now: i64,
-        serving: &HashSet<i64>,
+        serving: &Serving,
     ) -> Result<BTreeMap<i64, Vec<OutboxRow>>, StoreError> {
         let rows = self.store.claim_outbox(now, self.lease_secs, BATCH).await?;
         let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
         let mut busy = Vec::new();
         for row in rows {
-            if serving.contains(&row.user_id) {
+            if serving.contains_key(&row.user_id) {
                 busy.push(row.id);
             } else {
                 by_user.entry(row.user_id).or_default().push(row);
@@ -173,14 +196,14 @@ impl Dispatcher {
     fn spawn(
         &self,
         workers: &mut Workers,
-        serving: &mut HashSet<i64>,
+        serving: &mut Serving,
         groups: BTreeMap<i64, Vec<OutboxRow>>,
         at: Option<i64>,
     ) -> usize {
         let mut rows_started = 0;
         for (user, rows) in groups {
             rows_started += rows.len();
-            serving.insert(user);
+            serving.insert(user, rows.iter().map(|r| r.id).collect());
             let me = self.clone();
             workers.spawn(async move { (user, me.deliver_user(rows, at).await) });
         }
@@ -200,7 +223,7 @@ impl Dispatcher {
             return Ok(0);
         }
         self.store.make_digests(now, 200, digest_of).await?;
-        let mut serving = HashSet::new();
+        let mut serving = Serving::new();
         let by_user = self.claim(now, &serving).await?;
         let mut workers = JoinSet::new();
         let count = self.spawn(&mut workers, &mut serving, by_user, Some(now));
@@ -439,9 +462,12 @@ fn delivery_key(row: &OutboxRow) -> String {
 }
 
 /// Log how a user's delivery task ended and stop counting them as served.
+/// The users being served, with the rows claimed for each.
+type Serving = HashMap<i64, Vec<i64>>;
+
 fn finished(
     done: Result<(i64, Result<(), StoreError>), tokio::task::JoinError>,
-    serving: &mut HashSet<i64>,
+    serving: &mut Serving,
 ) {
     match done {
         Ok((user, outcome)) => {

@@ -10,6 +10,16 @@
 //! expires, and the next worker (after a restart, or another instance)
 //! finishes it.
 //!
+//! Fairness: a worker takes only each person's oldest unfinished message
+//! and acts on up to [`MAX_IN_FLIGHT`] people's at once, so one person's
+//! thousand commands (or a message of theirs waiting out a retry) hold up
+//! nobody else, and each person's messages are still acted on in order.
+//!
+//! Shutdown: no new message is taken once `shutdown` completes; messages
+//! in flight get [`DRAIN`] to finish, the rest are stopped and given back
+//! at once, so a restart (or another instance) takes them without waiting
+//! out their claim.
+//!
 //! The window left: a crash after the core's own writes committed but
 //! before `handled` is saved re-runs the command on restart. Watches and
 //! preferences are idempotent; a repeated `alert` would add a second rule.
@@ -20,14 +30,25 @@ use dealwatch_bots::{
     BoxFuture, Channel, DeliveryStatus, InboundRecord, Outgoing, SendError, Sender,
 };
 use dealwatch_webhooks::InboundSink;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// How long a worker's claim on a message lasts.
 const CLAIM_SECS: i64 = 120;
+/// People whose messages are acted on at once.
+pub const MAX_IN_FLIGHT: usize = 64;
+/// How long messages in flight may take to finish once shutdown begins.
+pub const DRAIN: Duration = Duration::from_secs(5);
 /// Attempts before a message is given up as failed.
 const MAX_ATTEMPTS: i64 = 8;
 
@@ -111,37 +132,119 @@ impl Inbox {
         let payload =
             serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.store
-            .accept_inbound(incoming.channel, provider_id, &payload, unix_now())
+            .accept_inbound(
+                incoming.channel,
+                provider_id,
+                &incoming.sender_id,
+                &payload,
+                unix_now(),
+            )
             .await
     }
 
-    /// Process stored messages until `shutdown` completes.
+    /// Process stored messages until `shutdown` completes: a pipeline that
+    /// takes more whenever fewer than [`MAX_IN_FLIGHT`] are in flight, and
+    /// looks at `shutdown` between every batch.
     pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut workers: JoinSet<()> = JoinSet::new();
+        let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
         loop {
-            match self.process_pending().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "inbound worker: claiming failed"),
+            while workers.try_join_next().is_some() {}
+            let mut claimed = 0;
+            let free = MAX_IN_FLIGHT.saturating_sub(workers.len());
+            if free > 0 {
+                let limit = u32::try_from(free).unwrap_or(32);
+                match self
+                    .store
+                    .claim_inbound(unix_now(), CLAIM_SECS, limit)
+                    .await
+                {
+                    Ok(rows) => {
+                        claimed = rows.len();
+                        for row in rows {
+                            self.spawn(&mut workers, &in_flight, row);
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "inbound worker: claiming failed"),
+                }
+            }
+            if claimed > 0 {
+                // More may be waiting; but never past a shutdown.
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => break,
+                    () = std::future::ready(()) => continue,
+                }
             }
             tokio::select! {
                 () = &mut shutdown => break,
+                Some(_) = workers.join_next(), if !workers.is_empty() => {}
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
+        self.drain(workers, &in_flight).await;
     }
 
-    /// Claim and process one batch; returns how many were claimed.
-    pub async fn process_pending(&self) -> Result<usize, StoreError> {
-        let rows = self.store.claim_inbound(unix_now(), CLAIM_SECS, 32).await?;
-        let count = rows.len();
-        for row in rows {
-            if let Err(e) = self.process(row).await {
+    /// Act on one claimed message in a task of its own.
+    fn spawn(
+        self: &Arc<Self>,
+        workers: &mut JoinSet<()>,
+        in_flight: &Arc<Mutex<HashSet<i64>>>,
+        row: InboundRow,
+    ) {
+        let id = row.id;
+        lock(in_flight).insert(id);
+        let me = self.clone();
+        let in_flight = in_flight.clone();
+        workers.spawn(async move {
+            if let Err(e) = me.process(row).await {
                 tracing::error!(error = %e, "inbound worker: recording an outcome failed");
             }
+            lock(&in_flight).remove(&id);
+        });
+    }
+
+    /// Shutdown: let messages in flight finish for [`DRAIN`], then stop the
+    /// rest and give them back.
+    async fn drain(&self, mut workers: JoinSet<()>, in_flight: &Mutex<HashSet<i64>>) {
+        let finished = tokio::time::timeout(DRAIN, async {
+            while workers.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_ok() {
+            return;
         }
-        Ok(count)
+        workers.abort_all();
+        while workers.join_next().await.is_some() {}
+        let left: Vec<i64> = lock(in_flight).drain().collect();
+        tracing::info!(
+            count = left.len(),
+            "inbound: messages given back at shutdown"
+        );
+        if let Err(e) = self.store.inbound_release(&left).await {
+            tracing::error!(error = %e, "inbound: giving messages back failed; their claims expire");
+        }
+    }
+
+    /// Process every message that can be processed now, one after another
+    /// in claim order (each claim holds one message per person), for tests
+    /// that want a predictable order; returns how many were claimed.
+    pub async fn process_pending(&self) -> Result<usize, StoreError> {
+        let mut count = 0;
+        loop {
+            let rows = self.store.claim_inbound(unix_now(), CLAIM_SECS, 32).await?;
+            if rows.is_empty() {
+                return Ok(count);
+            }
+            count += rows.len();
+            for row in rows {
+                if let Err(e) = self.process(row).await {
+                    tracing::error!(error = %e, "inbound worker: recording an outcome failed");
+                }
+            }
+        }
     }
 
     async fn process(&self, row: InboundRow) -> Result<(), StoreError> {

@@ -84,13 +84,21 @@ impl Scheduler {
         }
     }
 
-    /// Run until `shutdown` completes. Errors are logged and the loop goes on.
+    /// Run until `shutdown` completes. Errors are logged and the loop goes
+    /// on. A shutdown stops the checks under way (a fetch can take its
+    /// whole timeout) and gives their products back at once.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let checked = match self.tick().await {
-                Ok(n) => n,
-                Err(e) => {
+            let ticked = tokio::select! {
+                biased;
+                () = &mut shutdown => None,
+                ticked = self.tick() => Some(ticked),
+            };
+            let checked = match ticked {
+                None => break,
+                Some(Ok(n)) => n,
+                Some(Err(e)) => {
                     tracing::error!(error = %e, "scheduler tick failed");
                     0
                 }
@@ -101,6 +109,13 @@ impl Scheduler {
             tokio::select! {
                 () = &mut shutdown => break,
                 () = tokio::time::sleep(self.config.poll) => {}
+            }
+        }
+        match self.store.release_leases(&self.config.owner).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(products = n, "scheduler: checks given back at shutdown"),
+            Err(e) => {
+                tracing::error!(error = %e, "scheduler: giving checks back failed; their leases expire")
             }
         }
     }

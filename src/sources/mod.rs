@@ -325,7 +325,13 @@ impl SourcePoller {
                     continue;
                 }
                 due[i] = now + source.interval;
-                match self.poll(source, &mut validators[i]).await {
+                // A poll can take a fetch's whole timeout: never past a shutdown.
+                let polled = tokio::select! {
+                    biased;
+                    () = &mut shutdown => return,
+                    polled = self.poll(source, &mut validators[i]) => polled,
+                };
+                match polled {
                     Ok(report) => tracing::info!(
                         source = %source.name,
                         items = report.items,

@@ -1195,6 +1195,20 @@ impl Store {
         Ok(due)
     }
 
+    /// Give back the leases `owner` holds (shutdown): another scheduler, or
+    /// this one after a restart, checks those products without waiting.
+    pub async fn release_leases(&self, owner: &str) -> Result<u64> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE products SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+            )
+            .bind(owner)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
+    }
+
     /// The plans of a product's active watchers: it is checked as often as
     /// the best of them allows.
     pub async fn watcher_plans(&self, product_id: i64) -> Result<Vec<crate::model::Plan>> {
@@ -1495,18 +1509,20 @@ impl Store {
         &self,
         channel: dealwatch_bots::Channel,
         provider_id: &str,
+        sender_id: &str,
         payload: &str,
         now: i64,
     ) -> Result<bool> {
         let inserted = on_pool!(self, |pool| {
             sqlx::query(
-                "INSERT INTO inbound_messages (channel, provider_message_id, payload, received_at, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (channel, provider_message_id) DO NOTHING",
+                "INSERT INTO inbound_messages (channel, provider_message_id, payload, received_at, next_attempt_at, sender_key) \
+                 VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (channel, provider_message_id) DO NOTHING",
             )
             .bind(channel.as_str())
             .bind(provider_id)
             .bind(payload)
             .bind(now)
+            .bind(format!("{channel}:{sender_id}"))
             .execute(pool)
             .await?
             .rows_affected()
@@ -1515,7 +1531,10 @@ impl Store {
     }
 
     /// Claim inbound messages to process, oldest first: accepted or handled
-    /// (replies not yet sent), due, and not claimed by a live worker.
+    /// (replies not yet sent), due, not claimed by a live worker, and each
+    /// its sender's oldest unfinished message. So a claim holds at most one
+    /// message per person (in flight or waiting out a retry, it holds back
+    /// only that person's later ones), and people are served side by side.
     pub async fn claim_inbound(
         &self,
         now: i64,
@@ -1523,12 +1542,18 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<InboundRow>> {
         const SQLITE: &str = "UPDATE inbound_messages SET claimed_until = $1 WHERE id IN (\
-             SELECT id FROM inbound_messages WHERE state IN ('accepted', 'handled') AND next_attempt_at <= $2 \
-             AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3) \
+             SELECT m.id FROM inbound_messages m WHERE m.state IN ('accepted', 'handled') AND m.next_attempt_at <= $2 \
+             AND (m.claimed_until IS NULL OR m.claimed_until < $2) \
+             AND NOT EXISTS (SELECT 1 FROM inbound_messages e WHERE e.sender_key = m.sender_key \
+                 AND e.id < m.id AND e.state IN ('accepted', 'handled')) \
+             ORDER BY m.id LIMIT $3) \
              RETURNING id, state, payload, replies, attempts";
         const POSTGRES: &str = "UPDATE inbound_messages SET claimed_until = $1 WHERE id IN (\
-             SELECT id FROM inbound_messages WHERE state IN ('accepted', 'handled') AND next_attempt_at <= $2 \
-             AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             SELECT m.id FROM inbound_messages m WHERE m.state IN ('accepted', 'handled') AND m.next_attempt_at <= $2 \
+             AND (m.claimed_until IS NULL OR m.claimed_until < $2) \
+             AND NOT EXISTS (SELECT 1 FROM inbound_messages e WHERE e.sender_key = m.sender_key \
+                 AND e.id < m.id AND e.state IN ('accepted', 'handled')) \
+             ORDER BY m.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING id, state, payload, replies, attempts";
         let sql = self.dialect(SQLITE, POSTGRES);
         let mut rows: Vec<InboundRow> = on_pool!(self, |pool| {
@@ -1567,6 +1592,21 @@ impl Store {
             .fetch_optional(pool)
             .await?
         }))
+    }
+
+    /// Give claimed messages back at once (shutdown): another worker, or
+    /// this one after a restart, takes them without waiting out the claim.
+    pub async fn inbound_release(&self, ids: &[i64]) -> Result<()> {
+        const SQLITE: &str = "UPDATE inbound_messages SET claimed_until = NULL \
+             WHERE id IN (SELECT value FROM json_each($1))";
+        const POSTGRES: &str = "UPDATE inbound_messages SET claimed_until = NULL \
+             WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)";
+        let sql = self.dialect(SQLITE, POSTGRES);
+        let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        on_pool!(self, |pool| {
+            sqlx::query(sql).bind(&ids).execute(pool).await?;
+        });
+        Ok(())
     }
 
     /// The command was acted on; keep the replies until they are sent.
