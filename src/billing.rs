@@ -24,7 +24,6 @@ use crate::storage::{Store, StoreError, SubscriptionState, UserId};
 use crate::watching::Notice;
 use dealwatch_bots::BoxFuture;
 use dealwatch_webhooks::stripe::{BillingChange, BillingEvent, BillingSink};
-use std::sync::Arc;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 
 /// Why a payment link could not be made.
@@ -66,7 +65,8 @@ pub trait Payments: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<String, BillingError>>;
 
     /// A customer portal session URL for `customer`. Short-lived: made on
-    /// demand, never stored or logged.
+    /// demand, never logged, and kept only sealed while its reply waits to
+    /// be sent ([`crate::seal`]).
     fn portal<'a>(
         &'a self,
         customer: &'a str,
@@ -271,8 +271,6 @@ pub struct BillingEvents {
     store: Store,
     plans: Plans,
     prices: Prices,
-    /// For the portal link in a failed-payment notice.
-    payments: Option<Arc<dyn Payments>>,
 }
 
 /// Where a subscription is in its life: orders two states Stripe stamped
@@ -290,17 +288,11 @@ fn status_rank(status: &str) -> i64 {
 }
 
 impl BillingEvents {
-    pub fn new(
-        store: Store,
-        plans: Plans,
-        prices: Prices,
-        payments: Option<Arc<dyn Payments>>,
-    ) -> BillingEvents {
+    pub fn new(store: Store, plans: Plans, prices: Prices) -> BillingEvents {
         BillingEvents {
             store,
             plans,
             prices,
-            payments,
         }
     }
 
@@ -407,10 +399,7 @@ impl BillingEvents {
                     .find_user(None, subscription.as_deref(), customer.as_deref())
                     .await?;
                 match user {
-                    Some(user) => {
-                        self.payment_failed(event, user, customer.as_deref(), now)
-                            .await?
-                    }
+                    Some(user) => self.payment_failed(event, user, now).await?,
                     None => tracing::warn!(event = %event.id, "failed payment for no user of ours"),
                 }
             }
@@ -449,29 +438,17 @@ impl BillingEvents {
         }
     }
 
-    /// Tell the user a payment failed, with a portal link made now for the
-    /// card to be fixed (a `billing` button makes a fresh one if this has
-    /// expired by the time it is read).
+    /// Tell the user a payment failed. The notice holds no portal link: a
+    /// portal URL is a credential to the person's billing, and a notice
+    /// waits in the outbox (quiet hours, a slow platform); its `billing`
+    /// button makes a fresh link the moment it is pressed.
     async fn payment_failed(
         &self,
         event: &BillingEvent,
         user: UserId,
-        customer: Option<&str>,
         now: i64,
     ) -> Result<(), BillingError> {
-        let portal_url = match (&self.payments, customer) {
-            (Some(payments), Some(customer)) => {
-                let locale = self.store.user(user).await?.settings.locale;
-                match payments.portal(customer, &locale).await {
-                    Ok(url) => Some(url),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "no portal link for the failed-payment notice");
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
+        let portal_url = None;
         self.store
             .enqueue_notice(
                 user,

@@ -1323,10 +1323,17 @@ impl Session<'_> {
             }
         };
         match link {
-            Ok((message, plan, url)) => one(tr.msg(
+            Ok((message, plan, url)) => Ok(vec![Outgoing::text(tr.msg(
                 message,
                 &[("plan", self.plan_name(plan).into()), ("url", url.into())],
-            )),
+            ))
+            .confidential(tr.msg(
+                "payment-link-expired",
+                &[(
+                    "command",
+                    format!("upgrade {}", paid.plan().as_str()).into(),
+                )],
+            ))]),
             Err(e) => self.payments_failed(e),
         }
     }
@@ -1341,7 +1348,12 @@ impl Session<'_> {
             return one(tr.msg("billing-none", &[]));
         };
         match payments.portal(&customer, &self.user.settings.locale).await {
-            Ok(url) => one(tr.msg("billing-link", &[("url", url.into())])),
+            Ok(url) => Ok(vec![Outgoing::text(
+                tr.msg("billing-link", &[("url", url.into())]),
+            )
+            .confidential(
+                tr.msg("payment-link-expired", &[("command", "billing".into())]),
+            )]),
             Err(e) => self.payments_failed(e),
         }
     }

@@ -25,6 +25,7 @@
 //! preferences are idempotent; a repeated `alert` would add a second rule.
 
 use crate::conversation::{Answer, Core, ReplyTo};
+use crate::seal::Sealer;
 use crate::storage::{unix_now, InboundRow, Store, StoreError};
 use dealwatch_bots::{
     BoxFuture, Channel, DeliveryStatus, InboundRecord, Outgoing, SendError, Sender,
@@ -58,6 +59,8 @@ pub struct Inbox {
     core: Core,
     senders: HashMap<Channel, Arc<dyn Sender>>,
     wake: Notify,
+    /// Seals replies that hold a payment link while they wait.
+    sealer: Sealer,
 }
 
 impl std::fmt::Debug for Inbox {
@@ -75,6 +78,7 @@ impl Inbox {
             core,
             senders,
             wake: Notify::new(),
+            sealer: Sealer::new(),
         }
     }
 
@@ -272,7 +276,7 @@ impl Inbox {
             return self.store.inbound_retry(row.id, &why, None).await;
         };
         let answer: Answer = match (row.state.as_str(), row.replies.as_deref()) {
-            ("handled", Some(saved)) => match read_saved(saved) {
+            ("handled", Some(saved)) => match read_saved(saved, &self.sealer) {
                 Ok(answer) => answer,
                 Err(e) => {
                     return self
@@ -283,8 +287,7 @@ impl Inbox {
             },
             _ => match self.core.answer(&record.incoming, unix_now()).await {
                 Ok(answer) => {
-                    let saved = serde_json::to_string(&answer)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let saved = save(&answer, &self.sealer)?;
                     self.store.inbound_handled(row.id, &saved).await?;
                     answer
                 }
@@ -356,18 +359,68 @@ impl Inbox {
     }
 }
 
-/// Saved replies: an [`Answer`], or (stored before answers had a
-/// destination) a plain list for the sender.
-fn read_saved(saved: &str) -> Result<Answer, serde_json::Error> {
+/// Replies as kept until sent: where they go, the messages (a message
+/// holding a credential replaced by its fallback) and those messages
+/// sealed, by position.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    to: ReplyTo,
+    messages: Vec<Outgoing>,
+    /// (position, sealed message). A list, not a map: untagged enums
+    /// cannot read numeric map keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sealed: Vec<(usize, String)>,
+}
+
+/// The replies to keep: nothing confidential in the clear.
+fn save(answer: &Answer, sealer: &Sealer) -> Result<String, StoreError> {
+    let mut saved = Saved {
+        to: answer.to,
+        messages: Vec::with_capacity(answer.messages.len()),
+        sealed: Vec::new(),
+    };
+    for (i, message) in answer.messages.iter().enumerate() {
+        match &message.confidential {
+            Some(fallback) => {
+                let plain =
+                    serde_json::to_vec(message).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                if let Some(sealed) = sealer.seal(&plain) {
+                    saved.sealed.push((i, sealed));
+                }
+                saved.messages.push(Outgoing::text(fallback.clone()));
+            }
+            None => saved.messages.push(message.clone()),
+        }
+    }
+    serde_json::to_string(&saved).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Kept replies: an [`Answer`] with its sealed messages opened where this
+/// process sealed them, or (kept before answers had a destination) a plain
+/// list for the sender.
+fn read_saved(saved: &str, sealer: &Sealer) -> Result<Answer, serde_json::Error> {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
-    enum Saved {
-        Routed(Answer),
+    enum Kept {
+        Routed(Saved),
         Plain(Vec<Outgoing>),
     }
     Ok(match serde_json::from_str(saved)? {
-        Saved::Routed(answer) => answer,
-        Saved::Plain(messages) => Answer {
+        Kept::Routed(mut saved) => {
+            for (i, sealed) in &saved.sealed {
+                let opened = sealer
+                    .open(sealed)
+                    .and_then(|plain| serde_json::from_slice::<Outgoing>(&plain).ok());
+                if let (Some(message), Some(slot)) = (opened, saved.messages.get_mut(*i)) {
+                    *slot = message;
+                }
+            }
+            Answer {
+                to: saved.to,
+                messages: saved.messages,
+            }
+        }
+        Kept::Plain(messages) => Answer {
             to: ReplyTo::Sender,
             messages,
         },

@@ -32,6 +32,7 @@ pub mod plans;
 pub mod price_text;
 pub mod rules;
 pub mod scheduler;
+pub mod seal;
 pub mod server;
 pub mod slash;
 pub mod sources;

@@ -445,11 +445,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let inbox = Arc::new(Inbox::new(store.clone(), core, senders));
     let inbox_task = tokio::spawn(inbox.clone().run(stopped(stop_rx.clone())));
     let mut routes = webhooks(Arc::new(InboxSink(inbox)), stop_rx.clone());
-    if let (Some((payments, prices)), Some(secret)) = (
+    if let (Some((_, prices)), Some(secret)) = (
         payments(&config)?,
         config.stripe.stripe_webhook_secret.as_ref(),
     ) {
-        let events = BillingEvents::new(store.clone(), config.plans()?, prices, Some(payments));
+        let events = BillingEvents::new(store.clone(), config.plans()?, prices);
         routes = routes.merge(dealwatch_webhooks::stripe::routes(
             secret.expose_secret(),
             Arc::new(events),

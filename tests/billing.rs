@@ -88,7 +88,7 @@ async fn start(db: TestDb) -> App {
         .unwrap(),
     );
     let core = db.core().with_payments(payments.clone());
-    let events = BillingEvents::new(db.store.clone(), Plans::default(), prices, Some(payments));
+    let events = BillingEvents::new(db.store.clone(), Plans::default(), prices);
     let routes = dealwatch_webhooks::stripe::routes(WEBHOOK_SECRET, Arc::new(events));
     let base = common::serve(&db.store, routes).await;
     App {
@@ -544,7 +544,8 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
         assert!(reply.contains("billing.stripe.com"), "{reply}");
         assert_eq!(app.api.to("POST", "/v1/checkout/sessions").len(), 1);
 
-        // A failed payment: told, with a portal link.
+        // A failed payment: told, with a `billing` button that makes a fresh
+        // portal link; no portal URL waits in the outbox.
         let failed = event(
             "evt_failed",
             "invoice.payment_failed",
@@ -554,8 +555,13 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
         assert_eq!(app.deliver(&failed).await, 200);
         let notices = app.notices().await;
         assert!(
-            notices.iter().any(|n| n.contains("didn't go through")
-                && n.contains("https://billing.stripe.com/p/session/")),
+            notices
+                .iter()
+                .any(|n| n.contains("didn't go through") && n.contains("Send “billing”")),
+            "{notices:?}"
+        );
+        assert!(
+            !notices.iter().any(|n| n.contains("billing.stripe.com")),
             "{notices:?}"
         );
 
@@ -592,4 +598,125 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
         assert_eq!(current.plan, Plan::Free);
         app.db.finish().await;
     }
+}
+
+/// A Checkout link is a credential: while its reply waits to be sent (here
+/// behind a 429) the database holds it only sealed with this process's
+/// key; the same process sends the real link; another process (a restart)
+/// cannot open it and sends the fallback; once sent, nothing is kept.
+#[tokio::test]
+async fn payment_links_are_kept_only_sealed_and_dropped_once_sent() {
+    use dealwatch::inbound::Inbox;
+    use dealwatch_bots::telegram::TelegramClient;
+    use dealwatch_bots::{InboundRecord, Sender};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let app = start(TestDb::sqlite().await).await;
+    let throttled = Arc::new(AtomicUsize::new(1));
+    let gate = throttled.clone();
+    let telegram = FakeApi::start(move |_: &Call, n| {
+        if gate.load(Ordering::SeqCst) > 0 {
+            gate.fetch_sub(1, Ordering::SeqCst);
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"ok": false, "error_code": 429, "description": "Too Many Requests", "parameters": {"retry_after": 1}}),
+            );
+        }
+        (StatusCode::OK, json!({"ok": true, "result": {"message_id": n}}))
+    })
+    .await;
+    let inbox = |core: Core| {
+        let client = TelegramClient::new(&telegram.url, "1:seal")
+            .unwrap()
+            .with_pace(dealwatch_bots::pace::Pace::unlimited());
+        Inbox::new(
+            app.db.store.clone(),
+            core,
+            HashMap::from([(Channel::Telegram, Arc::new(client) as Arc<dyn Sender>)]),
+        )
+    };
+    let kept = |id: &'static str| {
+        let url = app.db.url.clone();
+        async move {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            let replies: Option<String> = sqlx::query_scalar(
+                "SELECT replies FROM inbound_messages WHERE provider_message_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            replies
+        }
+    };
+    let sent = || -> Vec<String> {
+        telegram
+            .calls()
+            .into_iter()
+            .filter(|c| c.path.ends_with("/sendMessage"))
+            .map(|c| c.body["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+
+    // The same process: held back by a 429, kept sealed, then sent as is.
+    let first = inbox(app.core.clone());
+    first
+        .accept(&InboundRecord::plain(message("upgrade pro", "m1")))
+        .await
+        .unwrap();
+    first.process_pending().await.unwrap();
+    let waiting = kept("m1").await.expect("kept until sent");
+    assert!(
+        !waiting.contains("stripe.com") && !waiting.contains("cs_test"),
+        "{waiting}"
+    );
+    assert!(waiting.contains("sealed"), "{waiting}");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    first.process_pending().await.unwrap();
+    assert!(
+        sent()
+            .last()
+            .unwrap()
+            .contains("https://checkout.stripe.com/c/pay/cs_test_"),
+        "{:?}",
+        sent()
+    );
+    assert_eq!(kept("m1").await, None, "nothing kept once sent");
+
+    // Another process cannot open what the first sealed: the fallback goes.
+    throttled.store(1, Ordering::SeqCst);
+    first
+        .accept(&InboundRecord::plain(message("billing", "m2")))
+        .await
+        .unwrap();
+    app.db
+        .store
+        .link_customer(
+            dealwatch::storage::UserId(app.user().await),
+            "cus_ann",
+            unix_now(),
+        )
+        .await
+        .unwrap();
+    let code = app.api.calls().len();
+    first.process_pending().await.unwrap();
+    assert!(app.api.calls().len() > code, "a portal link was made");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let before = sent().len();
+    let restarted = inbox(app.core.clone());
+    restarted.process_pending().await.unwrap();
+    let after = sent()[before..].to_vec();
+    assert_eq!(
+        after.len(),
+        1,
+        "{after:?} {:?} {:?}",
+        app.db.store.inbound_counts().await,
+        kept("m2").await
+    );
+    assert!(
+        after[0].contains("could not be sent in time") && after[0].contains("“billing”"),
+        "{after:?}"
+    );
+    assert!(!after[0].contains("stripe.com"));
+    app.db.finish().await;
 }

@@ -170,6 +170,12 @@ pub struct Outgoing {
     /// show pictures; the others send the text alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
+    /// Set when the message holds a credential (a payment or billing-portal
+    /// link): copies kept to send later keep it only sealed, and where a
+    /// kept copy cannot be opened (another process), this text is sent
+    /// instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidential: Option<String>,
 }
 
 /// A PNG picture. Stored with the replies as base64.
@@ -209,7 +215,15 @@ impl Outgoing {
             text: text.into(),
             buttons: Vec::new(),
             image: None,
+            confidential: None,
         }
+    }
+
+    /// Mark the message as holding a credential; `fallback` is sent in its
+    /// place where a kept copy cannot be opened.
+    pub fn confidential(mut self, fallback: impl Into<String>) -> Outgoing {
+        self.confidential = Some(fallback.into());
+        self
     }
 
     pub fn with_image(mut self, image: Image) -> Outgoing {

@@ -300,6 +300,7 @@ upgrade-link = 💳 Hier sicher mit Stripe auf { $plan } upgraden: { $url }
 upgrade-change = Du zahlst schon für { $plan }. Hier kannst du den Tarif wechseln: { $url }
 billing-link = 💳 Abo, Karte und Rechnungen verwaltest du hier: { $url }
     Der Link gilt nur kurz; schick „billing“ erneut für einen neuen.
+payment-link-expired = 🔒 Dieser Zahlungslink ließ sich nicht rechtzeitig senden, deshalb habe ich ihn verworfen. Schick „{ $command }“ noch einmal für einen neuen.
 billing-none = Du hast noch kein Abo. Schick „upgrade pro“ oder „upgrade premium“, um eins abzuschließen.
 billing-failed = Zahlungen sind gerade nicht erreichbar. Bitte versuch es in einer Minute noch einmal.
 plan-changed-up = 🎉 Du hast jetzt { $plan }! Schick „plan“, um deine neuen Grenzen zu sehen.

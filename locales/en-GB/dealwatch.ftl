@@ -298,6 +298,7 @@ upgrade-link = 💳 Upgrade to { $plan } securely with Stripe here: { $url }
 upgrade-change = You already pay for { $plan }. Change your plan here: { $url }
 billing-link = 💳 Manage your subscription, card and invoices here: { $url }
     The link works for a short while; send “billing” again for a new one.
+payment-link-expired = 🔒 That payment link could not be sent in time, so I threw it away. Send “{ $command }” again for a fresh one.
 billing-none = You don't have a subscription yet. Send “upgrade pro” or “upgrade premium” to start one.
 billing-failed = Payments are unavailable for a moment. Please try again in a minute.
 plan-changed-up = 🎉 You're on { $plan } now! Send “plan” to see your new limits.

@@ -300,6 +300,7 @@ upgrade-link = 💳 Passez à la formule { $plan } en toute sécurité avec Stri
 upgrade-change = Vous payez déjà la formule { $plan }. Changez de formule ici : { $url }
 billing-link = 💳 Gérez votre abonnement, votre carte et vos factures ici : { $url }
     Le lien ne vaut que peu de temps ; renvoyez « billing » pour en obtenir un nouveau.
+payment-link-expired = 🔒 Ce lien de paiement n'a pas pu être envoyé à temps, je l'ai donc supprimé. Envoyez « { $command } » à nouveau pour en obtenir un nouveau.
 billing-none = Vous n'avez pas encore d'abonnement. Envoyez « upgrade pro » ou « upgrade premium » pour en souscrire un.
 billing-failed = Les paiements sont momentanément indisponibles. Réessayez dans une minute.
 plan-changed-up = 🎉 Vous avez maintenant la formule { $plan } ! Envoyez « plan » pour voir vos nouvelles limites.

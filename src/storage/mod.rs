@@ -1628,7 +1628,7 @@ impl Store {
         on_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE inbound_messages SET state = 'processed', processed_at = $2, claimed_until = NULL, \
-                 attempts = attempts + 1 WHERE id = $1",
+                 attempts = attempts + 1, replies = NULL WHERE id = $1",
             )
             .bind(id)
             .bind(now)
@@ -1644,7 +1644,8 @@ impl Store {
             sqlx::query(
                 "UPDATE inbound_messages SET attempts = attempts + 1, last_error = $2, claimed_until = NULL, \
                  next_attempt_at = COALESCE($3, next_attempt_at), \
-                 state = CASE WHEN $3 IS NULL THEN 'failed' ELSE state END WHERE id = $1",
+                 state = CASE WHEN $3 IS NULL THEN 'failed' ELSE state END, \
+                 replies = CASE WHEN $3 IS NULL THEN NULL ELSE replies END WHERE id = $1",
             )
             .bind(id)
             .bind(error)

@@ -1,0 +1,109 @@
+//! Purpose: keep a credential unreadable while it waits in the database.
+//!
+//! A reply holding a Stripe Checkout or portal link is a bearer credential
+//! to someone's billing. The inbox must keep replies until they are sent
+//! (that is what makes them survive a failed send), so such a reply is
+//! kept sealed with AES-256-GCM under a key that lives only in this
+//! process's memory, drawn from the OS at start and never written
+//! anywhere. The process that made the link can open it to send it; after
+//! a crash, or on another instance, it cannot, and the person gets the
+//! reply's fallback text ("send upgrade again") instead of a stale link.
+
+use base64::Engine;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
+
+/// Seals and opens with this process's key.
+pub struct Sealer {
+    key: Option<LessSafeKey>,
+    random: SystemRandom,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealer").finish_non_exhaustive()
+    }
+}
+
+impl Default for Sealer {
+    fn default() -> Sealer {
+        Sealer::new()
+    }
+}
+
+impl Sealer {
+    /// A sealer with a fresh random key. Without the OS's randomness it
+    /// seals nothing: every sealed copy then reads as unopenable, and the
+    /// fallback is sent.
+    pub fn new() -> Sealer {
+        let random = SystemRandom::new();
+        let mut bytes = [0u8; 32];
+        let key = random
+            .fill(&mut bytes)
+            .ok()
+            .and_then(|()| UnboundKey::new(&AES_256_GCM, &bytes).ok())
+            .map(LessSafeKey::new);
+        Sealer { key, random }
+    }
+
+    /// `plain`, sealed: base64 of nonce and ciphertext. `None` if it cannot
+    /// be sealed (then nothing of it may be kept).
+    pub fn seal(&self, plain: &[u8]) -> Option<String> {
+        let key = self.key.as_ref()?;
+        let mut nonce = [0u8; NONCE_LEN];
+        self.random.fill(&mut nonce).ok()?;
+        let mut sealed = plain.to_vec();
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::empty(),
+            &mut sealed,
+        )
+        .ok()?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Some(base64::engine::general_purpose::STANDARD.encode(out))
+    }
+
+    /// What [`Sealer::seal`] sealed, if this key sealed it.
+    pub fn open(&self, sealed: &str) -> Option<Vec<u8>> {
+        let key = self.key.as_ref()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .ok()?;
+        if bytes.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, rest) = bytes.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut rest = rest.to_vec();
+        let plain = key.open_in_place(nonce, Aad::empty(), &mut rest).ok()?;
+        Some(plain.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_same_process_key_opens_what_it_sealed() {
+        let sealer = Sealer::new();
+        let secret = b"https://checkout.stripe.com/c/pay/cs_live_secret";
+        let sealed = sealer.seal(secret).unwrap();
+        assert!(!sealed.contains("stripe"));
+        assert_eq!(sealer.open(&sealed).unwrap(), secret);
+        assert_ne!(
+            sealer.seal(secret).unwrap(),
+            sealed,
+            "a fresh nonce each time"
+        );
+        // Another process (another key), a tampered or garbled copy: nothing.
+        assert!(Sealer::new().open(&sealed).is_none());
+        let mut tampered = sealed.into_bytes();
+        let last = tampered.len() - 3;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        assert!(sealer.open(&String::from_utf8(tampered).unwrap()).is_none());
+        assert!(sealer.open("not base64 !").is_none());
+        assert!(sealer.open("").is_none());
+    }
+}
