@@ -77,9 +77,10 @@ fn is_link_code(payload: &str) -> bool {
 /// the first sentence of its help, in `locale`.
 pub fn command_menu(l10n: &L10n, locale: &str) -> Vec<(String, String)> {
     let tr = l10n.tr(locale);
-    command::COMMANDS
+    command::TABLE
         .iter()
-        .filter(|c| **c != "stop")
+        .filter(|def| def.in_menu)
+        .map(|def| def.name)
         .map(|c| {
             let help = tr.msg(&format!("help-{c}"), &[]);
             let explanation = help.lines().nth(1).unwrap_or(&help);

@@ -7,97 +7,18 @@
 //! the command's help sentence and an `option-*` message per option, in
 //! every language we speak.
 
-use crate::command;
+use crate::command::{self, table};
 use crate::conversation::command_menu;
 use crate::l10n::{L10n, DEFAULT_LOCALE, LOCALES};
-use dealwatch_bots::discord::{CommandSpec, OptionKind, OptionSpec, OptionText};
+use dealwatch_bots::discord::{CommandSpec, OptionSpec};
 use std::collections::BTreeSet;
-
-use OptionKind::{Flag, Integer, Text};
-
-/// An option: its name, kind, whether it is required, its fixed choices,
-/// and how it reads as text.
-type Opt = (
-    &'static str,
-    OptionKind,
-    bool,
-    &'static [&'static str],
-    OptionText,
-);
-
-fn value() -> OptionText {
-    OptionText::Value
-}
-
-fn keyword(word: &str) -> OptionText {
-    OptionText::Keyword(word.to_owned())
-}
-
-/// The options of each command, in the order they read as text.
-fn options(command: &str) -> Vec<Opt> {
-    match command {
-        "watch" => vec![
-            ("url", Text, true, &[], value()),
-            ("below", Text, false, &[], keyword("below")),
-            ("drop", Text, false, &[], keyword("drop")),
-            (
-                "instock",
-                Flag,
-                false,
-                &[],
-                OptionText::Flag("instock".into()),
-            ),
-        ],
-        "alert" => vec![
-            ("words", Text, true, &[], value()),
-            (
-                "exclude",
-                Text,
-                false,
-                &[],
-                OptionText::EachWord("-".into()),
-            ),
-            ("under", Text, false, &[], keyword("under")),
-            ("over", Text, false, &[], keyword("over")),
-            ("category", Text, false, &[], keyword("in")),
-            ("score", Text, false, &[], keyword("score")),
-            (
-                "condition",
-                Text,
-                false,
-                &["new", "used", "refurbished"],
-                keyword("condition"),
-            ),
-        ],
-        "pause" | "resume" | "delete" => vec![("ids", Text, true, &[], value())],
-        "test" | "history" => vec![("id", Integer, true, &[], value())],
-        "quiet" => vec![("hours", Text, false, &[], value())],
-        "digest" => vec![
-            (
-                "schedule",
-                Text,
-                false,
-                &["daily", "weekly", "off"],
-                value(),
-            ),
-            ("time", Text, false, &[], value()),
-        ],
-        "cap" => vec![("limit", Text, false, &[], value())],
-        "timezone" => vec![("zone", Text, false, &[], value())],
-        "language" => vec![("language", Text, false, &[], value())],
-        "upgrade" => vec![("plan", Text, true, &["pro", "premium"], value())],
-        "link" => vec![("code", Text, false, &[], value())],
-        "help" => vec![("command", Text, false, &[], value())],
-        _ => Vec::new(),
-    }
-}
 
 /// Every option name some command uses (each has an `option-*` message).
 pub fn option_names() -> BTreeSet<&'static str> {
-    command::COMMANDS
+    command::TABLE
         .iter()
-        .flat_map(|c| options(c))
-        .map(|(name, ..)| name)
+        .flat_map(|def| def.options)
+        .map(|option| option.name)
         .collect()
 }
 
@@ -128,20 +49,21 @@ pub fn commands(l10n: &L10n) -> Vec<CommandSpec> {
                     .map(|(_, d)| d.clone())
                     .unwrap_or_default()
             });
-            let options = options(&name)
-                .into_iter()
-                .map(|(option, kind, required, choices, text)| {
-                    let id = format!("option-{option}");
+            let options = table::def(&name)
+                .map_or(&[][..], |def| def.options)
+                .iter()
+                .map(|option| {
+                    let id = format!("option-{}", option.name);
                     let (description, localized) =
                         in_every_locale(&|locale| l10n.tr(locale).msg(&id, &[]));
                     OptionSpec {
-                        name: option.to_owned(),
+                        name: option.name.to_owned(),
                         description,
                         localized,
-                        kind,
-                        required,
-                        choices: choices.iter().map(|c| (*c).to_owned()).collect(),
-                        text,
+                        kind: option.kind,
+                        required: option.required,
+                        choices: option.choices.iter().map(|c| (*c).to_owned()).collect(),
+                        text: option.reads.text(),
                     }
                 })
                 .collect();
@@ -164,8 +86,8 @@ mod tests {
         let l10n = L10n::load().unwrap();
         let specs = commands(&l10n);
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-        for command in command::COMMANDS.iter().filter(|c| **c != "stop") {
-            assert!(names.contains(command), "{command} missing");
+        for def in command::TABLE.iter().filter(|d| d.in_menu) {
+            assert!(names.contains(&def.name), "{} missing", def.name);
         }
         assert!(!names.contains(&"stop"));
         for spec in &specs {
@@ -178,7 +100,13 @@ mod tests {
             }
         }
         let watch = specs.iter().find(|s| s.name == "watch").unwrap();
-        assert_eq!(watch.options[0].text, OptionText::Value);
-        assert_eq!(watch.options[3].kind, Flag);
+        assert_eq!(
+            watch.options[0].text,
+            dealwatch_bots::discord::OptionText::Value
+        );
+        assert_eq!(
+            watch.options[3].kind,
+            dealwatch_bots::discord::OptionKind::Flag
+        );
     }
 }

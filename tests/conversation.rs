@@ -653,7 +653,7 @@ async fn help_explains_each_command_and_upgrades_are_honest() {
         assert!(say(&core, "ann", "start")
             .await
             .starts_with("👋 Hi! I'm Dealwatch."));
-        for topic in dealwatch::command::COMMANDS {
+        for topic in dealwatch::command::names() {
             let reply = say(&core, "ann", &format!("help {topic}")).await;
             assert!(
                 !reply.starts_with("There's no command"),

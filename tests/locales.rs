@@ -153,7 +153,7 @@ fn ids_used_by_the_code() -> BTreeSet<String> {
             }
         }
     }
-    for cmd in dealwatch::command::COMMANDS {
+    for cmd in dealwatch::command::names() {
         ids.insert(format!("help-{cmd}"));
         ids.insert(format!("usage-{cmd}"));
     }

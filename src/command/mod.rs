@@ -11,7 +11,7 @@
 //! list | settings | pause ID... | resume ID... | delete ID... | test ID | history ID
 //! quiet HH:MM-HH:MM | quiet off | digest daily|weekly [DAY] [HH:MM] | digest off
 //! cap N | cap off | timezone ZONE | language CODE
-//! plan | upgrade pro|premium | billing | link [CODE]
+//! plan | upgrade pro|premium | billing | link [CODE [yes]]
 //! STOP (UNSUBSCRIBE, CANCEL, END, QUIT, STOPALL, REVOKE, OPTOUT) | UNSTOP
 //! ```
 //!
@@ -22,10 +22,12 @@
 
 mod alert;
 mod prefs;
+pub mod table;
 mod watch;
 
 pub use alert::{RuleSpec, MAX_WORDS};
 pub use prefs::MAX_CAP;
+pub use table::{names, CommandDef, TABLE};
 pub use watch::WatchSpec;
 
 use crate::model::{Digest, ItemNo, PaidPlan, QuietHours};
@@ -168,80 +170,6 @@ impl ParseError {
     }
 }
 
-/// The canonical command names, in the order `help` lists them.
-pub const COMMANDS: &[&str] = &[
-    "watch", "alert", "list", "pause", "resume", "delete", "test", "history", "quiet", "digest",
-    "cap", "timezone", "language", "settings", "plan", "upgrade", "billing", "link", "start",
-    "help", "stop",
-];
-
-/// Other words people use for our commands.
-const ALIASES: &[(&str, &str)] = &[
-    ("track", "watch"),
-    ("follow", "watch"),
-    ("add", "watch"),
-    ("rule", "alert"),
-    ("search", "alert"),
-    ("deal", "alert"),
-    ("deals", "alert"),
-    ("notify", "alert"),
-    ("ls", "list"),
-    ("show", "list"),
-    ("watches", "list"),
-    ("alerts", "list"),
-    ("rules", "list"),
-    ("mine", "list"),
-    ("status", "list"),
-    ("hold", "pause"),
-    ("unpause", "resume"),
-    ("continue", "resume"),
-    ("restart", "resume"),
-    ("del", "delete"),
-    ("rm", "delete"),
-    ("remove", "delete"),
-    ("unwatch", "delete"),
-    ("forget", "delete"),
-    ("try", "test"),
-    ("preview", "test"),
-    ("hist", "history"),
-    ("prices", "history"),
-    ("chart", "history"),
-    ("dnd", "quiet"),
-    ("mute", "quiet"),
-    ("summary", "digest"),
-    ("limit", "cap"),
-    ("tz", "timezone"),
-    ("zone", "timezone"),
-    ("time-zone", "timezone"),
-    ("lang", "language"),
-    ("locale", "language"),
-    ("sprache", "language"),
-    ("langue", "language"),
-    ("prefs", "settings"),
-    ("preferences", "settings"),
-    ("options", "settings"),
-    ("me", "settings"),
-    ("account", "plan"),
-    ("subscription", "plan"),
-    ("usage", "plan"),
-    ("buy", "upgrade"),
-    ("subscribe", "upgrade"),
-    ("portal", "billing"),
-    ("invoices", "billing"),
-    ("connect", "link"),
-    ("hi", "start"),
-    ("hello", "start"),
-    ("hey", "start"),
-    ("hallo", "start"),
-    ("bonjour", "start"),
-    ("salut", "start"),
-    ("commands", "help"),
-    ("info", "help"),
-    ("?", "help"),
-    ("hilfe", "help"),
-    ("aide", "help"),
-];
-
 /// Carrier opt-out keywords. Only a message that is exactly one of these
 /// words opts out, as carriers and Twilio define it.
 const STOP_WORDS: &[&str] = &[
@@ -284,37 +212,10 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
         });
     };
 
-    match canonical {
-        "start" => Ok(Command::Start {
-            payload: args.first().map(|p| p.chars().take(64).collect()),
-        }),
-        "help" => Ok(Command::Help {
-            topic: args.first().map(|t| command_word(t)),
-        }),
-        "watch" => watch::parse(args).map(Command::Watch),
-        "alert" => alert::parse(args).map(Command::Alert),
-        // "list all" is what many people type.
-        "list" if args.iter().all(|a| a.eq_ignore_ascii_case("all")) => Ok(Command::List),
-        "list" => no_args("list", args, Command::List),
-        "settings" => no_args("settings", args, Command::Settings),
-        "plan" => no_args("plan", args, Command::Plan),
-        "billing" => no_args("billing", args, Command::Billing),
-        "pause" => parse_ids("pause", args).map(Command::Pause),
-        "resume" => parse_ids("resume", args).map(Command::Resume),
-        "delete" => parse_ids("delete", args).map(Command::Delete),
-        "test" => parse_one_id("test", args).map(Command::Test),
-        "history" => parse_one_id("history", args).map(Command::History),
-        "quiet" => prefs::parse_quiet(args).map(Command::Quiet),
-        "digest" => prefs::parse_digest(args).map(Command::Digest),
-        "cap" => prefs::parse_cap(args).map(Command::Cap),
-        "timezone" => prefs::parse_single("timezone", args).map(Command::Timezone),
-        "language" => prefs::parse_single("language", args).map(Command::Language),
-        "upgrade" => prefs::parse_upgrade(args).map(Command::Upgrade),
-        "link" => prefs::parse_link(args),
-        // "stop" with arguments ("stop 3") is not an opt-out: people mean pause.
-        "stop" => parse_ids("pause", args).map(Command::Pause),
-        other => Ok(Command::Unknown {
-            word: other.to_owned(),
+    match table::def(canonical) {
+        Some(def) => (def.parse)(args),
+        None => Ok(Command::Unknown {
+            word: first.clone(),
             suggestion: None,
         }),
     }
@@ -327,12 +228,7 @@ pub fn canonical_name(word: &str) -> Option<&'static str> {
     if STOP_WORDS.contains(&name.as_str()) || name == "unstop" {
         return Some("stop");
     }
-    COMMANDS.iter().copied().find(|c| *c == name).or_else(|| {
-        ALIASES
-            .iter()
-            .find(|(alias, _)| *alias == name)
-            .map(|(_, c)| *c)
-    })
+    table::by_word(&name).map(|def| def.name)
 }
 
 /// Split into words, dropping invisible characters people paste by accident
@@ -353,7 +249,7 @@ fn tokenize(input: &str) -> Vec<String> {
 
 /// The command word in canonical spelling: lower case, without a leading
 /// `/` or `!`, without Telegram's `@BotName` suffix, without trailing `:`.
-fn command_word(token: &str) -> String {
+pub(crate) fn command_word(token: &str) -> String {
     let word = token.trim_start_matches(['/', '!']);
     let word = word.split('@').next().unwrap_or(word);
     word.trim_end_matches([':', ',', '.', '!']).to_lowercase()
@@ -366,23 +262,17 @@ fn suggest(word: &str, tokens: &[String]) -> Option<&'static str> {
         return Some("watch");
     }
     let limit = if word.chars().count() <= 4 { 1 } else { 2 };
-    COMMANDS
+    // Names before aliases, so a tie goes to a command's own name.
+    let names = table::TABLE.iter().map(|def| (def.name, def.name));
+    let aliases = table::TABLE
         .iter()
-        .copied()
-        .chain(ALIASES.iter().map(|(alias, _)| *alias))
-        .map(|name| (strsim::damerau_levenshtein(word, name), name))
+        .flat_map(|def| def.aliases.iter().map(move |alias| (*alias, def.name)));
+    names
+        .chain(aliases)
+        .map(|(known, name)| (strsim::damerau_levenshtein(word, known), name))
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
-        .map(|(_, name)| canonical_of(name))
-}
-
-fn canonical_of(name: &str) -> &'static str {
-    ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == name)
-        .map(|(_, c)| *c)
-        .or_else(|| COMMANDS.iter().copied().find(|c| *c == name))
-        .unwrap_or("help")
+        .map(|(_, name)| name)
 }
 
 /// `<800`, `under£800`: a keyword glued to the price after it. "max" and
@@ -403,7 +293,11 @@ pub(crate) fn glued_price<'a>(lower: &'a str, keywords: &[&str]) -> Option<&'a s
         })
 }
 
-fn no_args(command: &'static str, args: &[String], value: Command) -> Result<Command, ParseError> {
+pub(super) fn no_args(
+    command: &'static str,
+    args: &[String],
+    value: Command,
+) -> Result<Command, ParseError> {
     match args.first() {
         None => Ok(value),
         Some(extra) => Err(ParseError::new(
@@ -416,7 +310,7 @@ fn no_args(command: &'static str, args: &[String], value: Command) -> Result<Com
 }
 
 /// `#3`, `3`, `3,4`, `#3 #4`, `3 and 4`.
-fn parse_ids(command: &'static str, args: &[String]) -> Result<Vec<ItemNo>, ParseError> {
+pub(super) fn parse_ids(command: &'static str, args: &[String]) -> Result<Vec<ItemNo>, ParseError> {
     let mut ids = Vec::new();
     for token in args {
         for part in token.split(',') {
@@ -446,7 +340,7 @@ fn parse_ids(command: &'static str, args: &[String]) -> Result<Vec<ItemNo>, Pars
     Ok(ids)
 }
 
-fn parse_one_id(command: &'static str, args: &[String]) -> Result<ItemNo, ParseError> {
+pub(super) fn parse_one_id(command: &'static str, args: &[String]) -> Result<ItemNo, ParseError> {
     let ids = parse_ids(command, args)?;
     match ids.as_slice() {
         [one] => Ok(*one),
