@@ -5,6 +5,10 @@
 //! `--help` never shows their values. The database URL may carry a password,
 //! so it is only ever logged through [`redact_url`].
 
+use crate::channels::discord::DiscordConfig;
+use crate::channels::sms::TwilioConfig;
+use crate::channels::telegram::TelegramConfig;
+use crate::channels::whatsapp::WhatsAppConfig;
 use crate::conversation::CoreOptions;
 use crate::extract::{SiteRules, SitesError};
 use crate::fetch::{user_agent, FetchConfig};
@@ -162,95 +166,6 @@ pub struct Config {
 }
 
 #[derive(Debug, Args)]
-pub struct TelegramConfig {
-    #[arg(skip = env_secret("TELEGRAM_BOT_TOKEN"))]
-    pub telegram_bot_token: Option<SecretString>,
-    #[arg(skip = env_secret("TELEGRAM_WEBHOOK_SECRET"))]
-    pub telegram_webhook_secret: Option<SecretString>,
-    /// `webhook` or `polling`.
-    #[arg(long, global = true, env = "TELEGRAM_MODE", default_value = "webhook")]
-    pub telegram_mode: String,
-    #[arg(
-        long,
-        global = true,
-        env = "TELEGRAM_API_URL",
-        default_value = "https://api.telegram.org"
-    )]
-    pub telegram_api_url: url::Url,
-}
-
-#[derive(Debug, Args)]
-pub struct DiscordConfig {
-    /// The application's Ed25519 public key, hex.
-    #[arg(long, global = true, env = "DISCORD_PUBLIC_KEY")]
-    pub discord_public_key: Option<String>,
-    #[arg(long, global = true, env = "DISCORD_APPLICATION_ID")]
-    pub discord_application_id: Option<String>,
-    #[arg(skip = env_secret("DISCORD_BOT_TOKEN"))]
-    pub discord_bot_token: Option<SecretString>,
-    #[arg(
-        long,
-        global = true,
-        env = "DISCORD_API_URL",
-        default_value = "https://discord.com/api/v10"
-    )]
-    pub discord_api_url: url::Url,
-}
-
-#[derive(Debug, Args)]
-pub struct WhatsAppConfig {
-    #[arg(skip = env_secret("WHATSAPP_ACCESS_TOKEN"))]
-    pub whatsapp_access_token: Option<SecretString>,
-    #[arg(long, global = true, env = "WHATSAPP_PHONE_NUMBER_ID")]
-    pub whatsapp_phone_number_id: Option<String>,
-    #[arg(skip = env_secret("WHATSAPP_APP_SECRET"))]
-    pub whatsapp_app_secret: Option<SecretString>,
-    #[arg(skip = env_secret("WHATSAPP_VERIFY_TOKEN"))]
-    pub whatsapp_verify_token: Option<SecretString>,
-    #[arg(
-        long,
-        global = true,
-        env = "WHATSAPP_API_URL",
-        default_value = "https://graph.facebook.com/v21.0"
-    )]
-    pub whatsapp_api_url: url::Url,
-    /// The approved template alerts go out as after 24 h without a message
-    /// from the user; its body has one parameter, {{1}}, for the alert text.
-    #[arg(
-        long,
-        global = true,
-        env = "WHATSAPP_TEMPLATE_NAME",
-        default_value = "deal_alert"
-    )]
-    pub whatsapp_template_name: String,
-    /// The language code the template was approved in.
-    #[arg(
-        long,
-        global = true,
-        env = "WHATSAPP_TEMPLATE_LANGUAGE",
-        default_value = "en_GB"
-    )]
-    pub whatsapp_template_language: String,
-}
-
-#[derive(Debug, Args)]
-pub struct TwilioConfig {
-    #[arg(long, global = true, env = "TWILIO_ACCOUNT_SID")]
-    pub twilio_account_sid: Option<String>,
-    #[arg(skip = env_secret("TWILIO_AUTH_TOKEN"))]
-    pub twilio_auth_token: Option<SecretString>,
-    #[arg(long, global = true, env = "TWILIO_FROM_NUMBER")]
-    pub twilio_from_number: Option<String>,
-    #[arg(
-        long,
-        global = true,
-        env = "TWILIO_API_URL",
-        default_value = "https://api.twilio.com"
-    )]
-    pub twilio_api_url: url::Url,
-}
-
-#[derive(Debug, Args)]
 pub struct StripeConfig {
     #[arg(skip = env_secret("STRIPE_SECRET_KEY"))]
     pub stripe_secret_key: Option<SecretString>,
@@ -273,36 +188,10 @@ impl Config {
     /// For each chat channel: whether its credentials are set, and if not,
     /// which variables would turn it on.
     pub fn channel_status(&self) -> Vec<(Channel, Result<(), &'static str>)> {
-        let telegram = self.telegram.telegram_bot_token.is_some();
-        let discord = self.discord.discord_public_key.is_some()
-            && self.discord.discord_application_id.is_some();
-        let whatsapp = self.whatsapp.whatsapp_access_token.is_some()
-            && self.whatsapp.whatsapp_phone_number_id.is_some()
-            && self.whatsapp.whatsapp_app_secret.is_some();
-        let sms = self.twilio.twilio_account_sid.is_some()
-            && self.twilio.twilio_auth_token.is_some()
-            && self.twilio.twilio_from_number.is_some();
-        vec![
-            (Channel::Telegram, on_if(telegram, "TELEGRAM_BOT_TOKEN")),
-            (
-                Channel::Discord,
-                on_if(discord, "DISCORD_PUBLIC_KEY and DISCORD_APPLICATION_ID"),
-            ),
-            (
-                Channel::WhatsApp,
-                on_if(
-                    whatsapp,
-                    "WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_APP_SECRET",
-                ),
-            ),
-            (
-                Channel::Sms,
-                on_if(
-                    sms,
-                    "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER",
-                ),
-            ),
-        ]
+        crate::channels::all()
+            .into_iter()
+            .map(|def| (def.channel(), def.status(self)))
+            .collect()
     }
 
     /// Whether Stripe is configured well enough to sell plans.
@@ -419,14 +308,6 @@ fn read_optional(
     }
 }
 
-fn on_if(on: bool, needs: &'static str) -> Result<(), &'static str> {
-    if on {
-        Ok(())
-    } else {
-        Err(needs)
-    }
-}
-
 /// `1`, `true`, `yes`, `on` (any case) are true; `0`, `false`, `no`, `off`, empty are false.
 fn parse_flag(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
@@ -439,7 +320,7 @@ fn parse_flag(value: &str) -> Result<bool, String> {
 /// A secret from the environment only, never a command-line flag (flags
 /// show in every process listing): `NAME`, or the contents of the file
 /// `NAME_FILE` names (container secrets). Unset or empty is `None`.
-fn env_secret(name: &str) -> Option<SecretString> {
+pub(crate) fn env_secret(name: &str) -> Option<SecretString> {
     let value = match std::env::var(name) {
         Ok(value) => value,
         Err(_) => {

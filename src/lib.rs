@@ -12,6 +12,7 @@
 //! The core does no network I/O, so it is tested with nothing but SQLite.
 
 pub mod billing;
+pub mod channels;
 pub mod chart;
 pub mod check;
 pub mod command;

@@ -18,10 +18,6 @@ use dealwatch::scheduler::{Scheduler, SchedulerConfig};
 use dealwatch::server::{self, AppState};
 use dealwatch::sources::SourcePoller;
 use dealwatch::storage::Store;
-use dealwatch_bots::discord::{CommandSpec, DiscordClient};
-use dealwatch_bots::sms::TwilioClient;
-use dealwatch_bots::telegram::TelegramClient;
-use dealwatch_bots::whatsapp::{Template, WhatsAppClient};
 use dealwatch_bots::{Channel, Sender};
 use dealwatch_webhooks::InboundSink;
 use secrecy::ExposeSecret;
@@ -189,211 +185,14 @@ fn build_scrapers(
     Ok((scheduler, poller))
 }
 
-/// What the channels that are on add once the inbox exists: their webhook
-/// routes, and their pollers (started, stopping with `stop`).
-type Inputs = Box<dyn FnOnce(Arc<dyn InboundSink>, watch::Receiver<bool>) -> axum::Router>;
 /// A sender per channel that is on.
 type Senders = HashMap<Channel, Arc<dyn Sender>>;
-
-/// Senders and webhook routes for every channel whose credentials are set.
-/// Their per-recipient pacing starts as if each recipient had just had a
-/// burst: this process may be replacing one that died a moment ago.
-fn channels(config: &Config, l10n: &Arc<L10n>) -> anyhow::Result<(Senders, Inputs)> {
-    let mut senders: Senders = HashMap::new();
-    let mut telegram_secret = None;
-    let mut telegram_poller = None;
-    if let Some(token) = &config.telegram.telegram_bot_token {
-        let client = Arc::new(
-            TelegramClient::new(&config.telegram.telegram_api_url, token.expose_secret())
-                .map_err(|e| anyhow::anyhow!("Telegram client: {e}"))?
-                .with_pace(TelegramClient::pace().assuming_recent_sends()),
-        );
-        match config.telegram.telegram_mode.as_str() {
-            "webhook" => {
-                let secret = config
-                    .telegram
-                    .telegram_webhook_secret
-                    .as_ref()
-                    .context("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")?;
-                telegram_secret = Some((secret.expose_secret().to_owned(), client.name()));
-            }
-            "polling" => telegram_poller = Some(client.clone()),
-            other => anyhow::bail!("TELEGRAM_MODE={other:?}: use webhook or polling"),
-        }
-        publish_telegram_menu(client.clone(), l10n.clone());
-        senders.insert(Channel::Telegram, client);
-    }
-    let mut sms_hook = None;
-    if let (Some(sid), Some(token), Some(from)) = (
-        &config.twilio.twilio_account_sid,
-        &config.twilio.twilio_auth_token,
-        &config.twilio.twilio_from_number,
-    ) {
-        let public = config
-            .public_base_url
-            .as_ref()
-            .context("SMS needs PUBLIC_BASE_URL: Twilio signs the exact URL it calls")?;
-        let client = TwilioClient::new(
-            &config.twilio.twilio_api_url,
-            sid,
-            token.expose_secret(),
-            from,
-        )
-        .map_err(|e| anyhow::anyhow!("Twilio client: {e}"))?
-        .with_pace(TwilioClient::pace().assuming_recent_sends());
-        senders.insert(Channel::Sms, Arc::new(client));
-        sms_hook = Some((token.expose_secret().to_owned(), public.as_str().to_owned()));
-    }
-    let mut discord_hook = None;
-    if let (Some(public_key), Some(application_id)) = (
-        &config.discord.discord_public_key,
-        &config.discord.discord_application_id,
-    ) {
-        let key = dealwatch_webhooks::discord::public_key(public_key)?;
-        let client = Arc::new(discord_client(config)?);
-        // Built once: the webhook reads options with them, Discord lists them.
-        let specs = dealwatch::slash::commands(l10n);
-        if config.discord.discord_bot_token.is_some() {
-            publish_discord_commands(client.clone(), specs.clone());
-        } else {
-            tracing::warn!(application_id = %application_id, "DISCORD_BOT_TOKEN is not set: Discord commands are answered, but alerts cannot be posted and slash commands are not registered");
-        }
-        senders.insert(Channel::Discord, client);
-        discord_hook = Some((key, specs));
-    }
-    let mut whatsapp_hook = None;
-    if let (Some(token), Some(phone), Some(secret)) = (
-        &config.whatsapp.whatsapp_access_token,
-        &config.whatsapp.whatsapp_phone_number_id,
-        &config.whatsapp.whatsapp_app_secret,
-    ) {
-        let template = Template {
-            name: config.whatsapp.whatsapp_template_name.clone(),
-            language: config.whatsapp.whatsapp_template_language.clone(),
-        };
-        let client = WhatsAppClient::new(
-            &config.whatsapp.whatsapp_api_url,
-            phone,
-            token.expose_secret(),
-            template,
-        )
-        .map_err(|e| anyhow::anyhow!("WhatsApp client: {e}"))?
-        .with_pace(WhatsAppClient::pace().assuming_recent_sends());
-        senders.insert(Channel::WhatsApp, Arc::new(client));
-        let verify = config
-            .whatsapp
-            .whatsapp_verify_token
-            .as_ref()
-            .map(|t| t.expose_secret().to_owned());
-        if verify.is_none() {
-            tracing::warn!(
-                "WHATSAPP_VERIFY_TOKEN is not set: Meta's subscription check will be refused"
-            );
-        }
-        whatsapp_hook = Some((
-            secret.expose_secret().to_owned(),
-            verify.unwrap_or_default(),
-            phone.clone(),
-        ));
-    }
-    let inputs: Inputs = Box::new(
-        move |sink: Arc<dyn InboundSink>, stop: watch::Receiver<bool>| {
-            let mut router = axum::Router::new();
-            if let Some((key, specs)) = discord_hook {
-                router = router.merge(dealwatch_webhooks::discord::routes(
-                    key,
-                    specs,
-                    sink.clone(),
-                ));
-            }
-            if let Some((secret, verify, phone)) = whatsapp_hook {
-                router = router.merge(dealwatch_webhooks::whatsapp::routes(
-                    &secret,
-                    &verify,
-                    &phone,
-                    sink.clone(),
-                ));
-            }
-            if let Some((secret, name)) = telegram_secret {
-                router = router.merge(dealwatch_webhooks::telegram::routes_as(
-                    &secret,
-                    name,
-                    sink.clone(),
-                ));
-            }
-            if let Some((token, public)) = sms_hook {
-                router = router.merge(dealwatch_webhooks::sms::routes(
-                    &token,
-                    &public,
-                    sink.clone(),
-                ));
-            }
-            if let Some(client) = telegram_poller {
-                tokio::spawn(async move {
-                    dealwatch_bots::telegram::poll(&client, sink.as_ref(), 15, stopped(stop)).await;
-                });
-            }
-            router
-        },
-    );
-    Ok((senders, inputs))
-}
-
-/// Learn the bot's username (so group commands addressed to other bots are
-/// left alone) and publish the command menu in every language we speak, in
-/// the background: a failure only costs the menu, never the channel.
-fn publish_telegram_menu(client: Arc<TelegramClient>, l10n: Arc<L10n>) {
-    tokio::spawn(async move {
-        if client.username().await.is_none() {
-            tracing::warn!("telegram getMe gave no username: group commands to any bot are read as ours until it does");
-        }
-        for (locale, language) in [("en-GB", None), ("de", Some("de")), ("fr", Some("fr"))] {
-            let menu = dealwatch::conversation::command_menu(&l10n, locale);
-            if let Err(e) = client.set_commands(&menu, language).await {
-                tracing::warn!(error = %e, locale, "publishing the Telegram command menu failed");
-            }
-        }
-    });
-}
-
-fn discord_client(config: &Config) -> anyhow::Result<DiscordClient> {
-    let application_id = config
-        .discord
-        .discord_application_id
-        .as_deref()
-        .context("Discord needs DISCORD_APPLICATION_ID")?;
-    if application_id.is_empty() || !application_id.bytes().all(|b| b.is_ascii_digit()) {
-        anyhow::bail!("DISCORD_APPLICATION_ID must be the application's numeric id");
-    }
-    let token = config
-        .discord
-        .discord_bot_token
-        .as_ref()
-        .map(|t| t.expose_secret().to_owned());
-    DiscordClient::new(
-        &config.discord.discord_api_url,
-        application_id,
-        token.as_deref(),
-    )
-    .map_err(|e| anyhow::anyhow!("Discord client: {e}"))
-}
-
-/// Register the slash commands in the background: a failure costs the
-/// command list (the old one stays), never the channel.
-fn publish_discord_commands(client: Arc<DiscordClient>, specs: Vec<CommandSpec>) {
-    tokio::spawn(async move {
-        match client.register_commands(&specs).await {
-            Ok(n) => tracing::info!(commands = n, "Discord slash commands registered"),
-            Err(e) => tracing::warn!(error = %e, "registering Discord slash commands failed"),
-        }
-    });
-}
 
 async fn discord_register(config: &Config) -> anyhow::Result<()> {
     if config.discord.discord_bot_token.is_none() {
         anyhow::bail!("registering slash commands needs DISCORD_BOT_TOKEN");
     }
-    let client = discord_client(config)?;
+    let client = dealwatch::channels::discord::client(config)?;
     let l10n = L10n::load().context("loading locales")?;
     let specs = dealwatch::slash::commands(&l10n);
     let n = client
@@ -417,7 +216,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let l10n = Arc::new(L10n::load().context("loading locales")?);
     let core = build_core(&config, store.clone(), metrics.clone(), l10n.clone())?;
     let (scheduler, poller) = build_scrapers(&config, store.clone(), plans)?;
-    let (senders, webhooks) = channels(&config, &l10n)?;
+    let built = dealwatch::channels::build_all(&config, &l10n)?;
+    let senders: Senders = built
+        .iter()
+        .map(|b| (b.channel, b.sender.clone()))
+        .collect();
     for (channel, status) in config.channel_status() {
         match status {
             Ok(()) => tracing::info!(%channel, "channel on"),
@@ -444,7 +247,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));
     let inbox = Arc::new(Inbox::new(store.clone(), core, senders));
     let inbox_task = tokio::spawn(inbox.clone().run(stopped(stop_rx.clone())));
-    let mut routes = webhooks(Arc::new(InboxSink(inbox)), stop_rx.clone());
+    let sink: Arc<dyn InboundSink> = Arc::new(InboxSink(inbox));
+    let mut routes = axum::Router::new();
+    for channel in built {
+        routes = routes.merge((channel.routes)(sink.clone()));
+        if let Some(poller) = channel.poller {
+            tokio::spawn(poller(sink.clone(), Box::pin(stopped(stop_rx.clone()))));
+        }
+        if let Some(chores) = channel.chores {
+            tokio::spawn(chores);
+        }
+    }
     if let (Some((_, prices)), Some(secret)) = (
         payments(&config)?,
         config.stripe.stripe_webhook_secret.as_ref(),
