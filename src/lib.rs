@@ -37,6 +37,7 @@ pub mod seal;
 pub mod server;
 pub mod slash;
 pub mod sources;
+pub mod startup;
 pub mod storage;
 pub mod urls;
 pub mod watching;

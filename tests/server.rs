@@ -367,3 +367,36 @@ async fn unfinished_huge_headers_leave_memory_bounded() {
         .status();
     let _ = child.wait();
 }
+
+/// The service as `serve` builds it (`startup::Application`), on both
+/// databases: it answers health on the port it was given, serves metrics on
+/// their own listener when asked, and stops cleanly.
+#[tokio::test]
+async fn the_whole_service_starts_answers_and_stops() {
+    for db in TestDb::all().await {
+        let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let metrics_address = format!("127.0.0.1:{metrics_port}");
+        let app = common::spawn_app(&db, &["--metrics-listen", &metrics_address]).await;
+        assert_eq!(get(app.address, "/healthz").await.0, 200, "{}", db.name);
+        assert_eq!(
+            get(app.address, "/metrics").await.0,
+            404,
+            "{}: not on the public listener",
+            db.name
+        );
+        let (status, body) = get(metrics_address.parse().unwrap(), "/metrics").await;
+        assert_eq!(status, 200, "{}", db.name);
+        assert!(body.contains("dealwatch_http_connections"), "{}", db.name);
+        let address = app.address;
+        tokio::time::timeout(std::time::Duration::from_secs(10), app.stop())
+            .await
+            .expect("stops")
+            .unwrap();
+        assert!(TcpStream::connect(address).await.is_err(), "{}", db.name);
+        db.finish().await;
+    }
+}

@@ -215,3 +215,52 @@ pub fn joined(replies: &[Outgoing]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The whole service (`dealwatch serve`, as `startup::Application` builds
+/// it) on `db` and a free loopback port, with `args` as extra flags; stop
+/// it with [`App::stop`].
+pub struct App {
+    pub address: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), dealwatch::startup::StartupError>>>,
+}
+
+impl App {
+    /// Stop it and wait for it to finish; the run's outcome.
+    pub async fn stop(mut self) -> Result<(), dealwatch::startup::StartupError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.expect("the service task"),
+            None => Ok(()),
+        }
+    }
+}
+
+pub async fn spawn_app(db: &TestDb, args: &[&str]) -> App {
+    use clap::Parser;
+    let mut argv = vec![
+        "dealwatch",
+        "--database-url",
+        &db.url,
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    argv.extend_from_slice(args);
+    argv.push("serve");
+    let cli = dealwatch::config::Cli::try_parse_from(argv).expect("test flags");
+    let app = dealwatch::startup::Application::build(cli.config)
+        .await
+        .expect("the service builds");
+    let address = app.address();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    App {
+        address,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
