@@ -239,7 +239,9 @@ impl Dispatcher {
         let mut rows = rows.into_iter();
         while let Some(row) = rows.next() {
             let now = at.unwrap_or_else(unix_now);
-            if let Outcome::Busy(until) = self.deliver(&row, now).await? {
+            let span = tracing::info_span!("deliver", row = row.id, user = row.user_id);
+            let outcome = tracing::Instrument::instrument(self.deliver(&row, now), span).await?;
+            if let Outcome::Busy(until) = outcome {
                 for rest in rows.by_ref() {
                     self.store
                         .outbox_later(rest.id, Some(until), false, None)

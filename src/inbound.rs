@@ -252,7 +252,8 @@ impl Inbox {
     }
 
     async fn process(&self, row: InboundRow) -> Result<(), StoreError> {
-        self.process_inline(row, None).await
+        let span = tracing::info_span!("inbound", message = row.id);
+        tracing::Instrument::instrument(self.process_inline(row, None), span).await
     }
 
     /// Act on a claimed message and deliver its replies: into `answer` when
@@ -285,7 +286,12 @@ impl Inbox {
                         .await
                 }
             },
-            _ => match self.core.answer(&record.incoming, unix_now()).await {
+            _ => match tracing::Instrument::instrument(
+                self.core.answer(&record.incoming, unix_now()),
+                tracing::info_span!("act", channel = %record.incoming.channel),
+            )
+            .await
+            {
                 Ok(answer) => {
                     let saved = save(&answer, &self.sealer)?;
                     self.store.inbound_handled(row.id, &saved).await?;

@@ -101,6 +101,41 @@ pub fn app_router(state: AppState, webhooks: Router, with_metrics: bool) -> Rout
     app.with_state(state)
         .merge(webhooks)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(request_span))
+}
+
+/// The header a request's id travels in, both ways.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Every request runs in a span named by its id: the caller's
+/// `X-Request-Id` when it is short and plain, else a fresh one; the answer
+/// carries it back, so an operator can find a request's log lines.
+async fn request_span(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(|| format!("{:016x}", fastrand::u64(..)), str::to_owned);
+    let span = tracing::info_span!(
+        "http",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    let mut response = tracing::Instrument::instrument(next.run(request), span).await;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
 }
 
 /// `/metrics` alone, for `DEALWATCH_METRICS_LISTEN`.

@@ -400,3 +400,46 @@ async fn the_whole_service_starts_answers_and_stops() {
         db.finish().await;
     }
 }
+
+/// Every answer carries the request's id: the caller's when it is plain,
+/// else a fresh one (a header full of junk is not echoed into logs).
+#[tokio::test]
+async fn each_request_has_an_id_that_the_answer_carries() {
+    let db = TestDb::sqlite().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState {
+        store: db.store.clone(),
+        metrics: Metrics::new(),
+    };
+    tokio::spawn(server::run(
+        listener,
+        state,
+        axum::Router::new(),
+        std::future::pending(),
+    ));
+    let http = reqwest::Client::new();
+    let given = http
+        .get(format!("http://{addr}/healthz"))
+        .header("X-Request-Id", "trace-42_a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "trace-42_a");
+    for junk in ["a b", "x".repeat(65).as_str(), "<script>"] {
+        let answer = http
+            .get(format!("http://{addr}/healthz"))
+            .header("X-Request-Id", junk)
+            .send()
+            .await
+            .unwrap();
+        let id = answer.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_ne!(id, junk);
+        assert_eq!(id.len(), 16, "{id}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    }
+    db.finish().await;
+}
