@@ -1,0 +1,468 @@
+//! Users, their chat identities and account linking: who wrote to us, where
+//! they are reached, their settings, and joining two accounts into one.
+
+use super::*;
+
+impl Store {
+    // ----- users and identities -------------------------------------------
+
+    /// Find the user behind a chat identity, creating both on first contact.
+    /// Also records where replies go now and when the person last wrote
+    /// (WhatsApp's 24-hour window is measured from it).
+    pub async fn identify(&self, who: &rows::Contact<'_>, now: i64) -> Result<(User, Identity)> {
+        let channel = who.channel.as_str();
+        for _ in 0..3 {
+            let existing: Option<rows::IdentityRow> = on_pool!(self, |pool| {
+                sqlx::query_as(
+                    "UPDATE identities SET reply_address = CASE WHEN $6 THEN $3 ELSE reply_address END, \
+                     private_chat = (private_chat OR $6), display_name = COALESCE($4, display_name), \
+                     last_inbound_at = $5, disabled_reason = NULL WHERE channel = $1 AND external_id = $2 \
+                     RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat",
+                )
+                .bind(channel)
+                .bind(who.external_id)
+                .bind(who.reply_address)
+                .bind(who.display_name)
+                .bind(now)
+                .bind(who.private)
+                .fetch_optional(pool)
+                .await?
+            });
+            if let Some(row) = existing {
+                let identity = Identity::try_from(row)?;
+                let user = self.user(identity.user_id).await?;
+                return Ok((user, identity));
+            }
+            // First contact: the user and the identity are created together,
+            // and a concurrent first message from the same person loses the
+            // race on the unique key and retries as an existing identity.
+            let created: Option<rows::IdentityRow> = on_pool!(self, |pool| {
+                let mut tx = pool.begin().await?;
+                let user_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO users (locale, time_zone, currency, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $4) RETURNING id",
+                )
+                .bind(who.locale)
+                .bind(who.time_zone)
+                .bind(who.currency)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let row: Option<rows::IdentityRow> = sqlx::query_as(
+                    "INSERT INTO identities (user_id, channel, external_id, reply_address, display_name, \
+                     last_inbound_at, created_at, private_chat) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
+                     ON CONFLICT (channel, external_id) DO NOTHING \
+                     RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat",
+                )
+                .bind(user_id)
+                .bind(channel)
+                .bind(who.external_id)
+                .bind(who.reply_address)
+                .bind(who.display_name)
+                .bind(now)
+                .bind(who.private)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if row.is_some() {
+                    tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
+                }
+                row
+            });
+            if let Some(row) = created {
+                let identity = Identity::try_from(row)?;
+                let user = self.user(identity.user_id).await?;
+                return Ok((user, identity));
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "identity {channel} could not be created"
+        )))
+    }
+
+    /// The user behind a chat identity, if it has written before; unlike
+    /// [`Store::identify`] this records nothing.
+    pub async fn find_identity(
+        &self,
+        channel: dealwatch_bots::Channel,
+        external_id: &str,
+    ) -> Result<Option<(User, Identity)>> {
+        let row: Option<rows::IdentityRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat FROM identities \
+                 WHERE channel = $1 AND external_id = $2",
+            )
+            .bind(channel.as_str())
+            .bind(external_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let identity = Identity::try_from(row)?;
+        let user = self.user(identity.user_id).await?;
+        Ok(Some((user, identity)))
+    }
+
+    /// How many of a user's active watches are on products not yet tried
+    /// even once (a first check that failed and will be retried counts as tried).
+    pub async fn first_checks_pending(&self, user: UserId) -> Result<u32> {
+        let n: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM watches w JOIN products p ON p.id = w.product_id \
+                 WHERE w.user_id = $1 AND w.state = 'active' AND NOT w.first_reported \
+                 AND p.last_checked_at IS NULL AND p.consecutive_failures = 0",
+            )
+            .bind(user.0)
+            .fetch_one(pool)
+            .await?
+        });
+        u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()))
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        let row: rows::UserRow = on_pool!(self, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                crate::user_columns!(),
+                " FROM users WHERE id = $1"
+            ))
+            .bind(id.0)
+            .fetch_one(pool)
+            .await?
+        });
+        User::try_from(row)
+    }
+
+    /// Store a user's preferences (quiet hours, digest, cap, zone, language).
+    pub async fn save_settings(&self, id: UserId, settings: &UserSettings, now: i64) -> Result<()> {
+        let (digest_mode, digest_minute, digest_weekday) = rows::digest_columns(settings.digest);
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE users SET locale = $2, time_zone = $3, quiet_start = $4, quiet_end = $5, \
+                 digest_mode = $6, digest_minute = $7, digest_weekday = $8, daily_cap = $9, updated_at = $10 \
+                 WHERE id = $1",
+            )
+            .bind(id.0)
+            .bind(&settings.locale)
+            .bind(&settings.time_zone)
+            .bind(settings.quiet.map(|q| i64::from(q.start.minutes())))
+            .bind(settings.quiet.map(|q| i64::from(q.end.minutes())))
+            .bind(digest_mode)
+            .bind(digest_minute)
+            .bind(digest_weekday)
+            .bind(settings.daily_cap.map(i64::from))
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Opt an identity out of (or back into) every message, as carriers
+    /// require for STOP and START.
+    pub async fn set_opted_out(&self, identity: i64, opted_out: bool) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE identities SET opted_out = $2 WHERE id = $1")
+                .bind(identity)
+                .bind(opted_out)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    // ----- account linking -------------------------------------------------
+
+    /// Store a one-time link code for `identity`'s user, replacing that
+    /// identity's earlier unused codes. `None` when the user made
+    /// `max_per_hour` codes in the last hour already.
+    pub async fn create_link_code(
+        &self,
+        user: UserId,
+        identity: i64,
+        code: &str,
+        now: i64,
+        ttl_secs: i64,
+        max_per_hour: i64,
+    ) -> Result<Option<i64>> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let recent: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM link_codes WHERE user_id = $1 AND created_at > $2",
+            )
+            .bind(user.0)
+            .bind(now - 3600)
+            .fetch_one(&mut *tx)
+            .await?;
+            if recent >= max_per_hour {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            sqlx::query("UPDATE link_codes SET expires_at = $2 WHERE identity_id = $1 AND used_at IS NULL AND expires_at > $2")
+                .bind(identity)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO link_codes (code, user_id, identity_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(code)
+            .bind(user.0)
+            .bind(identity)
+            .bind(now)
+            .bind(now + ttl_secs)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Some(now + ttl_secs))
+        })
+    }
+
+    /// Use a link code from another identity: that identity joins the code's
+    /// user, bringing its own user's watches and rules (renumbered after the
+    /// target's; a watch on a product the target already watches is
+    /// dropped), and the emptied user is removed. Single use, atomically.
+    pub async fn redeem_link_code(
+        &self,
+        code: &str,
+        redeemer: &Identity,
+        now: i64,
+    ) -> Result<LinkOutcome> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let target: Option<i64> = sqlx::query_scalar(
+                "UPDATE link_codes SET used_at = $2 WHERE code = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
+            )
+            .bind(code)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(target) = target else {
+                tx.rollback().await?;
+                return Ok(LinkOutcome::Invalid);
+            };
+            let old = redeemer.user_id.0;
+            if target == old {
+                tx.rollback().await?;
+                return Ok(LinkOutcome::AlreadyLinked);
+            }
+            let paying: Vec<i64> = sqlx::query_scalar(
+                "SELECT DISTINCT user_id FROM subscriptions WHERE user_id IN ($1, $2) \
+                 AND status IN ('active', 'trialing', 'past_due')",
+            )
+            .bind(old)
+            .bind(target)
+            .fetch_all(&mut *tx)
+            .await?;
+            if paying.len() == 2 {
+                tx.rollback().await?;
+                return Ok(LinkOutcome::BothPaying);
+            }
+            // The better plan survives, with its renewal date; the paying
+            // account's Stripe customer goes with its subscriptions.
+            let accounts: Vec<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
+                "SELECT id, plan, plan_renews_at, stripe_customer_id FROM users WHERE id IN ($1, $2)",
+            )
+            .bind(old)
+            .bind(target)
+            .fetch_all(&mut *tx)
+            .await?;
+            let account = |id: i64| accounts.iter().find(|a| a.0 == id);
+            let plan_of = |id: i64| {
+                account(id)
+                    .and_then(|a| Plan::from_name(&a.1))
+                    .unwrap_or(Plan::Free)
+            };
+            let (plan, renews_at) = if plan_of(old) > plan_of(target) {
+                (plan_of(old), account(old).and_then(|a| a.2))
+            } else {
+                (plan_of(target), account(target).and_then(|a| a.2))
+            };
+            let old_customer = account(old).and_then(|a| a.3.clone());
+            let target_customer = account(target).and_then(|a| a.3.clone());
+            let customer = match (&old_customer, &target_customer) {
+                (Some(_), Some(_)) if paying.contains(&old) => old_customer.clone(),
+                (_, Some(_)) => target_customer.clone(),
+                (Some(_), None) => old_customer.clone(),
+                (None, None) => None,
+            };
+            sqlx::query("UPDATE subscriptions SET user_id = $2 WHERE user_id = $1")
+                .bind(old)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+            // The column is unique: free the old account's customer first.
+            sqlx::query("UPDATE users SET stripe_customer_id = NULL WHERE id = $1")
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE users SET stripe_customer_id = $2, plan = $3, plan_renews_at = $4 WHERE id = $1",
+            )
+            .bind(target)
+            .bind(customer)
+            .bind(plan.as_str())
+            .bind(renews_at)
+            .execute(&mut *tx)
+            .await?;
+            let mut next: i64 = sqlx::query_scalar(
+                "UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING next_item_no",
+            )
+            .bind(target)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let watches: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT id, product_id FROM watches WHERE user_id = $1 ORDER BY item_no",
+            )
+            .bind(old)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (watch_id, product_id) in watches {
+                let duplicate: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM watches WHERE user_id = $1 AND product_id = $2",
+                )
+                .bind(target)
+                .bind(product_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if duplicate.is_some() {
+                    sqlx::query("DELETE FROM watches WHERE id = $1")
+                        .bind(watch_id)
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    sqlx::query("UPDATE watches SET user_id = $2, item_no = $3 WHERE id = $1")
+                        .bind(watch_id)
+                        .bind(target)
+                        .bind(next)
+                        .execute(&mut *tx)
+                        .await?;
+                    next += 1;
+                }
+            }
+            let rules: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM rules WHERE user_id = $1 ORDER BY item_no")
+                    .bind(old)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for rule_id in rules {
+                sqlx::query("UPDATE rules SET user_id = $2, item_no = $3 WHERE id = $1")
+                    .bind(rule_id)
+                    .bind(target)
+                    .bind(next)
+                    .execute(&mut *tx)
+                    .await?;
+                next += 1;
+            }
+            sqlx::query("UPDATE users SET next_item_no = $2 WHERE id = $1")
+                .bind(target)
+                .bind(next)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE outbox SET user_id = $2 WHERE user_id = $1")
+                .bind(old)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE identities SET user_id = $2 WHERE user_id = $1")
+                .bind(old)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(LinkOutcome::Linked { plan, renews_at })
+        })
+    }
+
+    /// What joining with `code` would do, without doing it: the account
+    /// the code belongs to (its chat apps and plan), and how many watches
+    /// and alerts `redeemer` would bring. `None` for a code that is
+    /// unknown, used or expired.
+    pub async fn link_preview(
+        &self,
+        code: &str,
+        redeemer: UserId,
+        now: i64,
+    ) -> Result<Option<LinkPreview>> {
+        let target: Option<(i64, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT u.id, u.plan FROM link_codes c JOIN users u ON u.id = c.user_id \
+                 WHERE c.code = $1 AND c.used_at IS NULL AND c.expires_at > $2",
+            )
+            .bind(code)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some((target, plan)) = target else {
+            return Ok(None);
+        };
+        let (channels, watches, rules): (Vec<String>, i64, i64) = on_pool!(self, |pool| {
+            let channels = sqlx::query_scalar(
+                "SELECT DISTINCT channel FROM identities WHERE user_id = $1 ORDER BY channel",
+            )
+            .bind(target)
+            .fetch_all(pool)
+            .await?;
+            let watches = sqlx::query_scalar("SELECT COUNT(*) FROM watches WHERE user_id = $1")
+                .bind(redeemer.0)
+                .fetch_one(pool)
+                .await?;
+            let rules = sqlx::query_scalar("SELECT COUNT(*) FROM rules WHERE user_id = $1")
+                .bind(redeemer.0)
+                .fetch_one(pool)
+                .await?;
+            (channels, watches, rules)
+        });
+        Ok(Some(LinkPreview {
+            same_account: target == redeemer.0,
+            channels: channels
+                .iter()
+                .filter_map(|c| dealwatch_bots::Channel::from_name(c))
+                .collect(),
+            plan: Plan::from_name(&plan).unwrap_or(Plan::Free),
+            watches: u32::try_from(watches).unwrap_or(u32::MAX),
+            rules: u32::try_from(rules).unwrap_or(u32::MAX),
+        }))
+    }
+}
+
+/// What using a link code did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// Joined. The surviving account is on the better of the two plans,
+    /// renewing then; its limits still have to be applied to what moved.
+    Linked { plan: Plan, renews_at: Option<i64> },
+    /// Both accounts pay for a subscription: joining would leave one of them
+    /// paying for nothing, so nothing was done and the code still works.
+    BothPaying,
+    /// This identity already belongs to the code's user.
+    AlreadyLinked,
+    /// Unknown, used or expired.
+    Invalid,
+}
+
+/// What redeeming a link code would do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPreview {
+    /// The code belongs to the redeemer's own account already.
+    pub same_account: bool,
+    /// The chat apps the code's account uses.
+    pub channels: Vec<dealwatch_bots::Channel>,
+    /// The code's account's plan.
+    pub plan: Plan,
+    /// The redeemer's watches and alerts, which would move.
+    pub watches: u32,
+    pub rules: u32,
+}

@@ -1,0 +1,213 @@
+//! Inbound messages: stored before the provider is answered, claimed one
+//! per person at a time, and their replies kept until sent.
+
+use super::*;
+
+impl Store {
+    // ----- inbound messages ------------------------------------------------
+
+    /// Store an inbound message before its provider is answered. Returns
+    /// false for a redelivery (same channel and provider id): it is not
+    /// processed again.
+    pub async fn accept_inbound(
+        &self,
+        channel: dealwatch_bots::Channel,
+        provider_id: &str,
+        sender_id: &str,
+        payload: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let inserted = on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO inbound_messages (channel, provider_message_id, payload, received_at, next_attempt_at, sender_key) \
+                 VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (channel, provider_message_id) DO NOTHING",
+            )
+            .bind(channel.as_str())
+            .bind(provider_id)
+            .bind(payload)
+            .bind(now)
+            .bind(format!("{channel}:{sender_id}"))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+
+    /// Claim inbound messages to process, oldest first: accepted or handled
+    /// (replies not yet sent), due, not claimed by a live worker, and each
+    /// its sender's oldest unfinished message. So a claim holds at most one
+    /// message per person (in flight or waiting out a retry, it holds back
+    /// only that person's later ones), and people are served side by side.
+    pub async fn claim_inbound(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<InboundRow>> {
+        const SQLITE: &str = "UPDATE inbound_messages SET claimed_until = $1 WHERE id IN (\
+             SELECT m.id FROM inbound_messages m WHERE m.state IN ('accepted', 'handled') AND m.next_attempt_at <= $2 \
+             AND (m.claimed_until IS NULL OR m.claimed_until < $2) \
+             AND NOT EXISTS (SELECT 1 FROM inbound_messages e WHERE e.sender_key = m.sender_key \
+                 AND e.id < m.id AND e.state IN ('accepted', 'handled')) \
+             ORDER BY m.id LIMIT $3) \
+             RETURNING id, state, payload, replies, attempts";
+        const POSTGRES: &str = "UPDATE inbound_messages SET claimed_until = $1 WHERE id IN (\
+             SELECT m.id FROM inbound_messages m WHERE m.state IN ('accepted', 'handled') AND m.next_attempt_at <= $2 \
+             AND (m.claimed_until IS NULL OR m.claimed_until < $2) \
+             AND NOT EXISTS (SELECT 1 FROM inbound_messages e WHERE e.sender_key = m.sender_key \
+                 AND e.id < m.id AND e.state IN ('accepted', 'handled')) \
+             ORDER BY m.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, state, payload, replies, attempts";
+        let sql = self.dialect(SQLITE, POSTGRES);
+        let mut rows: Vec<InboundRow> = on_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(now + lease_secs)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    /// Claim one just-accepted message by its provider id, to act on it
+    /// while the provider waits (Twilio's synchronous TwiML answer). `None`
+    /// when a worker has it already.
+    pub async fn claim_inbound_message(
+        &self,
+        channel: dealwatch_bots::Channel,
+        provider_id: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<Option<InboundRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "UPDATE inbound_messages SET claimed_until = $3 WHERE channel = $1 \
+                 AND provider_message_id = $2 AND state = 'accepted' \
+                 AND (claimed_until IS NULL OR claimed_until < $4) \
+                 RETURNING id, state, payload, replies, attempts",
+            )
+            .bind(channel.as_str())
+            .bind(provider_id)
+            .bind(now + lease_secs)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
+    /// Give claimed messages back at once (shutdown): another worker, or
+    /// this one after a restart, takes them without waiting out the claim.
+    pub async fn inbound_release(&self, ids: &[i64]) -> Result<()> {
+        const SQLITE: &str = "UPDATE inbound_messages SET claimed_until = NULL \
+             WHERE id IN (SELECT value FROM json_each($1))";
+        const POSTGRES: &str = "UPDATE inbound_messages SET claimed_until = NULL \
+             WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)";
+        let sql = self.dialect(SQLITE, POSTGRES);
+        let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        on_pool!(self, |pool| {
+            sqlx::query(sql).bind(&ids).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// The command was acted on; keep the replies until they are sent.
+    pub async fn inbound_handled(&self, id: i64, replies: &str) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE inbound_messages SET state = 'handled', replies = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(replies)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Replies sent: the message is done.
+    pub async fn inbound_processed(&self, id: i64, now: i64) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE inbound_messages SET state = 'processed', processed_at = $2, claimed_until = NULL, \
+                 attempts = attempts + 1, replies = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Something failed: try again at `retry_at`, or give up (`failed`).
+    pub async fn inbound_retry(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE inbound_messages SET attempts = attempts + 1, last_error = $2, claimed_until = NULL, \
+                 next_attempt_at = COALESCE($3, next_attempt_at), \
+                 state = CASE WHEN $3 IS NULL THEN 'failed' ELSE state END, \
+                 replies = CASE WHEN $3 IS NULL THEN NULL ELSE replies END WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(retry_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Counts of inbound messages by state (for tests and operators).
+    pub async fn inbound_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows: Vec<(String, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT state, COUNT(*) FROM inbound_messages GROUP BY state ORDER BY state",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Put a notice for a user in the outbox (deduplicated by `key`).
+    /// Returns whether it was new.
+    pub async fn enqueue_notice(
+        &self,
+        user: UserId,
+        key: &str,
+        notice: &crate::watching::Notice,
+        now: i64,
+    ) -> Result<bool> {
+        let payload =
+            serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let inserted = on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(user.0)
+            .bind(notice.kind())
+            .bind(key)
+            .bind(&payload)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+}
+
+/// An inbound message claimed for processing.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InboundRow {
+    pub id: i64,
+    /// `accepted` (not acted on yet) or `handled` (replies not yet sent).
+    pub state: String,
+    pub payload: String,
+    pub replies: Option<String>,
+    pub attempts: i64,
+}

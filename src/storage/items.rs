@@ -1,0 +1,405 @@
+//! Watches and deal rules: adding within plan limits, listing, pausing,
+//! resuming, deleting, and what the matcher needs of them.
+
+use super::*;
+
+impl Store {
+    // ----- watches and rules ----------------------------------------------
+
+    /// Add a watch, or update the conditions of the user's existing watch on
+    /// the same product. `limit` is the most active watches the user's plan
+    /// allows; a new watch past it is refused, and nothing is stored.
+    pub async fn add_watch(
+        &self,
+        user: UserId,
+        watch: &NewWatch,
+        limit: u32,
+        now: i64,
+    ) -> Result<AddOutcome> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            // Writing the user row first takes its lock, so two messages from
+            // one person cannot both pass the limit check.
+            let next_no: i64 = sqlx::query_scalar(
+                "UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING next_item_no",
+            )
+            .bind(user.0)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO products (canonical_url, host, next_check_at, created_at) VALUES ($1, $2, $3, $3) \
+                 ON CONFLICT (canonical_url) DO NOTHING",
+            )
+            .bind(&watch.canonical_url)
+            .bind(&watch.host)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let product_id: i64 =
+                sqlx::query_scalar("SELECT id FROM products WHERE canonical_url = $1")
+                    .bind(&watch.canonical_url)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let existing: Option<(i64, String)> = sqlx::query_as(
+                "SELECT item_no, state FROM watches WHERE user_id = $1 AND product_id = $2",
+            )
+            .bind(user.0)
+            .bind(product_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let target_price = watch.target.map(|t| t.amount.to_string());
+            let target_currency = watch.target.and_then(|t| t.currency).map(|c| c.code());
+            let drop_percent = watch.drop_percent.map(|d| d.to_string());
+            if let Some((item_no, state)) = existing {
+                if state != ItemState::Active.as_str()
+                    && count_active!(tx, "watches", user) >= i64::from(limit)
+                {
+                    tx.rollback().await?;
+                    return Ok(AddOutcome::LimitReached { limit });
+                }
+                sqlx::query(
+                    "UPDATE watches SET target_price = $3, target_currency = $4, drop_percent = $5, \
+                     back_in_stock = $6, state = 'active', paused_reason = NULL, last_alert_key = NULL \
+                     WHERE user_id = $1 AND item_no = $2",
+                )
+                .bind(user.0)
+                .bind(item_no)
+                .bind(&target_price)
+                .bind(target_currency)
+                .bind(&drop_percent)
+                .bind(watch.back_in_stock)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                return Ok(AddOutcome::Updated(rows::item_no(item_no)?));
+            }
+            if count_active!(tx, "watches", user) >= i64::from(limit) {
+                tx.rollback().await?;
+                return Ok(AddOutcome::LimitReached { limit });
+            }
+            sqlx::query(
+                "INSERT INTO watches (user_id, item_no, product_id, target_price, target_currency, drop_percent, \
+                 back_in_stock, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(user.0)
+            .bind(next_no)
+            .bind(product_id)
+            .bind(&target_price)
+            .bind(target_currency)
+            .bind(&drop_percent)
+            .bind(watch.back_in_stock)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE users SET next_item_no = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(next_no + 1)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(AddOutcome::Created(rows::item_no(next_no)?))
+        })
+    }
+
+    /// Add a deal rule, unless the user already has `limit` active rules.
+    pub async fn add_rule(
+        &self,
+        user: UserId,
+        rule: &RuleSpec,
+        post_to: Option<(dealwatch_bots::Channel, &str)>,
+        limit: u32,
+        now: i64,
+    ) -> Result<AddOutcome> {
+        let words =
+            serde_json::to_string(&rule.words).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let excluded = serde_json::to_string(&rule.excluded)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let currency = rule
+            .max_price
+            .and_then(|p| p.currency)
+            .or(rule.min_price.and_then(|p| p.currency))
+            .map(|c| c.code());
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let next_no: i64 = sqlx::query_scalar(
+                "UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING next_item_no",
+            )
+            .bind(user.0)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            if count_active!(tx, "rules", user) >= i64::from(limit) {
+                tx.rollback().await?;
+                return Ok(AddOutcome::LimitReached { limit });
+            }
+            sqlx::query(
+                "INSERT INTO rules (user_id, item_no, words, excluded, min_price, max_price, currency, category, \
+                 min_score, condition, created_at, channel, post_address) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(user.0)
+            .bind(next_no)
+            .bind(&words)
+            .bind(&excluded)
+            .bind(rule.min_price.map(|p| p.amount.to_string()))
+            .bind(rule.max_price.map(|p| p.amount.to_string()))
+            .bind(currency)
+            .bind(&rule.category)
+            .bind(rule.min_score.map(|s| s.to_string()))
+            .bind(rule.condition.map(|c| c.as_str()))
+            .bind(now)
+            .bind(post_to.map(|(channel, _)| channel).or(rule.via).map(dealwatch_bots::Channel::as_str))
+            .bind(post_to.map(|(_, address)| address))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE users SET next_item_no = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(next_no + 1)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(AddOutcome::Created(rows::item_no(next_no)?))
+        })
+    }
+
+    /// Every watch and rule of one user, ordered by number.
+    pub async fn items(&self, user: UserId) -> Result<Vec<Item>> {
+        let (watches, rules): (Vec<rows::WatchRow>, Vec<rows::RuleRow>) = on_pool!(self, |pool| {
+            let watches = sqlx::query_as(concat!(
+                "SELECT ",
+                crate::watch_columns!(),
+                " FROM watches w JOIN products p ON p.id = w.product_id WHERE w.user_id = $1"
+            ))
+            .bind(user.0)
+            .fetch_all(pool)
+            .await?;
+            let rules = sqlx::query_as(concat!(
+                "SELECT ",
+                crate::rule_columns!(),
+                " FROM rules WHERE user_id = $1"
+            ))
+            .bind(user.0)
+            .fetch_all(pool)
+            .await?;
+            (watches, rules)
+        });
+        let mut items = Vec::with_capacity(watches.len() + rules.len());
+        for row in watches {
+            items.push(Item::Watch(WatchItem::try_from(row)?));
+        }
+        for row in rules {
+            items.push(Item::Rule(RuleItem::try_from(row)?));
+        }
+        items.sort_by_key(Item::no);
+        Ok(items)
+    }
+
+    /// One of the user's own items, or `None` if that number is not theirs.
+    pub async fn item(&self, user: UserId, no: ItemNo) -> Result<Option<Item>> {
+        let (watch, rule): (Option<rows::WatchRow>, Option<rows::RuleRow>) = on_pool!(
+            self,
+            |pool| {
+                let watch = sqlx::query_as(concat!(
+                "SELECT ",
+                crate::watch_columns!(),
+                " FROM watches w JOIN products p ON p.id = w.product_id WHERE w.user_id = $1 AND w.item_no = $2"
+            ))
+            .bind(user.0)
+            .bind(i64::from(no.get()))
+            .fetch_optional(pool)
+            .await?;
+                let rule = sqlx::query_as(concat!(
+                    "SELECT ",
+                    crate::rule_columns!(),
+                    " FROM rules WHERE user_id = $1 AND item_no = $2"
+                ))
+                .bind(user.0)
+                .bind(i64::from(no.get()))
+                .fetch_optional(pool)
+                .await?;
+                (watch, rule)
+            }
+        );
+        match (watch, rule) {
+            (Some(w), _) => Ok(Some(Item::Watch(WatchItem::try_from(w)?))),
+            (None, Some(r)) => Ok(Some(Item::Rule(RuleItem::try_from(r)?))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// Pause or resume one of the user's items. Resuming checks the plan
+    /// limit for that kind of item (`watch_limit`, `rule_limit`).
+    pub async fn set_state(
+        &self,
+        user: UserId,
+        no: ItemNo,
+        state: ItemState,
+        watch_limit: u32,
+        rule_limit: u32,
+        now: i64,
+    ) -> Result<StateChange> {
+        let no = i64::from(no.get());
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            // `table` only ever comes from this fixed list, never from input.
+            let mut found = None;
+            for (kind, table) in [(ItemKind::Watch, "watches"), (ItemKind::Rule, "rules")] {
+                let current: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT state FROM {table} WHERE user_id = $1 AND item_no = $2"
+                )))
+                .bind(user.0)
+                .bind(no)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(current) = current {
+                    found = Some((kind, table, current));
+                    break;
+                }
+            }
+            let Some((kind, table, current)) = found else {
+                tx.rollback().await?;
+                return Ok(StateChange::NotFound);
+            };
+            if current == state.as_str() {
+                tx.rollback().await?;
+                return Ok(StateChange::Unchanged(kind));
+            }
+            if state == ItemState::Active {
+                let limit = match kind {
+                    ItemKind::Watch => watch_limit,
+                    ItemKind::Rule => rule_limit,
+                };
+                let active: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM {table} WHERE user_id = $1 AND state = 'active'"
+                )))
+                .bind(user.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                if active >= i64::from(limit) {
+                    tx.rollback().await?;
+                    return Ok(StateChange::LimitReached { kind, limit });
+                }
+            }
+            let reason = (state == ItemState::Paused).then_some("user");
+            sqlx::query(AssertSqlSafe(format!(
+                "UPDATE {table} SET state = $3, paused_reason = $4 WHERE user_id = $1 AND item_no = $2"
+            )))
+            .bind(user.0)
+            .bind(no)
+            .bind(state.as_str())
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(StateChange::Changed(kind))
+        })
+    }
+
+    /// Delete one of the user's items; `None` if that number is not theirs.
+    pub async fn delete_item(&self, user: UserId, no: ItemNo) -> Result<Option<ItemKind>> {
+        let no = i64::from(no.get());
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let watch = sqlx::query("DELETE FROM watches WHERE user_id = $1 AND item_no = $2")
+                .bind(user.0)
+                .bind(no)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let rule = sqlx::query("DELETE FROM rules WHERE user_id = $1 AND item_no = $2")
+                .bind(user.0)
+                .bind(no)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(match (watch, rule) {
+                (0, 0) => None,
+                (0, _) => Some(ItemKind::Rule),
+                _ => Some(ItemKind::Watch),
+            })
+        })
+    }
+
+    /// How many active watches and rules a user has, for `plan`.
+    pub async fn usage(&self, user: UserId) -> Result<(u32, u32)> {
+        let (watches, rules): (i64, i64) = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM watches WHERE user_id = $1 AND state = 'active'), \
+                        (SELECT COUNT(*) FROM rules WHERE user_id = $1 AND state = 'active')",
+            )
+            .bind(user.0)
+            .fetch_one(pool)
+            .await?
+        });
+        let count =
+            |n: i64| u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()));
+        Ok((count(watches)?, count(rules)?))
+    }
+
+    /// A product's price history, oldest first (at most `limit` points).
+    pub async fn price_history(&self, product_id: i64, limit: u32) -> Result<Vec<PricePoint>> {
+        let rows: Vec<(Option<String>, Option<String>, String, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT price, currency, availability, observed_at FROM price_points \
+                 WHERE product_id = $1 ORDER BY observed_at DESC, id DESC LIMIT $2",
+            )
+            .bind(product_id)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        let mut points = rows
+            .into_iter()
+            .map(PricePoint::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        points.reverse();
+        Ok(points)
+    }
+
+    /// Deals seen since `since`, newest first, for `test`.
+    pub async fn recent_deals(&self, since: i64, limit: u32) -> Result<Vec<RecentDeal>> {
+        let rows: Vec<rows::DealRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT title, url, price, was_price, currency, merchant, category, condition, score, seen_at \
+                 FROM deals WHERE seen_at >= $1 ORDER BY seen_at DESC, id DESC LIMIT $2",
+            )
+            .bind(since)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(RecentDeal::try_from).collect()
+    }
+
+    /// Every active rule with its owner, for matching new deals.
+    pub async fn active_rules(&self) -> Result<Vec<ActiveRule>> {
+        let rows: Vec<rows::ActiveRuleRow> = on_pool!(self, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT id, user_id, ",
+                crate::rule_columns!(),
+                " FROM rules WHERE state = 'active' ORDER BY id"
+            ))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(ActiveRule::try_from).collect()
+    }
+
+    /// The rules revision: a counter every change to any rule bumps (a
+    /// trigger in the database, so changes made by other instances count).
+    pub async fn rules_revision(&self) -> Result<i64> {
+        let n = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT n FROM revisions WHERE name = 'rules'")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n)
+    }
+}

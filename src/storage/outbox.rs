@@ -1,0 +1,354 @@
+//! The outbox: notices waiting to be delivered, claimed with leases, held
+//! for digests and quiet hours, and their outcomes.
+
+use super::*;
+
+impl Store {
+    // ----- outbox ----------------------------------------------------------
+
+    /// Pending notices for one user, oldest first.
+    pub async fn pending_notices(
+        &self,
+        user: UserId,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, crate::watching::Notice)>> {
+        let rows: Vec<(i64, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, payload FROM outbox WHERE user_id = $1 AND state = 'pending' AND next_attempt_at <= $2 \
+                 ORDER BY id LIMIT $3",
+            )
+            .bind(user.0)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, payload)| {
+                serde_json::from_str(&payload)
+                    .map(|n| (id, n))
+                    .map_err(|e| StoreError::Corrupt(format!("outbox {id}: {e}")))
+            })
+            .collect()
+    }
+
+    /// Mark an outbox row delivered, with the provider's message id and the
+    /// identity it went to (`None` for the console).
+    pub async fn mark_sent(
+        &self,
+        outbox_id: i64,
+        provider_message_id: Option<&str>,
+        identity: Option<i64>,
+        now: i64,
+    ) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE outbox SET state = 'sent', sent_at = $2, provider_message_id = $3, \
+                 attempts = attempts + 1, identity_id = COALESCE($4, identity_id), \
+                 claimed_until = NULL, sending_since = NULL WHERE id = $1",
+            )
+            .bind(outbox_id)
+            .bind(now)
+            .bind(provider_message_id)
+            .bind(identity)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Record that a send of an outbox row to `identity` is starting. If
+    /// the process dies before [`Store::mark_sent`] or
+    /// [`Store::outbox_later`], the row comes back with `sending_since` set.
+    pub async fn outbox_sending(&self, id: i64, identity: Option<i64>, now: i64) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE outbox SET sending_since = $2, identity_id = COALESCE($3, identity_id) WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(identity)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Let claimed rows go again untouched (their user is being served),
+    /// in one statement: the ids travel as a JSON array.
+    pub async fn outbox_release(&self, ids: &[i64]) -> Result<()> {
+        const SQLITE: &str = "UPDATE outbox SET claimed_until = NULL \
+             WHERE id IN (SELECT value FROM json_each($1))";
+        const POSTGRES: &str = "UPDATE outbox SET claimed_until = NULL \
+             WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)";
+        let sql = self.dialect(SQLITE, POSTGRES);
+        let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        on_pool!(self, |pool| {
+            sqlx::query(sql).bind(&ids).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Hold an alert for the user's next digest at `at`.
+    pub async fn hold_for_digest(&self, id: i64, at: i64) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE outbox SET state = 'held', next_attempt_at = $2, claimed_until = NULL, \
+                 sending_since = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Alerts (not digests, not replies to commands) delivered to a user
+    /// since `since`, for the daily cap.
+    pub async fn alerts_sent_since(&self, user: UserId, since: i64) -> Result<u32> {
+        let n: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND state = 'sent' AND sent_at >= $2 \
+                 AND kind IN ('watch_alert', 'deal_match') AND identity_id IS NOT NULL",
+            )
+            .bind(user.0)
+            .bind(since)
+            .fetch_one(pool)
+            .await?
+        });
+        u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()))
+    }
+
+    /// Turn each user's held alerts that are due by `now` into one digest
+    /// notice: `make` builds it from their payloads (oldest first). The
+    /// held rows become `merged`, pointing at the digest; all in one
+    /// transaction, so an alert is in exactly one digest. Returns how many
+    /// digests were queued.
+    pub async fn make_digests<F>(&self, now: i64, limit: u32, make: F) -> Result<usize>
+    where
+        F: Fn(&[String]) -> Option<crate::watching::Notice>,
+    {
+        let users: Vec<i64> = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT DISTINCT user_id FROM outbox WHERE state = 'held' AND next_attempt_at <= $1 LIMIT $2",
+            )
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        const CLAIM_SQLITE: &str =
+            "UPDATE outbox SET state = 'merging' WHERE state = 'held' AND user_id = $1 \
+             AND next_attempt_at <= $2 RETURNING id, payload";
+        const CLAIM_POSTGRES: &str = "UPDATE outbox SET state = 'merging' WHERE id IN (SELECT id FROM outbox \
+             WHERE state = 'held' AND user_id = $1 AND next_attempt_at <= $2 FOR UPDATE SKIP LOCKED) RETURNING id, payload";
+        let claim = self.dialect(CLAIM_SQLITE, CLAIM_POSTGRES);
+        let mut made = 0;
+        for user in users {
+            on_pool!(self, |pool| {
+                let mut tx = pool.begin().await?;
+                let mut held: Vec<(i64, String)> = sqlx::query_as(claim)
+                    .bind(user)
+                    .bind(now)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                held.sort_by_key(|(id, _)| *id);
+                let (ids, payloads): (Vec<i64>, Vec<String>) = held.into_iter().unzip();
+                let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+                    continue;
+                };
+                let Some(notice) = make(&payloads) else {
+                    // Nothing readable: the rows can never be sent.
+                    sqlx::query("UPDATE outbox SET state = 'dead', last_error = 'unreadable' WHERE state = 'merging' AND user_id = $1")
+                        .bind(user)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    continue;
+                };
+                let payload = serde_json::to_string(&notice)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let key = format!("digest:{user}:{first}:{last}");
+                let digest: i64 = sqlx::query_scalar(
+                    "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                )
+                .bind(user)
+                .bind(notice.kind())
+                .bind(&key)
+                .bind(&payload)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE outbox SET state = 'merged', digest_id = $1 WHERE state = 'merging' AND user_id = $2",
+                )
+                .bind(digest)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                made += 1;
+            });
+        }
+        Ok(made)
+    }
+
+    /// Stop sending to an identity the platform says cannot be reached
+    /// (blocked, unsubscribed, gone). Writing to us again clears it.
+    pub async fn disable_identity(&self, identity: i64, why: &str) -> Result<bool> {
+        let changed = on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE identities SET disabled_reason = $2 WHERE id = $1 AND disabled_reason IS NULL",
+            )
+            .bind(identity)
+            .bind(why)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    /// Record what platforms reported about messages we sent. Each distinct
+    /// status of a message is kept once (redeliveries and out-of-order
+    /// reports change nothing); returns how many were new.
+    pub async fn record_statuses(
+        &self,
+        statuses: &[dealwatch_bots::DeliveryStatus],
+        now: i64,
+    ) -> Result<u64> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut new = 0;
+            for status in statuses {
+                new += sqlx::query(
+                    "INSERT INTO delivery_statuses (channel, provider_message_id, status, recipient, \
+                     error, reported_at, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(status.channel.as_str())
+                .bind(&status.message_id)
+                .bind(&status.status)
+                .bind(&status.recipient)
+                .bind(&status.error)
+                .bind(status.at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(new)
+        })
+    }
+
+    /// The statuses recorded for one sent message, oldest report first:
+    /// `(status, error)`.
+    pub async fn delivery_statuses(
+        &self,
+        channel: dealwatch_bots::Channel,
+        provider_message_id: &str,
+    ) -> Result<Vec<(String, Option<String>)>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT status, error FROM delivery_statuses WHERE channel = $1 \
+                 AND provider_message_id = $2 ORDER BY reported_at, status",
+            )
+            .bind(channel.as_str())
+            .bind(provider_message_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// How many notices went to a user by SMS since `since`.
+    pub async fn sms_sent_since(&self, user: UserId, since: i64) -> Result<u32> {
+        let n: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox o JOIN identities i ON i.id = o.identity_id \
+                 WHERE o.user_id = $1 AND i.channel = 'sms' AND o.state = 'sent' AND o.sent_at >= $2",
+            )
+            .bind(user.0)
+            .bind(since)
+            .fetch_one(pool)
+            .await?
+        });
+        u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()))
+    }
+
+    /// A consistent copy of the live database in `dest`, taken online.
+    /// SQLite only: `VACUUM INTO` writes a compact, transactionally
+    /// consistent snapshot while the service keeps running.
+    pub async fn backup(&self, dest: &Path) -> Result<()> {
+        let Db::Sqlite(pool) = &self.db else {
+            return Err(StoreError::Backup(
+                "backup of PostgreSQL is pg_dump's job: pg_dump --format=custom \"$DATABASE_URL\" > FILE".into(),
+            ));
+        };
+        if dest.exists() {
+            return Err(StoreError::Backup(format!(
+                "{} already exists; not overwriting it",
+                dest.display()
+            )));
+        }
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| StoreError::Backup("the backup path must be valid UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Replace this SQLite database with the backup in `source`, after
+    /// checking the backup's integrity and that it is a Dealwatch database
+    /// no newer than this binary. Stop `dealwatch serve` first.
+    pub async fn restore(self, source: &Path) -> Result<Store> {
+        let Some(target) = self.sqlite_path.clone() else {
+            return Err(StoreError::Backup(
+                "restore of PostgreSQL is pg_restore's job: pg_restore --clean -d \"$DATABASE_URL\" FILE".into(),
+            ));
+        };
+        verify_backup(source).await?;
+        self.close().await;
+        let staging = target.with_extension("restoring");
+        std::fs::copy(source, &staging)
+            .map_err(|e| StoreError::Backup(format!("copying the backup: {e}")))?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = target.clone().into_os_string();
+            side.push(suffix);
+            match std::fs::remove_file(&side) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(StoreError::Backup(format!(
+                        "removing {}: {e}",
+                        PathBuf::from(side).display()
+                    )))
+                }
+            }
+        }
+        std::fs::rename(&staging, &target)
+            .map_err(|e| StoreError::Backup(format!("replacing the database: {e}")))?;
+        let url = format!("sqlite://{}", target.display());
+        Store::open(&url).await
+    }
+}
+
+/// An outbox row claimed for delivery.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub payload: String,
+    pub attempts: i64,
+    /// Set when a send started and its outcome was never recorded (the
+    /// process died): it may or may not have been delivered.
+    pub sending_since: Option<i64>,
+    /// The identity that send went to.
+    pub identity_id: Option<i64>,
+}
