@@ -1,0 +1,274 @@
+//! Purpose: the account in the conversation: link codes and joining
+//! accounts, `upgrade`, `billing` and `plan`.
+
+use super::*;
+
+impl Session<'_> {
+    pub(super) async fn link_code(&self) -> Result<Vec<Outgoing>, CoreError> {
+        for _ in 0..3 {
+            let code = new_link_code();
+            let created = self
+                .core
+                .store
+                .create_link_code(
+                    self.user.id,
+                    self.identity.id,
+                    &code,
+                    self.now,
+                    LINK_CODE_TTL_SECS,
+                    LINK_CODES_PER_HOUR,
+                )
+                .await;
+            match created {
+                Ok(Some(_)) => {
+                    let minutes = Arg::from(LINK_CODE_TTL_SECS / 60);
+                    return one(self
+                        .tr()
+                        .msg("link-code", &[("code", code.into()), ("minutes", minutes)]));
+                }
+                Ok(None) => return one(self.tr().msg("link-too-many", &[])),
+                // A collision with a live code: draw again.
+                Err(StoreError::Database(e))
+                    if e.as_database_error()
+                        .is_some_and(|d| d.is_unique_violation()) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CoreError::Store(StoreError::Corrupt(
+            "no free link code after three draws".into(),
+        )))
+    }
+
+    /// `link CODE`: say what joining would do and ask; `link CODE yes`: join
+    /// this chat's account into the code's (watches, alerts, subscriptions
+    /// and the Stripe customer move; the better plan survives).
+    pub(super) async fn link_with(
+        &mut self,
+        code: &str,
+        confirmed: bool,
+    ) -> Result<Vec<Outgoing>, CoreError> {
+        if !confirmed {
+            return self.link_preview(code).await;
+        }
+        let outcome = self
+            .core
+            .store
+            .redeem_link_code(code, &self.identity, self.now)
+            .await?;
+        let id = match outcome {
+            LinkOutcome::Linked { plan, renews_at } => {
+                // This chat now speaks for the other account, in its language.
+                let (user, identity) = self
+                    .core
+                    .store
+                    .find_identity(self.identity.channel, &self.identity.external_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt("linked identity vanished".into()))?;
+                self.user = user;
+                self.identity = identity;
+                // What moved counts against the surviving plan's limits.
+                let limits = self.core.plans.limits(plan);
+                self.core
+                    .store
+                    .change_plan(self.user.id, plan, renews_at, limits, self.now)
+                    .await?;
+                self.user.plan = plan;
+                "link-done"
+            }
+            LinkOutcome::BothPaying => "link-both-paying",
+            LinkOutcome::AlreadyLinked => "link-same",
+            LinkOutcome::Invalid => "link-invalid",
+        };
+        one(self.tr().msg(id, &[]))
+    }
+
+    pub(super) async fn link_preview(&self, code: &str) -> Result<Vec<Outgoing>, CoreError> {
+        let preview = self
+            .core
+            .store
+            .link_preview(code, self.user.id, self.now)
+            .await?;
+        let tr = self.tr();
+        let Some(preview) = preview else {
+            return one(tr.msg("link-invalid", &[]));
+        };
+        if preview.same_account {
+            return one(tr.msg("link-same", &[]));
+        }
+        let apps: Vec<String> = preview
+            .channels
+            .iter()
+            .map(|c| tr.msg("channel-name", &[("channel", c.as_str().into())]))
+            .collect();
+        let text = tr.msg(
+            "link-confirm",
+            &[
+                ("code", code.into()),
+                ("apps", apps.join(", ").into()),
+                ("plan", self.plan_name(preview.plan).into()),
+                ("watches", Arg::from(i64::from(preview.watches))),
+                ("alerts", Arg::from(i64::from(preview.rules))),
+                (
+                    "channel",
+                    tr.msg(
+                        "channel-name",
+                        &[("channel", self.identity.channel.as_str().into())],
+                    )
+                    .into(),
+                ),
+            ],
+        );
+        Ok(vec![Outgoing::text(text).with_button(
+            tr.msg("link-confirm-button", &[]),
+            format!("link {code} yes"),
+        )])
+    }
+
+    pub(super) fn plan_name(&self, plan: Plan) -> String {
+        self.tr().msg(&format!("plan-name-{}", plan.as_str()), &[])
+    }
+
+    /// `upgrade pro|premium`: a Checkout link; for someone who already pays,
+    /// the portal, where the plan is switched (a second Checkout would make
+    /// a second subscription).
+    pub(super) async fn upgrade(&self, paid: PaidPlan) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        let Some(payments) = &self.core.payments else {
+            return one(tr.msg("upgrade-unavailable", &[]));
+        };
+        if self.user.plan >= paid.plan() {
+            let plan = self.plan_name(self.user.plan);
+            return one(tr.msg("upgrade-already", &[("plan", plan.into())]));
+        }
+        let customer = self.core.store.stripe_customer(self.user.id).await?;
+        let link = match (&customer, self.user.plan) {
+            (Some(customer), Plan::Pro | Plan::Premium) => payments
+                .portal(customer, &self.user.settings.locale)
+                .await
+                .map(|url| ("upgrade-change", self.user.plan, url)),
+            _ => {
+                // A redelivered message makes the same attempt (and Stripe
+                // returns the same session); the console, which has no
+                // message ids, makes one per user, plan and minute.
+                let attempt = match &self.message_id {
+                    Some(id) => format!(
+                        "{}:{}:{}:{id}",
+                        self.user.id.0,
+                        paid.plan().as_str(),
+                        self.identity.channel.as_str()
+                    ),
+                    None => format!(
+                        "{}:{}:{}",
+                        self.user.id.0,
+                        paid.plan().as_str(),
+                        self.now / 60
+                    ),
+                };
+                let request = CheckoutRequest {
+                    user: self.user.id,
+                    plan: paid,
+                    customer,
+                    locale: self.user.settings.locale.clone(),
+                    attempt,
+                };
+                payments
+                    .checkout(&request)
+                    .await
+                    .map(|url| ("upgrade-link", paid.plan(), url))
+            }
+        };
+        match link {
+            Ok((message, plan, url)) => Ok(vec![Outgoing::text(tr.msg(
+                message,
+                &[("plan", self.plan_name(plan).into()), ("url", url.into())],
+            ))
+            .confidential(tr.msg(
+                "payment-link-expired",
+                &[(
+                    "command",
+                    format!("upgrade {}", paid.plan().as_str()).into(),
+                )],
+            ))]),
+            Err(e) => self.payments_failed(e),
+        }
+    }
+
+    /// `billing`: a customer portal link, for someone who has paid before.
+    pub(super) async fn billing(&self) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        let Some(payments) = &self.core.payments else {
+            return one(tr.msg("billing-unavailable", &[]));
+        };
+        let Some(customer) = self.core.store.stripe_customer(self.user.id).await? else {
+            return one(tr.msg("billing-none", &[]));
+        };
+        match payments.portal(&customer, &self.user.settings.locale).await {
+            Ok(url) => Ok(vec![Outgoing::text(
+                tr.msg("billing-link", &[("url", url.into())]),
+            )
+            .confidential(
+                tr.msg("payment-link-expired", &[("command", "billing".into())]),
+            )]),
+            Err(e) => self.payments_failed(e),
+        }
+    }
+
+    /// Stripe could not make a link: the person hears so at once (a retry
+    /// of the whole message would keep them waiting), the operator in the log.
+    pub(super) fn payments_failed(&self, e: BillingError) -> Result<Vec<Outgoing>, CoreError> {
+        match e {
+            BillingError::Store(e) => Err(e.into()),
+            e => {
+                tracing::error!(error = %e, "payment link not made");
+                self.core.metrics.error("billing");
+                one(self.tr().msg("billing-failed", &[]))
+            }
+        }
+    }
+
+    pub(super) async fn plan(&self) -> Result<Vec<Outgoing>, CoreError> {
+        let (watches, rules) = self.core.store.usage(self.user.id).await?;
+        let limits = self.limits();
+        let tr = self.tr();
+        let secs = limits.check_interval.as_secs();
+        let interval = if secs.is_multiple_of(3600) {
+            tr.msg(
+                "interval-hours",
+                &[("hours", ((secs / 3600) as i64).into())],
+            )
+        } else {
+            tr.msg(
+                "interval-minutes",
+                &[("minutes", (secs.div_ceil(60) as i64).into())],
+            )
+        };
+        let mut text = tr.msg(
+            "plan-show",
+            &[
+                (
+                    "plan",
+                    tr.msg(&format!("plan-name-{}", self.user.plan.as_str()), &[])
+                        .into(),
+                ),
+                ("watches", i64::from(watches).into()),
+                ("watchLimit", i64::from(limits.watches).into()),
+                ("rules", i64::from(rules).into()),
+                ("ruleLimit", i64::from(limits.rules).into()),
+                ("interval", interval.into()),
+                ("sms", i64::from(limits.sms_per_day).into()),
+            ],
+        );
+        if let Some(renews) = self.user.plan_renews_at {
+            text.push('\n');
+            text.push_str(&tr.msg(
+                "plan-renews",
+                &[("date", tr.date(renews, &self.zone()).into())],
+            ));
+        }
+        if self.user.plan != Plan::Premium {
+            text.push('\n');
+            text.push_str(&tr.msg("plan-upgrade-hint", &[]));
+        }
+        one(text)
+    }
+}

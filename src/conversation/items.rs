@@ -1,0 +1,450 @@
+//! Purpose: watches and deal rules in the conversation: `watch`, `alert`,
+//! `list`, `pause`/`resume`/`delete`, `test` and `history`, and how they read back.
+
+use super::*;
+
+impl Session<'_> {
+    // ----- watches and rules --------------------------------------------
+
+    pub(super) async fn watch(&mut self, spec: WatchSpec) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        if !self.core.options.allow_private_hosts {
+            if let Some(refusal) = urls::refusal(&spec.url) {
+                let id = match refusal {
+                    urls::UrlRefusal::PrivateAddress => "watch-refused-private",
+                    urls::UrlRefusal::LocalName => "watch-refused-local",
+                };
+                return one(tr.msg(id, &[]));
+            }
+        }
+        let Some(canonical) = urls::canonicalize(&spec.url) else {
+            return Ok(vec![self.parse_error(&ParseError {
+                command: "watch",
+                problem: Problem::BadUrl {
+                    text: spec.url.clone(),
+                },
+            })]);
+        };
+        let new = NewWatch {
+            canonical_url: canonical.url.clone(),
+            host: canonical.host,
+            target: spec.target,
+            drop_percent: spec.drop_percent,
+            back_in_stock: spec.back_in_stock,
+        };
+        let limit = self.limits().watches;
+        let outcome = self
+            .core
+            .store
+            .add_watch(self.user.id, &new, limit, self.now)
+            .await?;
+        let conditions = self.conditions(spec.target, spec.drop_percent, spec.back_in_stock);
+        let (id, no) = match outcome {
+            AddOutcome::Created(no) => ("watch-created", no),
+            AddOutcome::Updated(no) => ("watch-updated", no),
+            AddOutcome::LimitReached { limit } => {
+                return one(self.limit_text("limit-watches", limit))
+            }
+        };
+        let text = tr.msg(
+            id,
+            &[
+                ("id", id_arg(no)),
+                ("url", canonical.url.into()),
+                ("conditions", conditions.into()),
+            ],
+        );
+        Ok(vec![self.item_buttons(
+            Outgoing::text(text),
+            no,
+            ItemKind::Watch,
+        )])
+    }
+
+    pub(super) async fn alert(&mut self, spec: RuleSpec) -> Result<Vec<Outgoing>, CoreError> {
+        let limit = self.limits().rules;
+        // In a shared channel, someone allowed to manage it makes a
+        // community rule that posts there; anyone else gets a private rule
+        // and is told why.
+        let (post_to, note) = match &self.group {
+            None => (None, None),
+            Some(group) if !group.sender_can_manage => (None, Some("rule-community-not-allowed")),
+            Some(group) if !group.we_can_post => (None, Some("rule-community-no-access")),
+            Some(group) => (Some((self.identity.channel, group.address.as_str())), None),
+        };
+        match self
+            .core
+            .store
+            .add_rule(self.user.id, &spec, post_to, limit, self.now)
+            .await?
+        {
+            AddOutcome::Created(no) | AddOutcome::Updated(no) => {
+                let tr = self.tr();
+                let id = if post_to.is_some() {
+                    "rule-created-community"
+                } else {
+                    "rule-created"
+                };
+                let mut text = tr.msg(
+                    id,
+                    &[
+                        ("id", id_arg(no)),
+                        ("summary", self.rule_summary(&spec).into()),
+                    ],
+                );
+                if let Some(note) = note {
+                    text.push('\n');
+                    text.push_str(&tr.msg(note, &[]));
+                }
+                Ok(vec![self.item_buttons(
+                    Outgoing::text(text),
+                    no,
+                    ItemKind::Rule,
+                )])
+            }
+            AddOutcome::LimitReached { limit } => one(self.limit_text("limit-rules", limit)),
+        }
+    }
+
+    pub(super) fn limit_text(&self, id: &str, limit: u32) -> String {
+        let tr = self.tr();
+        let plan = tr.msg(&format!("plan-name-{}", self.user.plan.as_str()), &[]);
+        let next = match self.user.plan {
+            Plan::Free => "pro",
+            Plan::Pro | Plan::Premium => "premium",
+        };
+        let mut text = tr.msg(
+            id,
+            &[("plan", plan.into()), ("limit", i64::from(limit).into())],
+        );
+        if self.user.plan != Plan::Premium {
+            text.push('\n');
+            text.push_str(&tr.msg("limit-upgrade-hint", &[("next", next.into())]));
+        }
+        text
+    }
+
+    pub(super) fn item_buttons(&self, message: Outgoing, no: ItemNo, kind: ItemKind) -> Outgoing {
+        let tr = self.tr();
+        let message = message
+            .with_button(tr.msg("button-pause", &[]), format!("pause {no}"))
+            .with_button(tr.msg("button-delete", &[]), format!("delete {no}"));
+        match kind {
+            ItemKind::Watch => {
+                message.with_button(tr.msg("button-history", &[]), format!("history {no}"))
+            }
+            ItemKind::Rule => message.with_button(tr.msg("button-test", &[]), format!("test {no}")),
+        }
+    }
+
+    /// "when it costs £40.00 or less, or when it drops by 10%".
+    pub(super) fn conditions(
+        &self,
+        target: Option<PriceSpec>,
+        drop: Option<rust_decimal::Decimal>,
+        stock: bool,
+    ) -> String {
+        let tr = self.tr();
+        let mut parts = Vec::new();
+        if let Some(target) = target {
+            parts.push(tr.msg(
+                "condition-target",
+                &[("price", self.price_spec(target).into())],
+            ));
+        }
+        if let Some(drop) = drop {
+            parts.push(tr.msg("condition-drop", &[("percent", tr.percent(drop).into())]));
+        }
+        if stock {
+            parts.push(tr.msg("condition-stock", &[]));
+        }
+        if parts.is_empty() {
+            parts.push(tr.msg("condition-any-drop", &[]));
+        }
+        parts.join(&tr.msg("word-or", &[]))
+    }
+
+    /// A price as the user gave it: with its currency when they named one.
+    pub(super) fn price_spec(&self, price: PriceSpec) -> String {
+        let tr = self.tr();
+        match price.currency {
+            Some(currency) => tr.money(crate::money::Money::new(price.amount, currency)),
+            None => tr.number(price.amount),
+        }
+    }
+
+    pub(super) fn rule_summary(&self, rule: &RuleSpec) -> String {
+        let tr = self.tr();
+        let mut parts = vec![rule.words.join(", ")];
+        if !rule.excluded.is_empty() {
+            parts.push(tr.msg(
+                "rule-excluded",
+                &[("words", rule.excluded.join(", ").into())],
+            ));
+        }
+        if let Some(max) = rule.max_price {
+            parts.push(tr.msg("rule-under", &[("price", self.price_spec(max).into())]));
+        }
+        if let Some(min) = rule.min_price {
+            parts.push(tr.msg("rule-over", &[("price", self.price_spec(min).into())]));
+        }
+        if let Some(category) = &rule.category {
+            parts.push(tr.msg("rule-category", &[("category", category.clone().into())]));
+        }
+        if let Some(score) = rule.min_score {
+            parts.push(
+                tr.msg(
+                    "rule-score",
+                    &[(
+                        "score",
+                        tr.percent(score * rust_decimal::Decimal::ONE_HUNDRED)
+                            .into(),
+                    )],
+                ),
+            );
+        }
+        if let Some(condition) = rule.condition {
+            parts.push(tr.msg(&format!("condition-{}", condition.as_str()), &[]));
+        }
+        parts.join(" · ")
+    }
+
+    pub(super) async fn list(&self) -> Result<Vec<Outgoing>, CoreError> {
+        let items = self.core.store.items(self.user.id).await?;
+        let tr = self.tr();
+        if items.is_empty() {
+            return one(tr.msg("list-empty", &[]));
+        }
+        let mut lines = vec![tr.msg("list-header", &[("count", (items.len() as i64).into())])];
+        for item in &items {
+            let mut line = match item {
+                Item::Watch(w) => tr.msg(
+                    "list-watch",
+                    &[
+                        ("id", id_arg(w.no)),
+                        ("name", self.watch_name(w).into()),
+                        ("status", self.watch_status(w).into()),
+                        (
+                            "conditions",
+                            self.conditions(w.target, w.drop_percent, w.back_in_stock)
+                                .into(),
+                        ),
+                    ],
+                ),
+                Item::Rule(r) => {
+                    let mut line = tr.msg(
+                        "list-rule",
+                        &[
+                            ("id", id_arg(r.no)),
+                            ("summary", self.rule_summary(&r.spec).into()),
+                        ],
+                    );
+                    if r.post_to.is_some() {
+                        line.push_str(&tr.msg("list-rule-community", &[]));
+                    }
+                    line
+                }
+            };
+            if item.state() == ItemState::Paused {
+                line.push_str(&tr.msg("state-paused", &[]));
+            }
+            lines.push(line);
+        }
+        one(lines.join("\n"))
+    }
+
+    pub(super) fn watch_name(&self, watch: &WatchItem) -> String {
+        let name = watch.title.as_deref().unwrap_or(&watch.url);
+        if name.chars().count() > TITLE_CHARS {
+            name.chars().take(TITLE_CHARS - 1).collect::<String>() + "…"
+        } else {
+            name.to_owned()
+        }
+    }
+
+    pub(super) fn watch_status(&self, watch: &WatchItem) -> String {
+        let tr = self.tr();
+        match (watch.last_checked_at, watch.price, watch.availability) {
+            (None, _, _) => tr.msg("status-pending", &[]),
+            (Some(_), _, crate::model::Availability::OutOfStock) => {
+                tr.msg("status-out-of-stock", &[])
+            }
+            (Some(_), Some(price), _) => tr.money(price),
+            (Some(_), None, _) => tr.msg("status-no-price", &[]),
+        }
+    }
+
+    pub(super) async fn set_states(
+        &self,
+        ids: &[ItemNo],
+        state: ItemState,
+    ) -> Result<Vec<Outgoing>, CoreError> {
+        let limits = self.limits();
+        let mut lines = Vec::new();
+        for &no in ids {
+            let change = self
+                .core
+                .store
+                .set_state(
+                    self.user.id,
+                    no,
+                    state,
+                    limits.watches,
+                    limits.rules,
+                    self.now,
+                )
+                .await?;
+            let tr = self.tr();
+            let line = match (change, state) {
+                (StateChange::Changed(_), ItemState::Paused) => {
+                    tr.msg("paused", &[("id", id_arg(no))])
+                }
+                (StateChange::Changed(_), ItemState::Active) => {
+                    tr.msg("resumed", &[("id", id_arg(no))])
+                }
+                (StateChange::Unchanged(_), ItemState::Paused) => {
+                    tr.msg("already-paused", &[("id", id_arg(no))])
+                }
+                (StateChange::Unchanged(_), ItemState::Active) => {
+                    tr.msg("already-active", &[("id", id_arg(no))])
+                }
+                (StateChange::NotFound, _) => tr.msg("not-found", &[("id", id_arg(no))]),
+                (StateChange::LimitReached { kind, limit }, _) => {
+                    let id = match kind {
+                        ItemKind::Watch => "limit-watches",
+                        ItemKind::Rule => "limit-rules",
+                    };
+                    self.limit_text(id, limit)
+                }
+            };
+            lines.push(line);
+        }
+        one(lines.join("\n"))
+    }
+
+    pub(super) async fn delete(&self, ids: &[ItemNo]) -> Result<Vec<Outgoing>, CoreError> {
+        let mut lines = Vec::new();
+        for &no in ids {
+            let deleted = self.core.store.delete_item(self.user.id, no).await?;
+            let tr = self.tr();
+            lines.push(match deleted {
+                Some(_) => tr.msg("deleted", &[("id", id_arg(no))]),
+                None => tr.msg("not-found", &[("id", id_arg(no))]),
+            });
+        }
+        one(lines.join("\n"))
+    }
+
+    pub(super) async fn test(&self, no: ItemNo) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        let rule = match self.core.store.item(self.user.id, no).await? {
+            None => return one(tr.msg("not-found", &[("id", id_arg(no))])),
+            Some(Item::Watch(_)) => return one(tr.msg("test-not-rule", &[("id", id_arg(no))])),
+            Some(Item::Rule(rule)) => rule,
+        };
+        let since = self.now - i64::from(TEST_WINDOW_DAYS) * 86_400;
+        let deals = self.core.store.recent_deals(since, TEST_DEAL_LIMIT).await?;
+        let matching: Vec<_> = deals
+            .iter()
+            .filter(|d| rules::matches(&rule.spec, &d.facts()))
+            .collect();
+        let days = Arg::from(i64::from(TEST_WINDOW_DAYS));
+        if matching.is_empty() {
+            return one(tr.msg("test-none", &[("id", id_arg(no)), ("days", days)]));
+        }
+        let mut lines = vec![tr.msg(
+            "test-result",
+            &[
+                ("id", id_arg(no)),
+                ("count", (matching.len() as i64).into()),
+                ("days", days),
+            ],
+        )];
+        for deal in matching.iter().take(TEST_SAMPLES) {
+            let price = deal.price.map(|p| tr.money(p)).unwrap_or_default();
+            lines.push(tr.msg(
+                "test-sample",
+                &[
+                    ("title", deal.title.clone().into()),
+                    ("price", price.into()),
+                    ("url", deal.url.clone().into()),
+                ],
+            ));
+        }
+        one(lines.join("\n"))
+    }
+
+    pub(super) async fn history(&self, no: ItemNo) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        let watch = match self.core.store.item(self.user.id, no).await? {
+            None => return one(tr.msg("not-found", &[("id", id_arg(no))])),
+            Some(Item::Rule(_)) => return one(tr.msg("history-not-watch", &[("id", id_arg(no))])),
+            Some(Item::Watch(watch)) => watch,
+        };
+        let points = self
+            .core
+            .store
+            .price_history(watch.product_id, 10_000)
+            .await?;
+        let priced: Vec<_> = points
+            .iter()
+            .filter_map(|p| p.price.map(|m| (m, p.observed_at)))
+            .collect();
+        let (Some(first), Some(current)) = (priced.first(), priced.last()) else {
+            return one(tr.msg("history-empty", &[("id", id_arg(no))]));
+        };
+        // Only compare prices in the currency the product is sold in now.
+        let same: Vec<_> = priced
+            .iter()
+            .filter(|(m, _)| m.currency == current.0.currency)
+            .collect();
+        let lowest = same
+            .iter()
+            .min_by_key(|(m, _)| m.amount)
+            .map_or(current.0, |(m, _)| *m);
+        let highest = same
+            .iter()
+            .max_by_key(|(m, _)| m.amount)
+            .map_or(current.0, |(m, _)| *m);
+        let summary = Outgoing::text(tr.msg(
+            "history-summary",
+            &[
+                ("id", id_arg(no)),
+                ("name", self.watch_name(&watch).into()),
+                ("current", tr.money(current.0).into()),
+                ("lowest", tr.money(lowest).into()),
+                ("highest", tr.money(highest).into()),
+                ("points", (priced.len() as i64).into()),
+                ("since", tr.date(first.1, &self.zone()).into()),
+            ],
+        ));
+        if !self.identity.channel.has_images() {
+            return Ok(vec![summary]);
+        }
+        let series: Vec<(Money, i64)> = same.iter().map(|p| **p).collect();
+        let title = self.watch_name(&watch);
+        // Drawing takes milliseconds of CPU: off the async threads.
+        let l10n = self.core.l10n.clone();
+        let locale = self.user.settings.locale.clone();
+        let (now, zone) = (self.now, self.zone());
+        let drawn = tokio::task::spawn_blocking(move || {
+            chart::price_chart(&title, &series, now, &l10n.tr(&locale), &zone)
+        })
+        .await;
+        match drawn {
+            Ok(Ok(png)) => Ok(vec![summary.with_image(Image {
+                png,
+                file_name: "chart.png".to_owned(),
+            })]),
+            // The numbers still answer the question.
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "price chart not drawn");
+                Ok(vec![summary])
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "price chart task failed");
+                Ok(vec![summary])
+            }
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! Purpose: act on what a person sent, for that person only, and reply.
+//!
+//! ```text
+//! - watch https://shop.example/p/1 below £40
+//! - 👀 Watching #1: https://shop.example/p/1 … when it costs £40.00 or less.
+//! - alert gaming pc -mac under 800
+//! - 🔔 Alert #2 saved: gaming, pc · not mac · under 800
+//! - pause 2
+//! - ⏸ Paused #2.
+//! ```
+//!
+//! [`Core::handle`] finds (or creates) the sender's user from their chat
+//! identity, parses the text ([`crate::command`]), acts through the
+//! [`Store`], and renders replies through fluent ([`crate::l10n`]) as neutral
+//! [`Outgoing`] messages. Every store call carries the sender's own user id,
+//! so nobody can touch another user's watches or rules. The core does no
+//! network I/O: the channel adapters deliver what it returns.
+
+mod account;
+mod items;
+mod prefs;
+
+use crate::billing::{BillingError, CheckoutRequest, Payments};
+use crate::chart;
+use crate::command::{self, Command, ParseError, Problem, RuleSpec, WatchSpec};
+use crate::l10n::{Arg, L10n, Tr, DEFAULT_LOCALE};
+use crate::metrics::Metrics;
+use crate::model::{Digest, ItemNo, ItemState, PaidPlan, Plan, QuietHours};
+use crate::money::{Currency, Money, PriceSpec};
+use crate::plans::Plans;
+use crate::rules;
+use crate::storage::LinkOutcome;
+use crate::storage::{
+    AddOutcome, Contact, Identity, Item, ItemKind, NewWatch, StateChange, Store, StoreError, User,
+    UserSettings, WatchItem,
+};
+use crate::urls;
+use dealwatch_bots::{Channel, Group, Image, Incoming, Link, Outgoing};
+use std::sync::Arc;
+
+/// How many days of deals `test` looks back over.
+pub const TEST_WINDOW_DAYS: u32 = 7;
+/// How many recent deals `test` examines at most.
+const TEST_DEAL_LIMIT: u32 = 2000;
+/// How many matching deals `test` shows.
+const TEST_SAMPLES: usize = 3;
+/// Longest product title shown in lists before it is shortened.
+const TITLE_CHARS: usize = 60;
+
+/// How long a link code works.
+pub const LINK_CODE_TTL_SECS: i64 = 600;
+/// Link codes one user may ask for in an hour.
+const LINK_CODES_PER_HOUR: i64 = 5;
+/// Link code letters: no 0/O or 1/I/L to misread.
+const LINK_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// Eight letters from the OS's secure random source: 31^8 ≈ 8.5 × 10^11
+/// codes, each valid for ten minutes.
+fn new_link_code() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No secure randomness is a broken host; a fast PRNG is better than
+        // refusing to link, and the short lifetime still limits guessing.
+        fastrand::fill(&mut bytes);
+    }
+    bytes
+        .iter()
+        .map(|b| char::from(LINK_ALPHABET[usize::from(*b) % LINK_ALPHABET.len()]))
+        .collect()
+}
+
+/// Whether a `/start` payload is a link code.
+fn is_link_code(payload: &str) -> bool {
+    payload.len() == 8
+        && payload
+            .bytes()
+            .all(|b| LINK_ALPHABET.contains(&b.to_ascii_uppercase()))
+}
+
+/// The command menu for chat platforms that show one: each command with
+/// the first sentence of its help, in `locale`.
+pub fn command_menu(l10n: &L10n, locale: &str) -> Vec<(String, String)> {
+    let tr = l10n.tr(locale);
+    command::TABLE
+        .iter()
+        .filter(|def| def.in_menu)
+        .map(|def| def.name)
+        .map(|c| {
+            let help = tr.msg(&format!("help-{c}"), &[]);
+            let explanation = help.lines().nth(1).unwrap_or(&help);
+            let sentence = explanation
+                .split_inclusive(". ")
+                .next()
+                .unwrap_or(explanation)
+                .trim();
+            ((*c).to_owned(), sentence.trim_end_matches('.').to_owned())
+        })
+        .collect()
+}
+
+/// Where the answer to a message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyTo {
+    /// To the sender alone: their private chat ([`Incoming::reply_to`]), or
+    /// the platform's reply handle where it shows answers to them alone.
+    Sender,
+    /// Into the shared chat the message came from ([`Incoming::group`]),
+    /// for everyone there to read. Never anything personal.
+    Group,
+}
+
+/// The core's answer to one message: what to send, and where.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Answer {
+    pub to: ReplyTo,
+    pub messages: Vec<Outgoing>,
+}
+
+impl Answer {
+    fn to_sender(messages: Vec<Outgoing>) -> Answer {
+        Answer {
+            to: ReplyTo::Sender,
+            messages,
+        }
+    }
+}
+
+/// How long a person who has no private chat with us is not reminded
+/// again in the same group (a stranger repeating a command must not make
+/// the bot flood the group).
+const GROUP_NUDGE_SECS: i64 = 600;
+/// Reminders remembered before old ones are forgotten.
+const GROUP_NUDGES_KEPT: usize = 10_000;
+
+/// When each (channel, group, person) was last told to open a private chat.
+#[derive(Debug, Default)]
+struct GroupNudges(std::sync::Mutex<std::collections::HashMap<(Channel, String, String), i64>>);
+
+impl GroupNudges {
+    /// Whether to remind `sender` in `group` now, noting it if so.
+    fn due(&self, channel: Channel, group: &str, sender: &str, now: i64) -> bool {
+        let Ok(mut seen) = self.0.lock() else {
+            return true;
+        };
+        if seen.len() >= GROUP_NUDGES_KEPT {
+            seen.retain(|_, at| now - *at < GROUP_NUDGE_SECS);
+        }
+        let key = (channel, group.to_owned(), sender.to_owned());
+        match seen.get(&key) {
+            Some(at) if now - *at < GROUP_NUDGE_SECS => false,
+            _ => {
+                seen.insert(key, now);
+                true
+            }
+        }
+    }
+}
+
+/// Settings of the core that come from configuration.
+#[derive(Debug, Clone)]
+pub struct CoreOptions {
+    /// Let `watch` accept loopback and private addresses (tests, demos).
+    pub allow_private_hosts: bool,
+    /// Zone of a new user until they set theirs.
+    pub default_time_zone: String,
+    /// Currency of prices typed without one, for new users.
+    pub default_currency: Currency,
+}
+
+impl Default for CoreOptions {
+    fn default() -> CoreOptions {
+        CoreOptions {
+            allow_private_hosts: false,
+            default_time_zone: "Europe/London".to_owned(),
+            default_currency: Currency::GBP,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CoreError {
+    /// The metrics label for this error.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CoreError::Store(_) => "database",
+        }
+    }
+}
+
+/// The conversational core. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Core {
+    store: Store,
+    l10n: Arc<L10n>,
+    plans: Plans,
+    options: CoreOptions,
+    metrics: Metrics,
+    /// Makes Checkout and portal links; `None` when billing is off.
+    payments: Option<Arc<dyn Payments>>,
+    /// Who was lately told in a group to open a private chat.
+    nudges: Arc<GroupNudges>,
+}
+
+impl Core {
+    pub fn new(
+        store: Store,
+        l10n: Arc<L10n>,
+        plans: Plans,
+        options: CoreOptions,
+        metrics: Metrics,
+    ) -> Core {
+        Core {
+            store,
+            l10n,
+            plans,
+            options,
+            metrics,
+            payments: None,
+            nudges: Arc::default(),
+        }
+    }
+
+    /// Sell plans through `payments` (`upgrade` and `billing` answer with
+    /// its links instead of saying payments are off).
+    pub fn with_payments(mut self, payments: Arc<dyn Payments>) -> Core {
+        self.payments = Some(payments);
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Handle one message and return the replies for its sender. `now` is
+    /// UTC Unix seconds. On `Err`, nothing the message asked for was stored
+    /// and the caller should retry it later or send [`Core::sorry`].
+    pub async fn handle(&self, msg: &Incoming, now: i64) -> Result<Vec<Outgoing>, CoreError> {
+        Ok(self.answer(msg, now).await?.messages)
+    }
+
+    /// Handle one message: the replies and where they go. A message from a
+    /// group is answered to its sender alone; someone we cannot answer
+    /// privately (a Telegram user who never started a chat with the bot)
+    /// gets only a pointer to the private chat, in the group, and nothing
+    /// they asked for is done.
+    pub async fn answer(&self, msg: &Incoming, now: i64) -> Result<Answer, CoreError> {
+        self.metrics.message_in(msg.channel.as_str());
+        match self.handle_inner(msg, now).await {
+            Ok(answer) => {
+                self.metrics
+                    .replies_out(msg.channel.as_str(), answer.messages.len());
+                Ok(answer)
+            }
+            Err(e) => {
+                self.metrics.error(e.kind());
+                tracing::error!(channel = %msg.channel, error = %e, "message handling failed");
+                Err(e)
+            }
+        }
+    }
+
+    /// Pending notices (first prices, alerts) for a chat identity, rendered
+    /// in its user's language, with their outbox ids.
+    pub async fn pending_notices(
+        &self,
+        channel: Channel,
+        sender_id: &str,
+        now: i64,
+    ) -> Result<Vec<(i64, Outgoing)>, CoreError> {
+        let Some((user, _)) = self.store.find_identity(channel, sender_id).await? else {
+            return Ok(Vec::new());
+        };
+        let tr = self.l10n.tr(&user.settings.locale);
+        let notices = self.store.pending_notices(user.id, now, 50).await?;
+        Ok(notices
+            .into_iter()
+            .map(|(id, n)| (id, crate::watching::render(&n, &tr)))
+            .collect())
+    }
+
+    /// Record that a notice reached its user.
+    pub async fn delivered(
+        &self,
+        outbox_id: i64,
+        provider_message_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), CoreError> {
+        self.store
+            .mark_sent(outbox_id, provider_message_id, None, now)
+            .await?;
+        Ok(())
+    }
+
+    /// How many of this identity's watches still wait for a first check.
+    pub async fn first_checks_pending(
+        &self,
+        channel: Channel,
+        sender_id: &str,
+    ) -> Result<u32, CoreError> {
+        match self.store.find_identity(channel, sender_id).await? {
+            Some((user, _)) => Ok(self.store.first_checks_pending(user.id).await?),
+            None => Ok(0),
+        }
+    }
+
+    /// The reply for a message we could not handle because of our own fault.
+    pub fn sorry(&self, msg: &Incoming) -> Outgoing {
+        let locale = self.hint_locale(msg);
+        Outgoing::text(self.l10n.tr(locale).msg("error-internal", &[]))
+    }
+
+    fn hint_locale(&self, msg: &Incoming) -> &'static str {
+        msg.language_hint
+            .as_deref()
+            .and_then(|hint| self.l10n.resolve(hint))
+            .unwrap_or(DEFAULT_LOCALE)
+    }
+
+    async fn handle_inner(&self, msg: &Incoming, now: i64) -> Result<Answer, CoreError> {
+        let shared = msg.group.as_ref().filter(|g| !g.private_replies);
+        if let Some(group) = shared {
+            // Nothing is created for someone who only wrote in a group.
+            let known = self
+                .store
+                .find_identity(msg.channel, &msg.sender_id)
+                .await?;
+            if !known
+                .as_ref()
+                .is_some_and(|(_, identity)| identity.private_chat)
+            {
+                return Ok(self.open_private_chat(msg, group, known.map(|(user, _)| user), now));
+            }
+        }
+        let contact = Contact {
+            channel: msg.channel,
+            external_id: &msg.sender_id,
+            reply_address: &msg.reply_to,
+            display_name: msg.sender_name.as_deref(),
+            private: msg.group.is_none(),
+            locale: self.hint_locale(msg),
+            time_zone: &self.options.default_time_zone,
+            currency: self.options.default_currency.code(),
+        };
+        let (user, identity) = self.store.identify(&contact, now).await?;
+        let parsed = command::parse(&msg.text);
+
+        if identity.opted_out {
+            match &parsed {
+                Ok(Command::Start { .. } | Command::Unstop) => {
+                    self.store.set_opted_out(identity.id, false).await?;
+                    let tr = self.l10n.tr(&user.settings.locale);
+                    return Ok(Answer::to_sender(vec![Outgoing::text(
+                        tr.msg("unstopped", &[]),
+                    )]));
+                }
+                // Carriers require HELP to be answered even after STOP.
+                Ok(Command::Help { .. }) => {}
+                // On SMS an opted-out number gets nothing until START.
+                _ if msg.channel == Channel::Sms => return Ok(Answer::to_sender(Vec::new())),
+                // Elsewhere, writing to us again is opting back in.
+                _ => self.store.set_opted_out(identity.id, false).await?,
+            }
+        }
+
+        let mut session = Session {
+            core: self,
+            user,
+            identity,
+            group: msg.group.clone(),
+            message_id: msg.message_id.clone(),
+            now,
+        };
+        let messages = match parsed {
+            Ok(cmd) => session.act(cmd).await?,
+            Err(error) => vec![session.parse_error(&error)],
+        };
+        Ok(Answer::to_sender(messages))
+    }
+
+    /// The answer, in the group, to someone we cannot answer privately:
+    /// open the private chat (once in a while per person, never a flood).
+    fn open_private_chat(
+        &self,
+        msg: &Incoming,
+        group: &Group,
+        user: Option<User>,
+        now: i64,
+    ) -> Answer {
+        let mut messages = Vec::new();
+        if self
+            .nudges
+            .due(msg.channel, &group.address, &msg.sender_id, now)
+        {
+            let locale = user.map_or_else(
+                || self.hint_locale(msg).to_owned(),
+                |user| user.settings.locale,
+            );
+            let tr = self.l10n.tr(&locale);
+            messages.push(
+                Outgoing::text(tr.msg("group-private-only", &[]))
+                    .with_link(tr.msg("group-open-private", &[]), Link::PrivateChat),
+            );
+        }
+        Answer {
+            to: ReplyTo::Group,
+            messages,
+        }
+    }
+}
+
+/// One message being handled: the sender and the time.
+struct Session<'a> {
+    core: &'a Core,
+    user: User,
+    identity: Identity,
+    /// The shared channel the message came from, if any.
+    group: Option<Group>,
+    /// The provider's id of the message being answered.
+    message_id: Option<String>,
+    now: i64,
+}
+
+fn one(text: String) -> Result<Vec<Outgoing>, CoreError> {
+    Ok(vec![Outgoing::text(text)])
+}
+
+fn id_arg(no: ItemNo) -> Arg<'static> {
+    Arg::from(i64::from(no.get()))
+}
+
+impl Session<'_> {
+    fn tr(&self) -> Tr<'_> {
+        self.core.l10n.tr(&self.user.settings.locale)
+    }
+
+    fn limits(&self) -> crate::plans::PlanLimits {
+        self.core.plans.limits(self.user.plan)
+    }
+
+    fn zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.user.settings.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    async fn act(&mut self, cmd: Command) -> Result<Vec<Outgoing>, CoreError> {
+        match cmd {
+            // A Telegram deep link (t.me/<bot>?start=CODE) carries a link code.
+            Command::Start {
+                payload: Some(code),
+            } if is_link_code(&code) => {
+                // A link someone else made can carry their code: never join
+                // from a tap, only show what joining would do.
+                let mut replies = self.link_with(&code.to_ascii_uppercase(), false).await?;
+                replies.insert(0, Outgoing::text(self.tr().msg("welcome", &[])));
+                Ok(replies)
+            }
+            Command::Start { .. } => one(self.tr().msg("welcome", &[])),
+            Command::Help { topic } => one(self.help(topic.as_deref())),
+            Command::Watch(spec) => self.watch(spec).await,
+            Command::Alert(spec) => self.alert(spec).await,
+            Command::List => self.list().await,
+            Command::Settings => one(self.settings_text()),
+            Command::Pause(ids) => self.set_states(&ids, ItemState::Paused).await,
+            Command::Resume(ids) => self.set_states(&ids, ItemState::Active).await,
+            Command::Delete(ids) => self.delete(&ids).await,
+            Command::Test(no) => self.test(no).await,
+            Command::History(no) => self.history(no).await,
+            Command::Quiet(None) => one(self.quiet_line(self.user.settings.quiet)),
+            Command::Quiet(Some(quiet)) => {
+                let mut settings = self.user.settings.clone();
+                settings.quiet = quiet;
+                self.save(settings).await?;
+                one(self.saved(self.quiet_line(quiet)))
+            }
+            Command::Digest(None) => one(self.digest_line(self.user.settings.digest)),
+            Command::Digest(Some(digest)) => {
+                let mut settings = self.user.settings.clone();
+                settings.digest = digest;
+                self.save(settings).await?;
+                one(self.saved(self.digest_line(digest)))
+            }
+            Command::Cap(None) => one(self.cap_line(self.user.settings.daily_cap)),
+            Command::Cap(Some(cap)) => {
+                let mut settings = self.user.settings.clone();
+                settings.daily_cap = cap;
+                self.save(settings).await?;
+                one(self.saved(self.cap_line(cap)))
+            }
+            Command::Timezone(None) => one(self.zone_line()),
+            Command::Timezone(Some(zone)) => self.set_zone(&zone).await,
+            Command::Language(None) => one(self.language_line()),
+            Command::Language(Some(code)) => self.set_language(&code).await,
+            Command::Plan => self.plan().await,
+            Command::Upgrade(paid) => self.upgrade(paid).await,
+            Command::Billing => self.billing().await,
+            Command::Link { code: None, .. } => self.link_code().await,
+            Command::Link {
+                code: Some(code),
+                confirmed,
+            } => self.link_with(&code, confirmed).await,
+            Command::Stop => {
+                self.core
+                    .store
+                    .set_opted_out(self.identity.id, true)
+                    .await?;
+                one(self.tr().msg("stopped", &[]))
+            }
+            Command::Unstop => one(self.tr().msg("unstopped", &[])),
+            Command::Unknown { word, suggestion } => {
+                let tr = self.tr();
+                let shown: String = word.chars().take(40).collect();
+                let mut text = tr.msg("unknown-command", &[("word", shown.into())]);
+                text.push('\n');
+                text.push_str(&match suggestion {
+                    Some(cmd) => tr.msg(
+                        "did-you-mean",
+                        &[("usage", tr.msg(&format!("usage-{cmd}"), &[]).into())],
+                    ),
+                    None => tr.msg("send-help", &[]),
+                });
+                one(text)
+            }
+        }
+    }
+
+    // ----- help and errors ----------------------------------------------
+
+    fn help(&self, topic: Option<&str>) -> String {
+        let tr = self.tr();
+        let Some(topic) = topic else {
+            return tr.msg("help-overview", &[]);
+        };
+        match command::canonical_name(topic) {
+            Some(name) => tr.msg(&format!("help-{name}"), &[]),
+            None => {
+                let shown: String = topic.chars().take(40).collect();
+                tr.msg("help-unknown-topic", &[("topic", shown.into())])
+            }
+        }
+    }
+
+    fn parse_error(&self, error: &ParseError) -> Outgoing {
+        let tr = self.tr();
+        let text = |s: &str| Arg::from(s.chars().take(60).collect::<String>());
+        let args: Vec<(&str, Arg<'_>)> = match &error.problem {
+            Problem::TooLong { chars } => vec![
+                ("chars", (*chars as i64).into()),
+                ("max", (command::MAX_INPUT_CHARS as i64).into()),
+            ],
+            Problem::BadUrl { text: t }
+            | Problem::BadPrice { text: t }
+            | Problem::BadPercent { text: t }
+            | Problem::BadId { text: t }
+            | Problem::BadTime { text: t }
+            | Problem::BadDay { text: t }
+            | Problem::BadScore { text: t }
+            | Problem::BadCondition { text: t }
+            | Problem::BadChannel { text: t }
+            | Problem::BadPlan { text: t }
+            | Problem::BadCode { text: t }
+            | Problem::Unexpected { text: t } => vec![("text", text(t))],
+            Problem::BadCap { text: t } => vec![
+                ("text", text(t)),
+                ("max", i64::from(command::MAX_CAP).into()),
+            ],
+            Problem::UnsupportedScheme { scheme } => vec![("scheme", text(scheme))],
+            Problem::WordTooLong { word } => vec![("word", text(word))],
+            Problem::TooManyIds => vec![("max", (command::MAX_IDS as i64).into())],
+            Problem::TooManyWords => vec![("max", (command::MAX_WORDS as i64).into())],
+            Problem::Empty
+            | Problem::MissingUrl
+            | Problem::UrlWithCredentials
+            | Problem::TwoUrls
+            | Problem::MixedCurrencies
+            | Problem::BoundsInverted
+            | Problem::MissingId
+            | Problem::EmptyWindow
+            | Problem::MissingWords
+            | Problem::MissingPlan => vec![],
+        };
+        let id = format!("problem-{}", error.problem.code());
+        let mut reply = tr.msg(&id, &args);
+        if !error.command.is_empty() {
+            reply.push('\n');
+            let usage = tr.msg(&format!("usage-{}", error.command), &[]);
+            reply.push_str(&tr.msg("try-usage", &[("usage", usage.into())]));
+        }
+        Outgoing::text(reply)
+    }
+}
