@@ -85,6 +85,23 @@ async fn health_metrics_and_graceful_shutdown() {
     }
 }
 
+/// The HTTP server with default limits on `db`, for the life of the test.
+async fn serve_for_the_test(db: &TestDb) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState {
+        store: db.store.clone(),
+        metrics: Metrics::new(),
+    };
+    tokio::spawn(server::run(
+        listener,
+        state,
+        axum::Router::new(),
+        std::future::pending(),
+    ));
+    addr
+}
+
 /// A GET from a chosen loopback address (127.0.0.2 is another client).
 async fn get_from(
     from: &str,
@@ -248,18 +265,7 @@ async fn slow_and_hostile_clients_cannot_take_the_server_down() {
 async fn health_reflects_whether_the_database_takes_a_write() {
     use sqlx::Connection;
     let db = TestDb::sqlite().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState {
-        store: db.store.clone(),
-        metrics: Metrics::new(),
-    };
-    tokio::spawn(server::run(
-        listener,
-        state,
-        axum::Router::new(),
-        std::future::pending(),
-    ));
+    let addr = serve_for_the_test(&db).await;
     assert_eq!(get(addr, "/healthz").await.0, 200);
 
     // Another process-like connection holds the write lock.
@@ -406,18 +412,7 @@ async fn the_whole_service_starts_answers_and_stops() {
 #[tokio::test]
 async fn each_request_has_an_id_that_the_answer_carries() {
     let db = TestDb::sqlite().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState {
-        store: db.store.clone(),
-        metrics: Metrics::new(),
-    };
-    tokio::spawn(server::run(
-        listener,
-        state,
-        axum::Router::new(),
-        std::future::pending(),
-    ));
+    let addr = serve_for_the_test(&db).await;
     let http = reqwest::Client::new();
     let given = http
         .get(format!("http://{addr}/healthz"))

@@ -101,16 +101,7 @@ impl Store {
     /// Give claimed messages back at once (shutdown): another worker, or
     /// this one after a restart, takes them without waiting out the claim.
     pub async fn inbound_release(&self, ids: &[i64]) -> Result<()> {
-        const SQLITE: &str = "UPDATE inbound_messages SET claimed_until = NULL \
-             WHERE id IN (SELECT value FROM json_each($1))";
-        const POSTGRES: &str = "UPDATE inbound_messages SET claimed_until = NULL \
-             WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)";
-        let sql = self.dialect(SQLITE, POSTGRES);
-        let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        on_pool!(self, |pool| {
-            sqlx::query(sql).bind(&ids).execute(pool).await?;
-        });
-        Ok(())
+        self.release_claims("inbound_messages", ids).await
     }
 
     /// The command was acted on; keep the replies until they are sent.

@@ -78,14 +78,27 @@ impl Store {
     /// Let claimed rows go again untouched (their user is being served),
     /// in one statement: the ids travel as a JSON array.
     pub async fn outbox_release(&self, ids: &[i64]) -> Result<()> {
-        const SQLITE: &str = "UPDATE outbox SET claimed_until = NULL \
-             WHERE id IN (SELECT value FROM json_each($1))";
-        const POSTGRES: &str = "UPDATE outbox SET claimed_until = NULL \
-             WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)";
-        let sql = self.dialect(SQLITE, POSTGRES);
+        self.release_claims("outbox", ids).await
+    }
+
+    /// Clear the claims on rows `ids` of `table` (a fixed name from our
+    /// code, never input), so they can be claimed again at once.
+    pub(super) async fn release_claims(&self, table: &'static str, ids: &[i64]) -> Result<()> {
+        let sql = match self.backend() {
+            super::Backend::Sqlite => format!(
+                "UPDATE {table} SET claimed_until = NULL WHERE id IN (SELECT value FROM json_each($1))"
+            ),
+            super::Backend::Postgres => format!(
+                "UPDATE {table} SET claimed_until = NULL \
+                 WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)"
+            ),
+        };
         let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         on_pool!(self, |pool| {
-            sqlx::query(sql).bind(&ids).execute(pool).await?;
+            sqlx::query(AssertSqlSafe(sql.clone()))
+                .bind(&ids)
+                .execute(pool)
+                .await?;
         });
         Ok(())
     }
