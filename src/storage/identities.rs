@@ -4,8 +4,6 @@
 use super::*;
 
 impl Store {
-    // ----- users and identities -------------------------------------------
-
     /// Find the user behind a chat identity, creating both on first contact.
     /// Also records where replies go now and when the person last wrote
     /// (WhatsApp's 24-hour window is measured from it).
@@ -171,8 +169,6 @@ impl Store {
         });
         Ok(())
     }
-
-    // ----- account linking -------------------------------------------------
 
     /// Store a one-time link code for `identity`'s user, replacing that
     /// identity's earlier unused codes. `None` when the user made
@@ -435,6 +431,37 @@ impl Store {
             watches: u32::try_from(watches).unwrap_or(u32::MAX),
             rules: u32::try_from(rules).unwrap_or(u32::MAX),
         }))
+    }
+
+    /// A user's identities that can receive messages, most recently active first.
+    pub async fn reachable_identities(&self, user: UserId) -> Result<Vec<Identity>> {
+        let rows: Vec<rows::IdentityRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat FROM identities \
+                 WHERE user_id = $1 AND channel <> 'console' AND NOT opted_out AND disabled_reason IS NULL \
+                 ORDER BY last_inbound_at DESC, id DESC",
+            )
+            .bind(user.0)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(Identity::try_from).collect()
+    }
+
+    /// Stop sending to an identity the platform says cannot be reached
+    /// (blocked, unsubscribed, gone). Writing to us again clears it.
+    pub async fn disable_identity(&self, identity: i64, why: &str) -> Result<bool> {
+        let changed = on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE identities SET disabled_reason = $2 WHERE id = $1 AND disabled_reason IS NULL",
+            )
+            .bind(identity)
+            .bind(why)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
     }
 }
 

@@ -4,8 +4,6 @@
 use super::*;
 
 impl Store {
-    // ----- inbound messages ------------------------------------------------
-
     /// Store an inbound message before its provider is answered. Returns
     /// false for a redelivery (same channel and provider id): it is not
     /// processed again.
@@ -161,34 +159,6 @@ impl Store {
             .await?
         });
         Ok(rows)
-    }
-
-    /// Put a notice for a user in the outbox (deduplicated by `key`).
-    /// Returns whether it was new.
-    pub async fn enqueue_notice(
-        &self,
-        user: UserId,
-        key: &str,
-        notice: &crate::watching::Notice,
-        now: i64,
-    ) -> Result<bool> {
-        let payload =
-            serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let inserted = on_pool!(self, |pool| {
-            sqlx::query(
-                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(user.0)
-            .bind(notice.kind())
-            .bind(key)
-            .bind(&payload)
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        Ok(inserted == 1)
     }
 }
 

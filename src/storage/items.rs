@@ -4,8 +4,6 @@
 use super::*;
 
 impl Store {
-    // ----- watches and rules ----------------------------------------------
-
     /// Add a watch, or update the conditions of the user's existing watch on
     /// the same product. `limit` is the most active watches the user's plan
     /// allows; a new watch past it is refused, and nothing is stored.
@@ -341,41 +339,6 @@ impl Store {
         let count =
             |n: i64| u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()));
         Ok((count(watches)?, count(rules)?))
-    }
-
-    /// A product's price history, oldest first (at most `limit` points).
-    pub async fn price_history(&self, product_id: i64, limit: u32) -> Result<Vec<PricePoint>> {
-        let rows: Vec<(Option<String>, Option<String>, String, i64)> = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT price, currency, availability, observed_at FROM price_points \
-                 WHERE product_id = $1 ORDER BY observed_at DESC, id DESC LIMIT $2",
-            )
-            .bind(product_id)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?
-        });
-        let mut points = rows
-            .into_iter()
-            .map(PricePoint::try_from)
-            .collect::<Result<Vec<_>>>()?;
-        points.reverse();
-        Ok(points)
-    }
-
-    /// Deals seen since `since`, newest first, for `test`.
-    pub async fn recent_deals(&self, since: i64, limit: u32) -> Result<Vec<RecentDeal>> {
-        let rows: Vec<rows::DealRow> = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT title, url, price, was_price, currency, merchant, category, condition, score, seen_at \
-                 FROM deals WHERE seen_at >= $1 ORDER BY seen_at DESC, id DESC LIMIT $2",
-            )
-            .bind(since)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter().map(RecentDeal::try_from).collect()
     }
 
     /// Every active rule with its owner, for matching new deals.

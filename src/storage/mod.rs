@@ -65,6 +65,7 @@ macro_rules! count_active {
     }};
 }
 
+mod backup;
 mod billing;
 mod identities;
 mod inbox;

@@ -4,8 +4,6 @@
 use super::*;
 
 impl Store {
-    // ----- outbox ----------------------------------------------------------
-
     /// Pending notices for one user, oldest first.
     pub async fn pending_notices(
         &self,
@@ -209,22 +207,6 @@ impl Store {
         Ok(made)
     }
 
-    /// Stop sending to an identity the platform says cannot be reached
-    /// (blocked, unsubscribed, gone). Writing to us again clears it.
-    pub async fn disable_identity(&self, identity: i64, why: &str) -> Result<bool> {
-        let changed = on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE identities SET disabled_reason = $2 WHERE id = $1 AND disabled_reason IS NULL",
-            )
-            .bind(identity)
-            .bind(why)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        Ok(changed == 1)
-    }
-
     /// Record what platforms reported about messages we sent. Each distinct
     /// status of a message is kept once (redeliveries and out-of-order
     /// reports change nothing); returns how many were new.
@@ -292,63 +274,90 @@ impl Store {
         u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()))
     }
 
-    /// A consistent copy of the live database in `dest`, taken online.
-    /// SQLite only: `VACUUM INTO` writes a compact, transactionally
-    /// consistent snapshot while the service keeps running.
-    pub async fn backup(&self, dest: &Path) -> Result<()> {
-        let Db::Sqlite(pool) = &self.db else {
-            return Err(StoreError::Backup(
-                "backup of PostgreSQL is pg_dump's job: pg_dump --format=custom \"$DATABASE_URL\" > FILE".into(),
-            ));
-        };
-        if dest.exists() {
-            return Err(StoreError::Backup(format!(
-                "{} already exists; not overwriting it",
-                dest.display()
-            )));
-        }
-        let dest = dest
-            .to_str()
-            .ok_or_else(|| StoreError::Backup("the backup path must be valid UTF-8".into()))?;
-        sqlx::query("VACUUM INTO $1")
-            .bind(dest)
+    /// Claim pending outbox rows that a chat platform can deliver (the user
+    /// has a non-console identity that has not opted out), oldest first.
+    pub async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>> {
+        const SQLITE: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
+             SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
+             AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
+             AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
+                         AND NOT i.opted_out AND i.disabled_reason IS NULL) \
+             ORDER BY o.id LIMIT $3) RETURNING id, user_id, payload, attempts, sending_since, identity_id";
+        const POSTGRES: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
+             SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
+             AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
+             AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
+                         AND NOT i.opted_out AND i.disabled_reason IS NULL) \
+             ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts, sending_since, identity_id";
+        let sql = self.dialect(SQLITE, POSTGRES);
+        let mut rows: Vec<OutboxRow> = on_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(now + lease_secs)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    /// Put an outbox row back: try again at `at` (an attempt when
+    /// `attempted`, a hold such as quiet hours when not), or give up.
+    pub async fn outbox_later(
+        &self,
+        id: i64,
+        at: Option<i64>,
+        attempted: bool,
+        error: Option<&str>,
+    ) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE outbox SET claimed_until = NULL, sending_since = NULL, next_attempt_at = COALESCE($2, next_attempt_at), \
+                 attempts = attempts + $3, last_error = COALESCE($4, last_error), \
+                 state = CASE WHEN $2 IS NULL THEN 'dead' ELSE state END WHERE id = $1",
+            )
+            .bind(id)
+            .bind(at)
+            .bind(i64::from(attempted))
+            .bind(error)
             .execute(pool)
             .await?;
+        });
         Ok(())
     }
 
-    /// Replace this SQLite database with the backup in `source`, after
-    /// checking the backup's integrity and that it is a Dealwatch database
-    /// no newer than this binary. Stop `dealwatch serve` first.
-    pub async fn restore(self, source: &Path) -> Result<Store> {
-        let Some(target) = self.sqlite_path.clone() else {
-            return Err(StoreError::Backup(
-                "restore of PostgreSQL is pg_restore's job: pg_restore --clean -d \"$DATABASE_URL\" FILE".into(),
-            ));
-        };
-        verify_backup(source).await?;
-        self.close().await;
-        let staging = target.with_extension("restoring");
-        std::fs::copy(source, &staging)
-            .map_err(|e| StoreError::Backup(format!("copying the backup: {e}")))?;
-        for suffix in ["-wal", "-shm"] {
-            let mut side = target.clone().into_os_string();
-            side.push(suffix);
-            match std::fs::remove_file(&side) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(StoreError::Backup(format!(
-                        "removing {}: {e}",
-                        PathBuf::from(side).display()
-                    )))
-                }
-            }
-        }
-        std::fs::rename(&staging, &target)
-            .map_err(|e| StoreError::Backup(format!("replacing the database: {e}")))?;
-        let url = format!("sqlite://{}", target.display());
-        Store::open(&url).await
+    /// Put a notice for a user in the outbox (deduplicated by `key`).
+    /// Returns whether it was new.
+    pub async fn enqueue_notice(
+        &self,
+        user: UserId,
+        key: &str,
+        notice: &crate::watching::Notice,
+        now: i64,
+    ) -> Result<bool> {
+        let payload =
+            serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let inserted = on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(user.0)
+            .bind(notice.kind())
+            .bind(key)
+            .bind(&payload)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted == 1)
     }
 }
 

@@ -4,8 +4,6 @@
 use super::*;
 
 impl Store {
-    // ----- products, prices and deals -------------------------------------
-
     /// The id of the product at a canonical URL, if anyone watches it.
     pub async fn product_id(&self, canonical_url: &str) -> Result<Option<i64>> {
         let id = on_pool!(self, |pool| {
@@ -93,8 +91,6 @@ impl Store {
         });
         Ok(texts.iter().filter_map(|t| t.parse().ok()).collect())
     }
-
-    // ----- scheduling checks ----------------------------------------------
 
     /// Lease up to `limit` products that are due (and watched by someone),
     /// oldest due first so none starves. A lease expires by itself, so a
@@ -369,76 +365,38 @@ impl Store {
         Ok(row)
     }
 
-    /// Claim pending outbox rows that a chat platform can deliver (the user
-    /// has a non-console identity that has not opted out), oldest first.
-    pub async fn claim_outbox(
-        &self,
-        now: i64,
-        lease_secs: i64,
-        limit: u32,
-    ) -> Result<Vec<OutboxRow>> {
-        const SQLITE: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
-             SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
-             AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
-             AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
-                         AND NOT i.opted_out AND i.disabled_reason IS NULL) \
-             ORDER BY o.id LIMIT $3) RETURNING id, user_id, payload, attempts, sending_since, identity_id";
-        const POSTGRES: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
-             SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
-             AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
-             AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
-                         AND NOT i.opted_out AND i.disabled_reason IS NULL) \
-             ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts, sending_since, identity_id";
-        let sql = self.dialect(SQLITE, POSTGRES);
-        let mut rows: Vec<OutboxRow> = on_pool!(self, |pool| {
-            sqlx::query_as(sql)
-                .bind(now + lease_secs)
-                .bind(now)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?
-        });
-        rows.sort_by_key(|r| r.id);
-        Ok(rows)
-    }
-
-    /// A user's identities that can receive messages, most recently active first.
-    pub async fn reachable_identities(&self, user: UserId) -> Result<Vec<Identity>> {
-        let rows: Vec<rows::IdentityRow> = on_pool!(self, |pool| {
+    /// A product's price history, oldest first (at most `limit` points).
+    pub async fn price_history(&self, product_id: i64, limit: u32) -> Result<Vec<PricePoint>> {
+        let rows: Vec<(Option<String>, Option<String>, String, i64)> = on_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat FROM identities \
-                 WHERE user_id = $1 AND channel <> 'console' AND NOT opted_out AND disabled_reason IS NULL \
-                 ORDER BY last_inbound_at DESC, id DESC",
+                "SELECT price, currency, availability, observed_at FROM price_points \
+                 WHERE product_id = $1 ORDER BY observed_at DESC, id DESC LIMIT $2",
             )
-            .bind(user.0)
+            .bind(product_id)
+            .bind(i64::from(limit))
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter().map(Identity::try_from).collect()
+        let mut points = rows
+            .into_iter()
+            .map(PricePoint::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        points.reverse();
+        Ok(points)
     }
 
-    /// Put an outbox row back: try again at `at` (an attempt when
-    /// `attempted`, a hold such as quiet hours when not), or give up.
-    pub async fn outbox_later(
-        &self,
-        id: i64,
-        at: Option<i64>,
-        attempted: bool,
-        error: Option<&str>,
-    ) -> Result<()> {
-        on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE outbox SET claimed_until = NULL, sending_since = NULL, next_attempt_at = COALESCE($2, next_attempt_at), \
-                 attempts = attempts + $3, last_error = COALESCE($4, last_error), \
-                 state = CASE WHEN $2 IS NULL THEN 'dead' ELSE state END WHERE id = $1",
+    /// Deals seen since `since`, newest first, for `test`.
+    pub async fn recent_deals(&self, since: i64, limit: u32) -> Result<Vec<RecentDeal>> {
+        let rows: Vec<rows::DealRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT title, url, price, was_price, currency, merchant, category, condition, score, seen_at \
+                 FROM deals WHERE seen_at >= $1 ORDER BY seen_at DESC, id DESC LIMIT $2",
             )
-            .bind(id)
-            .bind(at)
-            .bind(i64::from(attempted))
-            .bind(error)
-            .execute(pool)
-            .await?;
+            .bind(since)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
         });
-        Ok(())
+        rows.into_iter().map(RecentDeal::try_from).collect()
     }
 }
