@@ -53,6 +53,19 @@ const MAX_ATTEMPTS: i64 = 10;
 const BATCH: u32 = 512;
 /// Most users served at once by [`Dispatcher::run`].
 const MAX_IN_FLIGHT: usize = 1024;
+/// Where a reply goes: the channel and address it answers (a private chat,
+/// or a group for what the core meant for everyone), the platform's reply
+/// handle (a Discord interaction token), and a button press to acknowledge.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Route {
+    pub channel: Channel,
+    pub address: String,
+    #[serde(default)]
+    pub reply_token: Option<String>,
+    #[serde(default)]
+    pub acknowledge: Option<String>,
+}
+
 /// How long sends under way may take to finish once shutdown begins.
 pub const DRAIN: Duration = Duration::from_secs(5);
 /// Longest back-off between two attempts.
@@ -68,6 +81,8 @@ pub struct Dispatcher {
     plans: Plans,
     senders: Arc<HashMap<Channel, Arc<dyn Sender>>>,
     lease_secs: i64,
+    /// Rung when replies are stored, so they leave at once.
+    wake: Arc<tokio::sync::Notify>,
 }
 
 /// What became of one row.
@@ -90,7 +105,13 @@ impl Dispatcher {
             plans,
             senders: Arc::new(senders),
             lease_secs: LEASE_SECS,
+            wake: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// What the inbox rings when it stores replies (`Inbox::waking`).
+    pub fn waker(&self) -> Arc<tokio::sync::Notify> {
+        self.wake.clone()
     }
 
     /// Own claimed rows for `secs` instead of [`LEASE_SECS`]: a row whose
@@ -143,6 +164,7 @@ impl Dispatcher {
             tokio::select! {
                 () = &mut shutdown => break,
                 Some(done) = workers.join_next(), if !workers.is_empty() => finished(done, &mut serving),
+                () = self.wake.notified() => {}
                 () = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
         }
@@ -233,6 +255,31 @@ impl Dispatcher {
         Ok(count)
     }
 
+    /// Deliver every reply that is due now (the inbox's test helper does
+    /// this after acting, as the dispatcher's loop does in `serve`);
+    /// returns how many were claimed.
+    pub async fn deliver_replies(&self) -> Result<usize, StoreError> {
+        let mut count = 0;
+        loop {
+            let now = unix_now();
+            let rows = self
+                .store
+                .claim_outbox_up_to(now, self.lease_secs, BATCH, crate::storage::PRIORITY_REPLY)
+                .await?;
+            if rows.is_empty() {
+                return Ok(count);
+            }
+            count += rows.len();
+            let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
+            for row in rows {
+                by_user.entry(row.user_id).or_default().push(row);
+            }
+            for (_, rows) in by_user {
+                self.deliver_user(rows, None).await?;
+            }
+        }
+    }
+
     /// One user's rows, in order. When their channel is busy the rest of
     /// the batch waits with the row that found it so (not an attempt).
     async fn deliver_user(&self, rows: Vec<OutboxRow>, at: Option<i64>) -> Result<(), StoreError> {
@@ -262,6 +309,9 @@ impl Dispatcher {
                 return Ok(Outcome::Done);
             }
         };
+        if let Notice::Reply { kept } = notice {
+            return self.deliver_reply(row, kept, now).await;
+        }
         let user = self.store.user(UserId(row.user_id)).await?;
         if let Notice::DealMatch {
             post_to: Some((channel, address)),
@@ -367,6 +417,88 @@ impl Dispatcher {
             .outbox_later(row.id, None, true, Some(&last_error))
             .await?;
         Ok(Outcome::Done)
+    }
+
+    /// A reply goes where its route says, at once (the person just wrote:
+    /// no quiet hours, digest or cap), through the platform's reply handle
+    /// when there is one.
+    async fn deliver_reply(
+        &self,
+        row: &OutboxRow,
+        kept: crate::seal::Kept,
+        now: i64,
+    ) -> Result<Outcome, StoreError> {
+        let route: Option<Route> = row
+            .route
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok());
+        let Some(route) = route else {
+            let why = Some("a reply without a readable route");
+            self.store.outbox_later(row.id, None, true, why).await?;
+            return Ok(Outcome::Done);
+        };
+        let Some(sender) = self.senders.get(&route.channel) else {
+            let why = format!("no sender for channel {}", route.channel);
+            self.store
+                .outbox_later(row.id, None, true, Some(&why))
+                .await?;
+            return Ok(Outcome::Done);
+        };
+        if let (Some(token), 0) = (&route.acknowledge, row.attempts) {
+            // A button spinner left turning is cosmetic; never retry for it.
+            if let Err(e) = sender.acknowledge(token).await {
+                tracing::warn!(error = %e, "acknowledging a button press failed");
+            }
+        }
+        let sealed = !kept.sealed.is_empty();
+        let fallbacks = kept.messages.clone();
+        let messages = crate::seal::process().restore(kept);
+        self.store.outbox_sending(row.id, None, now).await?;
+        let sent = match &route.reply_token {
+            Some(token) => match sender.reply(token, &messages).await {
+                // The handle has expired (Discord's last 15 minutes): the
+                // reply goes to the person directly instead.
+                Err(SendError::Permanent(why)) => {
+                    tracing::info!(error = %why, "reply handle refused; sending directly");
+                    sender.send(&route.address, &messages).await
+                }
+                other => other,
+            },
+            None => sender.send(&route.address, &messages).await,
+        };
+        match sent {
+            Ok(ids) => {
+                let ids = ids.join(" ");
+                self.store.mark_sent(row.id, Some(&ids), None, now).await?;
+                if sealed {
+                    // Sent: nothing of the link is kept, not even sealed.
+                    let spent = Notice::Reply {
+                        kept: crate::seal::Kept {
+                            messages: fallbacks,
+                            sealed: Vec::new(),
+                        },
+                    };
+                    if let Ok(payload) = serde_json::to_string(&spent) {
+                        self.store.outbox_replace_payload(row.id, &payload).await?;
+                    }
+                }
+                Ok(Outcome::Done)
+            }
+            Err(SendError::RetryAfter(secs)) => {
+                Ok(Outcome::Busy(self.wait_out(row, secs, now).await?))
+            }
+            Err(SendError::Transient(why)) => {
+                self.retry_later(row, &why, now).await?;
+                Ok(Outcome::Done)
+            }
+            Err(SendError::Permanent(why) | SendError::Unreachable(why)) => {
+                tracing::warn!(channel = %route.channel, error = %why, "reply refused for good");
+                self.store
+                    .outbox_later(row.id, None, true, Some(&why))
+                    .await?;
+                Ok(Outcome::Done)
+            }
+        }
     }
 
     /// The user's identities in the order to try them: the one a send in

@@ -3,12 +3,17 @@
 //! A webhook hands each verified message to [`Inbox::accept`], which stores
 //! it (unique per channel and provider id, so a redelivery is a no-op)
 //! before the provider is answered. A worker ([`Inbox::run`]) then claims
-//! stored messages, acts on each through the core, saves the replies
-//! (state `handled`), sends them, and marks the message `processed`. A
-//! failed send is retried from the saved replies without acting again; a
-//! process that dies mid-way leaves the message claimed until its claim
-//! expires, and the next worker (after a restart, or another instance)
-//! finishes it.
+//! stored messages and acts on each through the core; its replies go into
+//! the outbox (ahead of notices, with the route they take) in the same
+//! transaction that marks the message `processed`, and the dispatcher
+//! delivers them with everything else that leaves. Acting never waits on a
+//! platform's pace: a `pause` or `STOP` takes effect at once, however many
+//! replies are queued. A failed send is retried by the dispatcher without
+//! acting again; a process that dies mid-way leaves the message claimed
+//! until its claim expires, and the next worker (after a restart, or
+//! another instance) finishes it. Twilio's synchronous TwiML answer is the
+//! one reply given inline; a pointer to the private chat for someone with
+//! no account (a stranger in a group) is sent from here too.
 //!
 //! Fairness: a worker takes only each person's oldest unfinished message
 //! and acts on up to [`MAX_IN_FLIGHT`] people's at once, so one person's
@@ -21,12 +26,16 @@
 //! out their claim.
 //!
 //! The window left: a crash after the core's own writes committed but
-//! before `handled` is saved re-runs the command on restart. Watches and
-//! preferences are idempotent; a repeated `alert` would add a second rule.
+//! before the replies and the `processed` mark are stored re-runs the
+//! command on restart. Watches and preferences are idempotent; a repeated
+//! `alert` would add a second rule (closing this needs the core's writes
+//! in that same transaction: issue 14's decide/apply).
 
 use crate::conversation::{Answer, Core, ReplyTo};
+use crate::dispatch::{Dispatcher, Route};
 use crate::seal::Sealer;
 use crate::storage::{unix_now, InboundRow, Store, StoreError};
+use crate::watching::Notice;
 use dealwatch_bots::{
     BoxFuture, Channel, DeliveryStatus, InboundRecord, Outgoing, SendError, Sender,
 };
@@ -60,7 +69,12 @@ pub struct Inbox {
     senders: HashMap<Channel, Arc<dyn Sender>>,
     wake: Notify,
     /// Seals replies that hold a payment link while they wait.
-    sealer: Sealer,
+    sealer: &'static Sealer,
+    /// Wakes the dispatcher when replies are waiting.
+    delivery: Arc<Notify>,
+    /// Delivers replies in [`Inbox::process_pending`] (tests), the way the
+    /// dispatcher does in `serve`.
+    replies: Dispatcher,
 }
 
 impl std::fmt::Debug for Inbox {
@@ -73,13 +87,27 @@ impl std::fmt::Debug for Inbox {
 
 impl Inbox {
     pub fn new(store: Store, core: Core, senders: HashMap<Channel, Arc<dyn Sender>>) -> Inbox {
+        let replies = Dispatcher::new(
+            store.clone(),
+            core.l10n().clone(),
+            *core.plans(),
+            senders.clone(),
+        );
         Inbox {
             store,
             core,
             senders,
             wake: Notify::new(),
-            sealer: Sealer::new(),
+            sealer: crate::seal::process(),
+            delivery: Arc::new(Notify::new()),
+            replies,
         }
+    }
+
+    /// Wake `delivery` (the dispatcher's) whenever replies are stored.
+    pub fn waking(mut self, delivery: Arc<Notify>) -> Inbox {
+        self.delivery = delivery;
+        self
     }
 
     /// Store a message; false if this provider id was stored before.
@@ -240,6 +268,7 @@ impl Inbox {
         loop {
             let rows = self.store.claim_inbound(unix_now(), CLAIM_SECS, 32).await?;
             if rows.is_empty() {
+                self.replies.deliver_replies().await?;
                 return Ok(count);
             }
             count += rows.len();
@@ -276,37 +305,74 @@ impl Inbox {
             let why = format!("no sender for channel {}", record.incoming.channel);
             return self.store.inbound_retry(row.id, &why, None).await;
         };
-        let answer: Answer = match (row.state.as_str(), row.replies.as_deref()) {
-            ("handled", Some(saved)) => match read_saved(saved, &self.sealer) {
-                Ok(answer) => answer,
+        // Replies kept by an older version: sent from here, as then.
+        if let ("handled", Some(saved)) = (row.state.as_str(), row.replies.as_deref()) {
+            return match read_saved(saved, self.sealer) {
+                Ok(answer) => self.send_inline(&row, &record, &sender, &answer).await,
                 Err(e) => {
-                    return self
-                        .store
+                    self.store
                         .inbound_retry(row.id, &format!("unreadable replies: {e}"), None)
                         .await
                 }
-            },
-            _ => match tracing::Instrument::instrument(
-                self.core.answer(&record.incoming, unix_now()),
-                tracing::info_span!("act", channel = %record.incoming.channel),
-            )
-            .await
-            {
-                Ok(answer) => {
-                    let saved = save(&answer, &self.sealer)?;
-                    self.store.inbound_handled(row.id, &saved).await?;
-                    answer
-                }
-                Err(e) => return self.retry(&row, &e.to_string(), None).await,
-            },
+            };
+        }
+        let acted = tracing::Instrument::instrument(
+            self.core.answer(&record.incoming, unix_now()),
+            tracing::info_span!("act", channel = %record.incoming.channel),
+        )
+        .await;
+        let answer = match acted {
+            Ok(answer) => answer,
+            Err(e) => return self.retry(&row, &e.to_string(), None).await,
         };
         if let Some(answer_now) = answer_now {
             // The provider takes the replies in its webhook's answer; if it
-            // stopped waiting, they go through the API below.
+            // stopped waiting, they go through the outbox below.
             if answer_now.send(answer.messages.clone()).is_ok() {
                 return self.store.inbound_processed(row.id, unix_now()).await;
             }
         }
+        let Some(user) = answer.user.filter(|_| !answer.messages.is_empty()) else {
+            // Nothing to say, or a pointer to someone with no account (a
+            // stranger in a group): nothing for the outbox to own.
+            return self.send_inline(&row, &record, &sender, &answer).await;
+        };
+        let group = record.incoming.group.as_ref();
+        let route = Route {
+            channel: record.incoming.channel,
+            address: match (answer.to, group) {
+                // Only what the core meant for everyone goes into a group.
+                (ReplyTo::Group, Some(group)) => group.address.clone(),
+                _ => record.incoming.reply_to.clone(),
+            },
+            reply_token: match answer.to {
+                ReplyTo::Sender => record.reply_token.clone(),
+                ReplyTo::Group => None,
+            },
+            acknowledge: record.acknowledge.clone(),
+        };
+        let payload = Notice::Reply {
+            kept: self.sealer.keep(&answer.messages),
+        };
+        let encoded = serde_json::to_string(&route)
+            .and_then(|route| Ok((route, serde_json::to_string(&payload)?)))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.store
+            .inbound_answered(row.id, user, &encoded.0, &encoded.1, unix_now())
+            .await?;
+        self.delivery.notify_one();
+        Ok(())
+    }
+
+    /// Send an answer from here: replies kept by an older version, and
+    /// pointers for people who have no account.
+    async fn send_inline(
+        &self,
+        row: &InboundRow,
+        record: &InboundRecord,
+        sender: &Arc<dyn Sender>,
+        answer: &Answer,
+    ) -> Result<(), StoreError> {
         if let Some(token) = &record.acknowledge {
             // A button spinner left turning is cosmetic; never retry for it.
             if let Err(e) = sender.acknowledge(token).await {
@@ -319,11 +385,8 @@ impl Inbox {
             Ok(Vec::new())
         } else {
             match (answer.to, group, &record.reply_token) {
-                // Only what the core meant for everyone goes into a group.
                 (ReplyTo::Group, Some(group), _) => sender.send(&group.address, replies).await,
                 (_, _, Some(token)) => match sender.reply(token, replies).await {
-                    // The handle has expired (Discord's last 15 minutes):
-                    // the reply goes to the person directly instead.
                     Err(SendError::Permanent(why)) => {
                         tracing::info!(error = %why, "reply handle refused; sending directly");
                         sender.send(&record.incoming.reply_to, replies).await
@@ -335,8 +398,8 @@ impl Inbox {
         };
         match sent {
             Ok(_) => self.store.inbound_processed(row.id, unix_now()).await,
-            Err(SendError::RetryAfter(secs)) => self.retry(&row, "rate limited", Some(secs)).await,
-            Err(SendError::Transient(why)) => self.retry(&row, &why, None).await,
+            Err(SendError::RetryAfter(secs)) => self.retry(row, "rate limited", Some(secs)).await,
+            Err(SendError::Transient(why)) => self.retry(row, &why, None).await,
             Err(SendError::Permanent(why) | SendError::Unreachable(why)) => {
                 tracing::warn!(channel = %record.incoming.channel, error = %why, "reply refused for good");
                 self.store.inbound_retry(row.id, &why, None).await
@@ -365,45 +428,15 @@ impl Inbox {
     }
 }
 
-/// Replies as kept until sent: where they go, the messages (a message
-/// holding a credential replaced by its fallback) and those messages
-/// sealed, by position.
-#[derive(serde::Serialize, serde::Deserialize)]
+/// Replies kept by an older version until sent (state `handled`): where
+/// they go and the messages, or a plain list for the sender.
+#[derive(serde::Deserialize)]
 struct Saved {
     to: ReplyTo,
-    messages: Vec<Outgoing>,
-    /// (position, sealed message). A list, not a map: untagged enums
-    /// cannot read numeric map keys.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    sealed: Vec<(usize, String)>,
+    #[serde(flatten)]
+    kept: crate::seal::Kept,
 }
 
-/// The replies to keep: nothing confidential in the clear.
-fn save(answer: &Answer, sealer: &Sealer) -> Result<String, StoreError> {
-    let mut saved = Saved {
-        to: answer.to,
-        messages: Vec::with_capacity(answer.messages.len()),
-        sealed: Vec::new(),
-    };
-    for (i, message) in answer.messages.iter().enumerate() {
-        match &message.confidential {
-            Some(fallback) => {
-                let plain =
-                    serde_json::to_vec(message).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                if let Some(sealed) = sealer.seal(&plain) {
-                    saved.sealed.push((i, sealed));
-                }
-                saved.messages.push(Outgoing::text(fallback.clone()));
-            }
-            None => saved.messages.push(message.clone()),
-        }
-    }
-    serde_json::to_string(&saved).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// Kept replies: an [`Answer`] with its sealed messages opened where this
-/// process sealed them, or (kept before answers had a destination) a plain
-/// list for the sender.
 fn read_saved(saved: &str, sealer: &Sealer) -> Result<Answer, serde_json::Error> {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
@@ -412,23 +445,15 @@ fn read_saved(saved: &str, sealer: &Sealer) -> Result<Answer, serde_json::Error>
         Plain(Vec<Outgoing>),
     }
     Ok(match serde_json::from_str(saved)? {
-        Kept::Routed(mut saved) => {
-            for (i, sealed) in &saved.sealed {
-                let opened = sealer
-                    .open(sealed)
-                    .and_then(|plain| serde_json::from_slice::<Outgoing>(&plain).ok());
-                if let (Some(message), Some(slot)) = (opened, saved.messages.get_mut(*i)) {
-                    *slot = message;
-                }
-            }
-            Answer {
-                to: saved.to,
-                messages: saved.messages,
-            }
-        }
+        Kept::Routed(saved) => Answer {
+            to: saved.to,
+            messages: sealer.restore(saved.kept),
+            user: None,
+        },
         Kept::Plain(messages) => Answer {
             to: ReplyTo::Sender,
             messages,
+            user: None,
         },
     })
 }

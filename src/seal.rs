@@ -10,6 +10,7 @@
 //! reply's fallback text ("send upgrade again") instead of a stale link.
 
 use base64::Engine;
+use dealwatch_bots::Outgoing;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 
@@ -78,6 +79,63 @@ impl Sealer {
         let mut rest = rest.to_vec();
         let plain = key.open_in_place(nonce, Aad::empty(), &mut rest).ok()?;
         Some(plain.to_vec())
+    }
+}
+
+/// This process's sealer: one key for the inbox and the dispatcher.
+pub fn process() -> &'static Sealer {
+    static SEALER: std::sync::OnceLock<Sealer> = std::sync::OnceLock::new();
+    SEALER.get_or_init(Sealer::new)
+}
+
+/// Messages as kept in the database: each that holds a credential replaced
+/// by its fallback text, and kept sealed beside, by position.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Kept {
+    pub messages: Vec<Outgoing>,
+    /// (position, sealed message). A list, not a map: untagged enums and
+    /// internally tagged ones cannot read numeric map keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sealed: Vec<(usize, String)>,
+}
+
+impl Sealer {
+    /// `messages` fit to keep: nothing confidential in the clear.
+    pub fn keep(&self, messages: &[Outgoing]) -> Kept {
+        let mut kept = Kept::default();
+        for (i, message) in messages.iter().enumerate() {
+            match &message.confidential {
+                Some(fallback) => {
+                    let sealed = serde_json::to_vec(message)
+                        .ok()
+                        .and_then(|plain| self.seal(&plain));
+                    if let Some(sealed) = sealed {
+                        kept.sealed.push((i, sealed));
+                    }
+                    kept.messages.push(Outgoing::text(fallback.clone()));
+                }
+                None => kept.messages.push(message.clone()),
+            }
+        }
+        kept
+    }
+
+    /// The messages as they were kept, the sealed ones opened where this
+    /// process sealed them (elsewhere their fallback stays).
+    pub fn restore(&self, kept: Kept) -> Vec<Outgoing> {
+        let Kept {
+            mut messages,
+            sealed,
+        } = kept;
+        for (i, sealed) in &sealed {
+            let opened = self
+                .open(sealed)
+                .and_then(|plain| serde_json::from_slice::<Outgoing>(&plain).ok());
+            if let (Some(message), Some(slot)) = (opened, messages.get_mut(*i)) {
+                *slot = message;
+            }
+        }
+        messages
     }
 }
 

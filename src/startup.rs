@@ -269,8 +269,10 @@ impl Application {
         let poller_task = tokio::spawn(poller.run(stopped(stop_rx.clone())));
         let dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders.clone())
             .with_lease(config.outbox_lease_secs);
+        // Replies leave through the dispatcher: the inbox rings it.
+        let delivery = dispatcher.waker();
         let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));
-        let inbox = Arc::new(Inbox::new(store.clone(), core, senders));
+        let inbox = Arc::new(Inbox::new(store.clone(), core, senders).waking(delivery));
         let inbox_task = tokio::spawn(inbox.clone().run(stopped(stop_rx.clone())));
         let sink: Arc<dyn InboundSink> = Arc::new(InboxSink(inbox));
         let mut routes = axum::Router::new();

@@ -189,6 +189,13 @@ pub enum Notice {
     /// A subscription payment failed. The portal link is short-lived; the
     /// `billing` button makes a fresh one.
     PaymentFailed { portal_url: Option<String> },
+    /// The answer to something the person just sent, delivered where the
+    /// outbox row's route says, ahead of notices (any payment link in it
+    /// kept sealed).
+    Reply {
+        #[serde(flatten)]
+        kept: crate::seal::Kept,
+    },
 }
 
 impl Notice {
@@ -203,6 +210,7 @@ impl Notice {
             Notice::ChannelLost { .. } => "channel_lost",
             Notice::PlanChanged { .. } => "plan_changed",
             Notice::PaymentFailed { .. } => "payment_failed",
+            Notice::Reply { .. } => "reply",
         }
     }
 
@@ -397,6 +405,9 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             };
             Outgoing::text(text).with_button(tr.msg("button-billing", &[]), "billing")
         }
+        // The dispatcher sends replies whole (`dispatch::Route`); as one
+        // message, the first stands for them.
+        Notice::Reply { kept } => kept.messages.first().cloned().unwrap_or_default(),
         Notice::ChannelLost { channel, why } => Outgoing::text(
             tr.msg(
                 "channel-lost",

@@ -235,7 +235,9 @@ async fn a_slow_reply_follows_through_the_messages_api() {
         .await
         .unwrap();
     assert_eq!(answer, None);
+    // The reply leaves through the outbox, as the dispatcher sends it.
     for _ in 0..100 {
+        app.inbox.process_pending().await.unwrap();
         if !app.bodies().is_empty() {
             break;
         }

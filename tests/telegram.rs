@@ -262,8 +262,16 @@ async fn a_rate_limited_reply_is_retried_without_acting_twice() {
     assert!(app.api.calls("sendMessage").is_empty());
     assert_eq!(
         app.states().await,
-        vec![("handled".to_owned(), 1)],
-        "acted on, reply pending"
+        vec![("processed".to_owned(), 1)],
+        "acted on once"
+    );
+    assert!(
+        app.db.store.outbox_counts().await.unwrap().contains(&(
+            "reply".to_owned(),
+            "pending".to_owned(),
+            1
+        )),
+        "the reply waits in the outbox"
     );
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     app.inbox.process_pending().await.unwrap();

@@ -115,13 +115,18 @@ pub enum ReplyTo {
 pub struct Answer {
     pub to: ReplyTo,
     pub messages: Vec<Outgoing>,
+    /// The account the answer belongs to; `None` for someone who has none
+    /// (a stranger in a group is only pointed to the private chat).
+    #[serde(skip)]
+    pub user: Option<crate::storage::UserId>,
 }
 
 impl Answer {
-    fn to_sender(messages: Vec<Outgoing>) -> Answer {
+    fn to_sender(user: crate::storage::UserId, messages: Vec<Outgoing>) -> Answer {
         Answer {
             to: ReplyTo::Sender,
             messages,
+            user: Some(user),
         }
     }
 }
@@ -235,6 +240,14 @@ impl Core {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn l10n(&self) -> &Arc<L10n> {
+        &self.l10n
+    }
+
+    pub fn plans(&self) -> &Plans {
+        &self.plans
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -359,14 +372,17 @@ impl Core {
                 Ok(Command::Start { .. } | Command::Unstop) => {
                     self.store.set_opted_out(identity.id, false).await?;
                     let tr = self.l10n.tr(&user.settings.locale);
-                    return Ok(Answer::to_sender(vec![Outgoing::text(
-                        tr.msg("unstopped", &[]),
-                    )]));
+                    return Ok(Answer::to_sender(
+                        user.id,
+                        vec![Outgoing::text(tr.msg("unstopped", &[]))],
+                    ));
                 }
                 // Carriers require HELP to be answered even after STOP.
                 Ok(Command::Help { .. }) => {}
                 // On SMS an opted-out number gets nothing until START.
-                _ if msg.channel == Channel::Sms => return Ok(Answer::to_sender(Vec::new())),
+                _ if msg.channel == Channel::Sms => {
+                    return Ok(Answer::to_sender(user.id, Vec::new()))
+                }
                 // Elsewhere, writing to us again is opting back in.
                 _ => self.store.set_opted_out(identity.id, false).await?,
             }
@@ -384,7 +400,7 @@ impl Core {
             Ok(cmd) => session.act(cmd).await?,
             Err(error) => vec![session.parse_error(&error)],
         };
-        Ok(Answer::to_sender(messages))
+        Ok(Answer::to_sender(session.user.id, messages))
     }
 
     /// The answer, in the group, to someone we cannot answer privately:
@@ -396,6 +412,7 @@ impl Core {
         user: Option<User>,
         now: i64,
     ) -> Answer {
+        let account = user.as_ref().map(|u| u.id);
         let mut messages = Vec::new();
         if self
             .nudges
@@ -414,6 +431,7 @@ impl Core {
         Answer {
             to: ReplyTo::Group,
             messages,
+            user: account,
         }
     }
 }

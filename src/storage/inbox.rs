@@ -102,6 +102,44 @@ impl Store {
         self.release_claims("inbound_messages", ids).await
     }
 
+    /// The command was acted on and its replies go out through the outbox:
+    /// the reply row (ahead of notices) and the `processed` mark in one
+    /// transaction, so replies are neither lost nor stored twice.
+    pub async fn inbound_answered(
+        &self,
+        id: i64,
+        user: UserId,
+        route: &str,
+        payload: &str,
+        now: i64,
+    ) -> Result<()> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, priority, route) \
+                 VALUES ($1, 'reply', $2, $3, $4, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(user.0)
+            .bind(format!("reply:{id}"))
+            .bind(payload)
+            .bind(now)
+            .bind(super::outbox::PRIORITY_REPLY)
+            .bind(route)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE inbound_messages SET state = 'processed', processed_at = $2, claimed_until = NULL, \
+                 attempts = attempts + 1, replies = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// The command was acted on; keep the replies until they are sent.
     pub async fn inbound_handled(&self, id: i64, replies: &str) -> Result<()> {
         on_pool!(self, |pool| {

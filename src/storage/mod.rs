@@ -75,7 +75,7 @@ mod products;
 pub use billing::{PlanChange, SubscriptionState};
 pub use identities::{LinkOutcome, LinkPreview};
 pub use inbox::InboundRow;
-pub use outbox::OutboxRow;
+pub use outbox::{OutboxRow, PRIORITY_NOTICE, PRIORITY_REPLY};
 
 /// Errors from the database layer.
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,43 @@
 use super::*;
 
 impl Store {
+    /// Counts of outbox rows by kind and state (for tests and operators).
+    pub async fn outbox_counts(&self) -> Result<Vec<(String, String, i64)>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT kind, state, COUNT(*) FROM outbox GROUP BY kind, state ORDER BY kind, state",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Outbox rows of `kind` still held by a live claim at `now`.
+    pub async fn outbox_claimed(&self, kind: &str, now: i64) -> Result<i64> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox WHERE kind = $1 AND claimed_until IS NOT NULL \
+                 AND claimed_until > $2 AND state IN ('pending', 'sending')",
+            )
+            .bind(kind)
+            .bind(now)
+            .fetch_one(pool)
+            .await?
+        }))
+    }
+
+    /// Replace a row's payload (a sent reply drops its sealed copies).
+    pub async fn outbox_replace_payload(&self, id: i64, payload: &str) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE outbox SET payload = $2 WHERE id = $1")
+                .bind(id)
+                .bind(payload)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// Pending notices for one user, oldest first.
     pub async fn pending_notices(
         &self,
@@ -282,24 +319,40 @@ impl Store {
         lease_secs: i64,
         limit: u32,
     ) -> Result<Vec<OutboxRow>> {
+        self.claim_outbox_up_to(now, lease_secs, limit, PRIORITY_NOTICE)
+            .await
+    }
+
+    /// [`Store::claim_outbox`] for rows of `priority` or more urgent
+    /// ([`PRIORITY_REPLY`]: replies alone).
+    pub async fn claim_outbox_up_to(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+        priority: i64,
+    ) -> Result<Vec<OutboxRow>> {
         const SQLITE: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
              SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
              AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
-             AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
-                         AND NOT i.opted_out AND i.disabled_reason IS NULL) \
-             ORDER BY o.id LIMIT $3) RETURNING id, user_id, payload, attempts, sending_since, identity_id";
+             AND (o.route IS NOT NULL OR EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id \
+                         AND i.channel <> 'console' AND NOT i.opted_out AND i.disabled_reason IS NULL)) \
+             AND o.priority <= $4 \
+             ORDER BY o.priority, o.id LIMIT $3) RETURNING id, user_id, payload, attempts, sending_since, identity_id, route";
         const POSTGRES: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
              SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
              AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
-             AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id AND i.channel <> 'console' \
-                         AND NOT i.opted_out AND i.disabled_reason IS NULL) \
-             ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts, sending_since, identity_id";
+             AND (o.route IS NOT NULL OR EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id \
+                         AND i.channel <> 'console' AND NOT i.opted_out AND i.disabled_reason IS NULL)) \
+             AND o.priority <= $4 \
+             ORDER BY o.priority, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts, sending_since, identity_id, route";
         let sql = self.dialect(SQLITE, POSTGRES);
         let mut rows: Vec<OutboxRow> = on_pool!(self, |pool| {
             sqlx::query_as(sql)
                 .bind(now + lease_secs)
                 .bind(now)
                 .bind(i64::from(limit))
+                .bind(priority)
                 .fetch_all(pool)
                 .await?
         });
@@ -373,4 +426,11 @@ pub struct OutboxRow {
     pub sending_since: Option<i64>,
     /// The identity that send went to.
     pub identity_id: Option<i64>,
+    /// For a reply: where it goes (JSON of `dispatch::Route`).
+    pub route: Option<String>,
 }
+
+/// Outbox priorities: replies to someone who just wrote go ahead of
+/// notices and bulk alerts.
+pub const PRIORITY_REPLY: i64 = 0;
+pub const PRIORITY_NOTICE: i64 = 1;
