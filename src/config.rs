@@ -153,6 +153,12 @@ pub struct Config {
     #[arg(skip = env_secret("DEALWATCH_FETCH_PROXY"))]
     pub fetch_proxy: Option<SecretString>,
 
+    /// `DEALWATCH_SEAL_KEY`: 32 bytes, base64, shared by every instance, so
+    /// a reply holding a payment link that one instance stored (sealed) can
+    /// be sent by another. Unset: each process draws its own key.
+    #[arg(skip = env_secret("DEALWATCH_SEAL_KEY"))]
+    pub seal_key: Option<SecretString>,
+
     #[command(flatten)]
     pub telegram: TelegramConfig,
     #[command(flatten)]

@@ -47,6 +47,23 @@ impl Sealer {
         Sealer { key, random }
     }
 
+    /// A sealer with a key several instances share (`DEALWATCH_SEAL_KEY`:
+    /// 32 bytes, base64), so a reply one instance stored can be sent by
+    /// another. `None` when the key is not 32 bytes of base64.
+    pub fn with_key(encoded: &str) -> Option<Sealer> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .filter(|b| b.len() == 32)?;
+        let key = UnboundKey::new(&AES_256_GCM, &bytes)
+            .ok()
+            .map(LessSafeKey::new)?;
+        Some(Sealer {
+            key: Some(key),
+            random: SystemRandom::new(),
+        })
+    }
+
     /// `plain`, sealed: base64 of nonce and ciphertext. `None` if it cannot
     /// be sealed (then nothing of it may be kept).
     pub fn seal(&self, plain: &[u8]) -> Option<String> {
@@ -82,10 +99,19 @@ impl Sealer {
     }
 }
 
-/// This process's sealer: one key for the inbox and the dispatcher.
+static PROCESS: std::sync::OnceLock<Sealer> = std::sync::OnceLock::new();
+
+/// This process's sealer: one key for the inbox and the dispatcher; the
+/// shared key when [`use_shared_key`] set one before first use, else a
+/// fresh random key.
 pub fn process() -> &'static Sealer {
-    static SEALER: std::sync::OnceLock<Sealer> = std::sync::OnceLock::new();
-    SEALER.get_or_init(Sealer::new)
+    PROCESS.get_or_init(Sealer::new)
+}
+
+/// Seal with a key several instances share, from start-up. `false` when a
+/// key was already in use (it cannot change while replies wait).
+pub fn use_shared_key(sealer: Sealer) -> bool {
+    PROCESS.set(sealer).is_ok()
 }
 
 /// Messages as kept in the database: each that holds a credential replaced
@@ -163,5 +189,16 @@ mod tests {
         assert!(sealer.open(&String::from_utf8(tampered).unwrap()).is_none());
         assert!(sealer.open("not base64 !").is_none());
         assert!(sealer.open("").is_none());
+    }
+
+    #[test]
+    fn instances_sharing_a_key_open_each_others_copies() {
+        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let one = Sealer::with_key(&key).unwrap();
+        let other = Sealer::with_key(&key).unwrap();
+        let sealed = one.seal(b"link").unwrap();
+        assert_eq!(other.open(&sealed).unwrap(), b"link");
+        assert!(Sealer::with_key("c2hvcnQ=").is_none(), "too short");
+        assert!(Sealer::with_key("not base64!").is_none());
     }
 }

@@ -187,6 +187,16 @@ impl Application {
     /// Everything `serve` runs, from `config`; says once which channels and
     /// billing are on.
     pub async fn build(config: Config) -> Result<Application, StartupError> {
+        if let Some(key) = &config.seal_key {
+            let sealer = crate::seal::Sealer::with_key(key.expose_secret()).ok_or_else(|| {
+                StartupError::Billing("DEALWATCH_SEAL_KEY must be 32 bytes, base64".into())
+            })?;
+            if !crate::seal::use_shared_key(sealer) {
+                tracing::warn!(
+                    "DEALWATCH_SEAL_KEY given after a key was in use; this process keeps its own"
+                );
+            }
+        }
         let store = open_store(&config).await?;
         let metrics = Metrics::new();
         let plans = config.plans()?;
