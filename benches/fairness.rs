@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::Json;
 use dealwatch::conversation::{Core, CoreOptions};
+use dealwatch::dispatch::Dispatcher;
 use dealwatch::inbound::Inbox;
 use dealwatch::l10n::L10n;
 use dealwatch::metrics::Metrics;
@@ -75,11 +76,16 @@ async fn run(backlog: usize) {
         Metrics::new(),
     );
     let client: Arc<dyn Sender> = Arc::new(TelegramClient::new(&api_url, "1:FAIR").unwrap());
-    let inbox = Arc::new(Inbox::new(
+    let senders = HashMap::from([(Channel::Telegram, client)]);
+    // As in `serve`: the inbox acts, the dispatcher delivers the replies.
+    let dispatcher = Dispatcher::new(
         store.clone(),
-        core,
-        HashMap::from([(Channel::Telegram, client)]),
-    ));
+        Arc::new(L10n::load().unwrap()),
+        Plans::default(),
+        senders.clone(),
+    );
+    let inbox = Arc::new(Inbox::new(store.clone(), core, senders).waking(dispatcher.waker()));
+    tokio::spawn(dispatcher.run(std::future::pending()));
     for i in 0..backlog {
         inbox
             .accept(&message(i, "100", &format!("alert lego {i}")))
