@@ -6,9 +6,11 @@
 //! When the input is not a terminal, each command is echoed before its
 //! reply (`> list`), so a scripted session reads as a transcript.
 //!
-//! Notices (a watched product's first price, price alerts) print as they
-//! arrive. When the input ends, the console waits, for at most `linger`,
-//! until the user's new watches have had their first check, so a script
+//! Notices (a watched product's first price, price alerts) come through the
+//! dispatcher like on every channel (quiet hours, digests and the daily cap
+//! hold here too) and print as they arrive. When the input ends, the
+//! console waits, for at most `linger`, until the user's new watches have
+//! had their first check and what it found has been printed, so a script
 //! that adds a watch also sees what it found.
 
 use crate::conversation::Core;
@@ -16,7 +18,7 @@ use crate::storage::unix_now;
 use dealwatch_bots::{console, Channel, Incoming, Outgoing};
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
 
 /// Longest line read whole; the rest of a longer line is skipped, and the
 /// core refuses what it got as too long.
@@ -41,6 +43,7 @@ pub async fn run<R, W>(
     user: &str,
     input: R,
     mut output: W,
+    mut notices: UnboundedReceiver<Vec<Outgoing>>,
     style: ConsoleStyle,
 ) -> std::io::Result<()>
 where
@@ -70,7 +73,6 @@ where
     if style.prompt {
         write_prompt(&mut output).await?;
     }
-    let mut poll = tokio::time::interval(NOTICE_POLL);
     loop {
         tokio::select! {
             line = lines.recv() => {
@@ -95,8 +97,9 @@ where
                     write_prompt(&mut output).await?;
                 }
             }
-            _ = poll.tick() => {
-                if deliver(core, user, &mut output).await? && style.prompt {
+            Some(notice) = notices.recv() => {
+                write_all(&mut output, &notice).await?;
+                if style.prompt {
                     write_prompt(&mut output).await?;
                 }
             }
@@ -104,41 +107,37 @@ where
     }
     reader.abort();
 
-    // The input ended: give new watches their first check, within reason.
+    // The input ended: give new watches their first check, and what it
+    // found time to be delivered, within reason.
     let deadline = tokio::time::Instant::now() + style.linger;
     loop {
-        deliver(core, user, &mut output).await?;
+        print_waiting(&mut notices, &mut output).await?;
         let pending = core
             .first_checks_pending(Channel::Console, user)
             .await
             .unwrap_or(0);
-        if pending == 0 || tokio::time::Instant::now() >= deadline {
+        let undelivered = core
+            .pending_notices(Channel::Console, user, unix_now())
+            .await
+            .map_or(0, |n| n.len());
+        if (pending == 0 && undelivered == 0) || tokio::time::Instant::now() >= deadline {
             break;
         }
         tokio::time::sleep(NOTICE_POLL).await;
     }
-    deliver(core, user, &mut output).await?;
+    print_waiting(&mut notices, &mut output).await?;
     output.flush().await
 }
 
-/// Print pending notices; returns whether any were printed.
-async fn deliver<W: AsyncWrite + Unpin>(
-    core: &Core,
-    user: &str,
+/// Print the notices that have arrived.
+async fn print_waiting<W: AsyncWrite + Unpin>(
+    notices: &mut UnboundedReceiver<Vec<Outgoing>>,
     output: &mut W,
-) -> std::io::Result<bool> {
-    let now = unix_now();
-    let Ok(notices) = core.pending_notices(Channel::Console, user, now).await else {
-        return Ok(false);
-    };
-    let any = !notices.is_empty();
-    for (id, notice) in notices {
-        write_all(output, std::slice::from_ref(&notice)).await?;
-        // Printed is delivered; if marking fails, the notice may print again,
-        // which on a console beats losing it.
-        let _ = core.delivered(id, None, now).await;
+) -> std::io::Result<()> {
+    while let Ok(notice) = notices.try_recv() {
+        write_all(output, &notice).await?;
     }
-    Ok(any)
+    Ok(())
 }
 
 async fn write_all<W: AsyncWrite + Unpin>(

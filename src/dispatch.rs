@@ -83,6 +83,8 @@ pub struct Dispatcher {
     lease_secs: i64,
     /// Rung when replies are stored, so they leave at once.
     wake: Arc<tokio::sync::Notify>,
+    /// Deliver to console users only (`dealwatch chat`).
+    console: bool,
 }
 
 /// What became of one row.
@@ -106,7 +108,16 @@ impl Dispatcher {
             senders: Arc::new(senders),
             lease_secs: LEASE_SECS,
             wake: Arc::new(tokio::sync::Notify::new()),
+            console: false,
         }
+    }
+
+    /// Deliver the notices of console users, and only theirs, through a
+    /// console sender: `dealwatch chat` then keeps quiet hours, digests and
+    /// caps like every channel.
+    pub fn for_console(mut self) -> Dispatcher {
+        self.console = true;
+        self
     }
 
     /// What the inbox rings when it stores replies (`Inbox::waking`).
@@ -197,7 +208,16 @@ impl Dispatcher {
         now: i64,
         serving: &Serving,
     ) -> Result<BTreeMap<i64, Vec<OutboxRow>>, StoreError> {
-        let rows = self.store.claim_outbox(now, self.lease_secs, BATCH).await?;
+        let rows = self
+            .store
+            .claim_outbox_up_to(
+                now,
+                self.lease_secs,
+                BATCH,
+                crate::storage::PRIORITY_NOTICE,
+                self.console,
+            )
+            .await?;
         let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
         let mut busy = Vec::new();
         for row in rows {
@@ -264,7 +284,13 @@ impl Dispatcher {
             let now = unix_now();
             let rows = self
                 .store
-                .claim_outbox_up_to(now, self.lease_secs, BATCH, crate::storage::PRIORITY_REPLY)
+                .claim_outbox_up_to(
+                    now,
+                    self.lease_secs,
+                    BATCH,
+                    crate::storage::PRIORITY_REPLY,
+                    self.console,
+                )
                 .await?;
             if rows.is_empty() {
                 return Ok(count);
@@ -511,7 +537,10 @@ impl Dispatcher {
         user: &User,
         preferred: Option<Channel>,
     ) -> Result<Vec<Identity>, StoreError> {
-        let mut identities = self.store.reachable_identities(user.id).await?;
+        let mut identities = self
+            .store
+            .identities_to_reach(user.id, self.console)
+            .await?;
         let in_doubt = row.sending_since.and(row.identity_id);
         // A stable sort: within each rank, most recently active first.
         identities.sort_by_key(|i| {

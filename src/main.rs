@@ -6,10 +6,14 @@ use anyhow::Context;
 use clap::Parser;
 use dealwatch::config::{self, Cli, Command, Config};
 use dealwatch::console::{self, ConsoleStyle};
+use dealwatch::dispatch::Dispatcher;
 use dealwatch::fetch::Fetcher;
 use dealwatch::l10n::L10n;
 use dealwatch::metrics::Metrics;
 use dealwatch::startup::{self, Application};
+use dealwatch_bots::console::ConsoleSender;
+use dealwatch_bots::{Channel, Sender};
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -127,11 +131,16 @@ async fn chat(config: Config, user: &str) -> anyhow::Result<()> {
     let store = startup::open_store(&config).await?;
     let plans = config.plans()?;
     let l10n = Arc::new(L10n::load().context("loading locales")?);
-    let core = startup::core(&config, store.clone(), Metrics::new(), l10n)?;
+    let core = startup::core(&config, store.clone(), Metrics::new(), l10n.clone())?;
     let (scheduler, poller) = startup::scrapers(&config, store.clone(), plans)?;
+    // Notices reach the terminal through the dispatcher, as on every channel.
+    let (printer, notices) = ConsoleSender::new();
+    let senders = HashMap::from([(Channel::Console, Arc::new(printer) as Arc<dyn Sender>)]);
+    let dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders).for_console();
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
-    let poller_task = tokio::spawn(poller.run(stopped(stop_rx)));
+    let poller_task = tokio::spawn(poller.run(stopped(stop_rx.clone())));
+    let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx)));
     let interactive = std::io::stdin().is_terminal();
     let style = ConsoleStyle {
         prompt: interactive,
@@ -139,10 +148,11 @@ async fn chat(config: Config, user: &str) -> anyhow::Result<()> {
         linger: Duration::from_secs(if interactive { 0 } else { 45 }),
     };
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-    let outcome = console::run(&core, user, stdin, tokio::io::stdout(), style).await;
+    let outcome = console::run(&core, user, stdin, tokio::io::stdout(), notices, style).await;
     let _ = stop_tx.send(true);
     let _ = scheduler_task.await;
     let _ = poller_task.await;
+    let _ = dispatcher_task.await;
     store.close().await;
     outcome.context("console I/O failed")
 }

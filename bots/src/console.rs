@@ -5,7 +5,41 @@
 //! characters are replaced before printing: a hostile page must not be able
 //! to move the cursor or retitle the operator's terminal.
 
-use crate::Outgoing;
+use crate::{BoxFuture, Outgoing, SendError, Sender};
+
+/// The console as a [`Sender`]: what the dispatcher delivers to a console
+/// user is handed to the terminal loop that prints it, so quiet hours,
+/// digests and caps hold in `dealwatch chat` as on every channel.
+#[derive(Debug, Clone)]
+pub struct ConsoleSender {
+    printer: tokio::sync::mpsc::UnboundedSender<Vec<Outgoing>>,
+}
+
+impl ConsoleSender {
+    /// A sender and the receiving end the terminal loop prints from.
+    pub fn new() -> (
+        ConsoleSender,
+        tokio::sync::mpsc::UnboundedReceiver<Vec<Outgoing>>,
+    ) {
+        let (printer, printed) = tokio::sync::mpsc::unbounded_channel();
+        (ConsoleSender { printer }, printed)
+    }
+}
+
+impl Sender for ConsoleSender {
+    fn send<'a>(
+        &'a self,
+        _reply_to: &'a str,
+        messages: &'a [Outgoing],
+    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
+        Box::pin(async move {
+            self.printer
+                .send(messages.to_vec())
+                .map_err(|_| SendError::Transient("the console has closed".into()))?;
+            Ok(vec![String::new(); messages.len()])
+        })
+    }
+}
 
 /// Render one message for a terminal: the text, then its buttons as the
 /// commands they stand for, e.g. `[Pause: pause 3]`.

@@ -435,13 +435,20 @@ impl Store {
 
     /// A user's identities that can receive messages, most recently active first.
     pub async fn reachable_identities(&self, user: UserId) -> Result<Vec<Identity>> {
+        self.identities_to_reach(user, false).await
+    }
+
+    /// [`Store::reachable_identities`], or with `console` the user's console
+    /// identities alone (what `dealwatch chat` delivers to).
+    pub async fn identities_to_reach(&self, user: UserId, console: bool) -> Result<Vec<Identity>> {
         let rows: Vec<rows::IdentityRow> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat FROM identities \
-                 WHERE user_id = $1 AND channel <> 'console' AND NOT opted_out AND disabled_reason IS NULL \
+                 WHERE user_id = $1 AND (channel = 'console') = $2 AND NOT opted_out AND disabled_reason IS NULL \
                  ORDER BY last_inbound_at DESC, id DESC",
             )
             .bind(user.0)
+            .bind(console)
             .fetch_all(pool)
             .await?
         });

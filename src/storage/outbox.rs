@@ -319,31 +319,34 @@ impl Store {
         lease_secs: i64,
         limit: u32,
     ) -> Result<Vec<OutboxRow>> {
-        self.claim_outbox_up_to(now, lease_secs, limit, PRIORITY_NOTICE)
+        self.claim_outbox_up_to(now, lease_secs, limit, PRIORITY_NOTICE, false)
             .await
     }
 
     /// [`Store::claim_outbox`] for rows of `priority` or more urgent
-    /// ([`PRIORITY_REPLY`]: replies alone).
+    /// ([`PRIORITY_REPLY`]: replies alone); with `console`, the rows of
+    /// console users instead (`dealwatch chat` delivers those, and only
+    /// those, to its terminal).
     pub async fn claim_outbox_up_to(
         &self,
         now: i64,
         lease_secs: i64,
         limit: u32,
         priority: i64,
+        console: bool,
     ) -> Result<Vec<OutboxRow>> {
         const SQLITE: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
              SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
              AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
-             AND (o.route IS NOT NULL OR EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id \
-                         AND i.channel <> 'console' AND NOT i.opted_out AND i.disabled_reason IS NULL)) \
+             AND ((o.route IS NOT NULL AND NOT $5) OR EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id \
+                         AND (i.channel = 'console') = $5 AND NOT i.opted_out AND i.disabled_reason IS NULL)) \
              AND o.priority <= $4 \
              ORDER BY o.priority, o.id LIMIT $3) RETURNING id, user_id, payload, attempts, sending_since, identity_id, route";
         const POSTGRES: &str = "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
              SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
              AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
-             AND (o.route IS NOT NULL OR EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id \
-                         AND i.channel <> 'console' AND NOT i.opted_out AND i.disabled_reason IS NULL)) \
+             AND ((o.route IS NOT NULL AND NOT $5) OR EXISTS (SELECT 1 FROM identities i WHERE i.user_id = o.user_id \
+                         AND (i.channel = 'console') = $5 AND NOT i.opted_out AND i.disabled_reason IS NULL)) \
              AND o.priority <= $4 \
              ORDER BY o.priority, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts, sending_since, identity_id, route";
         let sql = self.dialect(SQLITE, POSTGRES);
@@ -353,6 +356,7 @@ impl Store {
                 .bind(now)
                 .bind(i64::from(limit))
                 .bind(priority)
+                .bind(console)
                 .fetch_all(pool)
                 .await?
         });
