@@ -66,6 +66,9 @@ pub struct Route {
     pub acknowledge: Option<String>,
 }
 
+/// Workers past [`MAX_IN_FLIGHT`] kept for replies alone.
+const REPLY_RESERVE: usize = 64;
+
 /// How long sends under way may take to finish once shutdown begins.
 pub const DRAIN: Duration = Duration::from_secs(5);
 /// Longest back-off between two attempts.
@@ -151,7 +154,10 @@ impl Dispatcher {
                 finished(done, &mut serving);
             }
             let mut claimed = 0;
-            if !self.senders.is_empty() && workers.len() < MAX_IN_FLIGHT {
+            // Past MAX_IN_FLIGHT users, a reserve of workers takes replies
+            // alone: someone who just wrote never waits for a free slot.
+            let room = workers.len() < MAX_IN_FLIGHT + REPLY_RESERVE;
+            if !self.senders.is_empty() && room {
                 let now = unix_now();
                 if now >= next_digests {
                     next_digests = now + DIGEST_CHECK_SECS;
@@ -159,7 +165,12 @@ impl Dispatcher {
                         tracing::error!(error = %e, "dispatcher: making digests failed");
                     }
                 }
-                match self.claim(now, &serving).await {
+                let priority = if workers.len() < MAX_IN_FLIGHT {
+                    crate::storage::PRIORITY_NOTICE
+                } else {
+                    crate::storage::PRIORITY_REPLY
+                };
+                match self.claim(now, &serving, priority).await {
                     Ok(groups) => claimed = self.spawn(&mut workers, &mut serving, groups, None),
                     Err(e) => tracing::error!(error = %e, "dispatcher: claiming failed"),
                 }
@@ -207,16 +218,11 @@ impl Dispatcher {
         &self,
         now: i64,
         serving: &Serving,
+        priority: i64,
     ) -> Result<BTreeMap<i64, Vec<OutboxRow>>, StoreError> {
         let rows = self
             .store
-            .claim_outbox_up_to(
-                now,
-                self.lease_secs,
-                BATCH,
-                crate::storage::PRIORITY_NOTICE,
-                self.console,
-            )
+            .claim_outbox_up_to(now, self.lease_secs, BATCH, priority, self.console)
             .await?;
         let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
         let mut busy = Vec::new();
@@ -266,7 +272,9 @@ impl Dispatcher {
         }
         self.store.make_digests(now, 200, digest_of).await?;
         let mut serving = Serving::new();
-        let by_user = self.claim(now, &serving).await?;
+        let by_user = self
+            .claim(now, &serving, crate::storage::PRIORITY_NOTICE)
+            .await?;
         let mut workers = JoinSet::new();
         let count = self.spawn(&mut workers, &mut serving, by_user, Some(now));
         while let Some(done) = workers.join_next().await {
@@ -397,14 +405,14 @@ impl Dispatcher {
             self.store
                 .outbox_sending(row.id, Some(identity.id), now)
                 .await?;
-            let sent = sender
-                .notify(
-                    &identity.reply_address,
-                    std::slice::from_ref(&message),
-                    identity.last_inbound_at,
-                    &key,
-                )
-                .await;
+            // Notices go in the bulk lane: replies pass ahead of them.
+            let sent = dealwatch_bots::pace::bulk(sender.notify(
+                &identity.reply_address,
+                std::slice::from_ref(&message),
+                identity.last_inbound_at,
+                &key,
+            ))
+            .await;
             match sent {
                 Ok(ids) => {
                     let ids = ids.join(" ");
@@ -685,15 +693,14 @@ impl Dispatcher {
         let tr = self.l10n.tr(&owner.settings.locale);
         let message = watching::render(notice, &tr);
         self.store.outbox_sending(row.id, None, now).await?;
-        match sender
-            .notify(
-                address,
-                std::slice::from_ref(&message),
-                None,
-                &delivery_key(row),
-            )
-            .await
-        {
+        let posted = dealwatch_bots::pace::bulk(sender.notify(
+            address,
+            std::slice::from_ref(&message),
+            None,
+            &delivery_key(row),
+        ))
+        .await;
+        match posted {
             Ok(ids) => {
                 let ids = ids.join(" ");
                 self.store.mark_sent(row.id, Some(&ids), None, now).await?;

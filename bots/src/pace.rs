@@ -8,6 +8,12 @@
 //! A recipient that must wait longer than [`Pace::MAX_WAIT`] is handed
 //! back as [`SendError::RetryAfter`], so a worker is not tied up by one
 //! busy chat while others could be served.
+//!
+//! Two lanes: what is sent inside [`bulk`] (notices and alerts, which the
+//! dispatcher marks so) first passes a limiter at nine tenths of the
+//! platform-wide rate, so the platform-wide limiter always has room left,
+//! and a reply to someone who just wrote, sent outside it, never queues
+//! behind thousands of alerts.
 
 use crate::SendError;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -85,9 +91,27 @@ impl Recipients {
 /// A budget for the recipients a predicate picks out (group chats).
 type GroupBudget = (Recipients, fn(&str) -> bool);
 
+tokio::task_local! {
+    /// Set while sending bulk messages (notices, alerts).
+    static BULK: ();
+}
+
+/// Run `sending` in the bulk lane: every pace it passes through admits it
+/// behind the replies.
+pub async fn bulk<F: std::future::Future>(sending: F) -> F::Output {
+    BULK.scope((), sending).await
+}
+
+fn in_bulk_lane() -> bool {
+    BULK.try_with(|_| ()).is_ok()
+}
+
 /// How a platform paces what we send.
 pub struct Pace {
     overall: Option<DefaultDirectRateLimiter>,
+    /// The bulk lane's own limit, below `overall`'s, so bulk sends never
+    /// fill it and replies pass at once.
+    bulk: Option<DefaultDirectRateLimiter>,
     per_recipient: Option<Recipients>,
     /// Group chats: a slower limit for recipients `is_group` picks out.
     per_group: Option<GroupBudget>,
@@ -107,9 +131,20 @@ impl Pace {
     pub fn unlimited() -> Pace {
         Pace {
             overall: None,
+            bulk: None,
             per_recipient: None,
             per_group: None,
         }
+    }
+
+    /// The share of the platform-wide rate the bulk lane may use.
+    pub const BULK_SHARE: (u32, u32) = (9, 10);
+
+    /// One lane for everything (the behaviour before the reply lane: for
+    /// comparison in benchmarks).
+    pub fn without_reply_lane(mut self) -> Pace {
+        self.bulk = None;
+        self
     }
 
     /// At most one message every `overall` in all, and to any one
@@ -121,8 +156,10 @@ impl Pace {
                 .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
                 .allow_burst(NonZeroU32::MIN)
         };
+        let (share, of) = Self::BULK_SHARE;
         Pace {
             overall: overall.map(|every| RateLimiter::direct(quota(every))),
+            bulk: overall.map(|every| RateLimiter::direct(quota(every * of / share))),
             per_recipient: per_recipient.map(|(every, burst)| Recipients::new(every, burst)),
             per_group: None,
         }
@@ -167,6 +204,9 @@ impl Pace {
             Some((groups, is_group)) if is_group(recipient) => Some(groups),
             _ => self.per_recipient.as_ref(),
         };
+        if let (Some(bulk), true) = (&self.bulk, in_bulk_lane()) {
+            bulk.until_ready().await;
+        }
         let mut waited = Duration::ZERO;
         loop {
             if let Some(budget) = budget {
@@ -197,6 +237,56 @@ impl Pace {
 mod tests {
     use super::*;
     use std::time::Instant;
+
+    #[tokio::test]
+    async fn a_reply_passes_a_queue_of_bulk_sends() {
+        let pace = std::sync::Arc::new(Pace::new(Some(Duration::from_millis(50)), None));
+        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mut bulk_sends = Vec::new();
+        for i in 0..8 {
+            let (pace, order) = (pace.clone(), order.clone());
+            bulk_sends.push(tokio::spawn(bulk(async move {
+                pace.admit(&format!("alert{i}")).await.unwrap();
+                order.lock().unwrap().push(format!("alert{i}"));
+            })));
+        }
+        // The queue has formed; a reply arrives behind it.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        pace.admit("reply").await.unwrap();
+        order.lock().unwrap().push("reply".into());
+        for send in bulk_sends {
+            send.await.unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        let at = order.iter().position(|o| o == "reply").unwrap();
+        assert!(at <= 3, "the reply waited behind the bulk queue: {order:?}");
+
+        // Without the reply lane it waits its turn among them.
+        let pace = std::sync::Arc::new(
+            Pace::new(Some(Duration::from_millis(50)), None).without_reply_lane(),
+        );
+        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mut bulk_sends = Vec::new();
+        for i in 0..8 {
+            let (pace, order) = (pace.clone(), order.clone());
+            bulk_sends.push(tokio::spawn(bulk(async move {
+                pace.admit(&format!("alert{i}")).await.unwrap();
+                order.lock().unwrap().push(format!("alert{i}"));
+            })));
+        }
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        pace.admit("reply").await.unwrap();
+        order.lock().unwrap().push("reply".into());
+        for send in bulk_sends {
+            send.await.unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        assert_ne!(
+            order.first().map(String::as_str),
+            Some("reply"),
+            "{order:?}"
+        );
+    }
 
     #[tokio::test]
     async fn the_overall_budget_spaces_messages_evenly() {
