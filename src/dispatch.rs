@@ -37,7 +37,7 @@ use crate::model::{Digest, QuietHours, TimeOfDay};
 use crate::plans::Plans;
 use crate::storage::{unix_now, Identity, OutboxRow, Store, StoreError, User, UserId};
 use crate::watching::{self, Notice};
-use dealwatch_bots::{Channel, SendError, Sender};
+use dealwatch_bots::{Channel, Outgoing, SendError, Sender};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
@@ -64,6 +64,59 @@ pub struct Route {
     pub reply_token: Option<String>,
     #[serde(default)]
     pub acknowledge: Option<String>,
+}
+
+impl Route {
+    /// Where the answer to `record` goes: into its group only when the
+    /// core meant it for everyone there, else to the sender (through the
+    /// platform's reply handle when there is one).
+    pub fn answering(
+        record: &dealwatch_bots::InboundRecord,
+        to: crate::conversation::ReplyTo,
+    ) -> Route {
+        use crate::conversation::ReplyTo;
+        let incoming = &record.incoming;
+        let group = match to {
+            ReplyTo::Group => incoming.group.as_ref(),
+            ReplyTo::Sender => None,
+        };
+        Route {
+            channel: incoming.channel,
+            address: group.map_or_else(|| incoming.reply_to.clone(), |g| g.address.clone()),
+            reply_token: record.reply_token.clone().filter(|_| group.is_none()),
+            acknowledge: record.acknowledge.clone(),
+        }
+    }
+}
+
+/// Send `messages` along `route` (the button press acknowledged first when
+/// `acknowledge`): through the reply handle when there is one, directly
+/// once the handle has expired (Discord's last 15 minutes).
+pub async fn send_reply(
+    sender: &dyn Sender,
+    route: &Route,
+    messages: &[Outgoing],
+    acknowledge: bool,
+) -> Result<Vec<String>, SendError> {
+    if let (Some(token), true) = (&route.acknowledge, acknowledge) {
+        // A button spinner left turning is cosmetic; never retry for it.
+        if let Err(e) = sender.acknowledge(token).await {
+            tracing::warn!(error = %e, "acknowledging a button press failed");
+        }
+    }
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    match &route.reply_token {
+        Some(token) => match sender.reply(token, messages).await {
+            Err(SendError::Permanent(why)) => {
+                tracing::info!(error = %why, "reply handle refused; sending directly");
+                sender.send(&route.address, messages).await
+            }
+            other => other,
+        },
+        None => sender.send(&route.address, messages).await,
+    }
 }
 
 /// Workers past [`MAX_IN_FLIGHT`] kept for replies alone.
@@ -289,26 +342,14 @@ impl Dispatcher {
     pub async fn deliver_replies(&self) -> Result<usize, StoreError> {
         let mut count = 0;
         loop {
-            let now = unix_now();
-            let rows = self
-                .store
-                .claim_outbox_up_to(
-                    now,
-                    self.lease_secs,
-                    BATCH,
-                    crate::storage::PRIORITY_REPLY,
-                    self.console,
-                )
+            let by_user = self
+                .claim(unix_now(), &Serving::new(), crate::storage::PRIORITY_REPLY)
                 .await?;
-            if rows.is_empty() {
+            if by_user.is_empty() {
                 return Ok(count);
             }
-            count += rows.len();
-            let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
-            for row in rows {
-                by_user.entry(row.user_id).or_default().push(row);
-            }
             for (_, rows) in by_user {
+                count += rows.len();
                 self.deliver_user(rows, None).await?;
             }
         }
@@ -478,28 +519,11 @@ impl Dispatcher {
                 .await?;
             return Ok(Outcome::Done);
         };
-        if let (Some(token), 0) = (&route.acknowledge, row.attempts) {
-            // A button spinner left turning is cosmetic; never retry for it.
-            if let Err(e) = sender.acknowledge(token).await {
-                tracing::warn!(error = %e, "acknowledging a button press failed");
-            }
-        }
         let sealed = !kept.sealed.is_empty();
         let fallbacks = kept.messages.clone();
         let messages = crate::seal::process().restore(kept);
         self.store.outbox_sending(row.id, None, now).await?;
-        let sent = match &route.reply_token {
-            Some(token) => match sender.reply(token, &messages).await {
-                // The handle has expired (Discord's last 15 minutes): the
-                // reply goes to the person directly instead.
-                Err(SendError::Permanent(why)) => {
-                    tracing::info!(error = %why, "reply handle refused; sending directly");
-                    sender.send(&route.address, &messages).await
-                }
-                other => other,
-            },
-            None => sender.send(&route.address, &messages).await,
-        };
+        let sent = send_reply(sender.as_ref(), &route, &messages, row.attempts == 0).await;
         match sent {
             Ok(ids) => {
                 let ids = ids.join(" ");
@@ -632,10 +656,10 @@ fn delivery_key(row: &OutboxRow) -> String {
     format!("o{}", row.id)
 }
 
-/// Log how a user's delivery task ended and stop counting them as served.
 /// The users being served, with the rows claimed for each.
 type Serving = HashMap<i64, Vec<i64>>;
 
+/// Log how a user's delivery task ended and stop counting them as served.
 fn finished(
     done: Result<(i64, Result<(), StoreError>), tokio::task::JoinError>,
     serving: &mut Serving,

@@ -32,7 +32,7 @@
 //! in that same transaction: issue 14's decide/apply).
 
 use crate::conversation::{Answer, Core, ReplyTo};
-use crate::dispatch::{Dispatcher, Route};
+use crate::dispatch::{send_reply, Dispatcher, Route};
 use crate::seal::Sealer;
 use crate::storage::{unix_now, InboundRow, Store, StoreError};
 use crate::watching::Notice;
@@ -337,20 +337,7 @@ impl Inbox {
             // stranger in a group): nothing for the outbox to own.
             return self.send_inline(&row, &record, &sender, &answer).await;
         };
-        let group = record.incoming.group.as_ref();
-        let route = Route {
-            channel: record.incoming.channel,
-            address: match (answer.to, group) {
-                // Only what the core meant for everyone goes into a group.
-                (ReplyTo::Group, Some(group)) => group.address.clone(),
-                _ => record.incoming.reply_to.clone(),
-            },
-            reply_token: match answer.to {
-                ReplyTo::Sender => record.reply_token.clone(),
-                ReplyTo::Group => None,
-            },
-            acknowledge: record.acknowledge.clone(),
-        };
+        let route = Route::answering(&record, answer.to);
         let payload = Notice::Reply {
             kept: self.sealer.keep(&answer.messages),
         };
@@ -373,29 +360,8 @@ impl Inbox {
         sender: &Arc<dyn Sender>,
         answer: &Answer,
     ) -> Result<(), StoreError> {
-        if let Some(token) = &record.acknowledge {
-            // A button spinner left turning is cosmetic; never retry for it.
-            if let Err(e) = sender.acknowledge(token).await {
-                tracing::warn!(error = %e, "acknowledging a button press failed");
-            }
-        }
-        let replies = &answer.messages;
-        let group = record.incoming.group.as_ref();
-        let sent = if replies.is_empty() {
-            Ok(Vec::new())
-        } else {
-            match (answer.to, group, &record.reply_token) {
-                (ReplyTo::Group, Some(group), _) => sender.send(&group.address, replies).await,
-                (_, _, Some(token)) => match sender.reply(token, replies).await {
-                    Err(SendError::Permanent(why)) => {
-                        tracing::info!(error = %why, "reply handle refused; sending directly");
-                        sender.send(&record.incoming.reply_to, replies).await
-                    }
-                    other => other,
-                },
-                _ => sender.send(&record.incoming.reply_to, replies).await,
-            }
-        };
+        let route = Route::answering(record, answer.to);
+        let sent = send_reply(sender.as_ref(), &route, &answer.messages, true).await;
         match sent {
             Ok(_) => self.store.inbound_processed(row.id, unix_now()).await,
             Err(SendError::RetryAfter(secs)) => self.retry(row, "rate limited", Some(secs)).await,

@@ -85,11 +85,6 @@ impl Default for ServerLimits {
 
 /// Health, the billing return pages and `webhooks` (the channels' routes),
 /// with `/metrics` too unless it has a listener of its own.
-pub fn router(state: AppState, webhooks: Router) -> Router {
-    app_router(state, webhooks, true)
-}
-
-/// [`router`], with or without `/metrics`.
 pub fn app_router(state: AppState, webhooks: Router, with_metrics: bool) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(healthz))
@@ -145,7 +140,8 @@ pub fn metrics_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve [`router`] until `shutdown` completes, under the default limits.
+/// Serve [`app_router`] with `/metrics` until `shutdown` completes, under
+/// the default limits.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
@@ -155,7 +151,7 @@ pub async fn run(
     let metrics = state.metrics.clone();
     serve(
         listener,
-        router(state, webhooks),
+        app_router(state, webhooks, true),
         ServerLimits::default(),
         metrics,
         shutdown,

@@ -111,13 +111,12 @@ pub enum ReplyTo {
 }
 
 /// The core's answer to one message: what to send, and where.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub to: ReplyTo,
     pub messages: Vec<Outgoing>,
     /// The account the answer belongs to; `None` for someone who has none
     /// (a stranger in a group is only pointed to the private chat).
-    #[serde(skip)]
     pub user: Option<crate::storage::UserId>,
 }
 

@@ -227,14 +227,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the database answers.
-    pub async fn ping(&self) -> Result<()> {
-        on_pool!(self, |pool| {
-            sqlx::query("SELECT 1").execute(pool).await?;
-        });
-        Ok(())
-    }
-
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
     }
