@@ -7,25 +7,13 @@
 //!
 //! Run: `cargo bench --bench reply_lane`.
 
-use axum::extract::State;
-use axum::routing::post;
-use axum::Json;
-use dealwatch::conversation::{Core, CoreOptions};
-use dealwatch::dispatch::Dispatcher;
-use dealwatch::inbound::Inbox;
-use dealwatch::l10n::L10n;
-use dealwatch::metrics::Metrics;
-use dealwatch::plans::Plans;
-use dealwatch::storage::{unix_now, Contact, Store};
+mod common;
+
+use dealwatch::storage::{unix_now, Contact};
 use dealwatch::watching::Notice;
 use dealwatch_bots::telegram::TelegramClient;
-use dealwatch_bots::{Channel, InboundRecord, Incoming, Sender};
-use serde_json::{json, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use dealwatch_bots::Channel;
 use std::time::{Duration, Instant};
-
-type Seen = Arc<Mutex<Vec<(String, Instant)>>>;
 
 const ALERTS: usize = 10_000;
 const USERS: usize = 1_000;
@@ -44,25 +32,8 @@ fn main() {
 
 async fn run(lane: bool) -> (Duration, usize) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("r.db").display()))
-        .await
-        .unwrap();
-    let seen: Seen = Arc::default();
-    let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api_url = url::Url::parse(&format!("http://{}/", api.local_addr().unwrap())).unwrap();
-    let router = axum::Router::new()
-        .route(
-            "/{bot}/{method}",
-            post(
-                |State(seen): State<Seen>, Json(body): Json<Value>| async move {
-                    let chat = body["chat_id"].as_str().unwrap_or_default().to_owned();
-                    seen.lock().unwrap().push((chat, Instant::now()));
-                    Json(json!({"ok": true, "result": {"message_id": 1}}))
-                },
-            ),
-        )
-        .with_state(seen.clone());
-    tokio::spawn(async move { axum::serve(api, router).await });
+    let store = common::store(&dir).await;
+    let (api, seen) = common::fake_bot_api().await;
 
     // 10,000 notices for 1,000 people, all due now.
     let now = unix_now();
@@ -88,27 +59,12 @@ async fn run(lane: bool) -> (Duration, usize) {
         }
     }
 
-    let l10n = Arc::new(L10n::load().unwrap());
-    let core = Core::new(
-        store.clone(),
-        l10n.clone(),
-        Plans::default(),
-        CoreOptions::default(),
-        Metrics::new(),
-    );
     let pace = if lane {
         TelegramClient::pace()
     } else {
         TelegramClient::pace().without_reply_lane()
     };
-    let client: Arc<dyn Sender> = Arc::new(
-        TelegramClient::new(&api_url, "1:LANE")
-            .unwrap()
-            .with_pace(pace),
-    );
-    let senders = HashMap::from([(Channel::Telegram, client)]);
-    let dispatcher = Dispatcher::new(store.clone(), l10n, Plans::default(), senders.clone());
-    let inbox = Arc::new(Inbox::new(store.clone(), core, senders).waking(dispatcher.waker()));
+    let (inbox, dispatcher) = common::pipeline(&store, &api, pace);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut until = stopped.clone();
     let delivering = tokio::spawn(dispatcher.run(async move {
@@ -123,16 +79,7 @@ async fn run(lane: bool) -> (Duration, usize) {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let asked = Instant::now();
     inbox
-        .accept(&InboundRecord::plain(Incoming {
-            channel: Channel::Telegram,
-            sender_id: "99999".into(),
-            reply_to: "99999".into(),
-            sender_name: None,
-            message_id: Some("new-person-1".into()),
-            language_hint: None,
-            text: "help".into(),
-            group: None,
-        }))
+        .accept(&common::message("new-person-1", "99999", "help"))
         .await
         .unwrap();
     let answered = loop {

@@ -7,21 +7,13 @@
 //! Replies leave at Telegram's pace (about 28 a second in all), so the
 //! whole run takes REQUESTS / 28 seconds after the commands are acted on.
 
-use axum::extract::State;
-use axum::routing::post;
-use axum::Json;
-use dealwatch::conversation::{Core, CoreOptions};
-use dealwatch::dispatch::Dispatcher;
-use dealwatch::inbound::{Inbox, InboxSink};
-use dealwatch::l10n::L10n;
+mod common;
+
+use dealwatch::inbound::InboxSink;
 use dealwatch::metrics::Metrics;
-use dealwatch::plans::Plans;
 use dealwatch::server::{self, AppState};
-use dealwatch::storage::Store;
 use dealwatch_bots::telegram::TelegramClient;
-use dealwatch_bots::{Channel, Sender};
-use serde_json::{json, Value};
-use std::collections::HashMap;
+use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,47 +33,11 @@ fn main() {
 
 async fn run(requests: usize, concurrency: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!(
-        "sqlite://{}",
-        dir.path().join("load.db").display()
-    ))
-    .await
-    .unwrap();
-
+    let store = common::store(&dir).await;
     // The fake Bot API counts replies.
-    let sent = Arc::new(AtomicUsize::new(0));
-    let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api_url = url::Url::parse(&format!("http://{}/", api.local_addr().unwrap())).unwrap();
-    let router = axum::Router::new()
-        .route(
-            "/{bot}/{method}",
-            post(
-                |State(sent): State<Arc<AtomicUsize>>, Json(_): Json<Value>| async move {
-                    let n = sent.fetch_add(1, Ordering::SeqCst);
-                    Json(json!({"ok": true, "result": {"message_id": n}}))
-                },
-            ),
-        )
-        .with_state(sent.clone());
-    tokio::spawn(async move { axum::serve(api, router).await });
-
-    let core = Core::new(
-        store.clone(),
-        Arc::new(L10n::load().unwrap()),
-        Plans::default(),
-        CoreOptions::default(),
-        Metrics::new(),
-    );
-    let client: Arc<dyn Sender> = Arc::new(TelegramClient::new(&api_url, "1:LOAD").unwrap());
-    let senders = HashMap::from([(Channel::Telegram, client)]);
-    // As in `serve`: the inbox acts, the dispatcher delivers the replies.
-    let dispatcher = Dispatcher::new(
-        store.clone(),
-        Arc::new(L10n::load().unwrap()),
-        Plans::default(),
-        senders.clone(),
-    );
-    let inbox = Arc::new(Inbox::new(store.clone(), core, senders).waking(dispatcher.waker()));
+    let (api, seen) = common::fake_bot_api().await;
+    let sent = || seen.lock().unwrap().len();
+    let (inbox, dispatcher) = common::pipeline(&store, &api, TelegramClient::pace());
     tokio::spawn(dispatcher.run(std::future::pending()));
     tokio::spawn(inbox.clone().run(std::future::pending()));
     let routes = dealwatch_webhooks::telegram::routes(SECRET, Arc::new(InboxSink(inbox)));
@@ -155,9 +111,9 @@ async fn run(requests: usize, concurrency: usize) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let acted_time = started.elapsed();
-    let replied_by_then = sent.load(Ordering::SeqCst);
+    let replied_by_then = sent();
     let deadline = Instant::now() + Duration::from_secs(900);
-    while sent.load(Ordering::SeqCst) < requests && Instant::now() < deadline {
+    while sent() < requests && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let all_time = started.elapsed();
@@ -186,9 +142,9 @@ async fn run(requests: usize, concurrency: usize) {
     );
     println!(
         "  replies: {} at the fake Bot API after {:.1} s ({:.1}/s, Telegram's ceiling is 30/s)",
-        sent.load(Ordering::SeqCst),
+        sent(),
         all_time.as_secs_f64(),
-        sent.load(Ordering::SeqCst) as f64 / all_time.as_secs_f64().max(0.001),
+        sent() as f64 / all_time.as_secs_f64().max(0.001),
     );
     println!("  inbound rows by state: {counts:?}");
     assert_eq!(
@@ -196,9 +152,5 @@ async fn run(requests: usize, concurrency: usize) {
         vec![("processed".to_owned(), requests as i64)],
         "every update stored once and acted on"
     );
-    assert_eq!(
-        sent.load(Ordering::SeqCst),
-        requests,
-        "one reply per update"
-    );
+    assert_eq!(sent(), requests, "one reply per update");
 }

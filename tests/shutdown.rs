@@ -8,7 +8,6 @@ mod common;
 use axum::http::StatusCode;
 use common::fake_api::{Call, FakeApi};
 use serde_json::json;
-use sqlx::Connection;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -102,30 +101,30 @@ async fn sigterm_with_thousands_queued_exits_promptly_and_gives_work_back() {
 
     // Most of the backlog is still to do (commands to act on, or replies
     // to send), and none of it is held by the process that stopped.
-    let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
-    let (to_act, acting): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COUNT(*) FILTER (WHERE claimed_until IS NOT NULL AND claimed_until > strftime('%s','now')) \
-         FROM inbound_messages WHERE state IN ('accepted', 'handled')",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
-    let (to_send, sending): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COUNT(*) FILTER (WHERE claimed_until IS NOT NULL AND claimed_until > strftime('%s','now')) \
-         FROM outbox WHERE kind = 'reply' AND state IN ('pending', 'sending')",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages")
-        .fetch_one(&mut conn)
+    let store = dealwatch::storage::Store::open(&db).await.unwrap();
+    let inbound = store.inbound_counts().await.unwrap();
+    let stored: i64 = inbound.iter().map(|(_, n)| n).sum();
+    let to_act: i64 = inbound
+        .iter()
+        .filter(|(state, _)| state == "accepted" || state == "handled")
+        .map(|(_, n)| n)
+        .sum();
+    let to_send: i64 = store
+        .outbox_counts()
         .await
-        .unwrap();
+        .unwrap()
+        .iter()
+        .filter(|(kind, state, _)| kind == "reply" && (state == "pending" || state == "sending"))
+        .map(|(_, _, n)| n)
+        .sum();
+    let now = dealwatch::storage::unix_now();
+    let held = store.inbound_claimed(now).await.unwrap()
+        + store.outbox_claimed("reply", now).await.unwrap();
     assert_eq!(stored, total as i64, "every command was stored once");
     assert!(
         to_act + to_send > 1000,
         "a real backlog at SIGTERM: {to_act} to act on, {to_send} replies to send"
     );
-    assert_eq!(acting + sending, 0, "claims given back at shutdown");
-    conn.close().await.unwrap();
+    assert_eq!(held, 0, "claims given back at shutdown");
+    store.close().await;
 }

@@ -238,49 +238,37 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
+    /// Eight bulk sends queue up on `pace`; 60 ms in, a reply arrives. The
+    /// order in which they were admitted.
+    async fn reply_behind_bulk(pace: Pace) -> Vec<String> {
+        let pace = std::sync::Arc::new(pace);
+        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mut bulk_sends = Vec::new();
+        for i in 0..8 {
+            let (pace, order) = (pace.clone(), order.clone());
+            bulk_sends.push(tokio::spawn(bulk(async move {
+                pace.admit(&format!("alert{i}")).await.unwrap();
+                order.lock().unwrap().push(format!("alert{i}"));
+            })));
+        }
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        pace.admit("reply").await.unwrap();
+        order.lock().unwrap().push("reply".into());
+        for send in bulk_sends {
+            send.await.unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        order
+    }
+
     #[tokio::test]
     async fn a_reply_passes_a_queue_of_bulk_sends() {
-        let pace = std::sync::Arc::new(Pace::new(Some(Duration::from_millis(50)), None));
-        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
-        let mut bulk_sends = Vec::new();
-        for i in 0..8 {
-            let (pace, order) = (pace.clone(), order.clone());
-            bulk_sends.push(tokio::spawn(bulk(async move {
-                pace.admit(&format!("alert{i}")).await.unwrap();
-                order.lock().unwrap().push(format!("alert{i}"));
-            })));
-        }
-        // The queue has formed; a reply arrives behind it.
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        pace.admit("reply").await.unwrap();
-        order.lock().unwrap().push("reply".into());
-        for send in bulk_sends {
-            send.await.unwrap();
-        }
-        let order = order.lock().unwrap().clone();
+        let every = Some(Duration::from_millis(50));
+        let order = reply_behind_bulk(Pace::new(every, None)).await;
         let at = order.iter().position(|o| o == "reply").unwrap();
         assert!(at <= 3, "the reply waited behind the bulk queue: {order:?}");
-
         // Without the reply lane it waits its turn among them.
-        let pace = std::sync::Arc::new(
-            Pace::new(Some(Duration::from_millis(50)), None).without_reply_lane(),
-        );
-        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
-        let mut bulk_sends = Vec::new();
-        for i in 0..8 {
-            let (pace, order) = (pace.clone(), order.clone());
-            bulk_sends.push(tokio::spawn(bulk(async move {
-                pace.admit(&format!("alert{i}")).await.unwrap();
-                order.lock().unwrap().push(format!("alert{i}"));
-            })));
-        }
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        pace.admit("reply").await.unwrap();
-        order.lock().unwrap().push("reply".into());
-        for send in bulk_sends {
-            send.await.unwrap();
-        }
-        let order = order.lock().unwrap().clone();
+        let order = reply_behind_bulk(Pace::new(every, None).without_reply_lane()).await;
         assert_ne!(
             order.first().map(String::as_str),
             Some("reply"),

@@ -115,58 +115,62 @@ pub fn parse_update_as(
         let (Some(from), Some(text)) = (message.from, message.text) else {
             return Ok(None);
         };
-        if from.is_bot {
-            return Ok(None);
-        }
         let group = group_of(&message.chat);
         if group.is_some() && !is_command_for(&text, bot_username) {
             return Ok(None);
         }
-        return Ok(Some(Parsed {
-            incoming: Incoming {
-                channel: Channel::Telegram,
-                sender_id: from.id.to_string(),
-                reply_to: if group.is_some() {
-                    from.id.to_string()
-                } else {
-                    message.chat.id.to_string()
-                },
-                sender_name: from.first_name,
-                message_id,
-                language_hint: from.language_code,
-                text,
-                group,
-            },
-            callback_query_id: None,
-        }));
+        return Ok(incoming(from, &message.chat, group, message_id, text, None));
     }
     if let Some(query) = update.callback_query {
         let (Some(data), Some(message)) = (query.data, query.message) else {
             return Ok(None);
         };
-        if query.from.is_bot {
-            return Ok(None);
-        }
         let group = group_of(&message.chat);
-        return Ok(Some(Parsed {
-            incoming: Incoming {
-                channel: Channel::Telegram,
-                sender_id: query.from.id.to_string(),
-                reply_to: if group.is_some() {
-                    query.from.id.to_string()
-                } else {
-                    message.chat.id.to_string()
-                },
-                sender_name: query.from.first_name,
-                message_id,
-                language_hint: query.from.language_code,
-                text: data,
-                group,
-            },
-            callback_query_id: Some(query.id),
-        }));
+        return Ok(incoming(
+            query.from,
+            &message.chat,
+            group,
+            message_id,
+            data,
+            Some(query.id),
+        ));
     }
     Ok(None)
+}
+
+/// What `from` sent in `chat` (typed, or a button's command), unless a bot
+/// sent it. In a group the reply address is the sender's private chat (on
+/// Telegram, the user's id), never the group.
+fn incoming(
+    from: User,
+    chat: &Chat,
+    group: Option<Group>,
+    message_id: Option<String>,
+    text: String,
+    callback_query_id: Option<String>,
+) -> Option<Parsed> {
+    if from.is_bot {
+        return None;
+    }
+    let sender_id = from.id.to_string();
+    let reply_to = if group.is_some() {
+        sender_id.clone()
+    } else {
+        chat.id.to_string()
+    };
+    Some(Parsed {
+        incoming: Incoming {
+            channel: Channel::Telegram,
+            sender_id,
+            reply_to,
+            sender_name: from.first_name,
+            message_id,
+            language_hint: from.language_code,
+            text,
+            group,
+        },
+        callback_query_id,
+    })
 }
 
 /// The shared chat a message was written in, if it was not private.

@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// A message done with: acted on, its replies handed on or sent.
+const MARK_PROCESSED: &str = "UPDATE inbound_messages SET state = 'processed', processed_at = $2, \
+     claimed_until = NULL, attempts = attempts + 1, replies = NULL WHERE id = $1";
+
 impl Store {
     /// Store an inbound message before its provider is answered. Returns
     /// false for a redelivery (same channel and provider id): it is not
@@ -127,29 +131,12 @@ impl Store {
             .bind(route)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "UPDATE inbound_messages SET state = 'processed', processed_at = $2, claimed_until = NULL, \
-                 attempts = attempts + 1, replies = NULL WHERE id = $1",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(MARK_PROCESSED)
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
-        });
-        Ok(())
-    }
-
-    /// The command was acted on; keep the replies until they are sent.
-    pub async fn inbound_handled(&self, id: i64, replies: &str) -> Result<()> {
-        on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE inbound_messages SET state = 'handled', replies = $2 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(replies)
-            .execute(pool)
-            .await?;
         });
         Ok(())
     }
@@ -157,14 +144,11 @@ impl Store {
     /// Replies sent: the message is done.
     pub async fn inbound_processed(&self, id: i64, now: i64) -> Result<()> {
         on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE inbound_messages SET state = 'processed', processed_at = $2, claimed_until = NULL, \
-                 attempts = attempts + 1, replies = NULL WHERE id = $1",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(pool)
-            .await?;
+            sqlx::query(MARK_PROCESSED)
+                .bind(id)
+                .bind(now)
+                .execute(pool)
+                .await?;
         });
         Ok(())
     }
@@ -185,6 +169,19 @@ impl Store {
             .await?;
         });
         Ok(())
+    }
+
+    /// Unfinished inbound messages still held by a live claim at `now`.
+    pub async fn inbound_claimed(&self, now: i64) -> Result<i64> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM inbound_messages WHERE claimed_until IS NOT NULL \
+                 AND claimed_until > $1 AND state IN ('accepted', 'handled')",
+            )
+            .bind(now)
+            .fetch_one(pool)
+            .await?
+        }))
     }
 
     /// Counts of inbound messages by state (for tests and operators).
