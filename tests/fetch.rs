@@ -397,6 +397,35 @@ async fn an_explicit_proxy_is_used_and_the_guard_checks_every_hop() {
         1,
         "nothing inside our network went through the proxy"
     );
+    // A proxy named by a host that resolves inside our network (the
+    // operator's own) is reached; that name as a page's host is not.
+    let named = Fetcher::new(FetchConfig {
+        proxy: Some(Url::parse(&format!("http://localhost:{port}")).unwrap()),
+        resolve: vec![("shop.example".into(), "93.184.216.34:80".parse().unwrap())],
+        timeout: Duration::from_secs(2),
+        per_host_interval: Duration::from_millis(1),
+        ..FetchConfig::default()
+    })
+    .unwrap();
+    let page = get(
+        &named,
+        &Url::parse("http://shop.example/p/jsonld_graph.html").unwrap(),
+    )
+    .await;
+    assert!(matches!(page, Ok(FetchOutcome::Page(_))), "{page:?}");
+    assert_eq!(
+        shop.hits("/p/jsonld_graph.html"),
+        2,
+        "through the named proxy"
+    );
+    let inside = format!("http://localhost:{port}/p/jsonld_graph.html");
+    let refused = get(&named, &Url::parse(&inside).unwrap()).await;
+    assert!(
+        matches!(refused, Err(FetchError::Refused(_))),
+        "{refused:?}"
+    );
+    assert_eq!(shop.hits("/p/jsonld_graph.html"), 2);
+
     // Redirects through the proxy are still counted.
     assert_eq!(
         get(&fetcher, &Url::parse("http://shop.example/hop/6").unwrap())

@@ -164,14 +164,28 @@ struct GuardError(String);
 struct GuardedResolver {
     allow_private: bool,
     fixed: HashMap<String, Vec<SocketAddr>>,
+    /// The configured proxy's host name: the operator's own machine, often
+    /// on a private network, so it is not held to the public-only rule.
+    proxy_host: Option<String>,
 }
 
 impl GuardedResolver {
-    /// The addresses of `host`, all public (or private allowed), else why not.
-    async fn lookup(&self, host: &str) -> Result<Vec<SocketAddr>, GuardError> {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
+    /// What a lookup of `name` needs, owned: the host in canonical form,
+    /// its fixed addresses if any, and whether private addresses are fine.
+    /// The proxy's own name may be private when the client connects to it
+    /// (`connecting`), never when it is a page's host.
+    fn lookup_of(&self, name: &str, connecting: bool) -> (String, Option<Vec<SocketAddr>>, bool) {
+        let host = name.trim_end_matches('.').to_ascii_lowercase();
         let fixed = self.fixed.get(&host).cloned();
-        lookup_guarded(host, fixed, self.allow_private).await
+        let is_proxy = self.proxy_host.as_deref() == Some(host.as_str());
+        (host, fixed, self.allow_private || (connecting && is_proxy))
+    }
+
+    /// The addresses of a page's `host`, all public (or private allowed),
+    /// else why not.
+    async fn lookup(&self, host: &str) -> Result<Vec<SocketAddr>, GuardError> {
+        let (host, fixed, private_ok) = self.lookup_of(host, false);
+        lookup_guarded(host, fixed, private_ok).await
     }
 }
 
@@ -200,11 +214,10 @@ async fn lookup_guarded(
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
-        let fixed = self.fixed.get(&host).cloned();
-        let allow_private = self.allow_private;
+        // Through a proxy, the client resolves only the proxy's name.
+        let (host, fixed, private_ok) = self.lookup_of(name.as_str(), true);
         Box::pin(async move {
-            let addrs = lookup_guarded(host, fixed, allow_private)
+            let addrs = lookup_guarded(host, fixed, private_ok)
                 .await
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
@@ -272,6 +285,11 @@ impl Fetcher {
         let resolver = Arc::new(GuardedResolver {
             allow_private: config.allow_private,
             fixed,
+            proxy_host: config
+                .proxy
+                .as_ref()
+                .and_then(|p| p.host_str())
+                .map(|h| h.trim_end_matches('.').to_ascii_lowercase()),
         });
         let allow_private = config.allow_private;
         let max_redirects = config.max_redirects;
