@@ -115,9 +115,19 @@ pub fn core(
     metrics: Metrics,
     l10n: Arc<L10n>,
 ) -> Result<Core, StartupError> {
+    core_selling(config, store, metrics, l10n, payments(config)?.as_ref())
+}
+
+fn core_selling(
+    config: &Config,
+    store: Store,
+    metrics: Metrics,
+    l10n: Arc<L10n>,
+    billing: Option<&Billing>,
+) -> Result<Core, StartupError> {
     let core = Core::new(store, l10n, config.plans()?, config.core_options(), metrics);
-    Ok(match payments(config)? {
-        Some((payments, _)) => core.with_payments(payments),
+    Ok(match billing {
+        Some((payments, _)) => core.with_payments(payments.clone()),
         None => core,
     })
 }
@@ -161,6 +171,8 @@ pub struct Application {
     scheduler: Scheduler,
     poller: SourcePoller,
     channels: Vec<channels::Built>,
+    /// Stripe's price ids when billing is on (its events are then taken).
+    prices: Option<Prices>,
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
     address: SocketAddr,
@@ -202,7 +214,15 @@ impl Application {
         let plans = config.plans()?;
         // Locales are parsed once and shared by everything that writes to users.
         let l10n = Arc::new(L10n::load()?);
-        let core = core(&config, store.clone(), metrics.clone(), l10n.clone())?;
+        let billing = payments(&config)?;
+        let core = core_selling(
+            &config,
+            store.clone(),
+            metrics.clone(),
+            l10n.clone(),
+            billing.as_ref(),
+        )?;
+        let prices = billing.map(|(_, prices)| prices);
         let (scheduler, poller) = scrapers(&config, store.clone(), plans)?;
         let channels = channels::build_all(&config, &l10n)?;
         for (channel, status) in config.channel_status() {
@@ -236,6 +256,7 @@ impl Application {
             scheduler,
             poller,
             channels,
+            prices,
             listener,
             metrics_listener,
             address,
@@ -262,6 +283,7 @@ impl Application {
             scheduler,
             poller,
             channels,
+            prices,
             listener,
             metrics_listener,
             ..
@@ -295,10 +317,8 @@ impl Application {
                 tokio::spawn(chores);
             }
         }
-        if let (Some((_, prices)), Some(secret)) = (
-            payments(&config)?,
-            config.stripe.stripe_webhook_secret.as_ref(),
-        ) {
+        if let (Some(prices), Some(secret)) = (prices, config.stripe.stripe_webhook_secret.as_ref())
+        {
             let events = BillingEvents::new(store.clone(), plans, prices);
             routes = routes.merge(dealwatch_webhooks::stripe::routes(
                 secret.expose_secret(),
