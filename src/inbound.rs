@@ -25,13 +25,15 @@
 //! at once, so a restart (or another instance) takes them without waiting
 //! out their claim.
 //!
-//! The window left: a crash after the core's own writes committed but
-//! before the replies and the `processed` mark are stored re-runs the
-//! command on restart. Watches and preferences are idempotent; a repeated
-//! `alert` would add a second rule (closing this needs the core's writes
-//! in that same transaction: issue 14's decide/apply).
+//! Exactly once: the core decides first, writing nothing the message asked
+//! for ([`Core::decide`]); then what the command changes, its replies and
+//! the `processed` mark are written in one transaction ([`Core::apply`]
+//! into a [`crate::storage::Unit`]). A crash before that commits leaves
+//! nothing of the command, and it is acted on again from scratch; after
+//! it, the message is done. A reply may, rarely, be sent twice (a crash
+//! between sending and recording it); a command is never acted on twice.
 
-use crate::conversation::{Answer, Core, ReplyTo};
+use crate::conversation::{Answer, Core, Decided, ReplyTo};
 use crate::dispatch::{send_reply, Dispatcher, Route};
 use crate::seal::Sealer;
 use crate::storage::{unix_now, InboundRow, Store, StoreError};
@@ -59,6 +61,10 @@ const CLAIM_SECS: i64 = 120;
 pub const MAX_IN_FLIGHT: usize = 64;
 /// How long messages in flight may take to finish once shutdown begins.
 pub const DRAIN: Duration = Duration::from_secs(5);
+/// How long a reply the provider takes in its webhook's answer (Twilio's
+/// TwiML) waits in the outbox before it is sent the usual way instead:
+/// only when that answer did not happen.
+const INLINE_HOLD_SECS: i64 = 60;
 /// Attempts before a message is given up as failed.
 const MAX_ATTEMPTS: i64 = 8;
 
@@ -316,39 +322,93 @@ impl Inbox {
                 }
             };
         }
-        let acted = tracing::Instrument::instrument(
-            self.core.answer(&record.incoming, unix_now()),
-            tracing::info_span!("act", channel = %record.incoming.channel),
+        let now = unix_now();
+        let decided = tracing::Instrument::instrument(
+            self.core.decide(&record.incoming, now),
+            tracing::info_span!("decide", channel = %record.incoming.channel),
         )
         .await;
-        let answer = match acted {
-            Ok(answer) => answer,
+        let decided = match decided {
+            Ok(decided) => decided,
             Err(e) => return self.retry(&row, &e.to_string(), None).await,
         };
-        if let Some(answer_now) = answer_now {
-            // The provider takes the replies in its webhook's answer; if it
-            // stopped waiting, they go through the outbox below.
-            if answer_now.send(answer.messages.clone()).is_ok() {
-                return self.store.inbound_processed(row.id, unix_now()).await;
+        // What the command changes, its replies and the `processed` mark
+        // commit together: a crash before the commit leaves nothing of it,
+        // and the message is acted on again from scratch; after it, never.
+        let acted = self
+            .act(&row, &record, decided, answer_now.is_some(), now)
+            .await;
+        let (answer, reply) = match acted {
+            Err(why) => return self.retry(&row, &why, None).await,
+            Ok(Acted::Stored { answer, reply }) => (answer, reply),
+            Ok(Acted::Inline(answer)) => {
+                if let Some(answer_now) = answer_now {
+                    if answer_now.send(answer.messages.clone()).is_ok() {
+                        return self.store.inbound_processed(row.id, unix_now()).await;
+                    }
+                }
+                return self.send_inline(&row, &record, &sender, &answer).await;
             }
+        };
+        match (answer_now, reply) {
+            (Some(answer_now), Some(reply)) => {
+                if answer_now.send(answer.messages).is_ok() {
+                    self.store.mark_sent(reply, None, None, unix_now()).await?;
+                    return Ok(());
+                }
+                self.store
+                    .outbox_later(reply, Some(unix_now()), false, None)
+                    .await?;
+            }
+            (Some(answer_now), None) => drop(answer_now),
+            (None, _) => {}
         }
+        self.delivery.notify_one();
+        Ok(())
+    }
+
+    /// Apply a decided message in one unit with its replies and the
+    /// `processed` mark. On `Err` nothing of it was kept (the unit is
+    /// gone, and with it SQLite's write lock, before the caller records
+    /// the retry).
+    async fn act(
+        &self,
+        row: &InboundRow,
+        record: &InboundRecord,
+        decided: Decided<'_>,
+        inline: bool,
+        now: i64,
+    ) -> Result<Acted, String> {
+        let mut unit = self.store.begin().await.map_err(|e| e.to_string())?;
+        let answer = tracing::Instrument::instrument(
+            self.core.apply(&mut unit, decided),
+            tracing::info_span!("apply"),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         let Some(user) = answer.user.filter(|_| !answer.messages.is_empty()) else {
             // Nothing to say, or a pointer to someone with no account (a
             // stranger in a group): nothing for the outbox to own.
-            return self.send_inline(&row, &record, &sender, &answer).await;
+            unit.commit().await.map_err(|e| e.to_string())?;
+            return Ok(Acted::Inline(answer));
         };
-        let route = Route::answering(&record, answer.to);
+        let route = Route::answering(record, answer.to);
         let payload = Notice::Reply {
             kept: self.sealer.keep(&answer.messages),
         };
-        let encoded = serde_json::to_string(&route)
+        let (route, payload) = serde_json::to_string(&route)
             .and_then(|route| Ok((route, serde_json::to_string(&payload)?)))
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.store
-            .inbound_answered(row.id, user, &encoded.0, &encoded.1, unix_now())
-            .await?;
-        self.delivery.notify_one();
-        Ok(())
+            .map_err(|e| e.to_string())?;
+        // A provider still waiting takes the replies in its webhook's
+        // answer: the outbox row waits meanwhile, and is sent from there
+        // only if the provider stopped waiting (or we die before knowing).
+        let send_at = if inline { now + INLINE_HOLD_SECS } else { now };
+        let reply = unit
+            .inbound_answered(row.id, user, &route, &payload, send_at, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        unit.commit().await.map_err(|e| e.to_string())?;
+        Ok(Acted::Stored { answer, reply })
     }
 
     /// Send an answer from here: replies kept by an older version, and
@@ -392,6 +452,15 @@ impl Inbox {
             .inbound_retry(row.id, why, Some(unix_now() + wait))
             .await
     }
+}
+
+/// What acting on a message left to do.
+enum Acted {
+    /// Changes, replies and the `processed` mark are stored; `reply` is
+    /// the replies' outbox row (`None` if stored before).
+    Stored { answer: Answer, reply: Option<i64> },
+    /// Nothing for the outbox: the answer is sent from here.
+    Inline(Answer),
 }
 
 /// Replies kept by an older version until sent (state `handled`): where

@@ -4,82 +4,23 @@
 use super::*;
 
 impl Session<'_> {
-    pub(super) async fn link_code(&self) -> Result<Vec<Outgoing>, CoreError> {
-        for _ in 0..3 {
-            let code = new_link_code();
-            let created = self
-                .core
-                .store
-                .create_link_code(
-                    self.user.id,
-                    self.identity.id,
-                    &code,
-                    self.now,
-                    LINK_CODE_TTL_SECS,
-                    LINK_CODES_PER_HOUR,
-                )
-                .await;
-            match created {
-                Ok(Some(_)) => {
-                    let minutes = Arg::from(LINK_CODE_TTL_SECS / 60);
-                    return one(self
-                        .tr()
-                        .msg("link-code", &[("code", code.into()), ("minutes", minutes)]));
-                }
-                Ok(None) => return one(self.tr().msg("link-too-many", &[])),
-                // A collision with a live code: draw again.
-                Err(StoreError::Database(e))
-                    if e.as_database_error()
-                        .is_some_and(|d| d.is_unique_violation()) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(CoreError::Store(StoreError::Corrupt(
-            "no free link code after three draws".into(),
-        )))
+    pub(super) fn link_code_made(&self, code: &str) -> Vec<Outgoing> {
+        let minutes = Arg::from(LINK_CODE_TTL_SECS / 60);
+        let text = self
+            .tr()
+            .msg("link-code", &[("code", code.into()), ("minutes", minutes)]);
+        vec![Outgoing::text(text)]
     }
 
-    /// `link CODE`: say what joining would do and ask; `link CODE yes`: join
-    /// this chat's account into the code's (watches, alerts, subscriptions
-    /// and the Stripe customer move; the better plan survives).
-    pub(super) async fn link_with(
-        &mut self,
-        code: &str,
-        confirmed: bool,
-    ) -> Result<Vec<Outgoing>, CoreError> {
-        if !confirmed {
-            return self.link_preview(code).await;
-        }
-        let outcome = self
-            .core
-            .store
-            .redeem_link_code(code, &self.identity, self.now)
-            .await?;
+    /// What `link CODE yes` did (the session is the joined account's by now).
+    pub(super) fn linked(&self, outcome: LinkOutcome) -> Vec<Outgoing> {
         let id = match outcome {
-            LinkOutcome::Linked { plan, renews_at } => {
-                // This chat now speaks for the other account, in its language.
-                let (user, identity) = self
-                    .core
-                    .store
-                    .find_identity(self.identity.channel, &self.identity.external_id)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt("linked identity vanished".into()))?;
-                self.user = user;
-                self.identity = identity;
-                // What moved counts against the surviving plan's limits.
-                let limits = self.core.plans.limits(plan);
-                self.core
-                    .store
-                    .change_plan(self.user.id, plan, renews_at, limits, self.now)
-                    .await?;
-                self.user.plan = plan;
-                "link-done"
-            }
+            LinkOutcome::Linked { .. } => "link-done",
             LinkOutcome::BothPaying => "link-both-paying",
             LinkOutcome::AlreadyLinked => "link-same",
             LinkOutcome::Invalid => "link-invalid",
         };
-        one(self.tr().msg(id, &[]))
+        vec![Outgoing::text(self.tr().msg(id, &[]))]
     }
 
     pub(super) async fn link_preview(&self, code: &str) -> Result<Vec<Outgoing>, CoreError> {

@@ -6,104 +6,107 @@ use super::*;
 impl Session<'_> {
     // ----- watches and rules --------------------------------------------
 
-    pub(super) async fn watch(&mut self, spec: WatchSpec) -> Result<Vec<Outgoing>, CoreError> {
-        let tr = self.tr();
+    /// `watch URL [conditions]`: refused here for an address inside a
+    /// network or a URL that is not one; else a watch to add.
+    pub(super) fn watch(&self, spec: WatchSpec) -> Decision {
         if !self.core.options.allow_private_hosts {
             if let Some(refusal) = urls::refusal(&spec.url) {
                 let id = match refusal {
                     urls::UrlRefusal::PrivateAddress => "watch-refused-private",
                     urls::UrlRefusal::LocalName => "watch-refused-local",
                 };
-                return one(tr.msg(id, &[]));
+                return Decision::reply(vec![Outgoing::text(self.tr().msg(id, &[]))]);
             }
         }
         let Some(canonical) = urls::canonicalize(&spec.url) else {
-            return Ok(vec![self.parse_error(&ParseError {
+            return Decision::reply(vec![self.parse_error(&ParseError {
                 command: "watch",
                 problem: Problem::BadUrl {
                     text: spec.url.clone(),
                 },
             })]);
         };
-        let new = NewWatch {
-            canonical_url: canonical.url.clone(),
-            host: canonical.host,
-            target: spec.target,
-            drop_percent: spec.drop_percent,
-            back_in_stock: spec.back_in_stock,
-        };
-        let limit = self.limits().watches;
-        let outcome = self
-            .core
-            .store
-            .add_watch(self.user.id, &new, limit, self.now)
-            .await?;
-        let conditions = self.conditions(spec.target, spec.drop_percent, spec.back_in_stock);
+        Decision::change(Effect::AddWatch {
+            watch: NewWatch {
+                canonical_url: canonical.url,
+                host: canonical.host,
+                target: spec.target,
+                drop_percent: spec.drop_percent,
+                back_in_stock: spec.back_in_stock,
+            },
+            limit: self.limits().watches,
+        })
+    }
+
+    pub(super) fn watch_added(&self, watch: &NewWatch, outcome: AddOutcome) -> Vec<Outgoing> {
         let (id, no) = match outcome {
             AddOutcome::Created(no) => ("watch-created", no),
             AddOutcome::Updated(no) => ("watch-updated", no),
             AddOutcome::LimitReached { limit } => {
-                return one(self.limit_text("limit-watches", limit))
+                return vec![Outgoing::text(self.limit_text("limit-watches", limit))]
             }
         };
-        let text = tr.msg(
+        let conditions = self.conditions(watch.target, watch.drop_percent, watch.back_in_stock);
+        let text = self.tr().msg(
             id,
             &[
                 ("id", id_arg(no)),
-                ("url", canonical.url.into()),
+                ("url", watch.canonical_url.clone().into()),
                 ("conditions", conditions.into()),
             ],
         );
-        Ok(vec![self.item_buttons(
-            Outgoing::text(text),
-            no,
-            ItemKind::Watch,
-        )])
+        vec![self.item_buttons(Outgoing::text(text), no, ItemKind::Watch)]
     }
 
-    pub(super) async fn alert(&mut self, spec: RuleSpec) -> Result<Vec<Outgoing>, CoreError> {
-        let limit = self.limits().rules;
-        // In a shared channel, someone allowed to manage it makes a
-        // community rule that posts there; anyone else gets a private rule
-        // and is told why.
+    /// `alert WORDS [conditions]`. In a shared channel, someone allowed to
+    /// manage it makes a community rule that posts there; anyone else gets
+    /// a private rule and is told why.
+    pub(super) fn alert(&self, spec: RuleSpec) -> Decision {
         let (post_to, note) = match &self.group {
             None => (None, None),
             Some(group) if !group.sender_can_manage => (None, Some("rule-community-not-allowed")),
             Some(group) if !group.we_can_post => (None, Some("rule-community-no-access")),
-            Some(group) => (Some((self.identity.channel, group.address.as_str())), None),
+            Some(group) => (Some(group.address.clone()), None),
         };
-        match self
-            .core
-            .store
-            .add_rule(self.user.id, &spec, post_to, limit, self.now)
-            .await?
-        {
-            AddOutcome::Created(no) | AddOutcome::Updated(no) => {
-                let tr = self.tr();
-                let id = if post_to.is_some() {
-                    "rule-created-community"
-                } else {
-                    "rule-created"
-                };
-                let mut text = tr.msg(
-                    id,
-                    &[
-                        ("id", id_arg(no)),
-                        ("summary", self.rule_summary(&spec).into()),
-                    ],
-                );
-                if let Some(note) = note {
-                    text.push('\n');
-                    text.push_str(&tr.msg(note, &[]));
-                }
-                Ok(vec![self.item_buttons(
-                    Outgoing::text(text),
-                    no,
-                    ItemKind::Rule,
-                )])
+        Decision::change(Effect::AddRule {
+            spec,
+            post_to,
+            note,
+            limit: self.limits().rules,
+        })
+    }
+
+    pub(super) fn rule_added(
+        &self,
+        spec: &RuleSpec,
+        community: bool,
+        note: Option<&str>,
+        outcome: AddOutcome,
+    ) -> Vec<Outgoing> {
+        let no = match outcome {
+            AddOutcome::Created(no) | AddOutcome::Updated(no) => no,
+            AddOutcome::LimitReached { limit } => {
+                return vec![Outgoing::text(self.limit_text("limit-rules", limit))]
             }
-            AddOutcome::LimitReached { limit } => one(self.limit_text("limit-rules", limit)),
+        };
+        let tr = self.tr();
+        let id = if community {
+            "rule-created-community"
+        } else {
+            "rule-created"
+        };
+        let mut text = tr.msg(
+            id,
+            &[
+                ("id", id_arg(no)),
+                ("summary", self.rule_summary(spec).into()),
+            ],
+        );
+        if let Some(note) = note {
+            text.push('\n');
+            text.push_str(&tr.msg(note, &[]));
         }
+        vec![self.item_buttons(Outgoing::text(text), no, ItemKind::Rule)]
     }
 
     pub(super) fn limit_text(&self, id: &str, limit: u32) -> String {
@@ -274,28 +277,16 @@ impl Session<'_> {
         }
     }
 
-    pub(super) async fn set_states(
+    /// One line per item paused or resumed.
+    pub(super) fn states_changed(
         &self,
-        ids: &[ItemNo],
         state: ItemState,
-    ) -> Result<Vec<Outgoing>, CoreError> {
-        let limits = self.limits();
-        let mut lines = Vec::new();
-        for &no in ids {
-            let change = self
-                .core
-                .store
-                .set_state(
-                    self.user.id,
-                    no,
-                    state,
-                    limits.watches,
-                    limits.rules,
-                    self.now,
-                )
-                .await?;
-            let tr = self.tr();
-            let line = match (change, state) {
+        changes: &[(ItemNo, StateChange)],
+    ) -> Vec<Outgoing> {
+        let tr = self.tr();
+        let lines: Vec<String> = changes
+            .iter()
+            .map(|&(no, change)| match (change, state) {
                 (StateChange::Changed(_), ItemState::Paused) => {
                     tr.msg("paused", &[("id", id_arg(no))])
                 }
@@ -316,23 +307,22 @@ impl Session<'_> {
                     };
                     self.limit_text(id, limit)
                 }
-            };
-            lines.push(line);
-        }
-        one(lines.join("\n"))
+            })
+            .collect();
+        vec![Outgoing::text(lines.join("\n"))]
     }
 
-    pub(super) async fn delete(&self, ids: &[ItemNo]) -> Result<Vec<Outgoing>, CoreError> {
-        let mut lines = Vec::new();
-        for &no in ids {
-            let deleted = self.core.store.delete_item(self.user.id, no).await?;
-            let tr = self.tr();
-            lines.push(match deleted {
-                Some(_) => tr.msg("deleted", &[("id", id_arg(no))]),
-                None => tr.msg("not-found", &[("id", id_arg(no))]),
-            });
-        }
-        one(lines.join("\n"))
+    /// One line per item deleted (`true`) or not found.
+    pub(super) fn deleted(&self, deleted: &[(ItemNo, bool)]) -> Vec<Outgoing> {
+        let tr = self.tr();
+        let lines: Vec<String> = deleted
+            .iter()
+            .map(|&(no, found)| {
+                let id = if found { "deleted" } else { "not-found" };
+                tr.msg(id, &[("id", id_arg(no))])
+            })
+            .collect();
+        vec![Outgoing::text(lines.join("\n"))]
     }
 
     pub(super) async fn test(&self, no: ItemNo) -> Result<Vec<Outgoing>, CoreError> {

@@ -17,8 +17,11 @@
 //! network I/O: the channel adapters deliver what it returns.
 
 mod account;
+mod effects;
 mod items;
 mod prefs;
+
+use effects::{Decision, Effect, Setting, Step};
 
 use crate::billing::{BillingError, CheckoutRequest, Payments};
 use crate::chart;
@@ -29,11 +32,11 @@ use crate::model::{Digest, ItemNo, ItemState, PaidPlan, Plan, QuietHours};
 use crate::money::{Currency, Money, PriceSpec};
 use crate::plans::Plans;
 use crate::rules;
-use crate::storage::LinkOutcome;
 use crate::storage::{
     AddOutcome, Contact, Identity, Item, ItemKind, NewWatch, StateChange, Store, StoreError, User,
     UserSettings, WatchItem,
 };
+use crate::storage::{LinkOutcome, Unit};
 use crate::urls;
 use dealwatch_bots::{Channel, Group, Image, Incoming, Link, Outgoing};
 use std::sync::Arc;
@@ -260,25 +263,59 @@ impl Core {
         Ok(self.answer(msg, now).await?.messages)
     }
 
-    /// Handle one message: the replies and where they go. A message from a
-    /// group is answered to its sender alone; someone we cannot answer
-    /// privately (a Telegram user who never started a chat with the bot)
-    /// gets only a pointer to the private chat, in the group, and nothing
-    /// they asked for is done.
+    /// Handle one message: decide, then apply in a unit of its own. The
+    /// inbox does the same with the unit that also holds the replies.
     pub async fn answer(&self, msg: &Incoming, now: i64) -> Result<Answer, CoreError> {
+        let decided = self.decide(msg, now).await?;
+        let mut unit = self.store.begin().await.map_err(|e| self.failed(msg, e))?;
+        let answer = self.apply(&mut unit, decided).await?;
+        unit.commit().await.map_err(|e| self.failed(msg, e))?;
+        Ok(answer)
+    }
+
+    /// Decide what a message comes to, writing nothing the message asked
+    /// for (the sender's chat identity is recorded: who wrote, and where
+    /// they are answered). A message from a group is answered to its
+    /// sender alone; someone we cannot answer privately (a Telegram user
+    /// who never started a chat with the bot) gets only a pointer to the
+    /// private chat, in the group, and nothing they asked for is done.
+    pub async fn decide(&self, msg: &Incoming, now: i64) -> Result<Decided<'_>, CoreError> {
         self.metrics.message_in(msg.channel.as_str());
-        match self.handle_inner(msg, now).await {
-            Ok(answer) => {
-                self.metrics
-                    .replies_out(msg.channel.as_str(), answer.messages.len());
-                Ok(answer)
+        self.decide_inner(msg, now)
+            .await
+            .map_err(|e| self.failed(msg, e))
+    }
+
+    /// Write what `decided` changes through `unit` and render the answer.
+    /// Nothing is kept unless the caller commits the unit.
+    pub async fn apply(&self, unit: &mut Unit, decided: Decided<'_>) -> Result<Answer, CoreError> {
+        let answer = match decided.pending {
+            Pending::Answered(answer) => answer,
+            Pending::Acting(acting) => {
+                let (mut session, decision) = *acting;
+                let channel = decided.channel;
+                let messages = session
+                    .apply(unit, decision)
+                    .await
+                    .map_err(|e| self.failed_on(channel, e))?;
+                Answer::to_sender(session.user.id, messages)
             }
-            Err(e) => {
-                self.metrics.error(e.kind());
-                tracing::error!(channel = %msg.channel, error = %e, "message handling failed");
-                Err(e)
-            }
-        }
+        };
+        self.metrics
+            .replies_out(decided.channel.as_str(), answer.messages.len());
+        Ok(answer)
+    }
+
+    /// Count and log a failure to handle a message.
+    fn failed(&self, msg: &Incoming, e: impl Into<CoreError>) -> CoreError {
+        self.failed_on(msg.channel, e)
+    }
+
+    fn failed_on(&self, channel: Channel, e: impl Into<CoreError>) -> CoreError {
+        let e = e.into();
+        self.metrics.error(e.kind());
+        tracing::error!(channel = %channel, error = %e, "message handling failed");
+        e
     }
 
     /// Pending notices (first prices, alerts) for a chat identity, rendered
@@ -338,7 +375,7 @@ impl Core {
             .unwrap_or(DEFAULT_LOCALE)
     }
 
-    async fn handle_inner(&self, msg: &Incoming, now: i64) -> Result<Answer, CoreError> {
+    async fn decide_inner(&self, msg: &Incoming, now: i64) -> Result<Decided<'_>, CoreError> {
         let shared = msg.group.as_ref().filter(|g| !g.private_replies);
         if let Some(group) = shared {
             // Nothing is created for someone who only wrote in a group.
@@ -350,7 +387,11 @@ impl Core {
                 .as_ref()
                 .is_some_and(|(_, identity)| identity.private_chat)
             {
-                return Ok(self.open_private_chat(msg, group, known.map(|(user, _)| user), now));
+                let pointer = self.open_private_chat(msg, group, known.map(|(user, _)| user), now);
+                return Ok(Decided {
+                    channel: msg.channel,
+                    pending: Pending::Answered(pointer),
+                });
             }
         }
         let contact = Contact {
@@ -365,29 +406,7 @@ impl Core {
         };
         let (user, identity) = self.store.identify(&contact, now).await?;
         let parsed = command::parse(&msg.text);
-
-        if identity.opted_out {
-            match &parsed {
-                Ok(Command::Start { .. } | Command::Unstop) => {
-                    self.store.set_opted_out(identity.id, false).await?;
-                    let tr = self.l10n.tr(&user.settings.locale);
-                    return Ok(Answer::to_sender(
-                        user.id,
-                        vec![Outgoing::text(tr.msg("unstopped", &[]))],
-                    ));
-                }
-                // Carriers require HELP to be answered even after STOP.
-                Ok(Command::Help { .. }) => {}
-                // On SMS an opted-out number gets nothing until START.
-                _ if msg.channel == Channel::Sms => {
-                    return Ok(Answer::to_sender(user.id, Vec::new()))
-                }
-                // Elsewhere, writing to us again is opting back in.
-                _ => self.store.set_opted_out(identity.id, false).await?,
-            }
-        }
-
-        let mut session = Session {
+        let session = Session {
             core: self,
             user,
             identity,
@@ -395,11 +414,43 @@ impl Core {
             message_id: msg.message_id.clone(),
             now,
         };
-        let messages = match parsed {
-            Ok(cmd) => session.act(cmd).await?,
-            Err(error) => vec![session.parse_error(&error)],
+        let mut opted_out = None;
+        if session.identity.opted_out {
+            match &parsed {
+                Ok(Command::Start { .. } | Command::Unstop) => {
+                    let unstopped = vec![Outgoing::text(session.tr().msg("unstopped", &[]))];
+                    let decision = Decision {
+                        opted_out: Some(false),
+                        step: Step::Reply(unstopped),
+                    };
+                    return Ok(Decided {
+                        channel: msg.channel,
+                        pending: Pending::Acting(Box::new((session, decision))),
+                    });
+                }
+                // Carriers require HELP to be answered even after STOP.
+                Ok(Command::Help { .. }) => {}
+                // On SMS an opted-out number gets nothing until START.
+                _ if msg.channel == Channel::Sms => {
+                    let silence = Decision::reply(Vec::new());
+                    return Ok(Decided {
+                        channel: msg.channel,
+                        pending: Pending::Acting(Box::new((session, silence))),
+                    });
+                }
+                // Elsewhere, writing to us again is opting back in.
+                _ => opted_out = Some(false),
+            }
+        }
+        let mut decision = match parsed {
+            Ok(cmd) => session.decide(cmd).await?,
+            Err(error) => Decision::reply(vec![session.parse_error(&error)]),
         };
-        Ok(Answer::to_sender(session.user.id, messages))
+        decision.opted_out = decision.opted_out.or(opted_out);
+        Ok(Decided {
+            channel: msg.channel,
+            pending: Pending::Acting(Box::new((session, decision))),
+        })
     }
 
     /// The answer, in the group, to someone we cannot answer privately:
@@ -435,6 +486,28 @@ impl Core {
     }
 }
 
+/// A message decided and not yet applied ([`Core::decide`], [`Core::apply`]).
+pub struct Decided<'a> {
+    channel: Channel,
+    pending: Pending<'a>,
+}
+
+impl std::fmt::Debug for Decided<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.pending {
+            Pending::Answered(answer) => f.debug_tuple("Answered").field(answer).finish(),
+            Pending::Acting(acting) => f.debug_tuple("Acting").field(&acting.1).finish(),
+        }
+    }
+}
+
+enum Pending<'a> {
+    /// Nothing to write: the answer is ready.
+    Answered(Answer),
+    /// The sender's session and what their message comes to.
+    Acting(Box<(Session<'a>, Decision)>),
+}
+
 /// One message being handled: the sender and the time.
 struct Session<'a> {
     core: &'a Core,
@@ -468,70 +541,85 @@ impl Session<'_> {
         jiff::tz::TimeZone::get(&self.user.settings.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
     }
 
-    async fn act(&mut self, cmd: Command) -> Result<Vec<Outgoing>, CoreError> {
-        match cmd {
+    /// What a command comes to. Questions are answered here (reading the
+    /// store); changes come out as an [`Effect`] and nothing is written.
+    async fn decide(&self, cmd: Command) -> Result<Decision, CoreError> {
+        let replies = match cmd {
             // A Telegram deep link (t.me/<bot>?start=CODE) carries a link code.
             Command::Start {
                 payload: Some(code),
             } if is_link_code(&code) => {
                 // A link someone else made can carry their code: never join
                 // from a tap, only show what joining would do.
-                let mut replies = self.link_with(&code.to_ascii_uppercase(), false).await?;
+                let mut replies = self.link_preview(&code.to_ascii_uppercase()).await?;
                 replies.insert(0, Outgoing::text(self.tr().msg("welcome", &[])));
-                Ok(replies)
+                replies
             }
-            Command::Start { .. } => one(self.tr().msg("welcome", &[])),
-            Command::Help { topic } => one(self.help(topic.as_deref())),
-            Command::Watch(spec) => self.watch(spec).await,
-            Command::Alert(spec) => self.alert(spec).await,
-            Command::List => self.list().await,
-            Command::Settings => one(self.settings_text()),
-            Command::Pause(ids) => self.set_states(&ids, ItemState::Paused).await,
-            Command::Resume(ids) => self.set_states(&ids, ItemState::Active).await,
-            Command::Delete(ids) => self.delete(&ids).await,
-            Command::Test(no) => self.test(no).await,
-            Command::History(no) => self.history(no).await,
-            Command::Quiet(None) => one(self.quiet_line(self.user.settings.quiet)),
+            Command::Start { .. } => one(self.tr().msg("welcome", &[]))?,
+            Command::Help { topic } => one(self.help(topic.as_deref()))?,
+            Command::Watch(spec) => return Ok(self.watch(spec)),
+            Command::Alert(spec) => return Ok(self.alert(spec)),
+            Command::List => self.list().await?,
+            Command::Settings => one(self.settings_text())?,
+            Command::Pause(ids) => {
+                return Ok(Decision::change(Effect::SetStates {
+                    ids,
+                    state: ItemState::Paused,
+                }))
+            }
+            Command::Resume(ids) => {
+                return Ok(Decision::change(Effect::SetStates {
+                    ids,
+                    state: ItemState::Active,
+                }))
+            }
+            Command::Delete(ids) => return Ok(Decision::change(Effect::Delete { ids })),
+            Command::Test(no) => self.test(no).await?,
+            Command::History(no) => self.history(no).await?,
+            Command::Quiet(None) => one(self.quiet_line(self.user.settings.quiet))?,
             Command::Quiet(Some(quiet)) => {
                 let mut settings = self.user.settings.clone();
                 settings.quiet = quiet;
-                self.save(settings).await?;
-                one(self.saved(self.quiet_line(quiet)))
+                return Ok(self.set(settings, Setting::Quiet));
             }
-            Command::Digest(None) => one(self.digest_line(self.user.settings.digest)),
+            Command::Digest(None) => one(self.digest_line(self.user.settings.digest))?,
             Command::Digest(Some(digest)) => {
                 let mut settings = self.user.settings.clone();
                 settings.digest = digest;
-                self.save(settings).await?;
-                one(self.saved(self.digest_line(digest)))
+                return Ok(self.set(settings, Setting::Digest));
             }
-            Command::Cap(None) => one(self.cap_line(self.user.settings.daily_cap)),
+            Command::Cap(None) => one(self.cap_line(self.user.settings.daily_cap))?,
             Command::Cap(Some(cap)) => {
                 let mut settings = self.user.settings.clone();
                 settings.daily_cap = cap;
-                self.save(settings).await?;
-                one(self.saved(self.cap_line(cap)))
+                return Ok(self.set(settings, Setting::Cap));
             }
-            Command::Timezone(None) => one(self.zone_line()),
-            Command::Timezone(Some(zone)) => self.set_zone(&zone).await,
-            Command::Language(None) => one(self.language_line()),
-            Command::Language(Some(code)) => self.set_language(&code).await,
-            Command::Plan => self.plan().await,
-            Command::Upgrade(paid) => self.upgrade(paid).await,
-            Command::Billing => self.billing().await,
-            Command::Link { code: None, .. } => self.link_code().await,
+            Command::Timezone(None) => one(self.zone_line())?,
+            Command::Timezone(Some(zone)) => return Ok(self.set_zone(&zone)),
+            Command::Language(None) => one(self.language_line())?,
+            Command::Language(Some(code)) => return Ok(self.set_language(&code)),
+            Command::Plan => self.plan().await?,
+            Command::Upgrade(paid) => self.upgrade(paid).await?,
+            Command::Billing => self.billing().await?,
+            Command::Link { code: None, .. } => {
+                let codes = (0..3).map(|_| new_link_code()).collect();
+                return Ok(Decision::change(Effect::LinkCode { codes }));
+            }
             Command::Link {
                 code: Some(code),
-                confirmed,
-            } => self.link_with(&code, confirmed).await,
+                confirmed: false,
+            } => self.link_preview(&code).await?,
+            Command::Link {
+                code: Some(code),
+                confirmed: true,
+            } => return Ok(Decision::change(Effect::Link { code })),
             Command::Stop => {
-                self.core
-                    .store
-                    .set_opted_out(self.identity.id, true)
-                    .await?;
-                one(self.tr().msg("stopped", &[]))
+                return Ok(Decision {
+                    opted_out: Some(true),
+                    step: Step::Reply(one(self.tr().msg("stopped", &[]))?),
+                })
             }
-            Command::Unstop => one(self.tr().msg("unstopped", &[])),
+            Command::Unstop => one(self.tr().msg("unstopped", &[]))?,
             Command::Unknown { word, suggestion } => {
                 let tr = self.tr();
                 let shown: String = word.chars().take(40).collect();
@@ -544,9 +632,10 @@ impl Session<'_> {
                     ),
                     None => tr.msg("send-help", &[]),
                 });
-                one(text)
+                one(text)?
             }
-        }
+        };
+        Ok(Decision::reply(replies))
     }
 
     // ----- help and errors ----------------------------------------------

@@ -6,13 +6,27 @@ use super::*;
 impl Session<'_> {
     // ----- preferences ----------------------------------------------------
 
-    pub(super) async fn save(&mut self, settings: UserSettings) -> Result<(), CoreError> {
-        self.core
-            .store
-            .save_settings(self.user.id, &settings, self.now)
-            .await?;
-        self.user.settings = settings;
-        Ok(())
+    /// Save `settings`, `changed` being the preference the person set.
+    pub(super) fn set(&self, settings: UserSettings, changed: Setting) -> Decision {
+        Decision::change(Effect::Settings { settings, changed })
+    }
+
+    /// The line that shows `setting` as it is now.
+    pub(super) fn setting_line(&self, setting: Setting) -> String {
+        let s = &self.user.settings;
+        match setting {
+            Setting::Quiet => self.quiet_line(s.quiet),
+            Setting::Digest => self.digest_line(s.digest),
+            Setting::Cap => self.cap_line(s.daily_cap),
+            Setting::Zone => self.zone_line(),
+            Setting::Language => {
+                let tr = self.tr();
+                tr.msg(
+                    "setting-language",
+                    &[("language", tr.msg("language-name", &[]).into())],
+                )
+            }
+        }
     }
 
     pub(super) fn saved(&self, line: String) -> String {
@@ -81,58 +95,45 @@ impl Session<'_> {
     }
 
     pub(super) fn settings_text(&self) -> String {
-        let s = &self.user.settings;
         [
             self.tr().msg("settings-header", &[]),
-            self.quiet_line(s.quiet),
-            self.digest_line(s.digest),
-            self.cap_line(s.daily_cap),
-            self.zone_line(),
-            self.tr().msg(
-                "setting-language",
-                &[("language", self.tr().msg("language-name", &[]).into())],
-            ),
+            self.setting_line(Setting::Quiet),
+            self.setting_line(Setting::Digest),
+            self.setting_line(Setting::Cap),
+            self.setting_line(Setting::Zone),
+            self.setting_line(Setting::Language),
         ]
         .join("\n")
     }
 
-    pub(super) async fn set_zone(&mut self, requested: &str) -> Result<Vec<Outgoing>, CoreError> {
+    pub(super) fn set_zone(&self, requested: &str) -> Decision {
         let zone = match jiff::tz::TimeZone::get(requested) {
             Ok(zone) => zone,
             Err(_) => {
                 let shown: String = requested.chars().take(40).collect();
-                return one(self.tr().msg("timezone-unknown", &[("zone", shown.into())]));
+                let text = self.tr().msg("timezone-unknown", &[("zone", shown.into())]);
+                return Decision::reply(vec![Outgoing::text(text)]);
             }
         };
-        let name = zone.iana_name().unwrap_or(requested).to_owned();
         let mut settings = self.user.settings.clone();
-        settings.time_zone = name;
-        self.save(settings).await?;
-        one(self.saved(self.zone_line()))
+        settings.time_zone = zone.iana_name().unwrap_or(requested).to_owned();
+        self.set(settings, Setting::Zone)
     }
 
-    pub(super) async fn set_language(
-        &mut self,
-        requested: &str,
-    ) -> Result<Vec<Outgoing>, CoreError> {
+    pub(super) fn set_language(&self, requested: &str) -> Decision {
         let Some(locale) = self.core.l10n.resolve(requested) else {
-            let tr = self.tr();
             let shown: String = requested.chars().take(20).collect();
-            return one(tr.msg(
+            let text = self.tr().msg(
                 "language-unknown",
                 &[
                     ("code", shown.into()),
                     ("available", self.core.l10n.available().join(", ").into()),
                 ],
-            ));
+            );
+            return Decision::reply(vec![Outgoing::text(text)]);
         };
         let mut settings = self.user.settings.clone();
         settings.locale = locale.to_owned();
-        self.save(settings).await?;
-        let tr = self.tr();
-        one(self.saved(tr.msg(
-            "setting-language",
-            &[("language", tr.msg("language-name", &[]).into())],
-        )))
+        self.set(settings, Setting::Language)
     }
 }

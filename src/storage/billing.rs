@@ -2,7 +2,7 @@
 //! (their newest state, whatever order events arrive in), the customer a
 //! user pays as, and plan changes with what they pause or resume.
 
-use super::{Db, Result, Store, StoreError, UserId};
+use super::{Db, Result, Store, StoreError, Unit, UserId};
 use crate::model::Plan;
 use crate::plans::PlanLimits;
 use sqlx::AssertSqlSafe;
@@ -237,6 +237,7 @@ impl Store {
     /// an earlier plan change paused are resumed while there is room (the
     /// oldest first), and watched products due later than the new check
     /// interval are brought forward.
+    /// (In a unit of its own; [`Unit::change_plan`] joins a larger one.)
     pub async fn change_plan(
         &self,
         user: UserId,
@@ -245,10 +246,31 @@ impl Store {
         limits: PlanLimits,
         now: i64,
     ) -> Result<PlanChange> {
+        let mut unit = self.begin().await?;
+        let done = unit.change_plan(user, plan, renews_at, limits, now).await?;
+        unit.commit().await?;
+        Ok(done)
+    }
+}
+
+impl Unit {
+    /// Put `user` on `plan` at once: limits follow it, so active items over
+    /// the new limits are paused (the newest first, reason 'plan'), items
+    /// an earlier plan change paused are resumed while there is room (the
+    /// oldest first), and watched products due later than the new check
+    /// interval are brought forward.
+    pub async fn change_plan(
+        &mut self,
+        user: UserId,
+        plan: Plan,
+        renews_at: Option<i64>,
+        limits: PlanLimits,
+        now: i64,
+    ) -> Result<PlanChange> {
         let next_check =
             now.saturating_add(i64::try_from(limits.check_interval.as_secs()).unwrap_or(i64::MAX));
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        in_unit!(self, |conn| {
+            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
             let was: Option<String> = sqlx::query_scalar("SELECT plan FROM users WHERE id = $1")
                 .bind(user.0)
                 .fetch_optional(&mut *tx)

@@ -3,6 +3,12 @@
 
 use super::*;
 
+const USER_BY_ID: &str = concat!(
+    "SELECT ",
+    crate::user_columns!(),
+    " FROM users WHERE id = $1"
+);
+
 impl Store {
     /// Find the user behind a chat identity, creating both on first contact.
     /// Also records where replies go now and when the person last wrote
@@ -120,22 +126,215 @@ impl Store {
 
     pub async fn user(&self, id: UserId) -> Result<User> {
         let row: rows::UserRow = on_pool!(self, |pool| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                crate::user_columns!(),
-                " FROM users WHERE id = $1"
-            ))
-            .bind(id.0)
-            .fetch_one(pool)
-            .await?
+            sqlx::query_as(USER_BY_ID)
+                .bind(id.0)
+                .fetch_one(pool)
+                .await?
         });
         User::try_from(row)
     }
 
     /// Store a user's preferences (quiet hours, digest, cap, zone, language).
+    /// (In a unit of its own; [`Unit::save_settings`] joins a larger one.)
     pub async fn save_settings(&self, id: UserId, settings: &UserSettings, now: i64) -> Result<()> {
+        let mut unit = self.begin().await?;
+        unit.save_settings(id, settings, now).await?;
+        unit.commit().await
+    }
+
+    /// Opt an identity out of (or back into) every message, as carriers
+    /// require for STOP and START.
+    /// (In a unit of its own; [`Unit::set_opted_out`] joins a larger one.)
+    pub async fn set_opted_out(&self, identity: i64, opted_out: bool) -> Result<()> {
+        let mut unit = self.begin().await?;
+        unit.set_opted_out(identity, opted_out).await?;
+        unit.commit().await
+    }
+
+    /// Store a one-time link code for `identity`'s user, replacing that
+    /// identity's earlier unused codes. `None` when the user made
+    /// `max_per_hour` codes in the last hour already.
+    /// (In a unit of its own; [`Unit::create_link_code`] joins a larger one.)
+    pub async fn create_link_code(
+        &self,
+        user: UserId,
+        identity: i64,
+        code: &str,
+        now: i64,
+        ttl_secs: i64,
+        max_per_hour: i64,
+    ) -> Result<Option<i64>> {
+        let mut unit = self.begin().await?;
+        let done = unit
+            .create_link_code(user, identity, code, now, ttl_secs, max_per_hour)
+            .await?;
+        unit.commit().await?;
+        Ok(done)
+    }
+
+    /// Use a link code from another identity: that identity joins the code's
+    /// user, bringing its own user's watches and rules (renumbered after the
+    /// target's; a watch on a product the target already watches is
+    /// dropped), and the emptied user is removed. Single use, atomically.
+    /// (In a unit of its own; [`Unit::redeem_link_code`] joins a larger one.)
+    pub async fn redeem_link_code(
+        &self,
+        code: &str,
+        redeemer: &Identity,
+        now: i64,
+    ) -> Result<LinkOutcome> {
+        let mut unit = self.begin().await?;
+        let done = unit.redeem_link_code(code, redeemer, now).await?;
+        unit.commit().await?;
+        Ok(done)
+    }
+
+    /// What joining with `code` would do, without doing it: the account
+    /// the code belongs to (its chat apps and plan), and how many watches
+    /// and alerts `redeemer` would bring. `None` for a code that is
+    /// unknown, used or expired.
+    pub async fn link_preview(
+        &self,
+        code: &str,
+        redeemer: UserId,
+        now: i64,
+    ) -> Result<Option<LinkPreview>> {
+        let target: Option<(i64, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT u.id, u.plan FROM link_codes c JOIN users u ON u.id = c.user_id \
+                 WHERE c.code = $1 AND c.used_at IS NULL AND c.expires_at > $2",
+            )
+            .bind(code)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some((target, plan)) = target else {
+            return Ok(None);
+        };
+        let (channels, watches, rules): (Vec<String>, i64, i64) = on_pool!(self, |pool| {
+            let channels = sqlx::query_scalar(
+                "SELECT DISTINCT channel FROM identities WHERE user_id = $1 ORDER BY channel",
+            )
+            .bind(target)
+            .fetch_all(pool)
+            .await?;
+            let watches = sqlx::query_scalar("SELECT COUNT(*) FROM watches WHERE user_id = $1")
+                .bind(redeemer.0)
+                .fetch_one(pool)
+                .await?;
+            let rules = sqlx::query_scalar("SELECT COUNT(*) FROM rules WHERE user_id = $1")
+                .bind(redeemer.0)
+                .fetch_one(pool)
+                .await?;
+            (channels, watches, rules)
+        });
+        Ok(Some(LinkPreview {
+            same_account: target == redeemer.0,
+            channels: channels
+                .iter()
+                .filter_map(|c| dealwatch_bots::Channel::from_name(c))
+                .collect(),
+            plan: Plan::from_name(&plan).unwrap_or(Plan::Free),
+            watches: u32::try_from(watches).unwrap_or(u32::MAX),
+            rules: u32::try_from(rules).unwrap_or(u32::MAX),
+        }))
+    }
+
+    /// A user's identities that can receive messages, most recently active first.
+    pub async fn reachable_identities(&self, user: UserId) -> Result<Vec<Identity>> {
+        self.identities_to_reach(user, false).await
+    }
+
+    /// [`Store::reachable_identities`], or with `console` the user's console
+    /// identities alone (what `dealwatch chat` delivers to).
+    pub async fn identities_to_reach(&self, user: UserId, console: bool) -> Result<Vec<Identity>> {
+        let rows: Vec<rows::IdentityRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat FROM identities \
+                 WHERE user_id = $1 AND (channel = 'console') = $2 AND NOT opted_out AND disabled_reason IS NULL \
+                 ORDER BY last_inbound_at DESC, id DESC",
+            )
+            .bind(user.0)
+            .bind(console)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(Identity::try_from).collect()
+    }
+
+    /// Stop sending to an identity the platform says cannot be reached
+    /// (blocked, unsubscribed, gone). Writing to us again clears it.
+    pub async fn disable_identity(&self, identity: i64, why: &str) -> Result<bool> {
+        let changed = on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE identities SET disabled_reason = $2 WHERE id = $1 AND disabled_reason IS NULL",
+            )
+            .bind(identity)
+            .bind(why)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+}
+
+/// What using a link code did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// Joined. The surviving account is on the better of the two plans,
+    /// renewing then; its limits still have to be applied to what moved.
+    Linked {
+        /// The account this identity now belongs to.
+        into: UserId,
+        plan: Plan,
+        renews_at: Option<i64>,
+    },
+    /// Both accounts pay for a subscription: joining would leave one of them
+    /// paying for nothing, so nothing was done and the code still works.
+    BothPaying,
+    /// This identity already belongs to the code's user.
+    AlreadyLinked,
+    /// Unknown, used or expired.
+    Invalid,
+}
+
+/// What redeeming a link code would do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPreview {
+    /// The code belongs to the redeemer's own account already.
+    pub same_account: bool,
+    /// The chat apps the code's account uses.
+    pub channels: Vec<dealwatch_bots::Channel>,
+    /// The code's account's plan.
+    pub plan: Plan,
+    /// The redeemer's watches and alerts, which would move.
+    pub watches: u32,
+    pub rules: u32,
+}
+
+impl Unit {
+    /// A user as this unit sees them (after its own changes).
+    pub async fn user(&mut self, id: UserId) -> Result<User> {
+        let row: rows::UserRow = in_unit!(self, |conn| {
+            sqlx::query_as(USER_BY_ID)
+                .bind(id.0)
+                .fetch_one(&mut *conn)
+                .await?
+        });
+        User::try_from(row)
+    }
+
+    /// Store a user's preferences (quiet hours, digest, cap, zone, language).
+    pub async fn save_settings(
+        &mut self,
+        id: UserId,
+        settings: &UserSettings,
+        now: i64,
+    ) -> Result<()> {
         let (digest_mode, digest_minute, digest_weekday) = rows::digest_columns(settings.digest);
-        on_pool!(self, |pool| {
+        in_unit!(self, |conn| {
             sqlx::query(
                 "UPDATE users SET locale = $2, time_zone = $3, quiet_start = $4, quiet_end = $5, \
                  digest_mode = $6, digest_minute = $7, digest_weekday = $8, daily_cap = $9, updated_at = $10 \
@@ -151,7 +350,7 @@ impl Store {
             .bind(digest_weekday)
             .bind(settings.daily_cap.map(i64::from))
             .bind(now)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?;
         });
         Ok(())
@@ -159,12 +358,12 @@ impl Store {
 
     /// Opt an identity out of (or back into) every message, as carriers
     /// require for STOP and START.
-    pub async fn set_opted_out(&self, identity: i64, opted_out: bool) -> Result<()> {
-        on_pool!(self, |pool| {
+    pub async fn set_opted_out(&mut self, identity: i64, opted_out: bool) -> Result<()> {
+        in_unit!(self, |conn| {
             sqlx::query("UPDATE identities SET opted_out = $2 WHERE id = $1")
                 .bind(identity)
                 .bind(opted_out)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?;
         });
         Ok(())
@@ -174,7 +373,7 @@ impl Store {
     /// identity's earlier unused codes. `None` when the user made
     /// `max_per_hour` codes in the last hour already.
     pub async fn create_link_code(
-        &self,
+        &mut self,
         user: UserId,
         identity: i64,
         code: &str,
@@ -182,8 +381,8 @@ impl Store {
         ttl_secs: i64,
         max_per_hour: i64,
     ) -> Result<Option<i64>> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        in_unit!(self, |conn| {
+            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
             sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
                 .bind(user.0)
                 .bind(now)
@@ -225,13 +424,13 @@ impl Store {
     /// target's; a watch on a product the target already watches is
     /// dropped), and the emptied user is removed. Single use, atomically.
     pub async fn redeem_link_code(
-        &self,
+        &mut self,
         code: &str,
         redeemer: &Identity,
         now: i64,
     ) -> Result<LinkOutcome> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        in_unit!(self, |conn| {
+            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
             let target: Option<i64> = sqlx::query_scalar(
                 "UPDATE link_codes SET used_at = $2 WHERE code = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
             )
@@ -377,126 +576,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok(LinkOutcome::Linked { plan, renews_at })
+            Ok(LinkOutcome::Linked {
+                into: UserId(target),
+                plan,
+                renews_at,
+            })
         })
     }
-
-    /// What joining with `code` would do, without doing it: the account
-    /// the code belongs to (its chat apps and plan), and how many watches
-    /// and alerts `redeemer` would bring. `None` for a code that is
-    /// unknown, used or expired.
-    pub async fn link_preview(
-        &self,
-        code: &str,
-        redeemer: UserId,
-        now: i64,
-    ) -> Result<Option<LinkPreview>> {
-        let target: Option<(i64, String)> = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT u.id, u.plan FROM link_codes c JOIN users u ON u.id = c.user_id \
-                 WHERE c.code = $1 AND c.used_at IS NULL AND c.expires_at > $2",
-            )
-            .bind(code)
-            .bind(now)
-            .fetch_optional(pool)
-            .await?
-        });
-        let Some((target, plan)) = target else {
-            return Ok(None);
-        };
-        let (channels, watches, rules): (Vec<String>, i64, i64) = on_pool!(self, |pool| {
-            let channels = sqlx::query_scalar(
-                "SELECT DISTINCT channel FROM identities WHERE user_id = $1 ORDER BY channel",
-            )
-            .bind(target)
-            .fetch_all(pool)
-            .await?;
-            let watches = sqlx::query_scalar("SELECT COUNT(*) FROM watches WHERE user_id = $1")
-                .bind(redeemer.0)
-                .fetch_one(pool)
-                .await?;
-            let rules = sqlx::query_scalar("SELECT COUNT(*) FROM rules WHERE user_id = $1")
-                .bind(redeemer.0)
-                .fetch_one(pool)
-                .await?;
-            (channels, watches, rules)
-        });
-        Ok(Some(LinkPreview {
-            same_account: target == redeemer.0,
-            channels: channels
-                .iter()
-                .filter_map(|c| dealwatch_bots::Channel::from_name(c))
-                .collect(),
-            plan: Plan::from_name(&plan).unwrap_or(Plan::Free),
-            watches: u32::try_from(watches).unwrap_or(u32::MAX),
-            rules: u32::try_from(rules).unwrap_or(u32::MAX),
-        }))
-    }
-
-    /// A user's identities that can receive messages, most recently active first.
-    pub async fn reachable_identities(&self, user: UserId) -> Result<Vec<Identity>> {
-        self.identities_to_reach(user, false).await
-    }
-
-    /// [`Store::reachable_identities`], or with `console` the user's console
-    /// identities alone (what `dealwatch chat` delivers to).
-    pub async fn identities_to_reach(&self, user: UserId, console: bool) -> Result<Vec<Identity>> {
-        let rows: Vec<rows::IdentityRow> = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat FROM identities \
-                 WHERE user_id = $1 AND (channel = 'console') = $2 AND NOT opted_out AND disabled_reason IS NULL \
-                 ORDER BY last_inbound_at DESC, id DESC",
-            )
-            .bind(user.0)
-            .bind(console)
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter().map(Identity::try_from).collect()
-    }
-
-    /// Stop sending to an identity the platform says cannot be reached
-    /// (blocked, unsubscribed, gone). Writing to us again clears it.
-    pub async fn disable_identity(&self, identity: i64, why: &str) -> Result<bool> {
-        let changed = on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE identities SET disabled_reason = $2 WHERE id = $1 AND disabled_reason IS NULL",
-            )
-            .bind(identity)
-            .bind(why)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        Ok(changed == 1)
-    }
-}
-
-/// What using a link code did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkOutcome {
-    /// Joined. The surviving account is on the better of the two plans,
-    /// renewing then; its limits still have to be applied to what moved.
-    Linked { plan: Plan, renews_at: Option<i64> },
-    /// Both accounts pay for a subscription: joining would leave one of them
-    /// paying for nothing, so nothing was done and the code still works.
-    BothPaying,
-    /// This identity already belongs to the code's user.
-    AlreadyLinked,
-    /// Unknown, used or expired.
-    Invalid,
-}
-
-/// What redeeming a link code would do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkPreview {
-    /// The code belongs to the redeemer's own account already.
-    pub same_account: bool,
-    /// The chat apps the code's account uses.
-    pub channels: Vec<dealwatch_bots::Channel>,
-    /// The code's account's plan.
-    pub plan: Plan,
-    /// The redeemer's watches and alerts, which would move.
-    pub watches: u32,
-    pub rules: u32,
 }

@@ -106,41 +106,6 @@ impl Store {
         self.release_claims("inbound_messages", ids).await
     }
 
-    /// The command was acted on and its replies go out through the outbox:
-    /// the reply row (ahead of notices) and the `processed` mark in one
-    /// transaction, so replies are neither lost nor stored twice.
-    pub async fn inbound_answered(
-        &self,
-        id: i64,
-        user: UserId,
-        route: &str,
-        payload: &str,
-        now: i64,
-    ) -> Result<()> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, priority, route) \
-                 VALUES ($1, 'reply', $2, $3, $4, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(user.0)
-            .bind(format!("reply:{id}"))
-            .bind(payload)
-            .bind(now)
-            .bind(super::outbox::PRIORITY_REPLY)
-            .bind(route)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(MARK_PROCESSED)
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
     /// Replies sent: the message is done.
     pub async fn inbound_processed(&self, id: i64, now: i64) -> Result<()> {
         on_pool!(self, |pool| {
@@ -206,4 +171,42 @@ pub struct InboundRow {
     pub payload: String,
     pub replies: Option<String>,
     pub attempts: i64,
+}
+
+impl Unit {
+    /// The message was acted on and its replies go out through the outbox:
+    /// the reply row (ahead of notices, not before `send_at`) and the
+    /// `processed` mark, in the unit that holds what the command changed.
+    /// Returns the reply's outbox id (`None` if it was stored before).
+    pub async fn inbound_answered(
+        &mut self,
+        id: i64,
+        user: UserId,
+        route: &str,
+        payload: &str,
+        send_at: i64,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        in_unit!(self, |conn| {
+            let reply: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, priority, route) \
+                 VALUES ($1, 'reply', $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            )
+            .bind(user.0)
+            .bind(format!("reply:{id}"))
+            .bind(payload)
+            .bind(send_at)
+            .bind(now)
+            .bind(super::outbox::PRIORITY_REPLY)
+            .bind(route)
+            .fetch_optional(&mut *conn)
+            .await?;
+            sqlx::query(MARK_PROCESSED)
+                .bind(id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            Ok(reply)
+        })
+    }
 }

@@ -7,6 +7,7 @@ impl Store {
     /// Add a watch, or update the conditions of the user's existing watch on
     /// the same product. `limit` is the most active watches the user's plan
     /// allows; a new watch past it is refused, and nothing is stored.
+    /// (In a unit of its own; [`Unit::add_watch`] joins a larger one.)
     pub async fn add_watch(
         &self,
         user: UserId,
@@ -14,8 +15,177 @@ impl Store {
         limit: u32,
         now: i64,
     ) -> Result<AddOutcome> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        let mut unit = self.begin().await?;
+        let done = unit.add_watch(user, watch, limit, now).await?;
+        unit.commit().await?;
+        Ok(done)
+    }
+
+    /// Add a deal rule, unless the user already has `limit` active rules.
+    /// (In a unit of its own; [`Unit::add_rule`] joins a larger one.)
+    pub async fn add_rule(
+        &self,
+        user: UserId,
+        rule: &RuleSpec,
+        post_to: Option<(dealwatch_bots::Channel, &str)>,
+        limit: u32,
+        now: i64,
+    ) -> Result<AddOutcome> {
+        let mut unit = self.begin().await?;
+        let done = unit.add_rule(user, rule, post_to, limit, now).await?;
+        unit.commit().await?;
+        Ok(done)
+    }
+
+    /// Every watch and rule of one user, ordered by number.
+    pub async fn items(&self, user: UserId) -> Result<Vec<Item>> {
+        let (watches, rules): (Vec<rows::WatchRow>, Vec<rows::RuleRow>) = on_pool!(self, |pool| {
+            let watches = sqlx::query_as(concat!(
+                "SELECT ",
+                crate::watch_columns!(),
+                " FROM watches w JOIN products p ON p.id = w.product_id WHERE w.user_id = $1"
+            ))
+            .bind(user.0)
+            .fetch_all(pool)
+            .await?;
+            let rules = sqlx::query_as(concat!(
+                "SELECT ",
+                crate::rule_columns!(),
+                " FROM rules WHERE user_id = $1"
+            ))
+            .bind(user.0)
+            .fetch_all(pool)
+            .await?;
+            (watches, rules)
+        });
+        let mut items = Vec::with_capacity(watches.len() + rules.len());
+        for row in watches {
+            items.push(Item::Watch(WatchItem::try_from(row)?));
+        }
+        for row in rules {
+            items.push(Item::Rule(RuleItem::try_from(row)?));
+        }
+        items.sort_by_key(Item::no);
+        Ok(items)
+    }
+
+    /// One of the user's own items, or `None` if that number is not theirs.
+    pub async fn item(&self, user: UserId, no: ItemNo) -> Result<Option<Item>> {
+        let (watch, rule): (Option<rows::WatchRow>, Option<rows::RuleRow>) = on_pool!(
+            self,
+            |pool| {
+                let watch = sqlx::query_as(concat!(
+                "SELECT ",
+                crate::watch_columns!(),
+                " FROM watches w JOIN products p ON p.id = w.product_id WHERE w.user_id = $1 AND w.item_no = $2"
+            ))
+            .bind(user.0)
+            .bind(i64::from(no.get()))
+            .fetch_optional(pool)
+            .await?;
+                let rule = sqlx::query_as(concat!(
+                    "SELECT ",
+                    crate::rule_columns!(),
+                    " FROM rules WHERE user_id = $1 AND item_no = $2"
+                ))
+                .bind(user.0)
+                .bind(i64::from(no.get()))
+                .fetch_optional(pool)
+                .await?;
+                (watch, rule)
+            }
+        );
+        match (watch, rule) {
+            (Some(w), _) => Ok(Some(Item::Watch(WatchItem::try_from(w)?))),
+            (None, Some(r)) => Ok(Some(Item::Rule(RuleItem::try_from(r)?))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// Pause or resume one of the user's items. Resuming checks the plan
+    /// limit for that kind of item (`watch_limit`, `rule_limit`).
+    /// (In a unit of its own; [`Unit::set_state`] joins a larger one.)
+    pub async fn set_state(
+        &self,
+        user: UserId,
+        no: ItemNo,
+        state: ItemState,
+        watch_limit: u32,
+        rule_limit: u32,
+        now: i64,
+    ) -> Result<StateChange> {
+        let mut unit = self.begin().await?;
+        let done = unit
+            .set_state(user, no, state, watch_limit, rule_limit, now)
+            .await?;
+        unit.commit().await?;
+        Ok(done)
+    }
+
+    /// Delete one of the user's items; `None` if that number is not theirs.
+    /// (In a unit of its own; [`Unit::delete_item`] joins a larger one.)
+    pub async fn delete_item(&self, user: UserId, no: ItemNo) -> Result<Option<ItemKind>> {
+        let mut unit = self.begin().await?;
+        let done = unit.delete_item(user, no).await?;
+        unit.commit().await?;
+        Ok(done)
+    }
+
+    /// How many active watches and rules a user has, for `plan`.
+    pub async fn usage(&self, user: UserId) -> Result<(u32, u32)> {
+        let (watches, rules): (i64, i64) = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM watches WHERE user_id = $1 AND state = 'active'), \
+                        (SELECT COUNT(*) FROM rules WHERE user_id = $1 AND state = 'active')",
+            )
+            .bind(user.0)
+            .fetch_one(pool)
+            .await?
+        });
+        let count =
+            |n: i64| u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()));
+        Ok((count(watches)?, count(rules)?))
+    }
+
+    /// Every active rule with its owner, for matching new deals.
+    pub async fn active_rules(&self) -> Result<Vec<ActiveRule>> {
+        let rows: Vec<rows::ActiveRuleRow> = on_pool!(self, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT id, user_id, ",
+                crate::rule_columns!(),
+                " FROM rules WHERE state = 'active' ORDER BY id"
+            ))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(ActiveRule::try_from).collect()
+    }
+
+    /// The rules revision: a counter every change to any rule bumps (a
+    /// trigger in the database, so changes made by other instances count).
+    pub async fn rules_revision(&self) -> Result<i64> {
+        let n = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT n FROM revisions WHERE name = 'rules'")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n)
+    }
+}
+
+impl Unit {
+    /// Add a watch, or update the conditions of the user's existing watch on
+    /// the same product. `limit` is the most active watches the user's plan
+    /// allows; a new watch past it is refused, and nothing is stored.
+    pub async fn add_watch(
+        &mut self,
+        user: UserId,
+        watch: &NewWatch,
+        limit: u32,
+        now: i64,
+    ) -> Result<AddOutcome> {
+        in_unit!(self, |conn| {
+            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
             // Writing the user row first takes its lock, so two messages from
             // one person cannot both pass the limit check.
             let next_no: i64 = sqlx::query_scalar(
@@ -102,7 +272,7 @@ impl Store {
 
     /// Add a deal rule, unless the user already has `limit` active rules.
     pub async fn add_rule(
-        &self,
+        &mut self,
         user: UserId,
         rule: &RuleSpec,
         post_to: Option<(dealwatch_bots::Channel, &str)>,
@@ -118,8 +288,8 @@ impl Store {
             .and_then(|p| p.currency)
             .or(rule.min_price.and_then(|p| p.currency))
             .map(|c| c.code());
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        in_unit!(self, |conn| {
+            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
             let next_no: i64 = sqlx::query_scalar(
                 "UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING next_item_no",
             )
@@ -161,75 +331,10 @@ impl Store {
         })
     }
 
-    /// Every watch and rule of one user, ordered by number.
-    pub async fn items(&self, user: UserId) -> Result<Vec<Item>> {
-        let (watches, rules): (Vec<rows::WatchRow>, Vec<rows::RuleRow>) = on_pool!(self, |pool| {
-            let watches = sqlx::query_as(concat!(
-                "SELECT ",
-                crate::watch_columns!(),
-                " FROM watches w JOIN products p ON p.id = w.product_id WHERE w.user_id = $1"
-            ))
-            .bind(user.0)
-            .fetch_all(pool)
-            .await?;
-            let rules = sqlx::query_as(concat!(
-                "SELECT ",
-                crate::rule_columns!(),
-                " FROM rules WHERE user_id = $1"
-            ))
-            .bind(user.0)
-            .fetch_all(pool)
-            .await?;
-            (watches, rules)
-        });
-        let mut items = Vec::with_capacity(watches.len() + rules.len());
-        for row in watches {
-            items.push(Item::Watch(WatchItem::try_from(row)?));
-        }
-        for row in rules {
-            items.push(Item::Rule(RuleItem::try_from(row)?));
-        }
-        items.sort_by_key(Item::no);
-        Ok(items)
-    }
-
-    /// One of the user's own items, or `None` if that number is not theirs.
-    pub async fn item(&self, user: UserId, no: ItemNo) -> Result<Option<Item>> {
-        let (watch, rule): (Option<rows::WatchRow>, Option<rows::RuleRow>) = on_pool!(
-            self,
-            |pool| {
-                let watch = sqlx::query_as(concat!(
-                "SELECT ",
-                crate::watch_columns!(),
-                " FROM watches w JOIN products p ON p.id = w.product_id WHERE w.user_id = $1 AND w.item_no = $2"
-            ))
-            .bind(user.0)
-            .bind(i64::from(no.get()))
-            .fetch_optional(pool)
-            .await?;
-                let rule = sqlx::query_as(concat!(
-                    "SELECT ",
-                    crate::rule_columns!(),
-                    " FROM rules WHERE user_id = $1 AND item_no = $2"
-                ))
-                .bind(user.0)
-                .bind(i64::from(no.get()))
-                .fetch_optional(pool)
-                .await?;
-                (watch, rule)
-            }
-        );
-        match (watch, rule) {
-            (Some(w), _) => Ok(Some(Item::Watch(WatchItem::try_from(w)?))),
-            (None, Some(r)) => Ok(Some(Item::Rule(RuleItem::try_from(r)?))),
-            (None, None) => Ok(None),
-        }
-    }
-
     /// Pause or resume one of the user's items. Resuming checks the plan
     /// limit for that kind of item (`watch_limit`, `rule_limit`).
     pub async fn set_state(
-        &self,
+        &mut self,
         user: UserId,
         no: ItemNo,
         state: ItemState,
@@ -238,8 +343,8 @@ impl Store {
         now: i64,
     ) -> Result<StateChange> {
         let no = i64::from(no.get());
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        in_unit!(self, |conn| {
+            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
             sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
                 .bind(user.0)
                 .bind(now)
@@ -300,10 +405,10 @@ impl Store {
     }
 
     /// Delete one of the user's items; `None` if that number is not theirs.
-    pub async fn delete_item(&self, user: UserId, no: ItemNo) -> Result<Option<ItemKind>> {
+    pub async fn delete_item(&mut self, user: UserId, no: ItemNo) -> Result<Option<ItemKind>> {
         let no = i64::from(no.get());
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        in_unit!(self, |conn| {
+            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
             let watch = sqlx::query("DELETE FROM watches WHERE user_id = $1 AND item_no = $2")
                 .bind(user.0)
                 .bind(no)
@@ -323,46 +428,5 @@ impl Store {
                 _ => Some(ItemKind::Watch),
             })
         })
-    }
-
-    /// How many active watches and rules a user has, for `plan`.
-    pub async fn usage(&self, user: UserId) -> Result<(u32, u32)> {
-        let (watches, rules): (i64, i64) = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM watches WHERE user_id = $1 AND state = 'active'), \
-                        (SELECT COUNT(*) FROM rules WHERE user_id = $1 AND state = 'active')",
-            )
-            .bind(user.0)
-            .fetch_one(pool)
-            .await?
-        });
-        let count =
-            |n: i64| u32::try_from(n).map_err(|_| StoreError::Corrupt("negative count".into()));
-        Ok((count(watches)?, count(rules)?))
-    }
-
-    /// Every active rule with its owner, for matching new deals.
-    pub async fn active_rules(&self) -> Result<Vec<ActiveRule>> {
-        let rows: Vec<rows::ActiveRuleRow> = on_pool!(self, |pool| {
-            sqlx::query_as(concat!(
-                "SELECT id, user_id, ",
-                crate::rule_columns!(),
-                " FROM rules WHERE state = 'active' ORDER BY id"
-            ))
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter().map(ActiveRule::try_from).collect()
-    }
-
-    /// The rules revision: a counter every change to any rule bumps (a
-    /// trigger in the database, so changes made by other instances count).
-    pub async fn rules_revision(&self) -> Result<i64> {
-        let n = on_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT n FROM revisions WHERE name = 'rules'")
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(n)
     }
 }

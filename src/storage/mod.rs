@@ -65,6 +65,8 @@ macro_rules! count_active {
     }};
 }
 
+#[macro_use]
+mod unit;
 mod backup;
 mod billing;
 mod identities;
@@ -76,6 +78,7 @@ pub use billing::{PlanChange, SubscriptionState};
 pub use identities::{LinkOutcome, LinkPreview};
 pub use inbox::InboundRow;
 pub use outbox::{OutboxRow, PRIORITY_NOTICE, PRIORITY_REPLY};
+pub use unit::Unit;
 
 /// Errors from the database layer.
 #[derive(Debug, thiserror::Error)]

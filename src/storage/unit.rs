@@ -1,0 +1,74 @@
+//! One transaction that several changes share.
+//!
+//! A [`Unit`] is what makes acting on a message exactly-once: the core's
+//! changes (a new alert, paused items, saved settings), the message's
+//! replies and its `processed` mark are written through one unit and
+//! commit together or not at all. A crash anywhere before the commit
+//! leaves nothing of the command behind, and the message is acted on again
+//! from scratch; after it, the message is done and never acted on twice.
+//!
+//! Each change keeps its own all-or-nothing step inside the unit (a
+//! savepoint): a refused change (a plan limit reached) rolls back its own
+//! writes and leaves the rest of the unit alone.
+
+use super::*;
+use sqlx::{Postgres, Sqlite};
+
+pub(super) enum UnitTx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// Run the same body against whichever transaction is open, with `$conn`
+/// the connection inside it; like `on_pool!`, the body is compiled once
+/// per backend.
+macro_rules! in_unit {
+    ($unit:expr, |$conn:ident| $body:expr) => {
+        match &mut $unit.tx {
+            $crate::storage::unit::UnitTx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::storage::unit::UnitTx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+/// An open transaction for changes that must land together; dropped
+/// without [`Unit::commit`], nothing of it is kept.
+pub struct Unit {
+    pub(super) tx: UnitTx,
+}
+
+impl std::fmt::Debug for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Unit")
+    }
+}
+
+impl Store {
+    /// Open a unit. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a unit always writes, and taking the lock late could
+    /// fail without waiting when another writer holds it.
+    pub async fn begin(&self) -> Result<Unit> {
+        let tx = match &self.db {
+            Db::Sqlite(pool) => UnitTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => UnitTx::Postgres(pool.begin().await?),
+        };
+        Ok(Unit { tx })
+    }
+}
+
+impl Unit {
+    /// Keep everything written through this unit.
+    pub async fn commit(self) -> Result<()> {
+        match self.tx {
+            UnitTx::Sqlite(tx) => tx.commit().await?,
+            UnitTx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}

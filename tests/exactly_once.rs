@@ -1,0 +1,145 @@
+//! A command is acted on exactly once, whatever fails around it.
+//!
+//! The core's changes, the message's replies and its `processed` mark
+//! commit together. Here storing the replies fails after the core has
+//! decided and written its changes (a trigger refuses the reply row, as a
+//! full disk or a lost connection would), on SQLite and PostgreSQL: the
+//! changes must be gone with it, and the retry acts once. Before the
+//! decide/apply split the alert was kept, and the retry added a second.
+
+mod common;
+
+use common::TestDb;
+use dealwatch::inbound::Inbox;
+use dealwatch::storage::{Backend, Item};
+use dealwatch_bots::{BoxFuture, Channel, InboundRecord, Outgoing, SendError, Sender};
+use sqlx::Connection;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Takes every message and remembers its text.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Sender for Recorder {
+    fn send<'a>(
+        &'a self,
+        _reply_to: &'a str,
+        messages: &'a [Outgoing],
+    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
+        Box::pin(async move {
+            let mut sent = self.0.lock().unwrap();
+            sent.extend(messages.iter().map(|m| m.text.clone()));
+            Ok((0..messages.len())
+                .map(|i| format!("m{}", sent.len() + i))
+                .collect())
+        })
+    }
+}
+
+/// Make every insert of a reply into the outbox fail (`refuse`), or stop.
+async fn replies_fail(db: &TestDb, refuse: bool) {
+    let statements: &[&str] = match (db.store.backend(), refuse) {
+        (Backend::Sqlite, true) => &["CREATE TRIGGER no_replies BEFORE INSERT ON outbox \
+             WHEN NEW.kind = 'reply' BEGIN SELECT RAISE(ABORT, 'disk full'); END"],
+        (Backend::Sqlite, false) => &["DROP TRIGGER no_replies"],
+        (Backend::Postgres, true) => &[
+            "CREATE FUNCTION no_replies() RETURNS trigger AS $$ BEGIN \
+             IF NEW.kind = 'reply' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ \
+             LANGUAGE plpgsql",
+            "CREATE TRIGGER no_replies BEFORE INSERT ON outbox \
+             FOR EACH ROW EXECUTE FUNCTION no_replies()",
+        ],
+        (Backend::Postgres, false) => &["DROP TRIGGER no_replies ON outbox"],
+    };
+    for sql in statements {
+        match db.store.backend() {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+                sqlx::query(*sql).execute(&mut conn).await.unwrap();
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+                sqlx::query(*sql).execute(&mut conn).await.unwrap();
+            }
+        }
+    }
+}
+
+fn message(id: &str, text: &str) -> InboundRecord {
+    let mut incoming = common::from(Channel::Telegram, "4242", text);
+    incoming.message_id = Some(id.to_owned());
+    InboundRecord::plain(incoming)
+}
+
+#[tokio::test]
+async fn a_failure_after_acting_keeps_nothing_and_the_retry_acts_once() {
+    for db in TestDb::all().await {
+        let recorder = Arc::new(Recorder::default());
+        let sender: Arc<dyn Sender> = recorder.clone();
+        let inbox = Inbox::new(
+            db.store.clone(),
+            db.core(),
+            HashMap::from([(Channel::Telegram, sender)]),
+        );
+        // Someone known, with one alert already.
+        assert!(inbox.accept(&message("1", "alert lego")).await.unwrap());
+        inbox.process_pending().await.unwrap();
+        let (user, _) = db
+            .store
+            .find_identity(Channel::Telegram, "4242")
+            .await
+            .unwrap()
+            .unwrap();
+
+        replies_fail(&db, true).await;
+        for (id, text) in [
+            ("2", "alert gaming pc -mac under 800"),
+            ("3", "quiet 22:00-07:00"),
+        ] {
+            assert!(inbox.accept(&message(id, text)).await.unwrap());
+        }
+        inbox.process_pending().await.unwrap();
+        let items = db.store.items(user.id).await.unwrap();
+        assert_eq!(items.len(), 1, "{}: the failed alert was kept", db.name);
+        let settings = db.store.user(user.id).await.unwrap().settings;
+        assert_eq!(settings.quiet, None, "{}: quiet hours were kept", db.name);
+        assert_eq!(
+            recorder.0.lock().unwrap().len(),
+            1,
+            "{}: only the first alert was answered",
+            db.name
+        );
+
+        // The fault clears; the retry (after its backoff) acts once.
+        replies_fail(&db, false).await;
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        inbox.process_pending().await.unwrap();
+        let items = db.store.items(user.id).await.unwrap();
+        let rules: Vec<_> = items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Rule(rule) => Some(rule.spec.words.join(" ")),
+                Item::Watch(_) => None,
+            })
+            .collect();
+        assert_eq!(rules, ["lego", "gaming pc"], "{}", db.name);
+        let settings = db.store.user(user.id).await.unwrap().settings;
+        assert!(
+            settings.quiet.is_some(),
+            "{}: quiet hours not saved",
+            db.name
+        );
+        let sent = recorder.0.lock().unwrap().clone();
+        assert_eq!(sent.len(), 3, "{}: {sent:?}", db.name);
+        assert!(sent[1].contains("#2"), "{}: {sent:?}", db.name);
+        assert_eq!(
+            db.store.inbound_counts().await.unwrap(),
+            vec![("processed".to_owned(), 3)],
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
