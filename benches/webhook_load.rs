@@ -3,9 +3,14 @@
 //! was lost (every update stored once, processed, and answered once at a
 //! fake Bot API). Bounded: a fixed number of requests, all on loopback.
 //!
-//! Run: `cargo bench --bench webhook_load` (optionally `-- REQUESTS CONCURRENCY`).
-//! Replies leave at Telegram's pace (about 28 a second in all), so the
-//! whole run takes REQUESTS / 28 seconds after the commands are acted on.
+//! Run: `cargo bench --bench webhook_load` (optionally `-- REQUESTS
+//! CONCURRENCY PEOPLE`, default 5000 32 200; add `acted` to stop once every
+//! command is acted on). Replies leave at Telegram's pace (about 28 a
+//! second in all), so without `acted` the run takes REQUESTS / 28 seconds
+//! after the commands are acted on. With `drain`, the commands are stored
+//! first (as after a burst) and the bench times acting on them alone. Each person sends, in turn, `alert`,
+//! `list`, `quiet`, `pause`, `settings`, `resume`, `plan` and `help`: half
+//! of the commands change something.
 
 mod common;
 
@@ -21,17 +26,91 @@ use std::time::{Duration, Instant};
 const SECRET: &str = "load-test-secret";
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let words: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<usize> = words.iter().filter_map(|a| a.parse().ok()).collect();
     let requests = args.first().copied().unwrap_or(5_000);
     let concurrency = args.get(1).copied().unwrap_or(32);
+    let people = args.get(2).copied().unwrap_or(200).max(1);
+    let wait_for_replies = !words.iter().any(|w| w == "acted");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(run(requests, concurrency));
+    if words.iter().any(|w| w == "drain") {
+        rt.block_on(drain(requests, people));
+    } else {
+        rt.block_on(run(requests, concurrency, people, wait_for_replies));
+    }
 }
 
-async fn run(requests: usize, concurrency: usize) {
+/// The update a person sends as the bench's `n`th.
+fn update(n: usize, people: usize) -> serde_json::Value {
+    let user = 1000 + (n % people);
+    let text = SCRIPT[(n / people) % SCRIPT.len()];
+    json!({"update_id": n, "message": {"message_id": n, "date": 1,
+        "chat": {"id": user, "type": "private"},
+        "from": {"id": user, "is_bot": false, "first_name": "Load"}, "text": text}})
+}
+
+/// After a burst: REQUESTS commands already accepted (stored as the
+/// webhook stores them), then the inbox starts; how fast it acts on them
+/// all, with the dispatcher sending replies beside it.
+async fn drain(requests: usize, people: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store(&dir).await;
+    let (api, seen) = common::fake_bot_api().await;
+    let (inbox, dispatcher) = common::pipeline(&store, &api, TelegramClient::pace());
+    for n in 0..requests {
+        let user = (1000 + (n % people)).to_string();
+        let text = SCRIPT[(n / people) % SCRIPT.len()];
+        let record = common::message(&n.to_string(), &user, text);
+        assert!(inbox.accept(&record).await.unwrap());
+    }
+    let started = Instant::now();
+    tokio::spawn(dispatcher.run(std::future::pending()));
+    tokio::spawn(inbox.clone().run(std::future::pending()));
+    let acted = wait_until_processed(&store, requests, Duration::from_secs(600)).await;
+    let took = started.elapsed();
+    println!("drain: {requests} accepted commands from {people} people, SQLite");
+    println!(
+        "  acted on: {acted} in {:.2} s ({:.0} commands/s); {} replies sent by then",
+        took.as_secs_f64(),
+        acted as f64 / took.as_secs_f64(),
+        seen.lock().unwrap().len()
+    );
+    assert_eq!(acted, requests, "every command acted on");
+}
+
+/// Wait (bounded) until `requests` inbound messages are processed; how many are.
+async fn wait_until_processed(
+    store: &dealwatch::storage::Store,
+    requests: usize,
+    limit: Duration,
+) -> usize {
+    let deadline = Instant::now() + limit;
+    loop {
+        let counts = store.inbound_counts().await.unwrap();
+        let processed = counts
+            .iter()
+            .find(|(s, _)| s == "processed")
+            .map_or(0, |(_, n)| *n as usize);
+        if processed >= requests || Instant::now() > deadline {
+            return processed;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// What each person sends, in turn.
+const SCRIPT: [&str; 8] = [
+    "alert lego",
+    "list",
+    "quiet 22:00-07:00",
+    "pause 1",
+    "settings",
+    "resume 1",
+    "plan",
+    "help",
+];
+
+async fn run(requests: usize, concurrency: usize, people: usize, wait_for_replies: bool) {
     let dir = tempfile::tempdir().unwrap();
     let store = common::store(&dir).await;
     // The fake Bot API counts replies.
@@ -66,11 +145,7 @@ async fn run(requests: usize, concurrency: usize) {
                 if n >= requests {
                     break;
                 }
-                let user = 1000 + (n % 200);
-                let text = ["list", "help", "settings", "plan"][n % 4];
-                let update = json!({"update_id": n, "message": {"message_id": n, "date": 1,
-                    "chat": {"id": user, "type": "private"},
-                    "from": {"id": user, "is_bot": false, "first_name": "Load"}, "text": text}});
+                let update = update(n, people);
                 let t = Instant::now();
                 let status = http
                     .post(&endpoint)
@@ -98,22 +173,11 @@ async fn run(requests: usize, concurrency: usize) {
 
     // Wait (bounded) until every update is acted on, then until every reply
     // is at the fake Bot API (Telegram's pace: ~28 a second in all).
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let counts = store.inbound_counts().await.unwrap();
-        let processed = counts
-            .iter()
-            .find(|(s, _)| s == "processed")
-            .map_or(0, |(_, n)| *n);
-        if processed as usize >= requests || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_processed(&store, requests, Duration::from_secs(300)).await;
     let acted_time = started.elapsed();
     let replied_by_then = sent();
     let deadline = Instant::now() + Duration::from_secs(900);
-    while sent() < requests && Instant::now() < deadline {
+    while wait_for_replies && sent() < requests && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let all_time = started.elapsed();
@@ -121,7 +185,7 @@ async fn run(requests: usize, concurrency: usize) {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     let counts = store.inbound_counts().await.unwrap();
-    println!("webhook load: {requests} signed Telegram updates, {concurrency} concurrent connections, SQLite");
+    println!("webhook load: {requests} signed Telegram updates from {people} people, {concurrency} concurrent connections, SQLite");
     println!(
         "  accepted: {:.0} requests/s ({} in {:.2} s), non-200 answers: {failures}",
         requests as f64 / accept_time.as_secs_f64(),
@@ -152,5 +216,7 @@ async fn run(requests: usize, concurrency: usize) {
         vec![("processed".to_owned(), requests as i64)],
         "every update stored once and acted on"
     );
-    assert_eq!(sent(), requests, "one reply per update");
+    if wait_for_replies {
+        assert_eq!(sent(), requests, "one reply per update");
+    }
 }

@@ -36,7 +36,7 @@
 use crate::conversation::{Answer, Core, Decided, ReplyTo};
 use crate::dispatch::{send_reply, Dispatcher, Route};
 use crate::seal::Sealer;
-use crate::storage::{unix_now, InboundRow, Store, StoreError};
+use crate::storage::{unix_now, Answered, InboundRow, Store, StoreError};
 use crate::watching::Notice;
 use dealwatch_bots::{
     BoxFuture, Channel, DeliveryStatus, InboundRecord, Outgoing, SendError, Sender,
@@ -81,6 +81,8 @@ pub struct Inbox {
     /// Delivers replies in [`Inbox::process_pending`] (tests), the way the
     /// dispatcher does in `serve`.
     replies: Dispatcher,
+    /// Decided messages are written together (group commit).
+    commits: Commits,
 }
 
 impl std::fmt::Debug for Inbox {
@@ -107,6 +109,7 @@ impl Inbox {
             sealer: crate::seal::process(),
             delivery: Arc::new(Notify::new()),
             replies,
+            commits: Commits::default(),
         }
     }
 
@@ -335,9 +338,12 @@ impl Inbox {
         // What the command changes, its replies and the `processed` mark
         // commit together: a crash before the commit leaves nothing of it,
         // and the message is acted on again from scratch; after it, never.
-        let acted = self
-            .act(&row, &record, decided, answer_now.is_some(), now)
-            .await;
+        let send_at = if answer_now.is_some() {
+            now + INLINE_HOLD_SECS
+        } else {
+            now
+        };
+        let acted = self.commit(row.id, &record, decided, send_at).await;
         let (answer, reply) = match acted {
             Err(why) => return self.retry(&row, &why, None).await,
             Ok(Acted::Stored { answer, reply }) => (answer, reply),
@@ -367,48 +373,123 @@ impl Inbox {
         Ok(())
     }
 
-    /// Apply a decided message in one unit with its replies and the
-    /// `processed` mark. On `Err` nothing of it was kept (the unit is
-    /// gone, and with it SQLite's write lock, before the caller records
-    /// the retry).
-    async fn act(
+    /// Apply a decided message, with its replies and the `processed` mark,
+    /// in a unit shared with whatever other messages are ready (group
+    /// commit): the first to arrive while no unit is being written leads,
+    /// takes every message waiting and commits them together; the others
+    /// wait for that commit. A slow message (a payment link, a chart) holds
+    /// up nobody, because it joins only once decided. `Err` means nothing
+    /// of this message was kept.
+    async fn commit(
         &self,
-        row: &InboundRow,
+        row: i64,
         record: &InboundRecord,
-        decided: Decided<'_>,
-        inline: bool,
-        now: i64,
+        decided: Decided,
+        send_at: i64,
     ) -> Result<Acted, String> {
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        lock(&self.commits.waiting).push(Job {
+            row,
+            record: record.clone(),
+            decided,
+            send_at,
+            done,
+        });
+        {
+            let _leading = self.commits.leader.lock().await;
+            let jobs = std::mem::take(&mut *lock(&self.commits.waiting));
+            if !jobs.is_empty() {
+                self.commit_jobs(jobs).await;
+            }
+        }
+        outcome
+            .await
+            .unwrap_or_else(|_| Err("the shared unit was abandoned".into()))
+    }
+
+    /// Write `jobs` in one unit and tell each how it went once the unit
+    /// is committed. If any of them fails, nothing of the unit is kept and
+    /// each is written again in a unit of its own, so one message that
+    /// cannot be acted on holds back nobody else.
+    async fn commit_jobs(&self, jobs: Vec<Job>) {
+        let span = tracing::info_span!("apply", messages = jobs.len());
+        let many = jobs.len() > 1;
+        let together = tracing::Instrument::instrument(self.write_units(&jobs), span).await;
+        match together {
+            Ok(mut acted) => {
+                for job in jobs.into_iter().rev() {
+                    let outcome = acted.pop().ok_or_else(|| "lost an outcome".to_owned());
+                    let _ = job.done.send(outcome);
+                }
+            }
+            Err(_) if many => {
+                for job in jobs {
+                    let outcome = self.write_units(std::slice::from_ref(&job)).await;
+                    let outcome = outcome.and_then(|mut acted| {
+                        acted.pop().ok_or_else(|| "lost an outcome".to_owned())
+                    });
+                    let _ = job.done.send(outcome);
+                }
+            }
+            Err(why) => {
+                for job in jobs {
+                    let _ = job.done.send(Err(why.clone()));
+                }
+            }
+        }
+    }
+
+    /// Apply `jobs` in one unit with their replies and `processed` marks,
+    /// and commit: every job's outcome, in order, or the first failure
+    /// (and then nothing was kept).
+    async fn write_units(&self, jobs: &[Job]) -> Result<Vec<Acted>, String> {
+        let now = unix_now();
         let mut unit = self.store.begin().await.map_err(|e| e.to_string())?;
-        let answer = tracing::Instrument::instrument(
-            self.core.apply(&mut unit, decided),
-            tracing::info_span!("apply"),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        let Some(user) = answer.user.filter(|_| !answer.messages.is_empty()) else {
-            // Nothing to say, or a pointer to someone with no account (a
-            // stranger in a group): nothing for the outbox to own.
-            unit.commit().await.map_err(|e| e.to_string())?;
-            return Ok(Acted::Inline(answer));
-        };
-        let route = Route::answering(record, answer.to);
-        let payload = Notice::Reply {
-            kept: self.sealer.keep(&answer.messages),
-        };
-        let (route, payload) = serde_json::to_string(&route)
-            .and_then(|route| Ok((route, serde_json::to_string(&payload)?)))
-            .map_err(|e| e.to_string())?;
-        // A provider still waiting takes the replies in its webhook's
-        // answer: the outbox row waits meanwhile, and is sent from there
-        // only if the provider stopped waiting (or we die before knowing).
-        let send_at = if inline { now + INLINE_HOLD_SECS } else { now };
-        let reply = unit
-            .inbound_answered(row.id, user, &route, &payload, send_at, now)
+        let mut acted = Vec::with_capacity(jobs.len());
+        let mut answered = Vec::new();
+        for job in jobs {
+            let answer = self
+                .core
+                .apply(&mut unit, job.decided.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            match answer.user.filter(|_| !answer.messages.is_empty()) {
+                Some(user) => {
+                    let route = Route::answering(&job.record, answer.to);
+                    let payload = Notice::Reply {
+                        kept: self.sealer.keep(&answer.messages),
+                    };
+                    let (route, payload) = serde_json::to_string(&route)
+                        .and_then(|route| Ok((route, serde_json::to_string(&payload)?)))
+                        .map_err(|e| e.to_string())?;
+                    answered.push(Answered {
+                        id: job.row,
+                        user,
+                        route,
+                        payload,
+                        send_at: job.send_at,
+                    });
+                    acted.push(Acted::Stored {
+                        answer,
+                        reply: None,
+                    });
+                }
+                // Nothing to say, or a pointer to someone with no account
+                // (a stranger in a group): nothing for the outbox to own.
+                None => acted.push(Acted::Inline(answer)),
+            }
+        }
+        let replies = unit
+            .inbound_answered(&answered, now)
             .await
             .map_err(|e| e.to_string())?;
         unit.commit().await.map_err(|e| e.to_string())?;
-        Ok(Acted::Stored { answer, reply })
+        for (job, outcome) in jobs.iter().zip(acted.iter_mut()) {
+            if let Acted::Stored { reply, .. } = outcome {
+                *reply = replies.get(&job.row).copied();
+            }
+        }
+        Ok(acted)
     }
 
     /// Send an answer from here: replies kept by an older version, and
@@ -452,6 +533,22 @@ impl Inbox {
             .inbound_retry(row.id, why, Some(unix_now() + wait))
             .await
     }
+}
+
+/// A decided message waiting for the next shared unit.
+struct Job {
+    row: i64,
+    record: InboundRecord,
+    decided: Decided,
+    send_at: i64,
+    done: tokio::sync::oneshot::Sender<Result<Acted, String>>,
+}
+
+/// Messages waiting to be written, and who is writing them now.
+#[derive(Default)]
+struct Commits {
+    waiting: Mutex<Vec<Job>>,
+    leader: tokio::sync::Mutex<()>,
 }
 
 /// What acting on a message left to do.

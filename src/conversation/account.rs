@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Session<'_> {
+impl Session {
     pub(super) fn link_code_made(&self, code: &str) -> Vec<Outgoing> {
         let minutes = Arg::from(LINK_CODE_TTL_SECS / 60);
         let text = self

@@ -93,13 +93,21 @@ impl Decision {
     }
 }
 
-impl Session<'_> {
+impl Session {
     /// Write `decision` through `unit` and render the replies.
     pub(super) async fn apply(
         &mut self,
         unit: &mut Unit,
         decision: Decision,
     ) -> Result<Vec<Outgoing>, CoreError> {
+        unit.touch_identity(
+            self.identity.id,
+            &self.touch.reply_address,
+            self.touch.display_name.as_deref(),
+            self.touch.private,
+            self.now,
+        )
+        .await?;
         if let Some(opted_out) = decision.opted_out {
             unit.set_opted_out(self.identity.id, opted_out).await?;
             self.identity.opted_out = opted_out;

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Session<'_> {
+impl Session {
     // ----- watches and rules --------------------------------------------
 
     /// `watch URL [conditions]`: refused here for an address inside a

@@ -279,7 +279,7 @@ impl Core {
     /// sender alone; someone we cannot answer privately (a Telegram user
     /// who never started a chat with the bot) gets only a pointer to the
     /// private chat, in the group, and nothing they asked for is done.
-    pub async fn decide(&self, msg: &Incoming, now: i64) -> Result<Decided<'_>, CoreError> {
+    pub async fn decide(&self, msg: &Incoming, now: i64) -> Result<Decided, CoreError> {
         self.metrics.message_in(msg.channel.as_str());
         self.decide_inner(msg, now)
             .await
@@ -288,7 +288,7 @@ impl Core {
 
     /// Write what `decided` changes through `unit` and render the answer.
     /// Nothing is kept unless the caller commits the unit.
-    pub async fn apply(&self, unit: &mut Unit, decided: Decided<'_>) -> Result<Answer, CoreError> {
+    pub async fn apply(&self, unit: &mut Unit, decided: Decided) -> Result<Answer, CoreError> {
         let answer = match decided.pending {
             Pending::Answered(answer) => answer,
             Pending::Acting(acting) => {
@@ -375,14 +375,14 @@ impl Core {
             .unwrap_or(DEFAULT_LOCALE)
     }
 
-    async fn decide_inner(&self, msg: &Incoming, now: i64) -> Result<Decided<'_>, CoreError> {
+    async fn decide_inner(&self, msg: &Incoming, now: i64) -> Result<Decided, CoreError> {
+        let known = self
+            .store
+            .find_identity(msg.channel, &msg.sender_id)
+            .await?;
         let shared = msg.group.as_ref().filter(|g| !g.private_replies);
         if let Some(group) = shared {
             // Nothing is created for someone who only wrote in a group.
-            let known = self
-                .store
-                .find_identity(msg.channel, &msg.sender_id)
-                .await?;
             if !known
                 .as_ref()
                 .is_some_and(|(_, identity)| identity.private_chat)
@@ -394,22 +394,40 @@ impl Core {
                 });
             }
         }
-        let contact = Contact {
-            channel: msg.channel,
-            external_id: &msg.sender_id,
-            reply_address: &msg.reply_to,
-            display_name: msg.sender_name.as_deref(),
+        let touch = Touch {
+            reply_address: msg.reply_to.clone(),
+            display_name: msg.sender_name.clone(),
             private: msg.group.is_none(),
-            locale: self.hint_locale(msg),
-            time_zone: &self.options.default_time_zone,
-            currency: self.options.default_currency.code(),
         };
-        let (user, identity) = self.store.identify(&contact, now).await?;
+        let (user, mut identity) = match known {
+            Some(known) => known,
+            None => {
+                // First contact: the account is made now (the rest of what
+                // the message says is written when it is applied).
+                let contact = Contact {
+                    channel: msg.channel,
+                    external_id: &msg.sender_id,
+                    reply_address: &msg.reply_to,
+                    display_name: msg.sender_name.as_deref(),
+                    private: touch.private,
+                    locale: self.hint_locale(msg),
+                    time_zone: &self.options.default_time_zone,
+                    currency: self.options.default_currency.code(),
+                };
+                self.store.identify(&contact, now).await?
+            }
+        };
+        if touch.private {
+            identity.private_chat = true;
+            identity.reply_address.clone_from(&touch.reply_address);
+        }
+        identity.last_inbound_at = Some(now);
         let parsed = command::parse(&msg.text);
         let session = Session {
-            core: self,
+            core: self.clone(),
             user,
             identity,
+            touch,
             group: msg.group.clone(),
             message_id: msg.message_id.clone(),
             now,
@@ -487,12 +505,13 @@ impl Core {
 }
 
 /// A message decided and not yet applied ([`Core::decide`], [`Core::apply`]).
-pub struct Decided<'a> {
+#[derive(Clone)]
+pub struct Decided {
     channel: Channel,
-    pending: Pending<'a>,
+    pending: Pending,
 }
 
-impl std::fmt::Debug for Decided<'_> {
+impl std::fmt::Debug for Decided {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.pending {
             Pending::Answered(answer) => f.debug_tuple("Answered").field(answer).finish(),
@@ -501,16 +520,30 @@ impl std::fmt::Debug for Decided<'_> {
     }
 }
 
-enum Pending<'a> {
+#[derive(Clone)]
+enum Pending {
     /// Nothing to write: the answer is ready.
     Answered(Answer),
     /// The sender's session and what their message comes to.
-    Acting(Box<(Session<'a>, Decision)>),
+    Acting(Box<(Session, Decision)>),
+}
+
+/// What a message says about its sender: where they are answered (if it
+/// came privately) and their name, recorded with what it changes.
+#[derive(Clone)]
+struct Touch {
+    reply_address: String,
+    display_name: Option<String>,
+    private: bool,
 }
 
 /// One message being handled: the sender and the time.
-struct Session<'a> {
-    core: &'a Core,
+#[derive(Clone)]
+struct Session {
+    /// The core (a cheap clone), so a decided message can wait to be applied.
+    core: Core,
+    /// What the message says about its sender, recorded when it is applied.
+    touch: Touch,
     user: User,
     identity: Identity,
     /// The shared channel the message came from, if any.
@@ -528,7 +561,7 @@ fn id_arg(no: ItemNo) -> Arg<'static> {
     Arg::from(i64::from(no.get()))
 }
 
-impl Session<'_> {
+impl Session {
     fn tr(&self) -> Tr<'_> {
         self.core.l10n.tr(&self.user.settings.locale)
     }

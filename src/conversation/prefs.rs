@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Session<'_> {
+impl Session {
     // ----- preferences ----------------------------------------------------
 
     /// Save `settings`, `changed` being the preference the person set.

@@ -315,6 +315,34 @@ pub struct LinkPreview {
 }
 
 impl Unit {
+    /// Record that this identity's person wrote (now): when, under what
+    /// name, and, for a private message, where they are answered. A
+    /// message from a group never changes the reply address.
+    pub async fn touch_identity(
+        &mut self,
+        identity: i64,
+        reply_address: &str,
+        display_name: Option<&str>,
+        private: bool,
+        now: i64,
+    ) -> Result<()> {
+        in_unit!(self, |conn| {
+            sqlx::query(
+                "UPDATE identities SET reply_address = CASE WHEN $5 THEN $2 ELSE reply_address END, \
+                 private_chat = (private_chat OR $5), display_name = COALESCE($3, display_name), \
+                 last_inbound_at = $4, disabled_reason = NULL WHERE id = $1",
+            )
+            .bind(identity)
+            .bind(reply_address)
+            .bind(display_name)
+            .bind(now)
+            .bind(private)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// A user as this unit sees them (after its own changes).
     pub async fn user(&mut self, id: UserId) -> Result<User> {
         let row: rows::UserRow = in_unit!(self, |conn| {

@@ -2,6 +2,7 @@
 //! per person at a time, and their replies kept until sent.
 
 use super::*;
+use std::collections::HashMap;
 
 /// A message done with: acted on, its replies handed on or sent.
 const MARK_PROCESSED: &str = "UPDATE inbound_messages SET state = 'processed', processed_at = $2, \
@@ -173,40 +174,68 @@ pub struct InboundRow {
     pub attempts: i64,
 }
 
+/// A message's replies, for [`Unit::inbound_answered`].
+#[derive(Debug, Clone)]
+pub struct Answered {
+    /// The inbound message.
+    pub id: i64,
+    pub user: UserId,
+    /// Where the replies go, and the replies (JSON).
+    pub route: String,
+    pub payload: String,
+    /// Not sent before this time.
+    pub send_at: i64,
+}
+
 impl Unit {
-    /// The message was acted on and its replies go out through the outbox:
-    /// the reply row (ahead of notices, not before `send_at`) and the
-    /// `processed` mark, in the unit that holds what the command changed.
-    /// Returns the reply's outbox id (`None` if it was stored before).
+    /// Messages acted on: their replies go into the outbox (ahead of
+    /// notices) and they are marked `processed`, in the unit that holds
+    /// what the commands changed; two statements however many messages.
+    /// Returns each message's reply row (absent if stored before).
     pub async fn inbound_answered(
         &mut self,
-        id: i64,
-        user: UserId,
-        route: &str,
-        payload: &str,
-        send_at: i64,
+        answered: &[Answered],
         now: i64,
-    ) -> Result<Option<i64>> {
-        in_unit!(self, |conn| {
-            let reply: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, priority, route) \
-                 VALUES ($1, 'reply', $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            )
-            .bind(user.0)
-            .bind(format!("reply:{id}"))
-            .bind(payload)
-            .bind(send_at)
-            .bind(now)
-            .bind(super::outbox::PRIORITY_REPLY)
-            .bind(route)
-            .fetch_optional(&mut *conn)
-            .await?;
-            sqlx::query(MARK_PROCESSED)
-                .bind(id)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-            Ok(reply)
-        })
+    ) -> Result<HashMap<i64, i64>> {
+        if answered.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(i64, String)> = in_unit!(self, |conn| {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, priority, route) ",
+            );
+            insert.push_values(answered, |mut row, a| {
+                row.push_bind(a.user.0)
+                    .push_bind("reply")
+                    .push_bind(format!("reply:{}", a.id))
+                    .push_bind(&a.payload)
+                    .push_bind(a.send_at)
+                    .push_bind(now)
+                    .push_bind(super::outbox::PRIORITY_REPLY)
+                    .push_bind(&a.route);
+            });
+            insert.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key");
+            let rows = insert.build_query_as().fetch_all(&mut *conn).await?;
+            let mut mark = sqlx::QueryBuilder::new(
+                "UPDATE inbound_messages SET state = 'processed', processed_at = ",
+            );
+            mark.push_bind(now).push(
+                ", claimed_until = NULL, attempts = attempts + 1, replies = NULL WHERE id IN (",
+            );
+            let mut ids = mark.separated(", ");
+            for a in answered {
+                ids.push_bind(a.id);
+            }
+            mark.push(")");
+            mark.build().execute(&mut *conn).await?;
+            rows
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|(outbox, key)| {
+                let id = key.strip_prefix("reply:")?.parse().ok()?;
+                Some((id, outbox))
+            })
+            .collect())
     }
 }

@@ -76,7 +76,7 @@ mod outbox;
 mod products;
 pub use billing::{PlanChange, SubscriptionState};
 pub use identities::{LinkOutcome, LinkPreview};
-pub use inbox::InboundRow;
+pub use inbox::{Answered, InboundRow};
 pub use outbox::{OutboxRow, PRIORITY_NOTICE, PRIORITY_REPLY};
 pub use unit::Unit;
 
