@@ -48,8 +48,10 @@ impl Store {
         lease_secs: i64,
         limit: u32,
     ) -> Result<Vec<InboundRow>> {
+        // SQLite is told to walk `inbound_unfinished` (in id order, stopping
+        // at the limit); left to itself it sorts every unfinished row.
         const SQLITE: &str = "UPDATE inbound_messages SET claimed_until = $1 WHERE id IN (\
-             SELECT m.id FROM inbound_messages m WHERE m.state IN ('accepted', 'handled') AND m.next_attempt_at <= $2 \
+             SELECT m.id FROM inbound_messages m INDEXED BY inbound_unfinished WHERE m.state IN ('accepted', 'handled') AND m.next_attempt_at <= $2 \
              AND (m.claimed_until IS NULL OR m.claimed_until < $2) \
              AND NOT EXISTS (SELECT 1 FROM inbound_messages e WHERE e.sender_key = m.sender_key \
                  AND e.id < m.id AND e.state IN ('accepted', 'handled')) \
