@@ -55,6 +55,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Fewest free places worth a claim while messages are in flight.
+const CLAIM_AT_LEAST: usize = 16;
 /// How long a worker's claim on a message lasts.
 const CLAIM_SECS: i64 = 120;
 /// People whose messages are acted on at once.
@@ -194,7 +196,9 @@ impl Inbox {
             while workers.try_join_next().is_some() {}
             let mut claimed = 0;
             let free = MAX_IN_FLIGHT.saturating_sub(workers.len());
-            if free > 0 {
+            // A claim is a write: taken for several people at a time, not
+            // for each one that finishes (unless nothing is in flight).
+            if free >= CLAIM_AT_LEAST || (free > 0 && workers.is_empty()) {
                 let limit = u32::try_from(free).unwrap_or(32);
                 match self
                     .store

@@ -410,7 +410,7 @@ impl Unit {
         max_per_hour: i64,
     ) -> Result<Option<i64>> {
         in_unit!(self, |conn| {
-            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+            let tx = conn;
             sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
                 .bind(user.0)
                 .bind(now)
@@ -424,7 +424,6 @@ impl Unit {
             .fetch_one(&mut *tx)
             .await?;
             if recent >= max_per_hour {
-                tx.rollback().await?;
                 return Ok(None);
             }
             sqlx::query("UPDATE link_codes SET expires_at = $2 WHERE identity_id = $1 AND used_at IS NULL AND expires_at > $2")
@@ -442,7 +441,6 @@ impl Unit {
             .bind(now + ttl_secs)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await?;
             Ok(Some(now + ttl_secs))
         })
     }

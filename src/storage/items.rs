@@ -289,7 +289,7 @@ impl Unit {
             .or(rule.min_price.and_then(|p| p.currency))
             .map(|c| c.code());
         in_unit!(self, |conn| {
-            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+            let tx = conn;
             let next_no: i64 = sqlx::query_scalar(
                 "UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING next_item_no",
             )
@@ -298,7 +298,6 @@ impl Unit {
             .fetch_one(&mut *tx)
             .await?;
             if count_active!(tx, "rules", user) >= i64::from(limit) {
-                tx.rollback().await?;
                 return Ok(AddOutcome::LimitReached { limit });
             }
             sqlx::query(
@@ -326,7 +325,6 @@ impl Unit {
                 .bind(next_no + 1)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
             Ok(AddOutcome::Created(rows::item_no(next_no)?))
         })
     }
@@ -344,7 +342,7 @@ impl Unit {
     ) -> Result<StateChange> {
         let no = i64::from(no.get());
         in_unit!(self, |conn| {
-            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+            let tx = conn;
             sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
                 .bind(user.0)
                 .bind(now)
@@ -366,11 +364,9 @@ impl Unit {
                 }
             }
             let Some((kind, table, current)) = found else {
-                tx.rollback().await?;
                 return Ok(StateChange::NotFound);
             };
             if current == state.as_str() {
-                tx.rollback().await?;
                 return Ok(StateChange::Unchanged(kind));
             }
             if state == ItemState::Active {
@@ -385,7 +381,6 @@ impl Unit {
                 .fetch_one(&mut *tx)
                 .await?;
                 if active >= i64::from(limit) {
-                    tx.rollback().await?;
                     return Ok(StateChange::LimitReached { kind, limit });
                 }
             }
@@ -399,7 +394,6 @@ impl Unit {
             .bind(reason)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await?;
             Ok(StateChange::Changed(kind))
         })
     }

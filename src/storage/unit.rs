@@ -7,9 +7,11 @@
 //! leaves nothing of the command behind, and the message is acted on again
 //! from scratch; after it, the message is done and never acted on twice.
 //!
-//! Each change keeps its own all-or-nothing step inside the unit (a
-//! savepoint): a refused change (a plan limit reached) rolls back its own
-//! writes and leaves the rest of the unit alone.
+//! A change that could write part of itself and then be refused (a watch
+//! past the plan limit after its product row, a link code that turns out
+//! to be one's own) keeps its own all-or-nothing step inside the unit, a
+//! savepoint; the others decide before writing anything but the user's
+//! `updated_at`, and spare the unit those two statements.
 
 use super::*;
 use sqlx::{Postgres, Sqlite};
