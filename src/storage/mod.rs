@@ -160,7 +160,12 @@ impl Store {
             // answers its own timeout after 3 s: a lock held longer than
             // this is an error (the provider redelivers), not a hang.
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // 32 MiB of page cache a connection (SQLite's default is 2 MiB):
+            // a backlog's inbox and outbox rows stay in memory instead of
+            // being read again from the file by each connection (acting on
+            // 20,000 stored commands: 1,850/s with the default, 2,150/s).
+            .pragma("cache_size", "-32768");
         let sqlite_path = (!memory).then(|| options.get_filename().to_path_buf());
         let pool = SqlitePoolOptions::new()
             // An in-memory database lives and dies with its one connection.
