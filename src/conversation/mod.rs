@@ -9,12 +9,18 @@
 //! - ⏸ Paused #2.
 //! ```
 //!
-//! [`Core::handle`] finds (or creates) the sender's user from their chat
-//! identity, parses the text ([`crate::command`]), acts through the
-//! [`Store`], and renders replies through fluent ([`crate::l10n`]) as neutral
-//! [`Outgoing`] messages. Every store call carries the sender's own user id,
-//! so nobody can touch another user's watches or rules. The core does no
-//! network I/O: the channel adapters deliver what it returns.
+//! [`Core::decide`] finds (or, on first contact, creates) the sender's user
+//! from their chat identity, parses the text ([`crate::command`]), answers
+//! questions by reading the [`Store`], and turns a change into an
+//! [`effects::Effect`] without writing it. [`Core::apply`] writes it through
+//! the caller's [`Unit`] (the transaction that also holds the replies and
+//! the message's `processed` mark) and renders the replies through fluent
+//! ([`crate::l10n`]) as neutral [`Outgoing`] messages. Every write carries
+//! the sender's own user id, so nobody can touch another user's watches or
+//! rules. [`Core::handle`] and [`Core::answer`] do both in a unit of their
+//! own (the console, tests). The core does no network I/O of its own but
+//! Stripe's (`upgrade`, `billing`): the channel adapters deliver what it
+//! returns.
 
 mod account;
 mod effects;
