@@ -26,6 +26,13 @@ use std::time::{Duration, Instant};
 const SECRET: &str = "load-test-secret";
 
 fn main() {
+    // `BENCH_LOG=sqlx::query=debug` logs every statement (to count them).
+    if std::env::var("BENCH_LOG").is_ok() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("BENCH_LOG"))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let words: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<usize> = words.iter().filter_map(|a| a.parse().ok()).collect();
     let requests = args.first().copied().unwrap_or(5_000);
@@ -74,6 +81,12 @@ async fn drain(requests: usize, people: usize) {
         took.as_secs_f64(),
         acted as f64 / took.as_secs_f64(),
         seen.lock().unwrap().len()
+    );
+    let size = |name: &str| std::fs::metadata(dir.path().join(name)).map_or(0, |m| m.len());
+    println!(
+        "  database {:.1} MB, write-ahead log {:.1} MB",
+        size("bench.db") as f64 / 1e6,
+        size("bench.db-wal") as f64 / 1e6
     );
     assert_eq!(acted, requests, "every command acted on");
 }

@@ -143,3 +143,59 @@ async fn a_failure_after_acting_keeps_nothing_and_the_retry_acts_once() {
         db.finish().await;
     }
 }
+
+/// Who wrote is recorded when the unit commits, all senders in one
+/// statement: a person who wrote twice in one unit (privately, then in a
+/// group) keeps the private chat as their reply address and the later
+/// time; a unit dropped without committing records nobody.
+#[tokio::test]
+async fn a_unit_records_its_senders_at_commit_or_not_at_all() {
+    for db in TestDb::all().await {
+        let sender: Arc<dyn Sender> = Arc::new(Recorder::default());
+        let inbox = Inbox::new(
+            db.store.clone(),
+            db.core(),
+            HashMap::from([(Channel::Telegram, sender)]),
+        );
+        for (id, who) in [("1", "4242"), ("2", "4343")] {
+            let mut record = message(id, "help");
+            record.incoming.sender_id = who.to_owned();
+            record.incoming.reply_to = who.to_owned();
+            assert!(inbox.accept(&record).await.unwrap());
+        }
+        inbox.process_pending().await.unwrap();
+        let find = |who: &'static str| {
+            let store = db.store.clone();
+            async move {
+                store
+                    .find_identity(Channel::Telegram, who)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .1
+            }
+        };
+        let (a, b) = (find("4242").await, find("4343").await);
+
+        // Dropped: nothing recorded.
+        let mut unit = db.store.begin().await.unwrap();
+        unit.touch_identity(a.id, "-100777", None, false, 5_000_000_000);
+        drop(unit);
+        assert_eq!(find("4242").await, a, "{}", db.name);
+
+        let mut unit = db.store.begin().await.unwrap();
+        unit.touch_identity(a.id, "chat-a2", Some("Ann"), true, 5_000_000_000);
+        unit.touch_identity(b.id, "-100777", None, false, 5_000_000_001);
+        unit.touch_identity(a.id, "-100777", None, false, 5_000_000_002);
+        unit.commit().await.unwrap();
+        let (a2, b2) = (find("4242").await, find("4343").await);
+        assert_eq!(a2.reply_address, "chat-a2", "{}", db.name);
+        assert!(a2.private_chat, "{}", db.name);
+        assert_eq!(a2.last_inbound_at, Some(5_000_000_002), "{}", db.name);
+        // A group message never moves where someone is answered.
+        assert_eq!(b2.reply_address, b.reply_address, "{}", db.name);
+        assert_eq!(b2.last_inbound_at, Some(5_000_000_001), "{}", db.name);
+
+        db.finish().await;
+    }
+}

@@ -106,8 +106,7 @@ impl Session {
             self.touch.display_name.as_deref(),
             self.touch.private,
             self.now,
-        )
-        .await?;
+        );
         if let Some(opted_out) = decision.opted_out {
             unit.set_opted_out(self.identity.id, opted_out).await?;
             self.identity.opted_out = opted_out;

@@ -2,11 +2,21 @@
 //! they are reached, their settings, and joining two accounts into one.
 
 use super::*;
+use std::collections::HashMap;
 
 const USER_BY_ID: &str = concat!(
     "SELECT ",
     crate::user_columns!(),
     " FROM users WHERE id = $1"
+);
+
+const IDENTITY_AND_USER: &str = concat!(
+    "SELECT ",
+    crate::user_columns!(),
+    ", identity_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat \
+     FROM users JOIN (SELECT id AS identity_id, user_id, channel, external_id, reply_address, opted_out, \
+     last_inbound_at, private_chat FROM identities WHERE channel = $1 AND external_id = $2) i \
+     ON users.id = i.user_id"
 );
 
 impl Store {
@@ -92,20 +102,15 @@ impl Store {
         channel: dealwatch_bots::Channel,
         external_id: &str,
     ) -> Result<Option<(User, Identity)>> {
-        let row: Option<rows::IdentityRow> = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat FROM identities \
-                 WHERE channel = $1 AND external_id = $2",
-            )
-            .bind(channel.as_str())
-            .bind(external_id)
-            .fetch_optional(pool)
-            .await?
+        // One round trip for both: every message starts with this lookup.
+        let row: Option<rows::IdentityUserRow> = on_pool!(self, |pool| {
+            sqlx::query_as(IDENTITY_AND_USER)
+                .bind(channel.as_str())
+                .bind(external_id)
+                .fetch_optional(pool)
+                .await?
         });
-        let Some(row) = row else { return Ok(None) };
-        let identity = Identity::try_from(row)?;
-        let user = self.user(identity.user_id).await?;
-        Ok(Some((user, identity)))
+        row.map(<(User, Identity)>::try_from).transpose()
     }
 
     /// How many of a user's active watches are on products not yet tried
@@ -317,29 +322,71 @@ pub struct LinkPreview {
 impl Unit {
     /// Record that this identity's person wrote (now): when, under what
     /// name, and, for a private message, where they are answered. A
-    /// message from a group never changes the reply address.
-    pub async fn touch_identity(
+    /// message from a group never changes the reply address. Written at
+    /// [`Unit::commit`], with every other sender of the unit.
+    pub fn touch_identity(
         &mut self,
         identity: i64,
         reply_address: &str,
         display_name: Option<&str>,
         private: bool,
         now: i64,
-    ) -> Result<()> {
-        in_unit!(self, |conn| {
-            sqlx::query(
-                "UPDATE identities SET reply_address = CASE WHEN $5 THEN $2 ELSE reply_address END, \
-                 private_chat = (private_chat OR $5), display_name = COALESCE($3, display_name), \
-                 last_inbound_at = $4, disabled_reason = NULL WHERE id = $1",
-            )
-            .bind(identity)
-            .bind(reply_address)
-            .bind(display_name)
-            .bind(now)
-            .bind(private)
-            .execute(&mut *conn)
-            .await?;
+    ) {
+        self.touches.push(unit::Touched {
+            identity,
+            reply_address: reply_address.to_owned(),
+            display_name: display_name.map(str::to_owned),
+            private,
+            now,
         });
+    }
+
+    /// Write the unit's touches: one row per identity (a person who wrote
+    /// twice gets what a second touch after the first would leave), in
+    /// one `UPDATE ... FROM (VALUES ...)`.
+    pub(super) async fn write_touches(&mut self) -> Result<()> {
+        let mut merged: Vec<unit::Touched> = Vec::with_capacity(self.touches.len());
+        let mut at: HashMap<i64, usize> = HashMap::new();
+        for touch in std::mem::take(&mut self.touches) {
+            match at.get(&touch.identity) {
+                Some(&i) => {
+                    let kept = &mut merged[i];
+                    if touch.private {
+                        kept.reply_address = touch.reply_address;
+                        kept.private = true;
+                    }
+                    if touch.display_name.is_some() {
+                        kept.display_name = touch.display_name;
+                    }
+                    kept.now = kept.now.max(touch.now);
+                }
+                None => {
+                    at.insert(touch.identity, merged.len());
+                    merged.push(touch);
+                }
+            }
+        }
+        // Bound the statement's parameters (SQLite allows 32,766).
+        for chunk in merged.chunks(1000) {
+            in_unit!(self, |conn| {
+                let mut update = sqlx::QueryBuilder::new(
+                    "UPDATE identities SET \
+                     reply_address = CASE WHEN t.column5 THEN t.column2 ELSE identities.reply_address END, \
+                     private_chat = (identities.private_chat OR t.column5), \
+                     display_name = COALESCE(t.column3, identities.display_name), \
+                     last_inbound_at = t.column4, disabled_reason = NULL FROM (",
+                );
+                update.push_values(chunk, |mut row, t| {
+                    row.push_bind(t.identity)
+                        .push_bind(&t.reply_address)
+                        .push_bind(t.display_name.as_deref())
+                        .push_bind(t.now)
+                        .push_bind(t.private);
+                });
+                update.push(") AS t WHERE identities.id = t.column1");
+                update.build().execute(&mut *conn).await?;
+            });
+        }
         Ok(())
     }
 

@@ -387,6 +387,39 @@ pub(super) struct IdentityRow {
     private_chat: bool,
 }
 
+/// An identity and its user in one row (`identity_id` for the identity's
+/// own id, the user's columns under their own names).
+#[derive(sqlx::FromRow)]
+pub(super) struct IdentityUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    identity_id: i64,
+    channel: String,
+    external_id: String,
+    reply_address: String,
+    opted_out: bool,
+    last_inbound_at: Option<i64>,
+    private_chat: bool,
+}
+
+impl TryFrom<IdentityUserRow> for (User, Identity) {
+    type Error = StoreError;
+
+    fn try_from(row: IdentityUserRow) -> Result<(User, Identity)> {
+        let identity = Identity::try_from(IdentityRow {
+            id: row.identity_id,
+            user_id: row.user.id,
+            channel: row.channel,
+            external_id: row.external_id,
+            reply_address: row.reply_address,
+            opted_out: row.opted_out,
+            last_inbound_at: row.last_inbound_at,
+            private_chat: row.private_chat,
+        })?;
+        Ok((User::try_from(row.user)?, identity))
+    }
+}
+
 impl TryFrom<IdentityRow> for Identity {
     type Error = StoreError;
 

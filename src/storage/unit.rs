@@ -43,6 +43,20 @@ macro_rules! in_unit {
 /// without [`Unit::commit`], nothing of it is kept.
 pub struct Unit {
     pub(super) tx: UnitTx,
+    /// Who wrote, recorded at commit in one statement for the whole unit
+    /// (a group commit holds hundreds of messages; one round trip each
+    /// was the largest share of a unit's statements).
+    pub(super) touches: Vec<Touched>,
+}
+
+/// A message's sender, to be recorded on their identity at commit.
+#[derive(Debug, Clone)]
+pub(super) struct Touched {
+    pub identity: i64,
+    pub reply_address: String,
+    pub display_name: Option<String>,
+    pub private: bool,
+    pub now: i64,
 }
 
 impl std::fmt::Debug for Unit {
@@ -60,13 +74,17 @@ impl Store {
             Db::Sqlite(pool) => UnitTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => UnitTx::Postgres(pool.begin().await?),
         };
-        Ok(Unit { tx })
+        Ok(Unit {
+            tx,
+            touches: Vec::new(),
+        })
     }
 }
 
 impl Unit {
     /// Keep everything written through this unit.
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        self.write_touches().await?;
         match self.tx {
             UnitTx::Sqlite(tx) => tx.commit().await?,
             UnitTx::Postgres(tx) => tx.commit().await?,
