@@ -152,6 +152,74 @@ async fn the_same_product_is_one_watch_however_its_link_is_written() {
     }
 }
 
+/// `name ID TEXT` names a watch or an alert, `list` shows the name before
+/// what the item is, `name ID` takes it away; the name is kept as typed.
+#[tokio::test]
+async fn items_can_be_named_and_the_list_shows_their_names() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        say(&core, "ann", "watch https://shop.example/p/1 below £40").await;
+        say(&core, "ann", "alert lego -duplo").await;
+
+        let reply = say(&core, "ann", "name 2 Lego for Sam's birthday").await;
+        assert!(
+            reply.contains("#2 is now called “Lego for Sam's birthday”"),
+            "{}: {reply}",
+            db.name
+        );
+        let reply = say(&core, "ann", "rename #1 Desk lamp").await;
+        assert!(
+            reply.contains("#1 is now called “Desk lamp”"),
+            "{}: {reply}",
+            db.name
+        );
+        let list = say(&core, "ann", "list").await;
+        assert!(
+            list.contains("“Desk lamp” https://shop.example/p/1"),
+            "{}: {list}",
+            db.name
+        );
+        assert!(
+            list.contains("“Lego for Sam's birthday” lego · not duplo"),
+            "{}: {list}",
+            db.name
+        );
+
+        // Renaming replaces; no text takes the name away; other items keep theirs.
+        say(&core, "ann", "name 2 Lego").await;
+        let reply = say(&core, "ann", "name 1").await;
+        assert!(reply.contains("#1 has no name now"), "{}: {reply}", db.name);
+        let labels: Vec<Option<String>> = items(&db, "ann")
+            .await
+            .into_iter()
+            .map(|item| match item {
+                Item::Watch(w) => w.label,
+                Item::Rule(r) => r.label,
+            })
+            .collect();
+        assert_eq!(labels, [None, Some("Lego".to_owned())], "{}", db.name);
+
+        let reply = say(&core, "ann", "name 7 nothing here").await;
+        assert!(
+            reply.contains("nothing numbered #7"),
+            "{}: {reply}",
+            db.name
+        );
+        let reply = say(&core, "ann", &format!("name 2 {}", "x".repeat(41))).await;
+        assert!(
+            reply.contains("at most 40 characters"),
+            "{}: {reply}",
+            db.name
+        );
+        assert!(
+            say(&core, "ann", "list").await.contains("“Lego”"),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn nobody_can_touch_another_users_items() {
     for db in TestDb::all().await {
@@ -165,6 +233,7 @@ async fn nobody_can_touch_another_users_items() {
             "delete 2",
             "history 1",
             "test 2",
+            "name 1 mine now",
         ] {
             let reply = say(&core, "mallory", cmd).await;
             assert!(

@@ -74,6 +74,11 @@ fn describe(parsed: &Result<Command, ParseError>) -> String {
         Command::Delete(n) => format!("delete {}", ids(n)),
         Command::Test(n) => format!("test {n}"),
         Command::History(n) => format!("history {n}"),
+        Command::Name { id, label: None } => format!("name {id}"),
+        Command::Name {
+            id,
+            label: Some(label),
+        } => format!("name {id} label={label}"),
         Command::Quiet(None) => "quiet show".into(),
         Command::Quiet(Some(None)) => "quiet off".into(),
         Command::Quiet(Some(Some(q))) => format!("quiet {}-{}", q.start, q.end),
@@ -542,6 +547,34 @@ fn real_world_phrasings() {
         ("history #1".into(), "history 1".into()),
         ("chart 1".into(), "history 1".into()),
         ("history".into(), "error:history:missing-id".into()),
+        ("name 3 Kids' bike".into(), "name 3 label=Kids' bike".into()),
+        (
+            "/name #3   Kids'   bike ".into(),
+            "name 3 label=Kids' bike".into(),
+        ),
+        ("rename 3 Für Oma".into(), "name 3 label=Für Oma".into()),
+        ("label 12 tv".into(), "name 12 label=tv".into()),
+        ("name 3".into(), "name 3".into()),
+        ("name".into(), "error:name:missing-id".into()),
+        ("name bike 3".into(), "error:name:bad-id".into()),
+        ("name 0 bike".into(), "error:name:bad-id".into()),
+        (
+            format!("name 3 {}", "x".repeat(40)),
+            format!("name 3 label={}", "x".repeat(40)),
+        ),
+        (
+            format!("name 3 {}", "x".repeat(41)),
+            "error:name:label-too-long".into(),
+        ),
+        // Characters, not bytes: 40 emoji are a name, 41 are not.
+        (
+            format!("name 3 {}", "🚲".repeat(40)),
+            format!("name 3 label={}", "🚲".repeat(40)),
+        ),
+        (
+            format!("name 3 {}", "🚲".repeat(41)),
+            "error:name:label-too-long".into(),
+        ),
         // quiet hours
         ("quiet 22:00-07:00".into(), "quiet 22:00-07:00".into()),
         ("quiet 22:00 - 07:00".into(), "quiet 22:00-07:00".into()),

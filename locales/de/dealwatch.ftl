@@ -21,6 +21,7 @@ help-overview =
     • pause ID, resume ID, delete ID — sie verwalten
     • test ID — aktuelle Deals, die ein Alarm gefunden hätte
     • history ID — Preisverlauf eines Produkts
+    • name ID TEXT — einer Beobachtung oder einem Alarm einen eigenen Namen geben
     • quiet 22:00-07:00, digest daily 08:00, cap 5 — wann und wie oft ich dir schreibe
     • timezone Europe/Berlin, language en — Zeitzone und Sprache
     • settings — alle Einstellungen
@@ -57,6 +58,10 @@ help-test =
 help-history =
     { usage-history }
     Zeigt den niedrigsten, höchsten und aktuellen Preis eines beobachteten Produkts.
+help-name =
+    { usage-name }
+    Gibt einer Beobachtung oder einem Alarm einen eigenen Namen (bis zu 40 Zeichen), der in deiner Liste steht. Schick nur name ID, um den Namen wieder zu entfernen.
+    Beispiele: name 3 Fahrrad für die Kinder · name 5
 help-quiet =
     { usage-quiet }
     In diesem Zeitraum (deine Zeitzone) kommen keine Meldungen; sie folgen, wenn er endet. quiet off hebt ihn auf.
@@ -105,6 +110,7 @@ usage-resume = resume ID
 usage-delete = delete ID
 usage-test = test ID
 usage-history = history ID
+usage-name = name ID TEXT | name ID
 usage-quiet = quiet HH:MM-HH:MM | quiet off
 usage-digest = digest daily [HH:MM] | digest weekly [TAG] [HH:MM] | digest off
 usage-cap = cap N | cap off
@@ -140,6 +146,7 @@ problem-bad-percent = „{ $text }“ ist kein Prozentsatz zwischen 0 und 100.
 problem-missing-id = Welche? Gib die Nummer aus list an.
 problem-bad-id = „{ $text }“ ist keine Nummer aus deiner Liste.
 problem-too-many-ids = Bitte nenne hier eine Nummer (höchstens { $max }).
+problem-label-too-long = Ein Name darf höchstens { $max } Zeichen lang sein.
 problem-bad-time = „{ $text }“ konnte ich nicht als Uhrzeit lesen.
 problem-empty-window = Anfang und Ende sind dieselbe Uhrzeit.
 problem-bad-day = Eine tägliche Zusammenfassung hat keinen Wochentag; meintest du weekly am { $text }?
@@ -217,6 +224,9 @@ already-paused = #{ $id } ist schon pausiert.
 already-active = #{ $id } ist schon aktiv.
 deleted = 🗑 #{ $id } gelöscht.
 not-found = Du hast nichts mit der Nummer #{ $id }. Schick list, um deine Nummern zu sehen.
+name-set = ✏️ #{ $id } heißt jetzt „{ $label }“.
+name-cleared = ✏️ #{ $id } hat jetzt keinen Namen mehr.
+list-labelled = „{ $label }“ { $what }
 
 test-not-rule = #{ $id } ist eine Beobachtung; test funktioniert mit Alarmen.
 test-none = Aus { $days ->
@@ -369,6 +379,7 @@ option-score = Mindest-Deal-Score, 0–1 oder in Prozent
 option-condition = Nur Angebote in diesem Zustand
 option-ids = Eine oder mehrere Nummern, z. B. 3 oder 3 4
 option-id = Die Nummer aus deiner Liste, z. B. 3
+option-label = Der Name, bis zu 40 Zeichen; weglassen, um den Namen zu entfernen
 option-hours = Die Ruhezeit, z. B. 22:00-07:00, oder off
 option-schedule = Wie oft, oder off
 option-time = Die Uhrzeit, z. B. 08:00

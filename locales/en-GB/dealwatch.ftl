@@ -22,6 +22,7 @@ help-overview =
     • pause ID, resume ID, delete ID — manage them
     • test ID — recent deals an alert would have caught
     • history ID — a product's price history
+    • name ID TEXT — give one a name you'll recognise
     • quiet 22:00-07:00, digest daily 08:00, cap 5 — when and how often I message you
     • timezone Europe/London, language de — your zone and language
     • settings — all your preferences
@@ -58,6 +59,10 @@ help-test =
 help-history =
     { usage-history }
     Shows the lowest, highest and current price of a watched product.
+help-name =
+    { usage-name }
+    Gives a watch or an alert a name of your own (up to 40 characters), shown in your list. Send name ID alone to take the name away.
+    Examples: name 3 Kids' bike · name 5
 help-quiet =
     { usage-quiet }
     No alerts in that window, in your time zone; they arrive when it ends. quiet off removes it.
@@ -106,6 +111,7 @@ usage-resume = resume ID
 usage-delete = delete ID
 usage-test = test ID
 usage-history = history ID
+usage-name = name ID TEXT | name ID
 usage-quiet = quiet HH:MM-HH:MM | quiet off
 usage-digest = digest daily [HH:MM] | digest weekly [DAY] [HH:MM] | digest off
 usage-cap = cap N | cap off
@@ -141,6 +147,7 @@ problem-bad-percent = “{ $text }” isn't a percentage between 0 and 100.
 problem-missing-id = Which one? Give its number from list.
 problem-bad-id = “{ $text }” isn't a number from your list.
 problem-too-many-ids = Please name one number here (or at most { $max }).
+problem-label-too-long = A name can be at most { $max } characters.
 problem-bad-time = I couldn't read “{ $text }” as a time.
 problem-empty-window = The start and end are the same time.
 problem-bad-day = A daily digest has no day; did you mean weekly on { $text }?
@@ -218,6 +225,9 @@ already-paused = #{ $id } is already paused.
 already-active = #{ $id } is already active.
 deleted = 🗑 Deleted #{ $id }.
 not-found = You have nothing numbered #{ $id }. Send list to see your numbers.
+name-set = ✏️ #{ $id } is now called “{ $label }”.
+name-cleared = ✏️ #{ $id } has no name now.
+list-labelled = “{ $label }” { $what }
 
 test-not-rule = #{ $id } is a watch; test works on alerts.
 test-none = No deals from the last { $days ->
@@ -367,6 +377,7 @@ option-score = Lowest deal score, 0–1 or a percentage
 option-condition = Only deals in this condition
 option-ids = One or more ids, e.g. 3 or 3 4
 option-id = The id from your list, e.g. 3
+option-label = The name, up to 40 characters; leave it out to take the name away
 option-hours = The quiet window, e.g. 22:00-07:00, or off
 option-schedule = How often, or off
 option-time = The time it arrives, e.g. 08:00

@@ -21,6 +21,7 @@ help-overview =
     • pause ID, resume ID, delete ID — les gérer
     • test ID — les bons plans récents qu'une alerte aurait trouvés
     • history ID — l'historique des prix d'un produit
+    • name ID TEXTE — donner un nom à une surveillance ou une alerte
     • quiet 22:00-07:00, digest daily 08:00, cap 5 — quand et combien je vous écris
     • timezone Europe/Paris, language en — votre fuseau et votre langue
     • settings — toutes vos préférences
@@ -57,6 +58,10 @@ help-test =
 help-history =
     { usage-history }
     Affiche le prix le plus bas, le plus haut et le prix actuel d'un produit surveillé.
+help-name =
+    { usage-name }
+    Donne à une surveillance ou une alerte un nom à vous (40 caractères au plus), affiché dans votre liste. Envoyez name ID seul pour retirer le nom.
+    Exemples : name 3 Vélo des enfants · name 5
 help-quiet =
     { usage-quiet }
     Aucune alerte pendant ce créneau (dans votre fuseau) ; elles arrivent à sa fin. quiet off le supprime.
@@ -105,6 +110,7 @@ usage-resume = resume ID
 usage-delete = delete ID
 usage-test = test ID
 usage-history = history ID
+usage-name = name ID TEXTE | name ID
 usage-quiet = quiet HH:MM-HH:MM | quiet off
 usage-digest = digest daily [HH:MM] | digest weekly [JOUR] [HH:MM] | digest off
 usage-cap = cap N | cap off
@@ -140,6 +146,7 @@ problem-bad-percent = « { $text } » n'est pas un pourcentage entre 0 et 100.
 problem-missing-id = Lequel ? Indiquez son numéro dans list.
 problem-bad-id = « { $text } » n'est pas un numéro de votre liste.
 problem-too-many-ids = Indiquez un seul numéro ici (ou au plus { $max }).
+problem-label-too-long = Un nom peut compter au plus { $max } caractères.
 problem-bad-time = Je n'ai pas pu lire « { $text } » comme une heure.
 problem-empty-window = Le début et la fin sont à la même heure.
 problem-bad-day = Un récapitulatif quotidien n'a pas de jour ; vouliez-vous dire weekly le { $text } ?
@@ -217,6 +224,9 @@ already-paused = #{ $id } est déjà en pause.
 already-active = #{ $id } est déjà active.
 deleted = 🗑 #{ $id } supprimée.
 not-found = Vous n'avez rien sous le numéro #{ $id }. Envoyez list pour voir vos numéros.
+name-set = ✏️ #{ $id } s'appelle maintenant « { $label } ».
+name-cleared = ✏️ #{ $id } n'a plus de nom.
+list-labelled = « { $label } » { $what }
 
 test-not-rule = #{ $id } est une surveillance ; test fonctionne avec les alertes.
 test-none = Aucun bon plan { $days ->
@@ -369,6 +379,7 @@ option-score = Score minimum, de 0 à 1 ou en pourcentage
 option-condition = Seulement les bons plans dans cet état
 option-ids = Un ou plusieurs numéros, p. ex. 3 ou 3 4
 option-id = Le numéro dans votre liste, p. ex. 3
+option-label = Le nom, 40 caractères au plus ; à omettre pour retirer le nom
 option-hours = La plage de silence, p. ex. 22:00-07:00, ou off
 option-schedule = À quelle fréquence, ou off
 option-time = L’heure d’envoi, p. ex. 08:00

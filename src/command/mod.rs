@@ -9,6 +9,7 @@
 //! alert WORDS... [-EXCLUDED...] [under PRICE] [over PRICE] [in CATEGORY]
 //!       [score N] [condition new|used|refurbished]
 //! list | settings | pause ID... | resume ID... | delete ID... | test ID | history ID
+//! name ID [TEXT]                                  no text takes the name away
 //! quiet HH:MM-HH:MM | quiet off | digest daily|weekly [DAY] [HH:MM] | digest off
 //! cap N | cap off | timezone ZONE | language CODE
 //! plan | upgrade pro|premium | billing | link [CODE [yes]]
@@ -37,6 +38,8 @@ use crate::model::{Digest, ItemNo, PaidPlan, QuietHours};
 pub const MAX_INPUT_CHARS: usize = 4096;
 /// Most ids one `pause`/`resume`/`delete` may name.
 pub const MAX_IDS: usize = 50;
+/// Longest name (`name ID TEXT`) a watch or alert may have, in characters.
+pub const MAX_LABEL_CHARS: usize = 40;
 
 /// Everything a user can ask of us.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +63,11 @@ pub enum Command {
     Delete(Vec<ItemNo>),
     Test(ItemNo),
     History(ItemNo),
+    /// `name ID TEXT`; `name ID` alone takes the name away.
+    Name {
+        id: ItemNo,
+        label: Option<String>,
+    },
     /// `None` shows the current setting.
     Quiet(Option<Option<QuietHours>>),
     Digest(Option<Digest>),
@@ -125,6 +133,7 @@ pub enum Problem {
     BadPlan { text: String },
     BadCap { text: String },
     BadCode { text: String },
+    LabelTooLong { max: usize },
     Unexpected { text: String },
 }
 
@@ -159,6 +168,7 @@ impl Problem {
             Problem::BadPlan { .. } => "bad-plan",
             Problem::BadCap { .. } => "bad-cap",
             Problem::BadCode { .. } => "bad-code",
+            Problem::LabelTooLong { .. } => "label-too-long",
             Problem::Unexpected { .. } => "unexpected",
         }
     }
@@ -346,6 +356,29 @@ pub(super) fn parse_one_id(command: &'static str, args: &[String]) -> Result<Ite
         [one] => Ok(*one),
         _ => Err(ParseError::new(command, Problem::TooManyIds)),
     }
+}
+
+/// `name 3 Kids' bike`: one id, then the name as typed (its words joined
+/// by single spaces); nothing after the id takes the name away.
+pub(super) fn parse_name(args: &[String]) -> Result<Command, ParseError> {
+    let Some((first, rest)) = args.split_first() else {
+        return Err(ParseError::new("name", Problem::MissingId));
+    };
+    let id = parse_one_id("name", std::slice::from_ref(first))?;
+    let label = rest.join(" ");
+    let chars = label.chars().count();
+    if chars > MAX_LABEL_CHARS {
+        return Err(ParseError::new(
+            "name",
+            Problem::LabelTooLong {
+                max: MAX_LABEL_CHARS,
+            },
+        ));
+    }
+    Ok(Command::Name {
+        id,
+        label: (chars > 0).then_some(label),
+    })
 }
 
 fn parse_id_token(token: &str) -> Option<ItemNo> {

@@ -9,7 +9,9 @@
 //! `option-OPTION`. Adding a command is a `Command` variant, an entry here,
 //! its handling in the conversation, its locale lines and its test.
 
-use super::{alert, no_args, parse_ids, parse_one_id, prefs, watch, Command, ParseError};
+use super::{
+    alert, no_args, parse_ids, parse_name, parse_one_id, prefs, watch, Command, ParseError,
+};
 use dealwatch_bots::discord::{OptionKind, OptionText};
 
 use OptionKind::{Flag, Integer, Text};
@@ -178,6 +180,16 @@ pub static TABLE: &[CommandDef] = &[
         aliases: &["hist", "prices", "chart"],
         parse: |args| parse_one_id("history", args).map(Command::History),
         options: ID,
+        in_menu: true,
+    },
+    CommandDef {
+        name: "name",
+        aliases: &["rename", "label", "call", "nenne", "nommer"],
+        parse: parse_name,
+        options: &[
+            opt("id", Integer, true, Reads::Value),
+            opt("label", Text, false, Reads::Value),
+        ],
         in_menu: true,
     },
     CommandDef {

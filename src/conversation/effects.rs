@@ -36,6 +36,11 @@ pub(crate) enum Effect {
     Delete {
         ids: Vec<ItemNo>,
     },
+    /// Name an item, or take its name away.
+    Label {
+        id: ItemNo,
+        label: Option<String>,
+    },
     /// Save all preferences, `changed` being the one the person set.
     Settings {
         settings: UserSettings,
@@ -148,6 +153,10 @@ impl Session {
                     deleted.push((no, unit.delete_item(user, no).await?.is_some()));
                 }
                 self.deleted(&deleted)
+            }
+            Effect::Label { id, label } => {
+                let found = unit.label_item(user, id, label.as_deref()).await?;
+                self.labelled(id, label.as_deref(), found.is_some())
             }
             Effect::Settings { settings, changed } => {
                 unit.save_settings(user, &settings, now).await?;

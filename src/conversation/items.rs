@@ -225,7 +225,11 @@ impl Session {
                     "list-watch",
                     &[
                         ("id", id_arg(w.no)),
-                        ("name", self.watch_name(w).into()),
+                        (
+                            "name",
+                            self.labelled_as(w.label.as_deref(), self.watch_name(w))
+                                .into(),
+                        ),
                         ("status", self.watch_status(w).into()),
                         (
                             "conditions",
@@ -239,7 +243,11 @@ impl Session {
                         "list-rule",
                         &[
                             ("id", id_arg(r.no)),
-                            ("summary", self.rule_summary(&r.spec).into()),
+                            (
+                                "summary",
+                                self.labelled_as(r.label.as_deref(), self.rule_summary(&r.spec))
+                                    .into(),
+                            ),
                         ],
                     );
                     if r.post_to.is_some() {
@@ -254,6 +262,17 @@ impl Session {
             lines.push(line);
         }
         one(lines.join("\n"))
+    }
+
+    /// What a list line calls an item: its name first, when it has one.
+    fn labelled_as(&self, label: Option<&str>, what: String) -> String {
+        match label {
+            Some(label) => self.tr().msg(
+                "list-labelled",
+                &[("label", label.to_owned().into()), ("what", what.into())],
+            ),
+            None => what,
+        }
     }
 
     pub(super) fn watch_name(&self, watch: &WatchItem) -> String {
@@ -323,6 +342,20 @@ impl Session {
             })
             .collect();
         vec![Outgoing::text(lines.join("\n"))]
+    }
+
+    /// The answer to `name ID [TEXT]`.
+    pub(super) fn labelled(&self, no: ItemNo, label: Option<&str>, found: bool) -> Vec<Outgoing> {
+        let tr = self.tr();
+        let text = match (found, label) {
+            (false, _) => tr.msg("not-found", &[("id", id_arg(no))]),
+            (true, Some(label)) => tr.msg(
+                "name-set",
+                &[("id", id_arg(no)), ("label", label.to_owned().into())],
+            ),
+            (true, None) => tr.msg("name-cleared", &[("id", id_arg(no))]),
+        };
+        vec![Outgoing::text(text)]
     }
 
     pub(super) async fn test(&self, no: ItemNo) -> Result<Vec<Outgoing>, CoreError> {

@@ -613,6 +613,9 @@ impl Session {
                 }))
             }
             Command::Delete(ids) => return Ok(Decision::change(Effect::Delete { ids })),
+            Command::Name { id, label } => {
+                return Ok(Decision::change(Effect::Label { id, label }))
+            }
             Command::Test(no) => self.test(no).await?,
             Command::History(no) => self.history(no).await?,
             Command::Quiet(None) => one(self.quiet_line(self.user.settings.quiet))?,
@@ -720,6 +723,7 @@ impl Session {
             Problem::UnsupportedScheme { scheme } => vec![("scheme", text(scheme))],
             Problem::WordTooLong { word } => vec![("word", text(word))],
             Problem::TooManyIds => vec![("max", (command::MAX_IDS as i64).into())],
+            Problem::LabelTooLong { max } => vec![("max", (*max as i64).into())],
             Problem::TooManyWords => vec![("max", (command::MAX_WORDS as i64).into())],
             Problem::Empty
             | Problem::MissingUrl

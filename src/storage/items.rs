@@ -423,4 +423,38 @@ impl Unit {
             })
         })
     }
+
+    /// Name one of the user's items (`None` takes the name away); `None`
+    /// if that number is not theirs. Watches and rules share numbers, so
+    /// at most one of the two statements finds it.
+    pub async fn label_item(
+        &mut self,
+        user: UserId,
+        no: ItemNo,
+        label: Option<&str>,
+    ) -> Result<Option<ItemKind>> {
+        let no = i64::from(no.get());
+        in_unit!(self, |conn| {
+            let watch =
+                sqlx::query("UPDATE watches SET label = $3 WHERE user_id = $1 AND item_no = $2")
+                    .bind(user.0)
+                    .bind(no)
+                    .bind(label)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+            if watch > 0 {
+                return Ok(Some(ItemKind::Watch));
+            }
+            let rule =
+                sqlx::query("UPDATE rules SET label = $3 WHERE user_id = $1 AND item_no = $2")
+                    .bind(user.0)
+                    .bind(no)
+                    .bind(label)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+            Ok((rule > 0).then_some(ItemKind::Rule))
+        })
+    }
 }

@@ -219,6 +219,8 @@ pub struct WatchItem {
     pub back_in_stock: bool,
     /// `None` until the scraper has fetched the page once.
     pub last_checked_at: Option<i64>,
+    /// The name its owner gave it (`name ID TEXT`).
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,6 +231,8 @@ pub struct RuleItem {
     /// A community rule posts its matches here (a Discord guild channel)
     /// instead of alerting its owner.
     pub post_to: Option<(Channel, String)>,
+    /// The name its owner gave it (`name ID TEXT`).
+    pub label: Option<String>,
 }
 
 /// An active rule, its database id and its owner.
@@ -444,7 +448,7 @@ macro_rules! watch_columns {
     () => {
         "w.item_no, w.state, w.product_id, p.canonical_url, p.title, p.price, \
      p.currency, p.availability, w.target_price, w.target_currency, w.drop_percent, w.back_in_stock, \
-     p.last_checked_at"
+     p.last_checked_at, w.label"
     };
 }
 
@@ -463,6 +467,7 @@ pub(super) struct WatchRow {
     drop_percent: Option<String>,
     back_in_stock: bool,
     last_checked_at: Option<i64>,
+    label: Option<String>,
 }
 
 impl TryFrom<WatchRow> for WatchItem {
@@ -481,6 +486,7 @@ impl TryFrom<WatchRow> for WatchItem {
             drop_percent: row.drop_percent.as_deref().map(decimal).transpose()?,
             back_in_stock: row.back_in_stock,
             last_checked_at: row.last_checked_at,
+            label: row.label,
         })
     }
 }
@@ -490,7 +496,7 @@ impl TryFrom<WatchRow> for WatchItem {
 macro_rules! rule_columns {
     () => {
         "item_no, state, words, excluded, min_price, max_price, currency, category, min_score, condition, \
-         channel, post_address"
+         channel, post_address, label"
     };
 }
 
@@ -508,6 +514,7 @@ pub(super) struct RuleRow {
     condition: Option<String>,
     channel: Option<String>,
     post_address: Option<String>,
+    label: Option<String>,
 }
 
 /// A rule with its owner, as the deal matcher reads it.
@@ -568,6 +575,7 @@ impl TryFrom<RuleRow> for RuleItem {
             no: item_no(row.item_no)?,
             state: state(&row.state)?,
             post_to,
+            label: row.label,
             spec: RuleSpec {
                 words: list(&row.words)?,
                 excluded: list(&row.excluded)?,
