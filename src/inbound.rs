@@ -483,6 +483,16 @@ impl Inbox {
                 None => acted.push(Acted::Inline(answer)),
             }
         }
+        // A message carrying a credential (a Discord webhook URL) is kept
+        // without it once acted on.
+        for job in jobs {
+            if let Some(scrubbed) = scrubbed(&job.record) {
+                let payload = serde_json::to_string(&scrubbed).map_err(|e| e.to_string())?;
+                unit.inbound_payload(job.row, &payload)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
         let replies = unit
             .inbound_answered(&answered, now)
             .await
@@ -537,6 +547,29 @@ impl Inbox {
             .inbound_retry(row.id, why, Some(unix_now() + wait))
             .await
     }
+}
+
+/// `record` without the credentials its text carries (Discord webhook
+/// URLs), or `None` if it carries none.
+fn scrubbed(record: &InboundRecord) -> Option<InboundRecord> {
+    use dealwatch_bots::discord_webhook::WebhookUrl;
+    let text = &record.incoming.text;
+    if !text.split_whitespace().any(WebhookUrl::looks_like) {
+        return None;
+    }
+    let mut scrubbed = record.clone();
+    scrubbed.incoming.text = text
+        .split_whitespace()
+        .map(|word| {
+            if WebhookUrl::looks_like(word) {
+                "[Discord webhook URL]"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(scrubbed)
 }
 
 /// A decided message waiting for the next shared unit.

@@ -40,6 +40,7 @@ struct PlansFile {
 struct LimitsFile {
     watches: Option<u32>,
     rules: Option<u32>,
+    communities: Option<u32>,
     check_interval_secs: Option<u64>,
     sms_per_day: Option<u32>,
 }
@@ -51,6 +52,9 @@ pub struct PlanLimits {
     pub watches: u32,
     /// Most active deal rules.
     pub rules: u32,
+    /// Most community destinations (Discord webhooks, groups, channels)
+    /// registered by one person.
+    pub communities: u32,
     /// How often each watched product is checked.
     pub check_interval: Duration,
     /// Most SMS alerts a day.
@@ -71,18 +75,21 @@ impl Default for Plans {
             free: PlanLimits {
                 watches: 5,
                 rules: 3,
+                communities: 1,
                 check_interval: Duration::from_secs(6 * 3600),
                 sms_per_day: 0,
             },
             pro: PlanLimits {
                 watches: 100,
                 rules: 25,
+                communities: 5,
                 check_interval: Duration::from_secs(3600),
                 sms_per_day: 5,
             },
             premium: PlanLimits {
                 watches: 1000,
                 rules: 200,
+                communities: 25,
                 check_interval: Duration::from_secs(15 * 60),
                 sms_per_day: 20,
             },
@@ -124,6 +131,9 @@ impl Plans {
             }
             if let Some(rules) = o.rules {
                 limits.rules = rules;
+            }
+            if let Some(communities) = o.communities {
+                limits.communities = communities;
             }
             if let Some(secs) = o.check_interval_secs {
                 if secs < MIN_CHECK_INTERVAL_SECS {

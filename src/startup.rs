@@ -125,11 +125,39 @@ fn core_selling(
     l10n: Arc<L10n>,
     billing: Option<&Billing>,
 ) -> Result<Core, StartupError> {
-    let core = Core::new(store, l10n, config.plans()?, config.core_options(), metrics);
-    Ok(match billing {
-        Some((payments, _)) => core.with_payments(payments.clone()),
+    let mut core = Core::new(store, l10n, config.plans()?, config.core_options(), metrics);
+    if let Some((payments, _)) = billing {
+        core = core.with_payments(payments.clone());
+    }
+    Ok(match communities(config)? {
+        Some(communities) => core.with_communities(communities),
         None => core,
     })
+}
+
+/// Community destinations need a key that outlives the process (a
+/// webhook's token is kept sealed under it); without
+/// `DEALWATCH_SEAL_KEY` they are off and people are told so.
+pub fn communities(
+    config: &Config,
+) -> Result<Option<crate::conversation::Communities>, StartupError> {
+    let Some(key) = &config.seal_key else {
+        return Ok(None);
+    };
+    let sealer = crate::seal::Sealer::with_key(key.expose_secret()).ok_or_else(|| {
+        StartupError::Billing("DEALWATCH_SEAL_KEY must be 32 bytes, base64".into())
+    })?;
+    let d = &config.discord;
+    let discord = dealwatch_bots::discord::DiscordClient::new(
+        &d.discord_api_url,
+        d.discord_application_id.as_deref().unwrap_or_default(),
+        None,
+    )
+    .map_err(|e| StartupError::Billing(format!("Discord client: {e}")))?;
+    Ok(Some(crate::conversation::Communities {
+        discord: Arc::new(discord),
+        sealer: Arc::new(sealer),
+    }))
 }
 
 /// The scheduler of product checks and the poller of deal sources; they

@@ -3,7 +3,7 @@
 //! Each row is what someone typed and a compact description of what it must
 //! parse to (`error:COMMAND:PROBLEM` for a known command with bad arguments).
 
-use dealwatch::command::{parse, Command, ParseError};
+use dealwatch::command::{parse, Command, CommunityCommand, ParseError};
 use dealwatch::model::{Digest, ItemNo};
 use dealwatch::money::PriceSpec;
 
@@ -74,6 +74,17 @@ fn describe(parsed: &Result<Command, ParseError>) -> String {
         Command::Delete(n) => format!("delete {}", ids(n)),
         Command::Test(n) => format!("test {n}"),
         Command::History(n) => format!("history {n}"),
+        Command::Community(c) => match c {
+            CommunityCommand::List => "community list".into(),
+            CommunityCommand::Add { webhook, name } => format!(
+                "community add {}{}",
+                webhook.id(),
+                name.as_deref()
+                    .map_or(String::new(), |n| format!(" name={n}"))
+            ),
+            CommunityCommand::Test { name } => format!("community test {name}"),
+            CommunityCommand::Remove { name } => format!("community remove {name}"),
+        },
         Command::Name { id, label: None } => format!("name {id}"),
         Command::Name {
             id,
@@ -117,6 +128,7 @@ fn describe(parsed: &Result<Command, ParseError>) -> String {
 }
 
 const U: &str = "https://shop.example/p/1";
+const HOOK: &str = "https://discord.com/api/webhooks/123/tok_en-ABC";
 
 #[test]
 fn real_world_phrasings() {
@@ -548,6 +560,65 @@ fn real_world_phrasings() {
         ("chart 1".into(), "history 1".into()),
         ("history".into(), "error:history:missing-id".into()),
         ("name 3 Kids' bike".into(), "name 3 label=Kids' bike".into()),
+        // Communities: a pasted Discord webhook URL registers it.
+        (HOOK.to_string(), "community add 123".into()),
+        (format!("<{HOOK}>"), "community add 123".into()),
+        (
+            format!("{HOOK} Deals"),
+            "community add 123 name=deals".into(),
+        ),
+        (
+            format!("community add {HOOK} as weekend-deals"),
+            "community add 123 name=weekend-deals".into(),
+        ),
+        (format!("/webhook add {HOOK}"), "community add 123".into()),
+        (format!("watch {HOOK}"), "community add 123".into()),
+        ("community".into(), "community list".into()),
+        ("communities".into(), "community list".into()),
+        ("community list".into(), "community list".into()),
+        ("community test Deals".into(), "community test deals".into()),
+        (
+            "community rm #deals".into(),
+            "community remove deals".into(),
+        ),
+        (
+            "community remove".into(),
+            "error:community:missing-community-name".into(),
+        ),
+        (
+            "community remove a b".into(),
+            "error:community:unexpected".into(),
+        ),
+        (
+            "community test a/b".into(),
+            "error:community:bad-community-name".into(),
+        ),
+        (
+            format!("community add {HOOK} {}", "x".repeat(33)),
+            "error:community:bad-community-name".into(),
+        ),
+        ("community add".into(), "error:community:bad-webhook".into()),
+        (
+            "community frobnicate".into(),
+            "error:community:unexpected".into(),
+        ),
+        (
+            "community add https://discord.com/api/webhooks/123".into(),
+            "error:community:bad-webhook".into(),
+        ),
+        (
+            "http://discord.com/api/webhooks/1/abc".into(),
+            "error:community:bad-webhook".into(),
+        ),
+        (
+            "https://discordapp.com/api/webhooks/1/abc/slack".into(),
+            "error:community:bad-webhook".into(),
+        ),
+        // Other links are still watches, even with "webhooks" in them.
+        (
+            "https://shop.example/webhooks/1/abc".into(),
+            "watch https://shop.example/webhooks/1/abc".into(),
+        ),
         (
             "/name #3   Kids'   bike ".into(),
             "name 3 label=Kids' bike".into(),

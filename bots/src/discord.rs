@@ -413,6 +413,36 @@ pub fn render(message: &Outgoing, flags: u64) -> Vec<Value> {
         .collect()
 }
 
+/// A webhook URL that Discord answers 404 (deleted: Unknown Webhook) or
+/// 401 (its token no longer valid) is gone for good: unreachable, not
+/// merely refused. (An interaction's expired token is also a 404 there,
+/// but its caller falls back to a DM, so only webhook URLs map this way.)
+fn webhook_gone(e: SendError) -> SendError {
+    match e {
+        // `call_with_file` starts the reason with the status.
+        SendError::Permanent(why) if why.starts_with("404") || why.starts_with("401") => {
+            SendError::Unreachable(why)
+        }
+        e => e,
+    }
+}
+
+/// Keep only link buttons (a webhook message has no application to send
+/// a button press to); drop rows left empty.
+fn strip_command_buttons(rows: &mut Value) {
+    if let Some(list) = rows.as_array_mut() {
+        for row in list.iter_mut() {
+            if let Some(buttons) = row["components"].as_array_mut() {
+                buttons.retain(|b| b["style"] == 5);
+            }
+        }
+        list.retain(|row| row["components"].as_array().is_some_and(|b| !b.is_empty()));
+    }
+    if rows.as_array().is_some_and(Vec::is_empty) {
+        *rows = Value::Null;
+    }
+}
+
 fn button_rows(message: &Outgoing) -> Vec<Value> {
     let buttons: Vec<Value> = message
         .buttons
@@ -625,6 +655,70 @@ impl DiscordClient {
         }
         tokio::time::sleep(wait).await;
         Ok(())
+    }
+
+    /// What Discord says about a webhook URL: its name and channel;
+    /// [`SendError::Unreachable`] when it does not exist (deleted, or the
+    /// token is wrong). Needs no bot token.
+    pub async fn webhook_info(
+        &self,
+        webhook: &crate::discord_webhook::WebhookUrl,
+    ) -> Result<crate::discord_webhook::WebhookInfo, SendError> {
+        let answer = self
+            .call(reqwest::Method::GET, &webhook.path(), None, false)
+            .await
+            .map_err(webhook_gone)?;
+        let text = |key: &str| answer[key].as_str().map(str::to_owned);
+        if text("id").as_deref() != Some(webhook.id()) {
+            return Err(SendError::Permanent(
+                "the answer is not about this webhook".into(),
+            ));
+        }
+        Ok(crate::discord_webhook::WebhookInfo {
+            name: text("name"),
+            channel_id: text("channel_id"),
+            guild_id: text("guild_id"),
+        })
+    }
+
+    /// Post `message` through a webhook URL (no bot needed), waiting for
+    /// Discord to confirm; the new message's id.
+    pub async fn execute_webhook(
+        &self,
+        webhook: &crate::discord_webhook::WebhookUrl,
+        message: &Outgoing,
+    ) -> Result<String, SendError> {
+        let path = format!("{}?wait=true", webhook.path());
+        let mut id = String::new();
+        for mut body in render(message, 0) {
+            // Buttons other than links need an application to answer them.
+            if let Some(rows) = body.get_mut("components") {
+                strip_command_buttons(rows);
+                if rows.is_null() {
+                    if let Some(fields) = body.as_object_mut() {
+                        fields.remove("components");
+                    }
+                }
+            }
+            let answer = match &message.image {
+                Some(image) if body.get("attachments").is_some() => {
+                    self.call_with_file(
+                        reqwest::Method::POST,
+                        &path,
+                        Some(&body),
+                        Some(image),
+                        false,
+                    )
+                    .await?
+                }
+                _ => self
+                    .call(reqwest::Method::POST, &path, Some(&body), false)
+                    .await
+                    .map_err(webhook_gone)?,
+            };
+            id = answer["id"].as_str().unwrap_or_default().to_owned();
+        }
+        Ok(id)
     }
 
     /// Replace every slash command of the application with `specs`

@@ -9,6 +9,7 @@
 
 pub mod console;
 pub mod discord;
+pub mod discord_webhook;
 pub mod pace;
 pub mod sms;
 pub mod telegram;

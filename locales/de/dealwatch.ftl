@@ -26,6 +26,7 @@ help-overview =
     • timezone Europe/Berlin, language en — Zeitzone und Sprache
     • settings — alle Einstellungen
     • plan, upgrade pro, billing — dein Tarif
+    • community — Deals in einen Discord-Kanal posten: dessen Webhook-URL einfügen
     • link — ein Konto in mehreren Chat-Apps nutzen
     • STOP — keine Nachrichten mehr
     Schick help BEFEHL für mehr zu einem Befehl.
@@ -62,6 +63,10 @@ help-name =
     { usage-name }
     Gibt einer Beobachtung oder einem Alarm einen eigenen Namen (bis zu 40 Zeichen), der in deiner Liste steht. Schick nur name ID, um den Namen wieder zu entfernen.
     Beispiele: name 3 Fahrrad für die Kinder · name 5
+help-community =
+    { usage-community }
+    Postet Deals über die Webhook-URL in einen Discord-Kanal, ganz ohne Bot. In Discord: Servereinstellungen → Integrationen → Webhooks → Neuer Webhook, Kanal wählen, Webhook-URL kopieren und mir hier im privaten Chat schicken. Ich prüfe sie, poste dort eine Testnachricht und speichere sie unter einem Namen (dem des Webhooks oder deinem). Mit alert WÖRTER to NAME postet ein Alarm dort; community remove NAME beendet es.
+    Beispiele: community add https://discord.com/api/webhooks/… deals · community test deals · community remove deals
 help-quiet =
     { usage-quiet }
     In diesem Zeitraum (deine Zeitzone) kommen keine Meldungen; sie folgen, wenn er endet. quiet off hebt ihn auf.
@@ -111,6 +116,7 @@ usage-delete = delete ID
 usage-test = test ID
 usage-history = history ID
 usage-name = name ID TEXT | name ID
+usage-community = community [list] | community add WEBHOOK-URL [NAME] | community test NAME | community remove NAME
 usage-quiet = quiet HH:MM-HH:MM | quiet off
 usage-digest = digest daily [HH:MM] | digest weekly [TAG] [HH:MM] | digest off
 usage-cap = cap N | cap off
@@ -147,6 +153,18 @@ problem-missing-id = Welche? Gib die Nummer aus list an.
 problem-bad-id = „{ $text }“ ist keine Nummer aus deiner Liste.
 problem-too-many-ids = Bitte nenne hier eine Nummer (höchstens { $max }).
 problem-label-too-long = Ein Name darf höchstens { $max } Zeichen lang sein.
+problem-bad-webhook = Das ist keine Discord-Webhook-URL ({ $why ->
+        [scheme] sie muss mit https:// beginnen
+        [host] sie muss auf discord.com liegen
+        [port] sie darf keinen Port nennen
+        [credentials] sie darf keinen Benutzernamen und kein Passwort enthalten
+        [query] nach dem Token darf nichts mehr kommen
+        [path] sie muss wie https://discord.com/api/webhooks/ID/TOKEN aussehen
+        [not-url] sie muss wie https://discord.com/api/webhooks/ID/TOKEN aussehen
+       *[other] kopiere sie noch einmal aus den Integrationen des Kanals
+    }).
+problem-missing-community-name = Welche Community? Schick community, um ihre Namen zu sehen.
+problem-bad-community-name = „{ $text }“ geht nicht als Community-Name: Buchstaben, Ziffern, - und _, höchstens { $max }.
 problem-bad-time = „{ $text }“ konnte ich nicht als Uhrzeit lesen.
 problem-empty-window = Anfang und Ende sind dieselbe Uhrzeit.
 problem-bad-day = Eine tägliche Zusammenfassung hat keinen Wochentag; meintest du weekly am { $text }?
@@ -227,6 +245,27 @@ not-found = Du hast nichts mit der Nummer #{ $id }. Schick list, um deine Nummer
 name-set = ✏️ #{ $id } heißt jetzt „{ $label }“.
 name-cleared = ✏️ #{ $id } hat jetzt keinen Namen mehr.
 list-labelled = „{ $label }“ { $what }
+community-none = Du hast noch keine Communities. Um Deals in einen Discord-Kanal zu posten, füge hier seine Webhook-URL ein (Servereinstellungen → Integrationen → Webhooks).
+community-list-header = Deine Communities ({ $count }):
+community-list-line = • { $name } — Discord { $url }
+community-disabled = {" "}⏸ gestoppt: Discord nimmt ihn nicht mehr an
+community-add-private = Bitte teile keine Webhook-URL in einer Gruppe: Wer sie hat, kann als der Webhook posten. Lösche diesen in Discord (Integrationen → Webhooks), erstelle einen neuen und schick ihn mir im privaten Chat.
+community-unavailable = Communities sind hier noch nicht eingeschaltet.
+community-limit = Dein Tarif erlaubt { $max ->
+        [one] eine Community
+       *[other] { $max } Communities
+    }. Entferne zuerst eine (community remove NAME) oder schick upgrade pro.
+community-webhook-gone = Laut Discord gibt es diesen Webhook nicht (vielleicht wurde er gelöscht). Kopiere die URL noch einmal aus den Integrationen des Kanals.
+community-discord-down = Ich habe Discord gerade nicht erreicht. Bitte versuch es in einer Minute noch einmal.
+community-webhook-refused = Discord hat diesen Webhook abgelehnt. Kopiere die URL noch einmal aus den Integrationen des Kanals.
+community-test-post = ✅ Dealwatch ist verbunden: Deals für „{ $name }“ werden hier gepostet.
+community-added = ✅ „{ $name }“ ({ $url }) ist verbunden, eine Testnachricht ist dort. Schick alert WÖRTER to { $name }, damit Deals dort erscheinen.
+community-again = Dieser Webhook ist schon als „{ $name }“ verbunden; er ist aktiv.
+community-name-taken = Du hast schon eine Community namens „{ $name }“. Schreib einen anderen Namen hinter die URL.
+community-not-found = Du hast keine Community namens „{ $name }“. Schick community, um sie zu sehen.
+community-tested = ✅ Testnachricht an „{ $name }“ gepostet.
+community-removed = 🗑 „{ $name }“ entfernt; dort wird nichts mehr gepostet.
+community-secret-lost = Den Webhook von „{ $name }“ kann ich nicht mehr öffnen (der Schlüssel des Servers hat sich geändert). Füge seine URL noch einmal ein, um ihn neu zu verbinden.
 
 test-not-rule = #{ $id } ist eine Beobachtung; test funktioniert mit Alarmen.
 test-none = Aus { $days ->
@@ -380,6 +419,9 @@ option-condition = Nur Angebote in diesem Zustand
 option-ids = Eine oder mehrere Nummern, z. B. 3 oder 3 4
 option-id = Die Nummer aus deiner Liste, z. B. 3
 option-label = Der Name, bis zu 40 Zeichen; weglassen, um den Namen zu entfernen
+option-action = list, add, test oder remove
+option-target = Die Webhook-URL (add) oder der Name der Community
+option-community = Ein Name für eine neue Community
 option-hours = Die Ruhezeit, z. B. 22:00-07:00, oder off
 option-schedule = Wie oft, oder off
 option-time = Die Uhrzeit, z. B. 08:00

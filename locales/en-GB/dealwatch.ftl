@@ -27,6 +27,7 @@ help-overview =
     • timezone Europe/London, language de — your zone and language
     • settings — all your preferences
     • plan, upgrade pro, billing — your plan
+    • community — post deals into a Discord channel: paste its webhook URL
     • link — use one account on several chat apps
     • STOP — no more messages
     Send help COMMAND for more on one command.
@@ -63,6 +64,10 @@ help-name =
     { usage-name }
     Gives a watch or an alert a name of your own (up to 40 characters), shown in your list. Send name ID alone to take the name away.
     Examples: name 3 Kids' bike · name 5
+help-community =
+    { usage-community }
+    Posts deals into a Discord channel through its webhook URL, no bot needed. In Discord: Server Settings → Integrations → Webhooks → New Webhook, pick the channel, Copy Webhook URL, then paste it to me here in a private chat. I check it, post a test message there and keep it under a name (the webhook's own, or the one you give). Send alert WORDS to NAME for an alert that posts there; community remove NAME to stop.
+    Examples: community add https://discord.com/api/webhooks/… deals · community test deals · community remove deals
 help-quiet =
     { usage-quiet }
     No alerts in that window, in your time zone; they arrive when it ends. quiet off removes it.
@@ -112,6 +117,7 @@ usage-delete = delete ID
 usage-test = test ID
 usage-history = history ID
 usage-name = name ID TEXT | name ID
+usage-community = community [list] | community add WEBHOOK-URL [NAME] | community test NAME | community remove NAME
 usage-quiet = quiet HH:MM-HH:MM | quiet off
 usage-digest = digest daily [HH:MM] | digest weekly [DAY] [HH:MM] | digest off
 usage-cap = cap N | cap off
@@ -148,6 +154,18 @@ problem-missing-id = Which one? Give its number from list.
 problem-bad-id = “{ $text }” isn't a number from your list.
 problem-too-many-ids = Please name one number here (or at most { $max }).
 problem-label-too-long = A name can be at most { $max } characters.
+problem-bad-webhook = That isn't a Discord webhook URL ({ $why ->
+        [scheme] it must start with https://
+        [host] it must be on discord.com
+        [port] it must not name a port
+        [credentials] it must not carry a user name or password
+        [query] it must end with the token, nothing after it
+        [path] it must look like https://discord.com/api/webhooks/ID/TOKEN
+        [not-url] it must look like https://discord.com/api/webhooks/ID/TOKEN
+       *[other] copy it again from the channel's Integrations settings
+    }).
+problem-missing-community-name = Which community? Send community to see their names.
+problem-bad-community-name = “{ $text }” can't be a community name: use letters, digits, - and _, at most { $max }.
 problem-bad-time = I couldn't read “{ $text }” as a time.
 problem-empty-window = The start and end are the same time.
 problem-bad-day = A daily digest has no day; did you mean weekly on { $text }?
@@ -228,6 +246,27 @@ not-found = You have nothing numbered #{ $id }. Send list to see your numbers.
 name-set = ✏️ #{ $id } is now called “{ $label }”.
 name-cleared = ✏️ #{ $id } has no name now.
 list-labelled = “{ $label }” { $what }
+community-none = You have no communities yet. To post deals into a Discord channel, paste its webhook URL here (Server Settings → Integrations → Webhooks).
+community-list-header = Your communities ({ $count }):
+community-list-line = • { $name } — Discord { $url }
+community-disabled = {" "}⏸ stopped: Discord no longer takes it
+community-add-private = Please don't share a webhook URL in a group: anyone who has it can post as the webhook. Delete this one in Discord (Integrations → Webhooks), make a new one and send it to me in a private chat.
+community-unavailable = Communities aren't switched on here yet.
+community-limit = Your plan allows { $max ->
+        [one] one community
+       *[other] { $max } communities
+    }. Remove one first (community remove NAME), or send upgrade pro.
+community-webhook-gone = Discord says that webhook doesn't exist (it may have been deleted). Copy the URL again from the channel's Integrations settings.
+community-discord-down = I couldn't reach Discord just now. Please try again in a minute.
+community-webhook-refused = Discord refused that webhook. Copy the URL again from the channel's Integrations settings.
+community-test-post = ✅ Dealwatch is connected: deals for “{ $name }” will be posted here.
+community-added = ✅ Connected “{ $name }” ({ $url }) and posted a test message there. Send alert WORDS to { $name } for deals to post there.
+community-again = That webhook is already connected as “{ $name }”; it's active.
+community-name-taken = You already have a community called “{ $name }”. Add a different name after the URL.
+community-not-found = You have no community called “{ $name }”. Send community to see them.
+community-tested = ✅ Posted a test message to “{ $name }”.
+community-removed = 🗑 Removed “{ $name }”; nothing more will be posted there.
+community-secret-lost = I can no longer open the webhook of “{ $name }” (the server's key changed). Paste its URL again to reconnect it.
 
 test-not-rule = #{ $id } is a watch; test works on alerts.
 test-none = No deals from the last { $days ->
@@ -378,6 +417,9 @@ option-condition = Only deals in this condition
 option-ids = One or more ids, e.g. 3 or 3 4
 option-id = The id from your list, e.g. 3
 option-label = The name, up to 40 characters; leave it out to take the name away
+option-action = list, add, test or remove
+option-target = The webhook URL (add) or the community's name
+option-community = A name for a new community
 option-hours = The quiet window, e.g. 22:00-07:00, or off
 option-schedule = How often, or off
 option-time = The time it arrives, e.g. 08:00

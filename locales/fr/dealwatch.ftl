@@ -26,6 +26,7 @@ help-overview =
     • timezone Europe/Paris, language en — votre fuseau et votre langue
     • settings — toutes vos préférences
     • plan, upgrade pro, billing — votre formule
+    • community — publier des bons plans dans un salon Discord : collez son URL de webhook
     • link — un seul compte sur plusieurs messageries
     • STOP — plus aucun message
     Envoyez help COMMANDE pour en savoir plus sur une commande.
@@ -62,6 +63,10 @@ help-name =
     { usage-name }
     Donne à une surveillance ou une alerte un nom à vous (40 caractères au plus), affiché dans votre liste. Envoyez name ID seul pour retirer le nom.
     Exemples : name 3 Vélo des enfants · name 5
+help-community =
+    { usage-community }
+    Publie des bons plans dans un salon Discord via son URL de webhook, sans bot. Dans Discord : Paramètres du serveur → Intégrations → Webhooks → Nouveau webhook, choisissez le salon, copiez l'URL du webhook et envoyez-la-moi ici en privé. Je la vérifie, publie un message de test et la garde sous un nom (celui du webhook ou le vôtre). Envoyez alert MOTS to NOM pour une alerte qui y publie ; community remove NOM pour arrêter.
+    Exemples : community add https://discord.com/api/webhooks/… deals · community test deals · community remove deals
 help-quiet =
     { usage-quiet }
     Aucune alerte pendant ce créneau (dans votre fuseau) ; elles arrivent à sa fin. quiet off le supprime.
@@ -111,6 +116,7 @@ usage-delete = delete ID
 usage-test = test ID
 usage-history = history ID
 usage-name = name ID TEXTE | name ID
+usage-community = community [list] | community add URL-WEBHOOK [NOM] | community test NOM | community remove NOM
 usage-quiet = quiet HH:MM-HH:MM | quiet off
 usage-digest = digest daily [HH:MM] | digest weekly [JOUR] [HH:MM] | digest off
 usage-cap = cap N | cap off
@@ -147,6 +153,18 @@ problem-missing-id = Lequel ? Indiquez son numéro dans list.
 problem-bad-id = « { $text } » n'est pas un numéro de votre liste.
 problem-too-many-ids = Indiquez un seul numéro ici (ou au plus { $max }).
 problem-label-too-long = Un nom peut compter au plus { $max } caractères.
+problem-bad-webhook = Ce n'est pas une URL de webhook Discord ({ $why ->
+        [scheme] elle doit commencer par https://
+        [host] elle doit être sur discord.com
+        [port] elle ne doit pas indiquer de port
+        [credentials] elle ne doit pas contenir d'identifiant ni de mot de passe
+        [query] rien ne doit suivre le jeton
+        [path] elle doit ressembler à https://discord.com/api/webhooks/ID/JETON
+        [not-url] elle doit ressembler à https://discord.com/api/webhooks/ID/JETON
+       *[other] copiez-la à nouveau depuis les intégrations du salon
+    }).
+problem-missing-community-name = Quelle communauté ? Envoyez community pour voir leurs noms.
+problem-bad-community-name = « { $text } » ne peut pas être un nom de communauté : lettres, chiffres, - et _, { $max } au plus.
 problem-bad-time = Je n'ai pas pu lire « { $text } » comme une heure.
 problem-empty-window = Le début et la fin sont à la même heure.
 problem-bad-day = Un récapitulatif quotidien n'a pas de jour ; vouliez-vous dire weekly le { $text } ?
@@ -227,6 +245,27 @@ not-found = Vous n'avez rien sous le numéro #{ $id }. Envoyez list pour voir vo
 name-set = ✏️ #{ $id } s'appelle maintenant « { $label } ».
 name-cleared = ✏️ #{ $id } n'a plus de nom.
 list-labelled = « { $label } » { $what }
+community-none = Vous n'avez pas encore de communauté. Pour publier des bons plans dans un salon Discord, collez ici son URL de webhook (Paramètres du serveur → Intégrations → Webhooks).
+community-list-header = Vos communautés ({ $count }) :
+community-list-line = • { $name } — Discord { $url }
+community-disabled = {" "}⏸ arrêtée : Discord ne l'accepte plus
+community-add-private = Ne partagez pas une URL de webhook dans un groupe : qui la possède peut publier en son nom. Supprimez celui-ci dans Discord (Intégrations → Webhooks), créez-en un nouveau et envoyez-le-moi en privé.
+community-unavailable = Les communautés ne sont pas encore activées ici.
+community-limit = Votre offre permet { $max ->
+        [one] une communauté
+       *[other] { $max } communautés
+    }. Retirez-en une d'abord (community remove NOM), ou envoyez upgrade pro.
+community-webhook-gone = Selon Discord, ce webhook n'existe pas (il a peut-être été supprimé). Copiez à nouveau l'URL depuis les intégrations du salon.
+community-discord-down = Je n'ai pas pu joindre Discord. Réessayez dans une minute.
+community-webhook-refused = Discord a refusé ce webhook. Copiez à nouveau l'URL depuis les intégrations du salon.
+community-test-post = ✅ Dealwatch est connecté : les bons plans pour « { $name } » seront publiés ici.
+community-added = ✅ « { $name } » ({ $url }) est connectée et un message de test y est publié. Envoyez alert MOTS to { $name } pour y publier des bons plans.
+community-again = Ce webhook est déjà connecté sous le nom « { $name } » ; il est actif.
+community-name-taken = Vous avez déjà une communauté nommée « { $name } ». Ajoutez un autre nom après l'URL.
+community-not-found = Vous n'avez pas de communauté nommée « { $name } ». Envoyez community pour les voir.
+community-tested = ✅ Message de test publié dans « { $name } ».
+community-removed = 🗑 « { $name } » retirée ; plus rien n'y sera publié.
+community-secret-lost = Je ne peux plus ouvrir le webhook de « { $name } » (la clé du serveur a changé). Collez à nouveau son URL pour le reconnecter.
 
 test-not-rule = #{ $id } est une surveillance ; test fonctionne avec les alertes.
 test-none = Aucun bon plan { $days ->
@@ -380,6 +419,9 @@ option-condition = Seulement les bons plans dans cet état
 option-ids = Un ou plusieurs numéros, p. ex. 3 ou 3 4
 option-id = Le numéro dans votre liste, p. ex. 3
 option-label = Le nom, 40 caractères au plus ; à omettre pour retirer le nom
+option-action = list, add, test ou remove
+option-target = L'URL du webhook (add) ou le nom de la communauté
+option-community = Un nom pour une nouvelle communauté
 option-hours = La plage de silence, p. ex. 22:00-07:00, ou off
 option-schedule = À quelle fréquence, ou off
 option-time = L’heure d’envoi, p. ex. 08:00

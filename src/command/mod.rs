@@ -13,6 +13,7 @@
 //! quiet HH:MM-HH:MM | quiet off | digest daily|weekly [DAY] [HH:MM] | digest off
 //! cap N | cap off | timezone ZONE | language CODE
 //! plan | upgrade pro|premium | billing | link [CODE [yes]]
+//! community [list] | community add WEBHOOK-URL [NAME] | community test|remove NAME
 //! STOP (UNSUBSCRIBE, CANCEL, END, QUIT, STOPALL, REVOKE, OPTOUT) | UNSTOP
 //! ```
 //!
@@ -22,11 +23,13 @@
 //! the problem, so the user gets told exactly what to fix.
 
 mod alert;
+pub mod community;
 mod prefs;
 pub mod table;
 mod watch;
 
 pub use alert::{RuleSpec, MAX_WORDS};
+pub use community::CommunityCommand;
 pub use prefs::MAX_CAP;
 pub use table::{names, CommandDef, TABLE};
 pub use watch::WatchSpec;
@@ -63,6 +66,8 @@ pub enum Command {
     Delete(Vec<ItemNo>),
     Test(ItemNo),
     History(ItemNo),
+    /// Community destinations (a pasted Discord webhook URL is `add`).
+    Community(CommunityCommand),
     /// `name ID TEXT`; `name ID` alone takes the name away.
     Name {
         id: ItemNo,
@@ -107,34 +112,76 @@ pub struct ParseError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     Empty,
-    TooLong { chars: usize },
+    TooLong {
+        chars: usize,
+    },
     MissingUrl,
-    BadUrl { text: String },
-    UnsupportedScheme { scheme: String },
+    BadUrl {
+        text: String,
+    },
+    UnsupportedScheme {
+        scheme: String,
+    },
     UrlWithCredentials,
     TwoUrls,
-    BadPrice { text: String },
+    BadPrice {
+        text: String,
+    },
     MixedCurrencies,
     BoundsInverted,
-    BadPercent { text: String },
+    BadPercent {
+        text: String,
+    },
     MissingId,
-    BadId { text: String },
+    BadId {
+        text: String,
+    },
     TooManyIds,
-    BadTime { text: String },
+    BadTime {
+        text: String,
+    },
     EmptyWindow,
-    BadDay { text: String },
+    BadDay {
+        text: String,
+    },
     MissingWords,
     TooManyWords,
-    WordTooLong { word: String },
-    BadScore { text: String },
-    BadCondition { text: String },
-    BadChannel { text: String },
+    WordTooLong {
+        word: String,
+    },
+    BadScore {
+        text: String,
+    },
+    BadCondition {
+        text: String,
+    },
+    BadChannel {
+        text: String,
+    },
     MissingPlan,
-    BadPlan { text: String },
-    BadCap { text: String },
-    BadCode { text: String },
-    LabelTooLong { max: usize },
-    Unexpected { text: String },
+    BadPlan {
+        text: String,
+    },
+    BadCap {
+        text: String,
+    },
+    BadCode {
+        text: String,
+    },
+    LabelTooLong {
+        max: usize,
+    },
+    /// Not a Discord webhook URL; `why` is [`WebhookUrlError::code`](dealwatch_bots::discord_webhook::WebhookUrlError::code).
+    BadWebhook {
+        why: &'static str,
+    },
+    MissingCommunityName,
+    BadCommunityName {
+        text: String,
+    },
+    Unexpected {
+        text: String,
+    },
 }
 
 impl Problem {
@@ -169,6 +216,9 @@ impl Problem {
             Problem::BadCap { .. } => "bad-cap",
             Problem::BadCode { .. } => "bad-code",
             Problem::LabelTooLong { .. } => "label-too-long",
+            Problem::BadWebhook { .. } => "bad-webhook",
+            Problem::MissingCommunityName => "missing-community-name",
+            Problem::BadCommunityName { .. } => "bad-community-name",
             Problem::Unexpected { .. } => "unexpected",
         }
     }
@@ -204,6 +254,17 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
         return Err(ParseError::new("", Problem::Empty));
     };
 
+    // A Discord webhook URL is a community to register, never a page to
+    // fetch (its token would travel to the fetcher and its logs).
+    let webhook_at = tokens
+        .iter()
+        .position(|t| dealwatch_bots::discord_webhook::WebhookUrl::looks_like(t));
+    if let Some(at) = webhook_at {
+        let first_word = command_word(first);
+        if at == 0 || matches!(canonical_name(&first_word), Some("watch")) {
+            return community::parse(&tokens[at..]).map(Command::Community);
+        }
+    }
     if watch::looks_like_url(first) {
         return watch::parse(&tokens).map(Command::Watch);
     }

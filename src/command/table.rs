@@ -10,7 +10,8 @@
 //! its handling in the conversation, its locale lines and its test.
 
 use super::{
-    alert, no_args, parse_ids, parse_name, parse_one_id, prefs, watch, Command, ParseError,
+    alert, community, no_args, parse_ids, parse_name, parse_one_id, prefs, watch, Command,
+    ParseError,
 };
 use dealwatch_bots::discord::{OptionKind, OptionText};
 
@@ -256,6 +257,22 @@ pub static TABLE: &[CommandDef] = &[
         aliases: &["portal", "invoices"],
         parse: |args| no_args("billing", args, Command::Billing),
         options: &[],
+        in_menu: true,
+    },
+    CommandDef {
+        name: "community",
+        aliases: &["communities", "webhook", "webhooks", "server"],
+        parse: |args| community::parse(args).map(Command::Community),
+        options: &[
+            choice(
+                "action",
+                false,
+                &["list", "add", "test", "remove"],
+                Reads::Value,
+            ),
+            opt("target", Text, false, Reads::Value),
+            opt("community", Text, false, Reads::Value),
+        ],
         in_menu: true,
     },
     CommandDef {

@@ -36,6 +36,14 @@ pub(crate) enum Effect {
     Delete {
         ids: Vec<ItemNo>,
     },
+    /// Register a community destination, within `limit` of them.
+    AddCommunity {
+        new: crate::storage::NewDestination,
+        limit: u32,
+    },
+    RemoveCommunity {
+        name: String,
+    },
     /// Name an item, or take its name away.
     Label {
         id: ItemNo,
@@ -153,6 +161,14 @@ impl Session {
                     deleted.push((no, unit.delete_item(user, no).await?.is_some()));
                 }
                 self.deleted(&deleted)
+            }
+            Effect::AddCommunity { new, limit } => {
+                let added = unit.add_destination(user, &new, limit, now).await?;
+                self.community_added(&new, added, limit)
+            }
+            Effect::RemoveCommunity { name } => {
+                let removed = unit.remove_destination(user, &name).await?;
+                self.community_removed(&name, removed)
             }
             Effect::Label { id, label } => {
                 let found = unit.label_item(user, id, label.as_deref()).await?;

@@ -23,6 +23,7 @@
 //! returns.
 
 mod account;
+mod community;
 mod effects;
 mod items;
 mod prefs;
@@ -218,6 +219,18 @@ pub struct Core {
     payments: Option<Arc<dyn Payments>>,
     /// Who was lately told in a group to open a private chat.
     nudges: Arc<GroupNudges>,
+    /// Checks and posts to Discord webhook URLs, and keeps their tokens
+    /// sealed; `None` without `DEALWATCH_SEAL_KEY` (a token must outlive
+    /// the process, and is never kept in plain text).
+    communities: Option<Communities>,
+}
+
+/// What community destinations need: Discord's API (no bot token needed
+/// for webhooks) and a sealer with a key that outlives the process.
+#[derive(Clone, Debug)]
+pub struct Communities {
+    pub discord: Arc<dealwatch_bots::discord::DiscordClient>,
+    pub sealer: Arc<crate::seal::Sealer>,
 }
 
 impl Core {
@@ -236,6 +249,7 @@ impl Core {
             metrics,
             payments: None,
             nudges: Arc::default(),
+            communities: None,
         }
     }
 
@@ -243,6 +257,12 @@ impl Core {
     /// its links instead of saying payments are off).
     pub fn with_payments(mut self, payments: Arc<dyn Payments>) -> Core {
         self.payments = Some(payments);
+        self
+    }
+
+    /// Let people register community destinations.
+    pub fn with_communities(mut self, communities: Communities) -> Core {
+        self.communities = Some(communities);
         self
     }
 
@@ -613,6 +633,7 @@ impl Session {
                 }))
             }
             Command::Delete(ids) => return Ok(Decision::change(Effect::Delete { ids })),
+            Command::Community(cmd) => return self.community(cmd).await,
             Command::Name { id, label } => {
                 return Ok(Decision::change(Effect::Label { id, label }))
             }
@@ -724,6 +745,12 @@ impl Session {
             Problem::WordTooLong { word } => vec![("word", text(word))],
             Problem::TooManyIds => vec![("max", (command::MAX_IDS as i64).into())],
             Problem::LabelTooLong { max } => vec![("max", (*max as i64).into())],
+            Problem::BadWebhook { why } => vec![("why", (*why).into())],
+            Problem::BadCommunityName { text: t } => vec![
+                ("text", text(t)),
+                ("max", (command::community::MAX_NAME_CHARS as i64).into()),
+            ],
+            Problem::MissingCommunityName => vec![],
             Problem::TooManyWords => vec![("max", (command::MAX_WORDS as i64).into())],
             Problem::Empty
             | Problem::MissingUrl

@@ -639,6 +639,18 @@ impl Unit {
                 .bind(target)
                 .execute(&mut *tx)
                 .await?;
+            // Communities move too: one the other account has already is
+            // dropped (the user's cascade), a name it uses gets the id added.
+            sqlx::query(
+                "UPDATE destinations SET owner_id = $2, name = CASE WHEN EXISTS (SELECT 1 FROM destinations d \
+                 WHERE d.owner_id = $2 AND d.name = destinations.name) THEN name || '-' || id ELSE name END \
+                 WHERE owner_id = $1 AND NOT EXISTS (SELECT 1 FROM destinations d WHERE d.owner_id = $2 \
+                 AND d.kind = destinations.kind AND d.external_id = destinations.external_id)",
+            )
+            .bind(old)
+            .bind(target)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("UPDATE identities SET user_id = $2 WHERE user_id = $1")
                 .bind(old)
                 .bind(target)

@@ -194,6 +194,18 @@ impl Unit {
     /// notices) and they are marked `processed`, in the unit that holds
     /// what the commands changed; two statements however many messages.
     /// Returns each message's reply row (absent if stored before).
+    /// Replace a message's stored payload (to drop a credential it carried).
+    pub async fn inbound_payload(&mut self, id: i64, payload: &str) -> Result<()> {
+        in_unit!(self, |conn| {
+            sqlx::query("UPDATE inbound_messages SET payload = $2 WHERE id = $1")
+                .bind(id)
+                .bind(payload)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
     pub async fn inbound_answered(
         &mut self,
         answered: &[Answered],

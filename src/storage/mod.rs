@@ -69,12 +69,14 @@ macro_rules! count_active {
 mod unit;
 mod backup;
 mod billing;
+mod destinations;
 mod identities;
 mod inbox;
 mod items;
 mod outbox;
 mod products;
 pub use billing::{PlanChange, SubscriptionState};
+pub use destinations::{Destination, DestinationAdded, NewDestination, DISCORD_WEBHOOK};
 pub use identities::{LinkOutcome, LinkPreview};
 pub use inbox::{Answered, InboundRow};
 pub use outbox::{OutboxRow, PRIORITY_NOTICE, PRIORITY_REPLY};

@@ -1,0 +1,203 @@
+//! Community destinations: where deals are posted for a group of people,
+//! owned by the person who registered them.
+
+use super::*;
+
+/// The kind of a Discord channel reached through a webhook URL.
+pub const DISCORD_WEBHOOK: &str = "discord_webhook";
+
+/// A registered destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    pub id: i64,
+    pub owner: UserId,
+    pub kind: String,
+    pub name: String,
+    /// The webhook's id (not secret).
+    pub external_id: String,
+    /// The webhook's token, sealed; open it with the process's sealer.
+    pub sealed_secret: Option<String>,
+    pub channel_id: Option<String>,
+    pub guild_id: Option<String>,
+    /// `None` while active; why it stopped otherwise.
+    pub disabled: Option<String>,
+    pub created_at: i64,
+}
+
+/// A destination to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDestination {
+    pub kind: &'static str,
+    pub name: String,
+    pub external_id: String,
+    pub sealed_secret: String,
+    pub channel_id: Option<String>,
+    pub guild_id: Option<String>,
+}
+
+/// What adding a destination did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestinationAdded {
+    Added,
+    /// The owner has this one already, under this name (its secret is
+    /// renewed and it is active again).
+    Again {
+        name: String,
+    },
+    /// The name is in use for another one.
+    NameTaken,
+    /// The owner's plan allows no more.
+    Limit,
+}
+
+#[derive(sqlx::FromRow)]
+struct DestinationRow {
+    id: i64,
+    owner_id: i64,
+    kind: String,
+    name: String,
+    external_id: String,
+    sealed_secret: Option<String>,
+    channel_id: Option<String>,
+    guild_id: Option<String>,
+    state: String,
+    disabled_reason: Option<String>,
+    created_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, owner_id, kind, name, external_id, sealed_secret, channel_id, guild_id, \
+     state, disabled_reason, created_at";
+
+impl From<DestinationRow> for Destination {
+    fn from(row: DestinationRow) -> Destination {
+        let disabled = (row.state != "active")
+            .then(|| row.disabled_reason.unwrap_or_else(|| row.state.clone()));
+        Destination {
+            id: row.id,
+            owner: UserId(row.owner_id),
+            kind: row.kind,
+            name: row.name,
+            external_id: row.external_id,
+            sealed_secret: row.sealed_secret,
+            channel_id: row.channel_id,
+            guild_id: row.guild_id,
+            disabled,
+            created_at: row.created_at,
+        }
+    }
+}
+
+impl Store {
+    /// A person's destinations, oldest first.
+    pub async fn destinations(&self, owner: UserId) -> Result<Vec<Destination>> {
+        let sql = format!("SELECT {COLUMNS} FROM destinations WHERE owner_id = $1 ORDER BY id");
+        let rows: Vec<DestinationRow> = on_pool!(self, |pool| {
+            sqlx::query_as(AssertSqlSafe(sql.clone()))
+                .bind(owner.0)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(Destination::from).collect())
+    }
+
+    /// One of a person's destinations by name (any case).
+    pub async fn destination(&self, owner: UserId, name: &str) -> Result<Option<Destination>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM destinations WHERE owner_id = $1 AND LOWER(name) = LOWER($2)"
+        );
+        let row: Option<DestinationRow> = on_pool!(self, |pool| {
+            sqlx::query_as(AssertSqlSafe(sql.clone()))
+                .bind(owner.0)
+                .bind(name)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Destination::from))
+    }
+}
+
+impl Unit {
+    /// Register a destination for `owner`, within `limit` destinations.
+    /// The same webhook again renews its secret and makes it active.
+    pub async fn add_destination(
+        &mut self,
+        owner: UserId,
+        new: &NewDestination,
+        limit: u32,
+        now: i64,
+    ) -> Result<DestinationAdded> {
+        in_unit!(self, |conn| {
+            // Serialise this owner's changes (the user row is the lock on
+            // PostgreSQL; SQLite's unit holds the write lock already).
+            sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
+                .bind(owner.0)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            let again: Option<String> = sqlx::query_scalar(
+                "UPDATE destinations SET sealed_secret = $4, channel_id = $5, guild_id = $6, \
+                 state = 'active', disabled_reason = NULL \
+                 WHERE owner_id = $1 AND kind = $2 AND external_id = $3 RETURNING name",
+            )
+            .bind(owner.0)
+            .bind(new.kind)
+            .bind(&new.external_id)
+            .bind(&new.sealed_secret)
+            .bind(new.channel_id.as_deref())
+            .bind(new.guild_id.as_deref())
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(name) = again {
+                return Ok(DestinationAdded::Again { name });
+            }
+            let (count, taken): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN LOWER(name) = LOWER($2) THEN 1 ELSE 0 END), 0) \
+                 FROM destinations WHERE owner_id = $1",
+            )
+            .bind(owner.0)
+            .bind(&new.name)
+            .fetch_one(&mut *conn)
+            .await?;
+            if taken > 0 {
+                return Ok(DestinationAdded::NameTaken);
+            }
+            if count >= i64::from(limit) {
+                return Ok(DestinationAdded::Limit);
+            }
+            sqlx::query(
+                "INSERT INTO destinations (owner_id, kind, name, external_id, sealed_secret, channel_id, \
+                 guild_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(owner.0)
+            .bind(new.kind)
+            .bind(&new.name)
+            .bind(&new.external_id)
+            .bind(&new.sealed_secret)
+            .bind(new.channel_id.as_deref())
+            .bind(new.guild_id.as_deref())
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Ok(DestinationAdded::Added)
+        })
+    }
+
+    /// Remove one of `owner`'s destinations by name (any case); its name
+    /// as stored, or `None` if they have none by that name.
+    pub async fn remove_destination(
+        &mut self,
+        owner: UserId,
+        name: &str,
+    ) -> Result<Option<String>> {
+        Ok(in_unit!(self, |conn| {
+            sqlx::query_scalar(
+                "DELETE FROM destinations WHERE owner_id = $1 AND LOWER(name) = LOWER($2) RETURNING name",
+            )
+            .bind(owner.0)
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?
+        }))
+    }
+}

@@ -1,0 +1,391 @@
+//! Community destinations, first kind: a Discord channel reached through
+//! its webhook URL (no bot). Against a fake Discord API on loopback, on
+//! SQLite and (when configured) PostgreSQL: registering checks the webhook
+//! and posts a test message, the token is never shown back or stored in
+//! plain text (not even in the stored inbound message), only Discord's own
+//! URLs are taken, plan limits hold, and `test`, `list` and `remove` work.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::fake_api::{Call, FakeApi};
+use common::{say, TestDb};
+use dealwatch::conversation::Communities;
+use dealwatch::inbound::Inbox;
+use dealwatch::seal::Sealer;
+use dealwatch::storage::Backend;
+use dealwatch_bots::discord::DiscordClient;
+use dealwatch_bots::{BoxFuture, Channel, InboundRecord, Outgoing, SendError, Sender};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A webhook token as Discord makes them (68 characters).
+const TOKEN: &str = "Zq3-Xk_9aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefghijklmnopqrstuvw";
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn url(id: &str) -> String {
+    format!("https://discord.com/api/webhooks/{id}/{TOKEN}")
+}
+
+/// Discord's webhook routes: 111 and 444 exist, anything else does not
+/// (deleted, or a wrong token: Discord answers 404 Unknown Webhook).
+fn discord(call: &Call, _: usize) -> (StatusCode, Value) {
+    let path = call.path.trim_start_matches("/api/v10");
+    let known = |id: &str| path.starts_with(&format!("/webhooks/{id}/{TOKEN}"));
+    let id = ["111", "444"].into_iter().find(|id| known(id));
+    match (call.method.as_str(), id) {
+        ("GET", Some(id)) => (
+            StatusCode::OK,
+            json!({"id": id, "type": 1, "name": "Deal Hunters", "channel_id": "900",
+                   "guild_id": "800", "token": TOKEN}),
+        ),
+        ("POST", Some(_)) => (
+            StatusCode::OK,
+            json!({"id": format!("m{}", call.raw.len()), "channel_id": "900"}),
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            json!({"message": "Unknown Webhook", "code": 10015}),
+        ),
+    }
+}
+
+fn communities(api: &FakeApi) -> Communities {
+    Communities {
+        discord: Arc::new(DiscordClient::new(&api.base("api/v10/"), "", None).unwrap()),
+        sealer: Arc::new(Sealer::with_key(KEY).unwrap()),
+    }
+}
+
+/// Every stored text of the database that could hold the token: each
+/// destination's columns and each inbound message as kept.
+async fn stored_texts(db: &TestDb) -> Vec<String> {
+    use sqlx::Connection;
+    const DESTINATIONS: &str =
+        "SELECT name || ' ' || external_id || ' ' || COALESCE(sealed_secret, '') \
+         || ' ' || COALESCE(channel_id, '') FROM destinations";
+    const INBOUND: &str = "SELECT payload FROM inbound_messages";
+    let mut texts: Vec<String> = Vec::new();
+    match db.store.backend() {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            for sql in [DESTINATIONS, INBOUND] {
+                texts.extend(
+                    sqlx::query_scalar::<_, String>(sql)
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap(),
+                );
+            }
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            for sql in [DESTINATIONS, INBOUND] {
+                texts.extend(
+                    sqlx::query_scalar::<_, String>(sql)
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap(),
+                );
+            }
+        }
+    }
+    texts
+}
+
+#[tokio::test]
+async fn a_discord_webhook_is_checked_test_posted_kept_sealed_and_managed() {
+    let api = FakeApi::start(discord).await;
+    for db in TestDb::all().await {
+        let core = db.core().with_communities(communities(&api));
+        let before = api.calls().len();
+
+        // Pasted bare, as people do.
+        let reply = say(&core, "ann", &url("111")).await;
+        assert!(
+            reply.contains("Connected “deal-hunters”"),
+            "{}: {reply}",
+            db.name
+        );
+        assert!(
+            reply.contains("https://discord.com/api/webhooks/111/…"),
+            "{}: {reply}",
+            db.name
+        );
+        assert!(
+            !reply.contains(&TOKEN[..8]),
+            "{}: the token shown: {reply}",
+            db.name
+        );
+        let calls = &api.calls()[before..];
+        assert_eq!(calls.len(), 2, "{}: {calls:?}", db.name);
+        assert_eq!(calls[0].method, "GET");
+        assert_eq!(calls[0].path, format!("/api/v10/webhooks/111/{TOKEN}"));
+        assert_eq!(calls[1].method, "POST");
+        assert_eq!(
+            calls[1].path,
+            format!("/api/v10/webhooks/111/{TOKEN}?wait=true")
+        );
+        // A webhook needs no bot token, and none is sent.
+        assert!(calls.iter().all(|c| c.header("authorization").is_none()));
+        let embed = &calls[1].body["embeds"][0];
+        assert!(
+            embed["description"]
+                .as_str()
+                .unwrap()
+                .contains("Dealwatch is connected"),
+            "{embed}"
+        );
+        assert_eq!(calls[1].body["allowed_mentions"], json!({"parse": []}));
+
+        let list = say(&core, "ann", "community").await;
+        assert!(list.contains("deal-hunters"), "{}: {list}", db.name);
+        assert!(!list.contains(&TOKEN[..8]), "{}: {list}", db.name);
+        for text in stored_texts(&db).await {
+            assert!(
+                !text.contains(TOKEN),
+                "{}: stored in plain text: {text}",
+                db.name
+            );
+        }
+
+        // The same webhook again is the same community.
+        let reply = say(&core, "ann", &format!("community add {}", url("111"))).await;
+        assert!(
+            reply.contains("already connected as “deal-hunters”"),
+            "{}: {reply}",
+            db.name
+        );
+        // Free plans have one community.
+        let reply = say(&core, "ann", &format!("community add {} more", url("444"))).await;
+        assert!(
+            reply.contains("allows one community"),
+            "{}: {reply}",
+            db.name
+        );
+
+        let before = api.calls().len();
+        let reply = say(&core, "ann", "community test Deal-Hunters").await;
+        assert!(
+            reply.contains("Posted a test message"),
+            "{}: {reply}",
+            db.name
+        );
+        let posted = &api.calls()[before..];
+        assert_eq!(posted.len(), 1, "{}", db.name);
+        assert_eq!(
+            posted[0].path,
+            format!("/api/v10/webhooks/111/{TOKEN}?wait=true")
+        );
+
+        // Someone else's names mean nothing to them.
+        let reply = say(&core, "bob", "community test deal-hunters").await;
+        assert!(
+            reply.contains("no community called"),
+            "{}: {reply}",
+            db.name
+        );
+        let reply = say(&core, "bob", "community remove deal-hunters").await;
+        assert!(
+            reply.contains("no community called"),
+            "{}: {reply}",
+            db.name
+        );
+
+        let reply = say(&core, "ann", "community remove deal-hunters").await;
+        assert!(
+            reply.contains("Removed “deal-hunters”"),
+            "{}: {reply}",
+            db.name
+        );
+        let list = say(&core, "ann", "community list").await;
+        assert!(list.contains("no communities yet"), "{}: {list}", db.name);
+
+        // Now there is room, under a name of Ann's choosing.
+        let reply = say(
+            &core,
+            "ann",
+            &format!("community add {} as Weekend", url("444")),
+        )
+        .await;
+        assert!(
+            reply.contains("Connected “weekend”"),
+            "{}: {reply}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_or_foreign_webhook_is_refused_and_nothing_is_kept() {
+    let api = FakeApi::start(discord).await;
+    for db in TestDb::all().await {
+        let core = db.core().with_communities(communities(&api));
+        let reply = say(&core, "ann", &url("222")).await;
+        assert!(reply.contains("doesn't exist"), "{}: {reply}", db.name);
+        assert!(!reply.contains(&TOKEN[..8]), "{}: {reply}", db.name);
+
+        // `watch` of a webhook URL is registering it, never fetching it.
+        let before = api.calls().len();
+        let reply = say(&core, "ann", &format!("watch {}", url("222"))).await;
+        assert!(reply.contains("doesn't exist"), "{}: {reply}", db.name);
+        assert_eq!(api.calls().len(), before + 1, "{}: only the check", db.name);
+
+        for (text, why) in [
+            (
+                "community add https://evil.example/api/webhooks/111/abc",
+                "on discord.com",
+            ),
+            (
+                "community add http://discord.com/api/webhooks/111/abc",
+                "start with https://",
+            ),
+            (
+                "community add https://discord.com:8443/api/webhooks/111/abc",
+                "name a port",
+            ),
+            (
+                "community add https://discord.com/api/webhooks/111/abc?x=1",
+                "nothing after it",
+            ),
+            (
+                "https://discord.com/api/webhooks/111/abc/github",
+                "look like",
+            ),
+            ("community add lego", "look like"),
+        ] {
+            let before = api.calls().len();
+            let reply = say(&core, "ann", text).await;
+            assert!(reply.contains(why), "{}: {text} -> {reply}", db.name);
+            assert_eq!(
+                api.calls().len(),
+                before,
+                "{}: {text} reached Discord",
+                db.name
+            );
+        }
+        for (text, why) in [
+            ("community test", "Which community?"),
+            ("community remove a b", "I didn't understand “b”"),
+            ("community test no/slash", "can't be a community name"),
+        ] {
+            let reply = say(&core, "ann", text).await;
+            assert!(reply.contains(why), "{}: {text} -> {reply}", db.name);
+        }
+        assert!(
+            say(&core, "ann", "community")
+                .await
+                .contains("no communities yet"),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn without_a_lasting_key_communities_are_off() {
+    let api = FakeApi::start(discord).await;
+    let db = TestDb::sqlite().await;
+    let reply = say(&db.core(), "ann", &url("111")).await;
+    assert!(reply.contains("aren't switched on"), "{reply}");
+    assert!(api.calls().is_empty());
+    db.finish().await;
+}
+
+/// Takes every message and remembers it.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Sender for Recorder {
+    fn send<'a>(
+        &'a self,
+        _reply_to: &'a str,
+        messages: &'a [Outgoing],
+    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
+        Box::pin(async move {
+            let mut sent = self.0.lock().unwrap();
+            sent.extend(messages.iter().map(|m| m.text.clone()));
+            Ok(vec!["1".to_owned(); messages.len()])
+        })
+    }
+}
+
+/// Through the inbox (as from Telegram): the stored message loses the
+/// token once acted on; in a group the URL is refused with advice.
+#[tokio::test]
+async fn the_stored_message_keeps_no_token_and_groups_are_refused() {
+    let api = FakeApi::start(discord).await;
+    for db in TestDb::all().await {
+        let recorder = Arc::new(Recorder::default());
+        let sender: Arc<dyn Sender> = recorder.clone();
+        let inbox = Inbox::new(
+            db.store.clone(),
+            db.core().with_communities(communities(&api)),
+            HashMap::from([(Channel::Telegram, sender)]),
+        );
+        let mut incoming = common::from(Channel::Telegram, "4242", "/start");
+        incoming.message_id = Some("1".into());
+        assert!(inbox.accept(&InboundRecord::plain(incoming)).await.unwrap());
+        let mut incoming = common::from(Channel::Telegram, "4242", &url("111"));
+        incoming.message_id = Some("2".into());
+        assert!(inbox.accept(&InboundRecord::plain(incoming)).await.unwrap());
+        inbox.process_pending().await.unwrap();
+        let sent = recorder.0.lock().unwrap().clone();
+        assert!(
+            sent.iter().any(|s| s.contains("Connected “deal-hunters”")),
+            "{}: {sent:?}",
+            db.name
+        );
+        let texts = stored_texts(&db).await;
+        assert!(
+            texts.iter().any(|t| t.contains("[Discord webhook URL]")),
+            "{}: {texts:?}",
+            db.name
+        );
+        for text in texts {
+            assert!(
+                !text.contains(TOKEN),
+                "{}: stored in plain text: {text}",
+                db.name
+            );
+        }
+
+        // Pasted in a group, everyone there has the URL: refused, with advice.
+        let mut incoming = common::from(Channel::Telegram, "4242", &url("444"));
+        incoming.message_id = Some("3".into());
+        incoming.reply_to = "-100555".into();
+        incoming.group = Some(dealwatch_bots::Group {
+            address: "-100555".into(),
+            sender_can_manage: true,
+            we_can_post: true,
+            private_replies: false,
+        });
+        let before = api.calls().len();
+        assert!(inbox.accept(&InboundRecord::plain(incoming)).await.unwrap());
+        inbox.process_pending().await.unwrap();
+        let sent = recorder.0.lock().unwrap().clone();
+        assert!(
+            sent.last()
+                .is_some_and(|s| s.contains("don't share a webhook URL in a group")),
+            "{}: {sent:?}",
+            db.name
+        );
+        assert_eq!(
+            api.calls().len(),
+            before,
+            "{}: the group's URL was used",
+            db.name
+        );
+        for text in stored_texts(&db).await {
+            assert!(
+                !text.contains(TOKEN),
+                "{}: stored in plain text: {text}",
+                db.name
+            );
+        }
+        db.finish().await;
+    }
+}
