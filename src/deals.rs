@@ -256,6 +256,7 @@ impl Announcer {
                     merchant: deal.merchant.clone(),
                     lowest: deal.lowest.map(Amount::from),
                     post_to: active.rule.post_to.clone(),
+                    community: active.rule.community,
                     via: active.rule.spec.via,
                 };
                 let key = format!("deal:{}:{}", active.id, deal.dedupe_key);

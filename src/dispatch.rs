@@ -37,6 +37,7 @@ use crate::model::{Digest, QuietHours, TimeOfDay};
 use crate::plans::Plans;
 use crate::storage::{unix_now, Identity, OutboxRow, Store, StoreError, User, UserId};
 use crate::watching::{self, Notice};
+use dealwatch_bots::pace::Pace;
 use dealwatch_bots::{Channel, Outgoing, SendError, Sender};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -141,6 +142,9 @@ pub struct Dispatcher {
     wake: Arc<tokio::sync::Notify>,
     /// Deliver to console users only (`dealwatch chat`).
     console: bool,
+    /// Posts to community destinations (Discord webhook URLs), and the
+    /// pace they are held to.
+    communities: Option<(crate::conversation::Communities, Arc<Pace>)>,
 }
 
 /// What became of one row.
@@ -165,7 +169,24 @@ impl Dispatcher {
             lease_secs: LEASE_SECS,
             wake: Arc::new(tokio::sync::Notify::new()),
             console: false,
+            communities: None,
         }
+    }
+
+    /// Post community rules' matches through Discord webhook URLs, at
+    /// most [`WEBHOOK_PACE`] to each.
+    pub fn with_communities(self, communities: crate::conversation::Communities) -> Dispatcher {
+        self.with_communities_paced(communities, webhook_pace())
+    }
+
+    /// [`Dispatcher::with_communities`] at another pace (tests, benches).
+    pub fn with_communities_paced(
+        mut self,
+        communities: crate::conversation::Communities,
+        pace: Pace,
+    ) -> Dispatcher {
+        self.communities = Some((communities, Arc::new(pace)));
+        self
     }
 
     /// Deliver the notices of console users, and only theirs, through a
@@ -388,6 +409,15 @@ impl Dispatcher {
             return self.deliver_reply(row, kept, now).await;
         }
         let user = self.store.user(UserId(row.user_id)).await?;
+        if let Notice::DealMatch {
+            community: Some(destination),
+            ..
+        } = &notice
+        {
+            return self
+                .post_to_destination(row, &notice, &user, *destination, now)
+                .await;
+        }
         if let Notice::DealMatch {
             post_to: Some((channel, address)),
             ..
@@ -741,6 +771,97 @@ impl Dispatcher {
             }
         }
         Ok(())
+    }
+}
+
+/// Discord's limits on a webhook: about 5 requests per 2 seconds each, and
+/// about 30 messages a minute into one channel; held to a burst of 5, then
+/// one every 2.1 seconds (28.6 a minute).
+pub const WEBHOOK_PACE: (Duration, u32) = (Duration::from_millis(2100), 5);
+
+/// The pace of posts to each Discord webhook.
+pub fn webhook_pace() -> Pace {
+    Pace::new(None, Some(WEBHOOK_PACE))
+}
+
+impl Dispatcher {
+    /// Post a community rule's match through its destination's webhook.
+    /// A webhook Discord no longer knows disables the destination, pauses
+    /// its rules and tells the owner privately; its posts are dropped.
+    async fn post_to_destination(
+        &self,
+        row: &OutboxRow,
+        notice: &Notice,
+        owner: &User,
+        destination: i64,
+        now: i64,
+    ) -> Result<Outcome, StoreError> {
+        let drop_row = |why: &'static str| async move {
+            self.store.outbox_later(row.id, None, true, Some(why)).await
+        };
+        let Some((communities, pace)) = &self.communities else {
+            self.store
+                .outbox_later(row.id, Some(now + 300), true, Some("communities are off"))
+                .await?;
+            return Ok(Outcome::Done);
+        };
+        let Some(d) = self.store.destination_by_id(destination).await? else {
+            drop_row("the community was removed").await?;
+            return Ok(Outcome::Done);
+        };
+        if d.disabled.is_some() {
+            drop_row("the community is stopped").await?;
+            return Ok(Outcome::Done);
+        }
+        let webhook = d
+            .sealed_secret
+            .as_deref()
+            .and_then(|sealed| communities.sealer.open(sealed))
+            .and_then(|token| String::from_utf8(token).ok())
+            .and_then(|token| {
+                dealwatch_bots::discord_webhook::WebhookUrl::from_parts(&d.external_id, &token).ok()
+            });
+        let Some(webhook) = webhook else {
+            drop_row("the webhook's token cannot be opened (DEALWATCH_SEAL_KEY changed)").await?;
+            return Ok(Outcome::Done);
+        };
+        if let Err(SendError::RetryAfter(secs)) = pace.admit(&d.external_id).await {
+            return Ok(Outcome::Busy(self.wait_out(row, secs, now).await?));
+        }
+        let tr = self.l10n.tr(&owner.settings.locale);
+        let message = watching::render(notice, &tr);
+        self.store.outbox_sending(row.id, None, now).await?;
+        match communities
+            .discord
+            .execute_webhook(&webhook, &message)
+            .await
+        {
+            Ok(id) => self.store.mark_sent(row.id, Some(&id), None, now).await?,
+            Err(SendError::RetryAfter(secs)) => {
+                return Ok(Outcome::Busy(self.wait_out(row, secs, now).await?));
+            }
+            Err(SendError::Transient(why)) => self.retry_later(row, &why, now).await?,
+            Err(SendError::Unreachable(why)) => {
+                tracing::warn!(destination, error = %why, "community webhook gone; stopped");
+                self.store
+                    .outbox_later(row.id, None, true, Some(&why))
+                    .await?;
+                if let Some((owner, name)) =
+                    self.store.disable_destination(destination, &why).await?
+                {
+                    let key = format!("community-stopped:{destination}:{now}");
+                    let told = Notice::CommunityStopped { name };
+                    self.store.enqueue_notice(owner, &key, &told, now).await?;
+                }
+            }
+            Err(SendError::Permanent(why)) => {
+                tracing::warn!(destination, error = %why, "community post refused for good");
+                self.store
+                    .outbox_later(row.id, None, true, Some(&why))
+                    .await?;
+            }
+        }
+        Ok(Outcome::Done)
     }
 }
 

@@ -136,7 +136,11 @@ async fn chat(config: Config, user: &str) -> anyhow::Result<()> {
     // Notices reach the terminal through the dispatcher, as on every channel.
     let (printer, notices) = ConsoleSender::new();
     let senders = HashMap::from([(Channel::Console, Arc::new(printer) as Arc<dyn Sender>)]);
-    let dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders).for_console();
+    let mut dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders).for_console();
+    // Community posts made from the console still go to Discord.
+    if let Some(communities) = dealwatch::startup::communities(&config)? {
+        dispatcher = dispatcher.with_communities(communities);
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
     let poller_task = tokio::spawn(poller.run(stopped(stop_rx.clone())));

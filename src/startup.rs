@@ -327,8 +327,11 @@ impl Application {
             .collect();
         let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
         let poller_task = tokio::spawn(poller.run(stopped(stop_rx.clone())));
-        let dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders.clone())
+        let mut dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders.clone())
             .with_lease(config.outbox_lease_secs);
+        if let Some(communities) = communities(&config)? {
+            dispatcher = dispatcher.with_communities(communities);
+        }
         // Replies leave through the dispatcher: the inbox rings it.
         let delivery = dispatcher.waker();
         let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));

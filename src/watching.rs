@@ -169,12 +169,19 @@ pub enum Notice {
         /// everyone in it, instead of alerting the rule's owner.
         #[serde(default)]
         post_to: Option<(Channel, String)>,
+        /// A community destination's id: the deal is posted there (through
+        /// a Discord webhook URL) instead of alerting the rule's owner.
+        #[serde(default)]
+        community: Option<i64>,
         /// The channel the rule's owner chose for its alerts.
         #[serde(default)]
         via: Option<Channel>,
     },
     /// Alerts held for a digest (or over the daily cap), in one message.
     Digest { items: Vec<Notice> },
+    /// A community destination stopped taking posts (its Discord webhook
+    /// was deleted); its rules are paused. Told to its owner.
+    CommunityStopped { name: String },
     /// An identity of the user's stopped working (blocked, unsubscribed);
     /// sent on another of their channels.
     ChannelLost { channel: Channel, why: String },
@@ -208,6 +215,7 @@ impl Notice {
             Notice::DealMatch { .. } => "deal_match",
             Notice::Digest { .. } => "digest",
             Notice::ChannelLost { .. } => "channel_lost",
+            Notice::CommunityStopped { .. } => "community_stopped",
             Notice::PlanChanged { .. } => "plan_changed",
             Notice::PaymentFailed { .. } => "payment_failed",
             Notice::Reply { .. } => "reply",
@@ -219,7 +227,12 @@ impl Notice {
     pub fn is_alert(&self) -> bool {
         matches!(
             self,
-            Notice::WatchAlert { .. } | Notice::DealMatch { post_to: None, .. }
+            Notice::WatchAlert { .. }
+                | Notice::DealMatch {
+                    post_to: None,
+                    community: None,
+                    ..
+                }
         )
     }
 
@@ -330,11 +343,13 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             merchant,
             lowest,
             post_to,
+            community,
             via: _,
         } => {
-            let mut lines = vec![match post_to {
-                Some(_) => tr.msg("deal-community", &[("title", title.clone().into())]),
-                None => tr.msg(
+            let shared = post_to.is_some() || community.is_some();
+            let mut lines = vec![match shared {
+                true => tr.msg("deal-community", &[("title", title.clone().into())]),
+                false => tr.msg(
                     "deal-match",
                     &[("id", id(*rule_no)), ("title", title.clone().into())],
                 ),
@@ -361,9 +376,9 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             lines.push(url.clone());
             let message = Outgoing::text(lines.join("\n"));
             // In a shared channel a button would act for whoever pressed it.
-            match post_to {
-                Some(_) => message,
-                None => message
+            match shared {
+                true => message,
+                false => message
                     .with_button(tr.msg("button-pause", &[]), format!("pause {rule_no}"))
                     .with_button(tr.msg("button-delete", &[]), format!("delete {rule_no}")),
             }
@@ -408,6 +423,9 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
         // The dispatcher sends replies whole (`dispatch::Route`); as one
         // message, the first stands for them.
         Notice::Reply { kept } => kept.messages.first().cloned().unwrap_or_default(),
+        Notice::CommunityStopped { name } => {
+            Outgoing::text(tr.msg("community-stopped", &[("name", name.clone().into())]))
+        }
         Notice::ChannelLost { channel, why } => Outgoing::text(
             tr.msg(
                 "channel-lost",

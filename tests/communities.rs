@@ -389,3 +389,175 @@ async fn the_stored_message_keeps_no_token_and_groups_are_refused() {
         db.finish().await;
     }
 }
+
+/// A rule made with `alert WORDS to NAME` posts its matches through the
+/// webhook (an embed, no buttons, no bot token) while the owner's own
+/// alerts still reach them privately; when Discord says the webhook is
+/// gone, the community stops, its rule pauses, and the owner is told in
+/// their private chat. A new URL under the same name brings it back.
+#[tokio::test]
+async fn matches_are_posted_through_the_webhook_until_it_is_deleted() {
+    use dealwatch::deals::Announcer;
+    use dealwatch::dispatch::Dispatcher;
+    use dealwatch::money::{Currency, Money};
+    use dealwatch::plans::Plans;
+    use dealwatch::storage::{Item, NewDeal};
+    use dealwatch_bots::pace::Pace;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let deleted = Arc::new(AtomicBool::new(false));
+    let gone = deleted.clone();
+    let api = FakeApi::start(move |call: &Call, n| {
+        if gone.load(Ordering::SeqCst) && call.path.contains("/webhooks/111/") {
+            return (
+                StatusCode::NOT_FOUND,
+                json!({"message": "Unknown Webhook", "code": 10015}),
+            );
+        }
+        discord(call, n)
+    })
+    .await;
+    let deal = |key: &str, title: &str| NewDeal {
+        source: "test".into(),
+        dedupe_key: key.into(),
+        title: title.into(),
+        url: format!("https://shop.example/{key}"),
+        price: Some(Money::new("29.99".parse().unwrap(), Currency::GBP)),
+        was_price: Some(Money::new("49.99".parse().unwrap(), Currency::GBP)),
+        merchant: Some("Bricks & Co".into()),
+        category: None,
+        condition: None,
+        score: None,
+        fingerprint: None,
+        lowest: None,
+    };
+    for db in TestDb::all().await {
+        let core = db.core().with_communities(communities(&api));
+        let ann = |text: &str| {
+            let core = core.clone();
+            let text = text.to_owned();
+            async move {
+                let replies = core
+                    .handle(&common::from(Channel::Telegram, "4242", &text), common::NOW)
+                    .await
+                    .unwrap();
+                common::joined(&replies)
+            }
+        };
+        ann(&url("111")).await;
+        let reply = ann("alert lego under £40 to deal-hunters").await;
+        assert!(
+            reply.contains("will be posted to “deal-hunters”"),
+            "{}: {reply}",
+            db.name
+        );
+        assert!(reply.contains("lego · under £40"), "{}: {reply}", db.name);
+        ann("alert lego").await;
+        // Without a community by that name, "to" is just a word.
+        let reply = ann("alert flights to paris").await;
+        assert!(reply.contains("flights, to, paris"), "{}: {reply}", db.name);
+        let list = ann("list").await;
+        assert!(
+            list.contains("#1 🔔 lego · under £40.00 📣 posts to deal-hunters"),
+            "{}: {list}",
+            db.name
+        );
+
+        let store = &db.store;
+        let announcer = Announcer::default();
+        let queued = announcer
+            .announce(store, &deal("d1", "LEGO Technic 42151"), common::NOW)
+            .await
+            .unwrap();
+        assert_eq!(queued, 2, "{}: the community's rule and Ann's own", db.name);
+
+        let recorder = Arc::new(Recorder::default());
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            Arc::new(dealwatch::l10n::L10n::load().unwrap()),
+            Plans::default(),
+            HashMap::from([(Channel::Telegram, recorder.clone() as Arc<dyn Sender>)]),
+        )
+        .with_communities_paced(communities(&api), Pace::unlimited());
+        let before = api.calls().len();
+        dispatcher.deliver_pending().await.unwrap();
+        let posted: Vec<Call> = api.calls()[before..].to_vec();
+        assert_eq!(posted.len(), 1, "{}: {posted:?}", db.name);
+        assert_eq!(
+            posted[0].path,
+            format!("/api/v10/webhooks/111/{TOKEN}?wait=true")
+        );
+        assert!(posted[0].header("authorization").is_none());
+        let text = posted[0].body["embeds"][0]["description"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(text.contains("LEGO Technic 42151"), "{text}");
+        assert!(text.contains("£29.99 (was £49.99, −40%)"), "{text}");
+        assert!(
+            posted[0].body.get("components").is_none(),
+            "no buttons: {}",
+            posted[0].body
+        );
+        let private = recorder.0.lock().unwrap().clone();
+        assert_eq!(private.len(), 1, "{}: {private:?}", db.name);
+        assert!(
+            private[0].contains("Deal for #2"),
+            "{}: {private:?}",
+            db.name
+        );
+
+        // The webhook is deleted in Discord.
+        deleted.store(true, Ordering::SeqCst);
+        announcer
+            .announce(store, &deal("d2", "LEGO Ideas 21348"), common::NOW)
+            .await
+            .unwrap();
+        dispatcher.deliver_pending().await.unwrap();
+        dispatcher.deliver_pending().await.unwrap();
+        let private = recorder.0.lock().unwrap().clone();
+        assert!(
+            private
+                .iter()
+                .any(|t| t.contains("no longer takes the webhook of “deal-hunters”")),
+            "{}: {private:?}",
+            db.name
+        );
+        let user = store
+            .find_identity(Channel::Telegram, "4242")
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+        let items = store.items(user.id).await.unwrap();
+        let Item::Rule(first) = &items[0] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(
+            first.state,
+            dealwatch::model::ItemState::Paused,
+            "{}",
+            db.name
+        );
+        assert!(ann("community").await.contains("stopped"), "{}", db.name);
+        // Nothing more is tried through the dead webhook.
+        let before = api.calls().len();
+        announcer
+            .announce(store, &deal("d3", "LEGO City 60337"), common::NOW)
+            .await
+            .unwrap();
+        dispatcher.deliver_pending().await.unwrap();
+        assert_eq!(api.calls().len(), before, "{}", db.name);
+
+        // A new webhook under the old name brings the community back.
+        let reply = ann(&format!("{} deal-hunters", url("444"))).await;
+        assert!(
+            reply.contains("already connected as “deal-hunters”"),
+            "{}: {reply}",
+            db.name
+        );
+        assert!(!ann("community").await.contains("stopped"), "{}", db.name);
+        deleted.store(false, Ordering::SeqCst);
+        db.finish().await;
+    }
+}

@@ -394,9 +394,12 @@ alert-lowest = Bisher niedrigster Preis: { $lowest }
 ## Community rules (Discord guild channels)
 
 rule-created-community = 📣 Alarm #{ $id } gespeichert: { $summary }. Passende Angebote werden in diesem Kanal gepostet.
+rule-created-destination = 📣 Alarm #{ $id } gespeichert: { $summary }. Passende Angebote werden in „{ $name }“ gepostet.
+community-stopped = ⏸ Discord nimmt den Webhook von „{ $name }“ nicht mehr an (er oder sein Kanal wurde gelöscht). Seine Alarme sind pausiert. Füge mit community add URL { $name } eine neue Webhook-URL ein und setze sie dann fort.
 rule-community-not-allowed = Nur Mitglieder, die diesen Kanal verwalten dürfen, können Alarme anlegen, die hier posten. Dieser Alarm benachrichtigt dich daher privat.
 rule-community-no-access = Ich kann in diesem Kanal nicht posten (ich brauche „Kanal ansehen“, „Nachrichten senden“ und „Links einbetten“), daher benachrichtigt dich dieser Alarm privat.
 list-rule-community = {" "}📣 postet in einem Kanal
+list-rule-destination = {" "}📣 postet in { $name }
 
 ## Gruppen: Antworten nur für eine Person
 

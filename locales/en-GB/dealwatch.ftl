@@ -392,9 +392,12 @@ alert-lowest = Lowest seen: { $lowest }
 ## Community rules (Discord guild channels)
 
 rule-created-community = 📣 Alert #{ $id } saved: { $summary }. Matching deals will be posted in this channel.
+rule-created-destination = 📣 Alert #{ $id } saved: { $summary }. Matching deals will be posted to “{ $name }”.
+community-stopped = ⏸ Discord no longer takes the webhook of “{ $name }” (it was deleted, or its channel was). Its alerts are paused. Paste a new webhook URL with community add URL { $name }, then resume them.
 rule-community-not-allowed = Only members who can manage this channel can make alerts that post here, so this one alerts you privately.
 rule-community-no-access = I can't post in this channel (I need View Channel, Send Messages and Embed Links), so this alert comes to you privately.
 list-rule-community = {" "}📣 posts in a channel
+list-rule-destination = {" "}📣 posts to { $name }
 
 ## Groups: answers meant for one person
 

@@ -394,9 +394,12 @@ alert-lowest = Prix le plus bas vu : { $lowest }
 ## Community rules (Discord guild channels)
 
 rule-created-community = 📣 Alerte #{ $id } enregistrée : { $summary }. Les bons plans correspondants seront publiés dans ce salon.
+rule-created-destination = 📣 Alerte #{ $id } enregistrée : { $summary }. Les bons plans correspondants seront publiés dans « { $name } ».
+community-stopped = ⏸ Discord n'accepte plus le webhook de « { $name } » (lui ou son salon a été supprimé). Ses alertes sont en pause. Collez une nouvelle URL de webhook avec community add URL { $name }, puis reprenez-les.
 rule-community-not-allowed = Seuls les membres qui peuvent gérer ce salon peuvent créer des alertes qui y publient ; celle-ci vous prévient donc en privé.
 rule-community-no-access = Je ne peux pas publier dans ce salon (il me faut Voir le salon, Envoyer des messages et Intégrer des liens) ; cette alerte vous prévient donc en privé.
 list-rule-community = {" "}📣 publie dans un salon
+list-rule-destination = {" "}📣 publie dans { $name }
 
 ## Groupes : réponses destinées à une seule personne
 

@@ -72,9 +72,13 @@ impl Session {
         };
         let limit = self.limits().communities;
         let existing = self.core.store.destinations(self.user.id).await?;
-        let again = existing
-            .iter()
-            .any(|d| d.kind == DISCORD_WEBHOOK && d.external_id == webhook.id());
+        // The same webhook again, or a new one for a stopped community of
+        // that name, takes no new place.
+        let again = existing.iter().any(|d| {
+            d.kind == DISCORD_WEBHOOK
+                && (d.external_id == webhook.id()
+                    || (d.disabled.is_some() && name.as_deref() == Some(d.name.as_str())))
+        });
         if !again && existing.len() >= limit as usize {
             return reply(self.community_limit(limit));
         }

@@ -9,6 +9,7 @@
 //! limit was reached after all.
 
 use super::*;
+use crate::storage::AddOutcome;
 use crate::storage::Unit;
 
 /// A change a command asks for, decided from the command and the sender's
@@ -25,6 +26,8 @@ pub(crate) enum Effect {
     AddRule {
         spec: RuleSpec,
         post_to: Option<String>,
+        /// A community destination (id, name) it posts to instead.
+        community: Option<(i64, String)>,
         note: Option<&'static str>,
         limit: u32,
     },
@@ -137,12 +140,20 @@ impl Session {
             Effect::AddRule {
                 spec,
                 post_to,
+                community,
                 note,
                 limit,
             } => {
                 let target = post_to.as_deref().map(|a| (self.identity.channel, a));
                 let outcome = unit.add_rule(user, &spec, target, limit, now).await?;
-                self.rule_added(&spec, post_to.is_some(), note, outcome)
+                let destination = match (&community, &outcome) {
+                    (Some((id, name)), AddOutcome::Created(no)) => {
+                        unit.post_rule_to(user, *no, *id).await?;
+                        Some(name.as_str())
+                    }
+                    _ => None,
+                };
+                self.rule_added(&spec, post_to.is_some(), destination, note, outcome)
             }
             Effect::SetStates { ids, state } => {
                 let limits = self.limits();

@@ -61,7 +61,28 @@ impl Session {
     /// `alert WORDS [conditions]`. In a shared channel, someone allowed to
     /// manage it makes a community rule that posts there; anyone else gets
     /// a private rule and is told why.
-    pub(super) fn alert(&self, spec: RuleSpec) -> Decision {
+    pub(super) async fn alert(&self, mut spec: RuleSpec) -> Result<Decision, CoreError> {
+        // `alert WORDS to NAME`: when NAME is one of the person's
+        // communities, the rule posts there ("flights to paris" stays words
+        // unless they have a community called paris).
+        if let [.., to, name] = spec.words.as_slice() {
+            if to == "to" && spec.words.len() > 2 && self.group.is_none() {
+                if let Some(d) = self.core.store.destination(self.user.id, name).await? {
+                    spec.words.truncate(spec.words.len() - 2);
+                    return Ok(Decision::change(Effect::AddRule {
+                        spec,
+                        post_to: None,
+                        community: Some((d.id, d.name)),
+                        note: None,
+                        limit: self.limits().rules,
+                    }));
+                }
+            }
+        }
+        Ok(self.alert_here(spec))
+    }
+
+    fn alert_here(&self, spec: RuleSpec) -> Decision {
         let (post_to, note) = match &self.group {
             None => (None, None),
             Some(group) if !group.sender_can_manage => (None, Some("rule-community-not-allowed")),
@@ -71,6 +92,7 @@ impl Session {
         Decision::change(Effect::AddRule {
             spec,
             post_to,
+            community: None,
             note,
             limit: self.limits().rules,
         })
@@ -80,6 +102,7 @@ impl Session {
         &self,
         spec: &RuleSpec,
         community: bool,
+        destination: Option<&str>,
         note: Option<&str>,
         outcome: AddOutcome,
     ) -> Vec<Outgoing> {
@@ -90,16 +113,17 @@ impl Session {
             }
         };
         let tr = self.tr();
-        let id = if community {
-            "rule-created-community"
-        } else {
-            "rule-created"
+        let id = match (community, destination) {
+            (_, Some(_)) => "rule-created-destination",
+            (true, None) => "rule-created-community",
+            (false, None) => "rule-created",
         };
         let mut text = tr.msg(
             id,
             &[
                 ("id", id_arg(no)),
                 ("summary", self.rule_summary(spec).into()),
+                ("name", destination.unwrap_or_default().to_owned().into()),
             ],
         );
         if let Some(note) = note {
@@ -218,6 +242,13 @@ impl Session {
         if items.is_empty() {
             return one(tr.msg("list-empty", &[]));
         }
+        let posts_to_community = items
+            .iter()
+            .any(|item| matches!(item, Item::Rule(r) if r.community.is_some()));
+        let destinations = match posts_to_community {
+            true => self.core.store.destinations(self.user.id).await?,
+            false => Vec::new(),
+        };
         let mut lines = vec![tr.msg("list-header", &[("count", (items.len() as i64).into())])];
         for item in &items {
             let mut line = match item {
@@ -250,8 +281,17 @@ impl Session {
                             ),
                         ],
                     );
-                    if r.post_to.is_some() {
-                        line.push_str(&tr.msg("list-rule-community", &[]));
+                    let destination = r
+                        .community
+                        .and_then(|id| destinations.iter().find(|d| d.id == id));
+                    match destination {
+                        Some(d) => line.push_str(
+                            &tr.msg("list-rule-destination", &[("name", d.name.clone().into())]),
+                        ),
+                        None if r.post_to.is_some() || r.community.is_some() => {
+                            line.push_str(&tr.msg("list-rule-community", &[]));
+                        }
+                        None => {}
                     }
                     line
                 }

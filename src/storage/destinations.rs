@@ -101,6 +101,50 @@ impl Store {
         Ok(rows.into_iter().map(Destination::from).collect())
     }
 
+    /// A destination by its id.
+    pub async fn destination_by_id(&self, id: i64) -> Result<Option<Destination>> {
+        let sql = format!("SELECT {COLUMNS} FROM destinations WHERE id = $1");
+        let row: Option<DestinationRow> = on_pool!(self, |pool| {
+            sqlx::query_as(AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Destination::from))
+    }
+
+    /// Stop posting to a destination the platform no longer takes: it is
+    /// disabled and its active rules paused. Its owner and name when this
+    /// disabled it (`None` when it was disabled already, or is gone).
+    pub async fn disable_destination(
+        &self,
+        id: i64,
+        why: &str,
+    ) -> Result<Option<(UserId, String)>> {
+        let mut unit = self.begin().await?;
+        let disabled: Option<(i64, String)> = in_unit!(unit, |conn| {
+            let disabled: Option<(i64, String)> = sqlx::query_as(
+                "UPDATE destinations SET state = 'disabled', disabled_reason = $2 \
+                 WHERE id = $1 AND state = 'active' RETURNING owner_id, name",
+            )
+            .bind(id)
+            .bind(why)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if disabled.is_some() {
+                sqlx::query(
+                    "UPDATE rules SET state = 'paused' WHERE destination_id = $1 AND state = 'active'",
+                )
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            disabled
+        });
+        unit.commit().await?;
+        Ok(disabled.map(|(owner, name)| (UserId(owner), name)))
+    }
+
     /// One of a person's destinations by name (any case).
     pub async fn destination(&self, owner: UserId, name: &str) -> Result<Option<Destination>> {
         let sql = format!(
@@ -149,6 +193,25 @@ impl Unit {
             .fetch_optional(&mut *conn)
             .await?;
             if let Some(name) = again {
+                return Ok(DestinationAdded::Again { name });
+            }
+            // A new webhook for a stopped destination of that name replaces
+            // its old one; its rules stay with it (paused until resumed).
+            let replaced: Option<String> = sqlx::query_scalar(
+                "UPDATE destinations SET external_id = $4, sealed_secret = $5, channel_id = $6, guild_id = $7, \
+                 state = 'active', disabled_reason = NULL \
+                 WHERE owner_id = $1 AND kind = $2 AND LOWER(name) = LOWER($3) AND state <> 'active' RETURNING name",
+            )
+            .bind(owner.0)
+            .bind(new.kind)
+            .bind(&new.name)
+            .bind(&new.external_id)
+            .bind(&new.sealed_secret)
+            .bind(new.channel_id.as_deref())
+            .bind(new.guild_id.as_deref())
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(name) = replaced {
                 return Ok(DestinationAdded::Again { name });
             }
             let (count, taken): (i64, i64) = sqlx::query_as(

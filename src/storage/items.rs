@@ -457,4 +457,21 @@ impl Unit {
             Ok((rule > 0).then_some(ItemKind::Rule))
         })
     }
+
+    /// Make the user's rule `no` post to their community destination
+    /// `destination` (checked to be theirs in the same statement).
+    pub async fn post_rule_to(&mut self, user: UserId, no: ItemNo, destination: i64) -> Result<()> {
+        in_unit!(self, |conn| {
+            sqlx::query(
+                "UPDATE rules SET destination_id = $3 WHERE user_id = $1 AND item_no = $2 \
+                 AND EXISTS (SELECT 1 FROM destinations WHERE id = $3 AND owner_id = $1)",
+            )
+            .bind(user.0)
+            .bind(i64::from(no.get()))
+            .bind(destination)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
 }

@@ -231,6 +231,8 @@ pub struct RuleItem {
     /// A community rule posts its matches here (a Discord guild channel)
     /// instead of alerting its owner.
     pub post_to: Option<(Channel, String)>,
+    /// A community destination (its id) the rule posts its matches to.
+    pub community: Option<i64>,
     /// The name its owner gave it (`name ID TEXT`).
     pub label: Option<String>,
 }
@@ -496,7 +498,7 @@ impl TryFrom<WatchRow> for WatchItem {
 macro_rules! rule_columns {
     () => {
         "item_no, state, words, excluded, min_price, max_price, currency, category, min_score, condition, \
-         channel, post_address, label"
+         channel, post_address, label, destination_id"
     };
 }
 
@@ -515,6 +517,7 @@ pub(super) struct RuleRow {
     channel: Option<String>,
     post_address: Option<String>,
     label: Option<String>,
+    destination_id: Option<i64>,
 }
 
 /// A rule with its owner, as the deal matcher reads it.
@@ -575,6 +578,7 @@ impl TryFrom<RuleRow> for RuleItem {
             no: item_no(row.item_no)?,
             state: state(&row.state)?,
             post_to,
+            community: row.destination_id,
             label: row.label,
             spec: RuleSpec {
                 words: list(&row.words)?,

@@ -380,6 +380,7 @@ pub async fn queue_burst(
                 merchant: None,
                 lowest: None,
                 post_to: None,
+                community: None,
                 via: None,
             };
             let key = format!("burst:{channel}:{id}:{i}");
