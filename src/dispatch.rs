@@ -813,6 +813,21 @@ impl Dispatcher {
             drop_row("the community is stopped").await?;
             return Ok(Outcome::Done);
         }
+        // The community's own hours and cap, in its owner's time zone.
+        let zone = owner.settings.time_zone.as_str();
+        if let Some(ends) = d.quiet.and_then(|q| quiet_until(q, zone, now)) {
+            self.store
+                .outbox_later(row.id, Some(ends), false, None)
+                .await?;
+            return Ok(Outcome::Done);
+        }
+        let today = local_midnight(zone, now, 0).unwrap_or(now - now.rem_euclid(86_400));
+        if d.posts_day == Some(today) && d.posts_count >= d.daily_cap {
+            // A deal is news today; held over, a backlog would flood the
+            // channel tomorrow.
+            drop_row("over the community's daily cap").await?;
+            return Ok(Outcome::Done);
+        }
         let webhook = d
             .sealed_secret
             .as_deref()
@@ -836,7 +851,10 @@ impl Dispatcher {
             .execute_webhook(&webhook, &message)
             .await
         {
-            Ok(id) => self.store.mark_sent(row.id, Some(&id), None, now).await?,
+            Ok(id) => {
+                self.store.mark_sent(row.id, Some(&id), None, now).await?;
+                self.store.destination_posted(destination, today).await?;
+            }
             Err(SendError::RetryAfter(secs)) => {
                 return Ok(Outcome::Busy(self.wait_out(row, secs, now).await?));
             }

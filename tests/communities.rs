@@ -561,3 +561,126 @@ async fn matches_are_posted_through_the_webhook_until_it_is_deleted() {
         db.finish().await;
     }
 }
+
+/// A broad rule cannot flood a channel: each community takes at most its
+/// daily cap (50 unless set; here 2) and the rest of the day's matches are
+/// skipped; in its quiet hours (the owner's zone) posts wait until the end.
+#[tokio::test]
+async fn a_community_has_a_daily_cap_and_quiet_hours() {
+    use dealwatch::deals::Announcer;
+    use dealwatch::dispatch::Dispatcher;
+    use dealwatch::money::{Currency, Money};
+    use dealwatch::plans::Plans;
+    use dealwatch::storage::NewDeal;
+    use dealwatch_bots::pace::Pace;
+
+    // 2026-01-15 12:00 in London (GMT), Ann's zone.
+    const NOON: i64 = 1_768_478_400;
+    let api = FakeApi::start(discord).await;
+    let deal = |key: &str| NewDeal {
+        source: "test".into(),
+        dedupe_key: key.into(),
+        title: format!("LEGO set {key}"),
+        url: format!("https://shop.example/{key}"),
+        price: Some(Money::new("10".parse().unwrap(), Currency::GBP)),
+        was_price: None,
+        merchant: None,
+        category: None,
+        condition: None,
+        score: None,
+        fingerprint: None,
+        lowest: None,
+    };
+    for db in TestDb::all().await {
+        let core = db.core().with_communities(communities(&api));
+        let ann = |text: &str| {
+            let core = core.clone();
+            let text = text.to_owned();
+            async move {
+                let replies = core
+                    .handle(&common::from(Channel::Telegram, "4242", &text), NOON)
+                    .await
+                    .unwrap();
+                common::joined(&replies)
+            }
+        };
+        ann(&url("111")).await;
+        let list = ann("community").await;
+        assert!(list.contains("at most 50 a day"), "{}: {list}", db.name);
+        let reply = ann("community cap deal-hunters 2").await;
+        assert!(
+            reply.contains("at most 2 deals a day"),
+            "{}: {reply}",
+            db.name
+        );
+        let reply = ann("community cap nobody 2").await;
+        assert!(
+            reply.contains("no community called “nobody”"),
+            "{}: {reply}",
+            db.name
+        );
+        let reply = ann("community cap deal-hunters lots").await;
+        assert!(reply.contains("lots"), "{}: {reply}", db.name);
+        ann("alert lego to deal-hunters").await;
+
+        let store = &db.store;
+        let announcer = Announcer::default();
+        let deals: Vec<NewDeal> = (1..=4).map(|i| deal(&format!("d{i}"))).collect();
+        let announced = announcer.announce_all(store, &deals, NOON).await.unwrap();
+        assert_eq!(announced.alerts, 4, "{}", db.name);
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            Arc::new(dealwatch::l10n::L10n::load().unwrap()),
+            Plans::default(),
+            HashMap::from([(
+                Channel::Telegram,
+                Arc::new(Recorder::default()) as Arc<dyn Sender>,
+            )]),
+        )
+        .with_communities_paced(communities(&api), Pace::unlimited());
+        let posts = || {
+            api.calls()
+                .into_iter()
+                .filter(|c| {
+                    c.method == "POST"
+                        && c.body["embeds"][0]["description"]
+                            .as_str()
+                            .is_some_and(|d| d.contains("LEGO set"))
+                })
+                .count()
+        };
+        let before = posts();
+        dispatcher.deliver_pending_at(NOON).await.unwrap();
+        dispatcher.deliver_pending_at(NOON + 60).await.unwrap();
+        assert_eq!(posts() - before, 2, "{}: the cap is 2", db.name);
+
+        // The next day, quiet hours 11:00-13:00 hold a match until 13:00.
+        let tomorrow = NOON + 86_400;
+        let reply = ann("community quiet deal-hunters 11:00-13:00").await;
+        assert!(
+            reply.contains("from 11:00 to 13:00 (Europe/London)"),
+            "{}: {reply}",
+            db.name
+        );
+        assert!(
+            ann("community").await.contains("quiet 11:00-13:00"),
+            "{}",
+            db.name
+        );
+        announcer
+            .announce(store, &deal("d5"), tomorrow)
+            .await
+            .unwrap();
+        let before = posts();
+        dispatcher.deliver_pending_at(tomorrow).await.unwrap();
+        assert_eq!(posts(), before, "{}: posted in quiet hours", db.name);
+        dispatcher
+            .deliver_pending_at(tomorrow + 3_600 + 60)
+            .await
+            .unwrap();
+        assert_eq!(posts(), before + 1, "{}: held, then posted", db.name);
+        let reply = ann("community quiet deal-hunters off").await;
+        assert!(reply.contains("no quiet hours now"), "{}: {reply}", db.name);
+        db.finish().await;
+    }
+}

@@ -84,6 +84,12 @@ fn describe(parsed: &Result<Command, ParseError>) -> String {
             ),
             CommunityCommand::Test { name } => format!("community test {name}"),
             CommunityCommand::Remove { name } => format!("community remove {name}"),
+            CommunityCommand::Cap { name, cap } => format!("community cap {name} {cap}"),
+            CommunityCommand::Quiet { name, quiet: None } => format!("community quiet {name} off"),
+            CommunityCommand::Quiet {
+                name,
+                quiet: Some(q),
+            } => format!("community quiet {name} {}-{}", q.start, q.end),
         },
         Command::Name { id, label: None } => format!("name {id}"),
         Command::Name {
@@ -574,6 +580,46 @@ fn real_world_phrasings() {
         (format!("/webhook add {HOOK}"), "community add 123".into()),
         (format!("watch {HOOK}"), "community add 123".into()),
         ("community".into(), "community list".into()),
+        (
+            "community cap deals 20".into(),
+            "community cap deals 20".into(),
+        ),
+        (
+            "community limit Deals off".into(),
+            "community cap deals 1000".into(),
+        ),
+        (
+            "community cap deals 0".into(),
+            "error:community:bad-cap".into(),
+        ),
+        (
+            "community cap deals 1001".into(),
+            "error:community:bad-cap".into(),
+        ),
+        (
+            "community cap".into(),
+            "error:community:missing-community-name".into(),
+        ),
+        (
+            "community quiet deals 23:00-07:00".into(),
+            "community quiet deals 23:00-07:00".into(),
+        ),
+        (
+            "community quiet deals 11pm to 7am".into(),
+            "community quiet deals 23:00-07:00".into(),
+        ),
+        (
+            "community quiet deals off".into(),
+            "community quiet deals off".into(),
+        ),
+        (
+            "community quiet deals".into(),
+            "error:community:bad-time".into(),
+        ),
+        (
+            "community quiet deals 25:00-07:00".into(),
+            "error:community:bad-time".into(),
+        ),
         ("communities".into(), "community list".into()),
         ("community list".into(), "community list".into()),
         ("community test Deals".into(), "community test deals".into()),

@@ -66,6 +66,7 @@ help-name =
 help-community =
     { usage-community }
     Postet Deals über die Webhook-URL in einen Discord-Kanal, ganz ohne Bot. In Discord: Servereinstellungen → Integrationen → Webhooks → Neuer Webhook, Kanal wählen, Webhook-URL kopieren und mir hier im privaten Chat schicken. Ich prüfe sie, poste dort eine Testnachricht und speichere sie unter einem Namen (dem des Webhooks oder deinem). Mit alert WÖRTER to NAME postet ein Alarm dort; community remove NAME beendet es.
+    Jede Community bekommt höchstens 50 Deals am Tag, außer du setzt eine andere Grenze (community cap NAME N), und kann Ruhezeiten haben (community quiet NAME 23:00-07:00, deine Zeitzone).
     Beispiele: community add https://discord.com/api/webhooks/… deals · community test deals · community remove deals
 help-quiet =
     { usage-quiet }
@@ -116,7 +117,7 @@ usage-delete = delete ID
 usage-test = test ID
 usage-history = history ID
 usage-name = name ID TEXT | name ID
-usage-community = community [list] | community add WEBHOOK-URL [NAME] | community test NAME | community remove NAME
+usage-community = community [list] | community add WEBHOOK-URL [NAME] | community test NAME | community remove NAME | community cap NAME N | community quiet NAME HH:MM-HH:MM|off
 usage-quiet = quiet HH:MM-HH:MM | quiet off
 usage-digest = digest daily [HH:MM] | digest weekly [TAG] [HH:MM] | digest off
 usage-cap = cap N | cap off
@@ -249,6 +250,11 @@ community-none = Du hast noch keine Communities. Um Deals in einen Discord-Kanal
 community-list-header = Deine Communities ({ $count }):
 community-list-line = • { $name } — Discord { $url }
 community-disabled = {" "}⏸ gestoppt: Discord nimmt ihn nicht mehr an
+community-cap = {" "}· höchstens { $cap } am Tag
+community-quiet = {" "}· Ruhe { $start }-{ $end }
+community-cap-set = ✅ „{ $name }“ bekommt höchstens { $cap } Deals am Tag; weitere Treffer des Tages werden übersprungen.
+community-quiet-set = ✅ Von { $start } bis { $end } ({ $zone }) wird nichts in „{ $name }“ gepostet; Deals aus dieser Zeit folgen danach.
+community-quiet-off = ✅ „{ $name }“ hat jetzt keine Ruhezeit mehr.
 community-add-private = Bitte teile keine Webhook-URL in einer Gruppe: Wer sie hat, kann als der Webhook posten. Lösche diesen in Discord (Integrationen → Webhooks), erstelle einen neuen und schick ihn mir im privaten Chat.
 community-unavailable = Communities sind hier noch nicht eingeschaltet.
 community-limit = Dein Tarif erlaubt { $max ->

@@ -67,6 +67,7 @@ help-name =
 help-community =
     { usage-community }
     Posts deals into a Discord channel through its webhook URL, no bot needed. In Discord: Server Settings → Integrations → Webhooks → New Webhook, pick the channel, Copy Webhook URL, then paste it to me here in a private chat. I check it, post a test message there and keep it under a name (the webhook's own, or the one you give). Send alert WORDS to NAME for an alert that posts there; community remove NAME to stop.
+    Each community gets at most 50 deals a day unless you set another cap (community cap NAME N), and can have quiet hours (community quiet NAME 23:00-07:00, your time zone).
     Examples: community add https://discord.com/api/webhooks/… deals · community test deals · community remove deals
 help-quiet =
     { usage-quiet }
@@ -117,7 +118,7 @@ usage-delete = delete ID
 usage-test = test ID
 usage-history = history ID
 usage-name = name ID TEXT | name ID
-usage-community = community [list] | community add WEBHOOK-URL [NAME] | community test NAME | community remove NAME
+usage-community = community [list] | community add WEBHOOK-URL [NAME] | community test NAME | community remove NAME | community cap NAME N | community quiet NAME HH:MM-HH:MM|off
 usage-quiet = quiet HH:MM-HH:MM | quiet off
 usage-digest = digest daily [HH:MM] | digest weekly [DAY] [HH:MM] | digest off
 usage-cap = cap N | cap off
@@ -250,6 +251,11 @@ community-none = You have no communities yet. To post deals into a Discord chann
 community-list-header = Your communities ({ $count }):
 community-list-line = • { $name } — Discord { $url }
 community-disabled = {" "}⏸ stopped: Discord no longer takes it
+community-cap = {" "}· at most { $cap } a day
+community-quiet = {" "}· quiet { $start }-{ $end }
+community-cap-set = ✅ “{ $name }” gets at most { $cap } deals a day; the rest of a day's matches are skipped.
+community-quiet-set = ✅ Nothing is posted to “{ $name }” from { $start } to { $end } ({ $zone }); deals found then are posted when it ends.
+community-quiet-off = ✅ “{ $name }” has no quiet hours now.
 community-add-private = Please don't share a webhook URL in a group: anyone who has it can post as the webhook. Delete this one in Discord (Integrations → Webhooks), make a new one and send it to me in a private chat.
 community-unavailable = Communities aren't switched on here yet.
 community-limit = Your plan allows { $max ->

@@ -66,6 +66,7 @@ help-name =
 help-community =
     { usage-community }
     Publie des bons plans dans un salon Discord via son URL de webhook, sans bot. Dans Discord : Paramètres du serveur → Intégrations → Webhooks → Nouveau webhook, choisissez le salon, copiez l'URL du webhook et envoyez-la-moi ici en privé. Je la vérifie, publie un message de test et la garde sous un nom (celui du webhook ou le vôtre). Envoyez alert MOTS to NOM pour une alerte qui y publie ; community remove NOM pour arrêter.
+    Chaque communauté reçoit au plus 50 bons plans par jour sauf autre limite (community cap NOM N), et peut avoir une plage de silence (community quiet NOM 23:00-07:00, votre fuseau).
     Exemples : community add https://discord.com/api/webhooks/… deals · community test deals · community remove deals
 help-quiet =
     { usage-quiet }
@@ -116,7 +117,7 @@ usage-delete = delete ID
 usage-test = test ID
 usage-history = history ID
 usage-name = name ID TEXTE | name ID
-usage-community = community [list] | community add URL-WEBHOOK [NOM] | community test NOM | community remove NOM
+usage-community = community [list] | community add URL-WEBHOOK [NOM] | community test NOM | community remove NOM | community cap NOM N | community quiet NOM HH:MM-HH:MM|off
 usage-quiet = quiet HH:MM-HH:MM | quiet off
 usage-digest = digest daily [HH:MM] | digest weekly [JOUR] [HH:MM] | digest off
 usage-cap = cap N | cap off
@@ -249,6 +250,11 @@ community-none = Vous n'avez pas encore de communauté. Pour publier des bons pl
 community-list-header = Vos communautés ({ $count }) :
 community-list-line = • { $name } — Discord { $url }
 community-disabled = {" "}⏸ arrêtée : Discord ne l'accepte plus
+community-cap = {" "}· au plus { $cap } par jour
+community-quiet = {" "}· silence { $start }-{ $end }
+community-cap-set = ✅ « { $name } » reçoit au plus { $cap } bons plans par jour ; les suivants du jour sont ignorés.
+community-quiet-set = ✅ Rien n'est publié dans « { $name } » de { $start } à { $end } ({ $zone }) ; les bons plans trouvés entre-temps suivent ensuite.
+community-quiet-off = ✅ « { $name } » n'a plus de plage de silence.
 community-add-private = Ne partagez pas une URL de webhook dans un groupe : qui la possède peut publier en son nom. Supprimez celui-ci dans Discord (Intégrations → Webhooks), créez-en un nouveau et envoyez-le-moi en privé.
 community-unavailable = Les communautés ne sont pas encore activées ici.
 community-limit = Votre offre permet { $max ->

@@ -5,10 +5,12 @@
 //! community | community list
 //! community add WEBHOOK-URL [NAME]      a bare webhook URL means this too
 //! community test NAME | community remove NAME
+//! community cap NAME N | community quiet NAME HH:MM-HH:MM|off
 //! alert WORDS... to NAME                 a rule that posts there
 //! ```
 
-use super::{ParseError, Problem};
+use super::{prefs, ParseError, Problem, MAX_CAP};
+use crate::model::QuietHours;
 use dealwatch_bots::discord_webhook::WebhookUrl;
 
 /// Longest community name, in characters.
@@ -29,6 +31,16 @@ pub enum CommunityCommand {
     },
     Remove {
         name: String,
+    },
+    /// At most `cap` posts a day there (`off` is the most allowed).
+    Cap {
+        name: String,
+        cap: u32,
+    },
+    /// No posts in this window (`None`: none held back).
+    Quiet {
+        name: String,
+        quiet: Option<QuietHours>,
     },
 }
 
@@ -95,9 +107,41 @@ pub(super) fn parse(args: &[String]) -> Result<CommunityCommand, ParseError> {
         "remove" | "delete" | "del" | "rm" | "forget" => Ok(CommunityCommand::Remove {
             name: one_name(rest)?,
         }),
+        "cap" | "limit" => {
+            let (name, value) = named(rest)?;
+            let cap = match prefs::parse_cap(value) {
+                Ok(Some(Some(cap))) if cap > 0 => cap,
+                // Uncapped is the most a community may take.
+                Ok(Some(None)) => MAX_CAP,
+                _ => {
+                    return Err(err(Problem::BadCap {
+                        text: value.join(" "),
+                    }))
+                }
+            };
+            Ok(CommunityCommand::Cap { name, cap })
+        }
+        "quiet" | "dnd" | "mute" => {
+            let (name, value) = named(rest)?;
+            match prefs::parse_quiet(value) {
+                Ok(Some(quiet)) => Ok(CommunityCommand::Quiet { name, quiet }),
+                Ok(None) => Err(err(Problem::BadTime {
+                    text: String::new(),
+                })),
+                Err(e) => Err(err(e.problem)),
+            }
+        }
         _ => Err(err(Problem::Unexpected {
             text: first.clone(),
         })),
+    }
+}
+
+/// A community's name, then what is set for it.
+fn named(rest: &[String]) -> Result<(String, &[String]), ParseError> {
+    match rest.split_first() {
+        Some((first, value)) => Ok((name(first)?, value)),
+        None => Err(err(Problem::MissingCommunityName)),
     }
 }
 

@@ -24,6 +24,20 @@ impl Session {
             CommunityCommand::Remove { name } => {
                 return Ok(Decision::change(Effect::RemoveCommunity { name }))
             }
+            CommunityCommand::Cap { name, cap } => {
+                return Ok(Decision::change(Effect::CommunityControls {
+                    name,
+                    cap: Some(cap),
+                    quiet: None,
+                }))
+            }
+            CommunityCommand::Quiet { name, quiet } => {
+                return Ok(Decision::change(Effect::CommunityControls {
+                    name,
+                    cap: None,
+                    quiet: Some(quiet),
+                }))
+            }
         };
         Ok(Decision::reply(replies))
     }
@@ -46,6 +60,16 @@ impl Session {
                     ("url", masked_id(&d.external_id).into()),
                 ],
             );
+            line.push_str(&tr.msg("community-cap", &[("cap", i64::from(d.daily_cap).into())]));
+            if let Some(q) = d.quiet {
+                line.push_str(&tr.msg(
+                    "community-quiet",
+                    &[
+                        ("start", q.start.to_string().into()),
+                        ("end", q.end.to_string().into()),
+                    ],
+                ));
+            }
             if d.disabled.is_some() {
                 line.push_str(&tr.msg("community-disabled", &[]));
             }
@@ -182,6 +206,40 @@ impl Session {
             DestinationAdded::Again { name: kept } => tr.msg("community-again", &[name(&kept)]),
             DestinationAdded::NameTaken => tr.msg("community-name-taken", &[name(&new.name)]),
             DestinationAdded::Limit => self.community_limit(limit),
+        };
+        vec![Outgoing::text(text)]
+    }
+
+    /// The answer to `community cap|quiet NAME ...`.
+    pub(super) fn community_controlled(
+        &self,
+        asked: &str,
+        found: Option<String>,
+        cap: Option<u32>,
+        quiet: Option<Option<crate::model::QuietHours>>,
+    ) -> Vec<Outgoing> {
+        let tr = self.tr();
+        let Some(name) = found else {
+            return vec![Outgoing::text(
+                tr.msg("community-not-found", &[("name", asked.to_owned().into())]),
+            )];
+        };
+        let name = || ("name", crate::l10n::Arg::from(name.clone()));
+        let text = match (cap, quiet) {
+            (Some(cap), _) => tr.msg(
+                "community-cap-set",
+                &[name(), ("cap", i64::from(cap).into())],
+            ),
+            (None, Some(Some(q))) => tr.msg(
+                "community-quiet-set",
+                &[
+                    name(),
+                    ("start", q.start.to_string().into()),
+                    ("end", q.end.to_string().into()),
+                    ("zone", self.user.settings.time_zone.clone().into()),
+                ],
+            ),
+            (None, _) => tr.msg("community-quiet-off", &[name()]),
         };
         vec![Outgoing::text(text)]
     }

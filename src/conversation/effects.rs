@@ -47,6 +47,12 @@ pub(crate) enum Effect {
     RemoveCommunity {
         name: String,
     },
+    /// Set a community's daily cap or quiet hours.
+    CommunityControls {
+        name: String,
+        cap: Option<u32>,
+        quiet: Option<Option<crate::model::QuietHours>>,
+    },
     /// Name an item, or take its name away.
     Label {
         id: ItemNo,
@@ -176,6 +182,10 @@ impl Session {
             Effect::AddCommunity { new, limit } => {
                 let added = unit.add_destination(user, &new, limit, now).await?;
                 self.community_added(&new, added, limit)
+            }
+            Effect::CommunityControls { name, cap, quiet } => {
+                let found = unit.destination_controls(user, &name, cap, quiet).await?;
+                self.community_controlled(&name, found, cap, quiet)
             }
             Effect::RemoveCommunity { name } => {
                 let removed = unit.remove_destination(user, &name).await?;

@@ -2,6 +2,7 @@
 //! owned by the person who registered them.
 
 use super::*;
+use crate::model::QuietHours;
 
 /// The kind of a Discord channel reached through a webhook URL.
 pub const DISCORD_WEBHOOK: &str = "discord_webhook";
@@ -22,7 +23,18 @@ pub struct Destination {
     /// `None` while active; why it stopped otherwise.
     pub disabled: Option<String>,
     pub created_at: i64,
+    /// Most posts a day (the owner's day).
+    pub daily_cap: u32,
+    /// No posts in this window (the owner's time zone); held until it ends.
+    pub quiet: Option<QuietHours>,
+    /// Posts so far on the day that starts at `posts_day` (UTC seconds).
+    pub posts_day: Option<i64>,
+    pub posts_count: u32,
 }
+
+/// A community's daily cap when its owner has not set one: enough for a
+/// busy deals channel, far under what a broad rule could match.
+pub const DEFAULT_COMMUNITY_CAP: u32 = 50;
 
 /// A destination to add.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,17 +75,34 @@ struct DestinationRow {
     state: String,
     disabled_reason: Option<String>,
     created_at: i64,
+    daily_cap: Option<i64>,
+    quiet_start: Option<i64>,
+    quiet_end: Option<i64>,
+    posts_day: Option<i64>,
+    posts_count: i64,
 }
 
 const COLUMNS: &str =
     "id, owner_id, kind, name, external_id, sealed_secret, channel_id, guild_id, \
-     state, disabled_reason, created_at";
+     state, disabled_reason, created_at, daily_cap, quiet_start, quiet_end, posts_day, posts_count";
 
 impl From<DestinationRow> for Destination {
     fn from(row: DestinationRow) -> Destination {
         let disabled = (row.state != "active")
             .then(|| row.disabled_reason.unwrap_or_else(|| row.state.clone()));
+        let minutes = |m: Option<i64>| m.and_then(crate::model::TimeOfDay::from_minutes);
+        let quiet = match (minutes(row.quiet_start), minutes(row.quiet_end)) {
+            (Some(start), Some(end)) => Some(QuietHours { start, end }),
+            _ => None,
+        };
         Destination {
+            daily_cap: row
+                .daily_cap
+                .and_then(|c| u32::try_from(c).ok())
+                .unwrap_or(DEFAULT_COMMUNITY_CAP),
+            quiet,
+            posts_day: row.posts_day,
+            posts_count: u32::try_from(row.posts_count).unwrap_or(0),
             id: row.id,
             owner: UserId(row.owner_id),
             kind: row.kind,
@@ -143,6 +172,21 @@ impl Store {
         });
         unit.commit().await?;
         Ok(disabled.map(|(owner, name)| (UserId(owner), name)))
+    }
+
+    /// Count a post to a destination on the day starting at `day`.
+    pub async fn destination_posted(&self, id: i64, day: i64) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE destinations SET posts_count = CASE WHEN posts_day = $2 THEN posts_count + 1 ELSE 1 END, \
+                 posts_day = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(day)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
     }
 
     /// One of a person's destinations by name (any case).
@@ -244,6 +288,42 @@ impl Unit {
             .await?;
             Ok(DestinationAdded::Added)
         })
+    }
+
+    /// Set a destination's daily cap and/or quiet hours (`None`: leave it);
+    /// its name as stored, or `None` if `owner` has none by that name.
+    pub async fn destination_controls(
+        &mut self,
+        owner: UserId,
+        name: &str,
+        cap: Option<u32>,
+        quiet: Option<Option<QuietHours>>,
+    ) -> Result<Option<String>> {
+        let (set_quiet, start, end) = match quiet {
+            None => (false, None, None),
+            Some(None) => (true, None, None),
+            Some(Some(q)) => (
+                true,
+                Some(i64::from(q.start.minutes())),
+                Some(i64::from(q.end.minutes())),
+            ),
+        };
+        Ok(in_unit!(self, |conn| {
+            sqlx::query_scalar(
+                "UPDATE destinations SET daily_cap = COALESCE($3, daily_cap), \
+                 quiet_start = CASE WHEN $4 THEN $5 ELSE quiet_start END, \
+                 quiet_end = CASE WHEN $4 THEN $6 ELSE quiet_end END \
+                 WHERE owner_id = $1 AND LOWER(name) = LOWER($2) RETURNING name",
+            )
+            .bind(owner.0)
+            .bind(name)
+            .bind(cap.map(i64::from))
+            .bind(set_quiet)
+            .bind(start)
+            .bind(end)
+            .fetch_optional(&mut *conn)
+            .await?
+        }))
     }
 
     /// Remove one of `owner`'s destinations by name (any case); its name

@@ -76,7 +76,9 @@ mod items;
 mod outbox;
 mod products;
 pub use billing::{PlanChange, SubscriptionState};
-pub use destinations::{Destination, DestinationAdded, NewDestination, DISCORD_WEBHOOK};
+pub use destinations::{
+    Destination, DestinationAdded, NewDestination, DEFAULT_COMMUNITY_CAP, DISCORD_WEBHOOK,
+};
 pub use identities::{LinkOutcome, LinkPreview};
 pub use inbox::{Answered, InboundRow};
 pub use outbox::{OutboxRow, PRIORITY_NOTICE, PRIORITY_REPLY};
