@@ -681,6 +681,104 @@ async fn a_community_has_a_daily_cap_and_quiet_hours() {
         assert_eq!(posts(), before + 1, "{}: held, then posted", db.name);
         let reply = ann("community quiet deal-hunters off").await;
         assert!(reply.contains("no quiet hours now"), "{}: {reply}", db.name);
+
+        // Removing a community deletes the alerts made for it.
+        ann("community remove deal-hunters").await;
+        let list = ann("list").await;
+        assert!(
+            list.contains("not watching anything"),
+            "{}: {list}",
+            db.name
+        );
         db.finish().await;
     }
+}
+
+/// Discord's 429 on a webhook is waited out, not counted as a failure:
+/// the post is tried again after `retry_after` and goes once.
+#[tokio::test]
+async fn a_rate_limited_webhook_post_waits_and_goes_once() {
+    use dealwatch::deals::Announcer;
+    use dealwatch::dispatch::Dispatcher;
+    use dealwatch::plans::Plans;
+    use dealwatch::storage::NewDeal;
+    use dealwatch_bots::pace::Pace;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const NOON: i64 = 1_768_478_400;
+    let posts = Arc::new(AtomicUsize::new(0));
+    let counted = posts.clone();
+    let api = FakeApi::start(move |call: &Call, n| {
+        if call.method == "POST" && call.raw.contains("Lego bargain") {
+            // The first post of the deal is refused with Discord's 429.
+            if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    json!({"message": "You are being rate limited.", "retry_after": 1.5, "global": false}),
+                );
+            }
+        }
+        discord(call, n)
+    })
+    .await;
+    let db = TestDb::sqlite().await;
+    let core = db.core().with_communities(communities(&api));
+    let ann = |text: &'static str| {
+        let core = core.clone();
+        async move {
+            let replies = core
+                .handle(&common::from(Channel::Telegram, "4242", text), NOON)
+                .await
+                .unwrap();
+            common::joined(&replies)
+        }
+    };
+    let register = url("111");
+    let replies = core
+        .handle(&common::from(Channel::Telegram, "4242", &register), NOON)
+        .await
+        .unwrap();
+    assert!(common::joined(&replies).contains("Connected"));
+    ann("alert lego to deal-hunters").await;
+    let deal = NewDeal {
+        source: "test".into(),
+        dedupe_key: "d1".into(),
+        title: "Lego bargain".into(),
+        url: "https://shop.example/d1".into(),
+        price: None,
+        was_price: None,
+        merchant: None,
+        category: None,
+        condition: None,
+        score: None,
+        fingerprint: None,
+        lowest: None,
+    };
+    Announcer::default()
+        .announce(&db.store, &deal, NOON)
+        .await
+        .unwrap();
+    let dispatcher = Dispatcher::new(
+        db.store.clone(),
+        Arc::new(dealwatch::l10n::L10n::load().unwrap()),
+        Plans::default(),
+        HashMap::from([(
+            Channel::Telegram,
+            Arc::new(Recorder::default()) as Arc<dyn Sender>,
+        )]),
+    )
+    .with_communities_paced(communities(&api), Pace::unlimited());
+    dispatcher.deliver_pending_at(NOON).await.unwrap();
+    assert_eq!(posts.load(Ordering::SeqCst), 1, "refused once");
+    // Not due again before Discord's wait is over.
+    dispatcher.deliver_pending_at(NOON).await.unwrap();
+    assert_eq!(posts.load(Ordering::SeqCst), 1);
+    dispatcher.deliver_pending_at(NOON + 3).await.unwrap();
+    dispatcher.deliver_pending_at(NOON + 6).await.unwrap();
+    assert_eq!(
+        posts.load(Ordering::SeqCst),
+        2,
+        "posted once after the wait"
+    );
+    db.finish().await;
 }
