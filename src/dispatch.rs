@@ -775,9 +775,11 @@ impl Dispatcher {
 }
 
 /// Discord's limits on a webhook: about 5 requests per 2 seconds each, and
-/// about 30 messages a minute into one channel; held to a burst of 5, then
-/// one every 2.1 seconds (28.6 a minute).
-pub const WEBHOOK_PACE: (Duration, u32) = (Duration::from_millis(2100), 5);
+/// about 30 messages a minute into one channel. Held to a burst of 2, then
+/// one every 2.1 seconds: at most 30 in any minute (2 + 28), 28.6 a minute
+/// sustained. (A burst of 5 at that period puts 32 into the first minute,
+/// and the 31st draws a 429: `cargo bench --bench community_posts`.)
+pub const WEBHOOK_PACE: (Duration, u32) = (Duration::from_millis(2100), 2);
 
 /// The pace of posts to each Discord webhook.
 pub fn webhook_pace() -> Pace {
