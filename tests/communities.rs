@@ -782,3 +782,62 @@ async fn a_rate_limited_webhook_post_waits_and_goes_once() {
     );
     db.finish().await;
 }
+
+/// Linking two accounts moves the joining one's communities: the same
+/// webhook on both is kept once, a name both use gets the id added, and
+/// the moved community's rules still post there.
+#[tokio::test]
+async fn linking_accounts_moves_their_communities() {
+    let api = FakeApi::start(discord).await;
+    for db in TestDb::all().await {
+        let core = db.core().with_communities(communities(&api));
+        let tg = |text: String| {
+            let core = core.clone();
+            async move {
+                common::joined(
+                    &core
+                        .handle(&common::from(Channel::Telegram, "42", &text), common::NOW)
+                        .await
+                        .unwrap(),
+                )
+            }
+        };
+        say(&core, "ann", &format!("{} deals", url("111"))).await;
+        tg(format!("{} deals", url("444"))).await;
+        tg("alert lego to deals".into()).await;
+
+        let reply = say(&core, "ann", "link").await;
+        let at = reply.find("“link ").unwrap_or_else(|| panic!("{reply}")) + "“link ".len();
+        let code: String = reply[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let linked = tg(format!("link {code} yes")).await;
+        assert!(linked.contains("Linked!"), "{}: {linked}", db.name);
+
+        let list = say(&core, "ann", "community").await;
+        assert!(
+            list.contains("• deals — Discord https://discord.com/api/webhooks/111/…"),
+            "{}: {list}",
+            db.name
+        );
+        let moved = list
+            .lines()
+            .find(|l| l.contains("/webhooks/444/"))
+            .unwrap_or_else(|| panic!("{}: {list}", db.name));
+        assert!(moved.starts_with("• deals-"), "{}: {list}", db.name);
+        let name = moved
+            .trim_start_matches("• ")
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned();
+        let items = say(&core, "ann", "list").await;
+        assert!(
+            items.contains(&format!("posts to {name}")),
+            "{}: {items}",
+            db.name
+        );
+        db.finish().await;
+    }
+}

@@ -135,8 +135,10 @@ proptest! {
         for e in &excluded {
             text.push_str(&format!(" -{e}"));
         }
-        let Ok(Command::Alert(rule)) = parse(&text) else {
-            return Err(TestCaseError::fail(text));
+        // A trailing "to WORD" may name a community: `plain` is the alert.
+        let rule = match parse(&text) {
+            Ok(Command::Alert(rule) | Command::AlertTo { plain: rule, .. }) => rule,
+            _ => return Err(TestCaseError::fail(text)),
         };
         prop_assert_eq!(&rule.words, &words);
         prop_assert_eq!(rule.excluded, excluded.into_iter().collect::<Vec<_>>());

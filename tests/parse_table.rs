@@ -74,6 +74,11 @@ fn describe(parsed: &Result<Command, ParseError>) -> String {
         Command::Delete(n) => format!("delete {}", ids(n)),
         Command::Test(n) => format!("test {n}"),
         Command::History(n) => format!("history {n}"),
+        Command::AlertTo { spec, to, plain } => format!(
+            "{} | to={to}: {}",
+            describe(&Ok(Command::Alert(plain.clone()))),
+            describe(&Ok(Command::Alert(spec.clone())))
+        ),
         Command::Community(c) => match c {
             CommunityCommand::List => "community list".into(),
             CommunityCommand::Add { webhook, name } => format!(
@@ -580,6 +585,21 @@ fn real_world_phrasings() {
         (format!("/webhook add {HOOK}"), "community add 123".into()),
         (format!("watch {HOOK}"), "community add 123".into()),
         ("community".into(), "community list".into()),
+        // "to NAME" at the end may name a community; both readings are kept.
+        (
+            "alert lego under 40 to deals".into(),
+            "alert words=lego,to max=40 | to=deals: alert words=lego max=40".into(),
+        ),
+        (
+            "alert flights to paris".into(),
+            "alert words=flights,to,paris | to=paris: alert words=flights".into(),
+        ),
+        ("alert lego to".into(), "alert words=lego,to".into()),
+        (
+            "community test 2deals".into(),
+            "error:community:bad-community-name".into(),
+        ),
+        ("alert to deals".into(), "alert words=to".into()),
         (
             "community cap deals 20".into(),
             "community cap deals 20".into(),

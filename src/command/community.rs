@@ -56,11 +56,12 @@ pub(super) fn webhook(text: &str) -> Result<WebhookUrl, ParseError> {
     WebhookUrl::parse(text).map_err(|why| err(Problem::BadWebhook { why: why.code() }))
 }
 
-/// A community name: letters, digits, `-` and `_`, at most
-/// [`MAX_NAME_CHARS`]; kept in lower case (it is typed in rules).
+/// A community name: a letter, then letters, digits, `-` and `_`, at most
+/// [`MAX_NAME_CHARS`]; kept in lower case (it is typed in rules, where a
+/// leading digit would read as a price: "up to 100").
 pub(super) fn name(text: &str) -> Result<String, ParseError> {
     let lower = text.trim_start_matches('#').to_lowercase();
-    let ok = !lower.is_empty()
+    let ok = lower.chars().next().is_some_and(char::is_alphabetic)
         && lower.chars().count() <= MAX_NAME_CHARS
         && lower
             .chars()

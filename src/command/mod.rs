@@ -58,6 +58,14 @@ pub enum Command {
     },
     Watch(WatchSpec),
     Alert(RuleSpec),
+    /// `alert WORDS... to NAME`: a rule for the community NAME when the
+    /// person has one by that name; otherwise `plain`, the whole message
+    /// read as an ordinary alert ("flights to paris").
+    AlertTo {
+        spec: RuleSpec,
+        to: String,
+        plain: RuleSpec,
+    },
     List,
     /// Every preference at once.
     Settings,

@@ -117,7 +117,19 @@ pub static TABLE: &[CommandDef] = &[
     CommandDef {
         name: "alert",
         aliases: &["rule", "search", "deal", "deals", "notify"],
-        parse: |args| alert::parse(args).map(Command::Alert),
+        parse: |args| {
+            let plain = alert::parse(args)?;
+            // A trailing "to NAME" may name a community (the parser cannot
+            // know; the conversation decides which reading holds).
+            if let [rest @ .., to, name] = args {
+                if to.eq_ignore_ascii_case("to") && !rest.is_empty() {
+                    if let (Ok(spec), Ok(to)) = (alert::parse(rest), community::name(name)) {
+                        return Ok(Command::AlertTo { spec, to, plain });
+                    }
+                }
+            }
+            Ok(Command::Alert(plain))
+        },
         options: &[
             opt("words", Text, true, Reads::Value),
             opt("exclude", Text, false, Reads::EachWord("-")),

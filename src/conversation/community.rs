@@ -280,10 +280,11 @@ fn free_name<'a>(webhook_name: Option<&str>, taken: impl Iterator<Item = &'a str
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join("-");
-    base = base.chars().take(MAX_NAME_CHARS - 3).collect();
-    if base.is_empty() {
-        base = "discord".to_owned();
+    // A name is typed in rules, so it starts with a letter.
+    if !base.chars().next().is_some_and(char::is_alphabetic) {
+        base = format!("discord-{base}").trim_end_matches('-').to_owned();
     }
+    base = base.chars().take(MAX_NAME_CHARS - 3).collect();
     let taken: Vec<String> = taken.map(str::to_lowercase).collect();
     let mut name = base.clone();
     let mut n = 2;
@@ -302,6 +303,10 @@ mod tests {
     fn a_webhook_without_a_name_gets_a_free_one() {
         assert_eq!(free_name(Some("Deals Bot!"), [].into_iter()), "deals-bot");
         assert_eq!(free_name(None, [].into_iter()), "discord");
+        assert_eq!(
+            free_name(Some("2024 Deals"), [].into_iter()),
+            "discord-2024-deals"
+        );
         assert_eq!(free_name(Some("  "), ["discord"].into_iter()), "discord-2");
         assert_eq!(
             free_name(Some("Deals"), ["deals", "deals-2"].into_iter()),

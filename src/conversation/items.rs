@@ -58,31 +58,33 @@ impl Session {
         vec![self.item_buttons(Outgoing::text(text), no, ItemKind::Watch)]
     }
 
+    /// `alert WORDS to NAME`: when NAME is one of the person's communities
+    /// the rule posts there; otherwise the whole message is the alert
+    /// ("flights to paris" stays words unless they have a community paris).
+    pub(super) async fn alert_to(
+        &self,
+        spec: RuleSpec,
+        to: &str,
+        plain: RuleSpec,
+    ) -> Result<Decision, CoreError> {
+        if self.group.is_none() {
+            if let Some(d) = self.core.store.destination(self.user.id, to).await? {
+                return Ok(Decision::change(Effect::AddRule {
+                    spec,
+                    post_to: None,
+                    community: Some((d.id, d.name)),
+                    note: None,
+                    limit: self.limits().rules,
+                }));
+            }
+        }
+        Ok(self.alert(plain))
+    }
+
     /// `alert WORDS [conditions]`. In a shared channel, someone allowed to
     /// manage it makes a community rule that posts there; anyone else gets
     /// a private rule and is told why.
-    pub(super) async fn alert(&self, mut spec: RuleSpec) -> Result<Decision, CoreError> {
-        // `alert WORDS to NAME`: when NAME is one of the person's
-        // communities, the rule posts there ("flights to paris" stays words
-        // unless they have a community called paris).
-        if let [.., to, name] = spec.words.as_slice() {
-            if to == "to" && spec.words.len() > 2 && self.group.is_none() {
-                if let Some(d) = self.core.store.destination(self.user.id, name).await? {
-                    spec.words.truncate(spec.words.len() - 2);
-                    return Ok(Decision::change(Effect::AddRule {
-                        spec,
-                        post_to: None,
-                        community: Some((d.id, d.name)),
-                        note: None,
-                        limit: self.limits().rules,
-                    }));
-                }
-            }
-        }
-        Ok(self.alert_here(spec))
-    }
-
-    fn alert_here(&self, spec: RuleSpec) -> Decision {
+    pub(super) fn alert(&self, spec: RuleSpec) -> Decision {
         let (post_to, note) = match &self.group {
             None => (None, None),
             Some(group) if !group.sender_can_manage => (None, Some("rule-community-not-allowed")),

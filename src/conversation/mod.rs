@@ -617,7 +617,8 @@ impl Session {
             Command::Start { .. } => one(self.tr().msg("welcome", &[]))?,
             Command::Help { topic } => one(self.help(topic.as_deref()))?,
             Command::Watch(spec) => return Ok(self.watch(spec)),
-            Command::Alert(spec) => return self.alert(spec).await,
+            Command::Alert(spec) => return Ok(self.alert(spec)),
+            Command::AlertTo { spec, to, plain } => return self.alert_to(spec, &to, plain).await,
             Command::List => self.list().await?,
             Command::Settings => one(self.settings_text())?,
             Command::Pause(ids) => {
