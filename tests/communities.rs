@@ -58,6 +58,56 @@ fn communities(api: &FakeApi) -> Communities {
     }
 }
 
+/// A deal from the test source: `price` and `was` in pounds.
+fn deal(
+    key: &str,
+    title: &str,
+    price: Option<&str>,
+    was: Option<&str>,
+) -> dealwatch::storage::NewDeal {
+    use dealwatch::money::{Currency, Money};
+    let gbp = |p: Option<&str>| p.map(|p| Money::new(p.parse().unwrap(), Currency::GBP));
+    dealwatch::storage::NewDeal {
+        source: "test".into(),
+        dedupe_key: key.into(),
+        title: title.into(),
+        url: format!("https://shop.example/{key}"),
+        price: gbp(price),
+        was_price: gbp(was),
+        merchant: Some("Bricks & Co".into()),
+        category: None,
+        condition: None,
+        score: None,
+        fingerprint: None,
+        lowest: None,
+    }
+}
+
+/// The dispatcher as `serve` builds it, owners' own alerts to `owners`
+/// (on Telegram), webhook posts unpaced (pacing has its bench).
+fn dispatcher(
+    db: &TestDb,
+    api: &FakeApi,
+    owners: Arc<Recorder>,
+) -> dealwatch::dispatch::Dispatcher {
+    dealwatch::dispatch::Dispatcher::new(
+        db.store.clone(),
+        Arc::new(dealwatch::l10n::L10n::load().unwrap()),
+        dealwatch::plans::Plans::default(),
+        HashMap::from([(Channel::Telegram, owners as Arc<dyn Sender>)]),
+    )
+    .with_communities_paced(communities(api), dealwatch_bots::pace::Pace::unlimited())
+}
+
+/// What Telegram user 4242 is answered, at `now`.
+async fn ann_at(core: &dealwatch::conversation::Core, text: String, now: i64) -> String {
+    let replies = core
+        .handle(&common::from(Channel::Telegram, "4242", &text), now)
+        .await
+        .unwrap();
+    common::joined(&replies)
+}
+
 /// Every stored text of the database that could hold the token: each
 /// destination's columns and each inbound message as kept.
 async fn stored_texts(db: &TestDb) -> Vec<String> {
@@ -398,11 +448,7 @@ async fn the_stored_message_keeps_no_token_and_groups_are_refused() {
 #[tokio::test]
 async fn matches_are_posted_through_the_webhook_until_it_is_deleted() {
     use dealwatch::deals::Announcer;
-    use dealwatch::dispatch::Dispatcher;
-    use dealwatch::money::{Currency, Money};
-    use dealwatch::plans::Plans;
-    use dealwatch::storage::{Item, NewDeal};
-    use dealwatch_bots::pace::Pace;
+    use dealwatch::storage::Item;
     use std::sync::atomic::{AtomicBool, Ordering};
 
     let deleted = Arc::new(AtomicBool::new(false));
@@ -417,33 +463,10 @@ async fn matches_are_posted_through_the_webhook_until_it_is_deleted() {
         discord(call, n)
     })
     .await;
-    let deal = |key: &str, title: &str| NewDeal {
-        source: "test".into(),
-        dedupe_key: key.into(),
-        title: title.into(),
-        url: format!("https://shop.example/{key}"),
-        price: Some(Money::new("29.99".parse().unwrap(), Currency::GBP)),
-        was_price: Some(Money::new("49.99".parse().unwrap(), Currency::GBP)),
-        merchant: Some("Bricks & Co".into()),
-        category: None,
-        condition: None,
-        score: None,
-        fingerprint: None,
-        lowest: None,
-    };
+    let deal = |key: &str, title: &str| deal(key, title, Some("29.99"), Some("49.99"));
     for db in TestDb::all().await {
         let core = db.core().with_communities(communities(&api));
-        let ann = |text: &str| {
-            let core = core.clone();
-            let text = text.to_owned();
-            async move {
-                let replies = core
-                    .handle(&common::from(Channel::Telegram, "4242", &text), common::NOW)
-                    .await
-                    .unwrap();
-                common::joined(&replies)
-            }
-        };
+        let ann = |text: &str| ann_at(&core, text.to_owned(), common::NOW);
         ann(&url("111")).await;
         let reply = ann("alert lego under £40 to deal-hunters").await;
         assert!(
@@ -472,13 +495,7 @@ async fn matches_are_posted_through_the_webhook_until_it_is_deleted() {
         assert_eq!(queued, 2, "{}: the community's rule and Ann's own", db.name);
 
         let recorder = Arc::new(Recorder::default());
-        let dispatcher = Dispatcher::new(
-            store.clone(),
-            Arc::new(dealwatch::l10n::L10n::load().unwrap()),
-            Plans::default(),
-            HashMap::from([(Channel::Telegram, recorder.clone() as Arc<dyn Sender>)]),
-        )
-        .with_communities_paced(communities(&api), Pace::unlimited());
+        let dispatcher = dispatcher(&db, &api, recorder.clone());
         let before = api.calls().len();
         dispatcher.deliver_pending().await.unwrap();
         let posted: Vec<Call> = api.calls()[before..].to_vec();
@@ -568,42 +585,14 @@ async fn matches_are_posted_through_the_webhook_until_it_is_deleted() {
 #[tokio::test]
 async fn a_community_has_a_daily_cap_and_quiet_hours() {
     use dealwatch::deals::Announcer;
-    use dealwatch::dispatch::Dispatcher;
-    use dealwatch::money::{Currency, Money};
-    use dealwatch::plans::Plans;
-    use dealwatch::storage::NewDeal;
-    use dealwatch_bots::pace::Pace;
 
     // 2026-01-15 12:00 in London (GMT), Ann's zone.
     const NOON: i64 = 1_768_478_400;
     let api = FakeApi::start(discord).await;
-    let deal = |key: &str| NewDeal {
-        source: "test".into(),
-        dedupe_key: key.into(),
-        title: format!("LEGO set {key}"),
-        url: format!("https://shop.example/{key}"),
-        price: Some(Money::new("10".parse().unwrap(), Currency::GBP)),
-        was_price: None,
-        merchant: None,
-        category: None,
-        condition: None,
-        score: None,
-        fingerprint: None,
-        lowest: None,
-    };
+    let deal = |key: &str| deal(key, &format!("LEGO set {key}"), Some("10"), None);
     for db in TestDb::all().await {
         let core = db.core().with_communities(communities(&api));
-        let ann = |text: &str| {
-            let core = core.clone();
-            let text = text.to_owned();
-            async move {
-                let replies = core
-                    .handle(&common::from(Channel::Telegram, "4242", &text), NOON)
-                    .await
-                    .unwrap();
-                common::joined(&replies)
-            }
-        };
+        let ann = |text: &str| ann_at(&core, text.to_owned(), NOON);
         ann(&url("111")).await;
         let list = ann("community").await;
         assert!(list.contains("at most 50 a day"), "{}: {list}", db.name);
@@ -625,19 +614,10 @@ async fn a_community_has_a_daily_cap_and_quiet_hours() {
 
         let store = &db.store;
         let announcer = Announcer::default();
-        let deals: Vec<NewDeal> = (1..=4).map(|i| deal(&format!("d{i}"))).collect();
+        let deals: Vec<_> = (1..=4).map(|i| deal(&format!("d{i}"))).collect();
         let announced = announcer.announce_all(store, &deals, NOON).await.unwrap();
         assert_eq!(announced.alerts, 4, "{}", db.name);
-        let dispatcher = Dispatcher::new(
-            store.clone(),
-            Arc::new(dealwatch::l10n::L10n::load().unwrap()),
-            Plans::default(),
-            HashMap::from([(
-                Channel::Telegram,
-                Arc::new(Recorder::default()) as Arc<dyn Sender>,
-            )]),
-        )
-        .with_communities_paced(communities(&api), Pace::unlimited());
+        let dispatcher = dispatcher(&db, &api, Arc::default());
         let posts = || {
             api.calls()
                 .into_iter()
@@ -699,10 +679,6 @@ async fn a_community_has_a_daily_cap_and_quiet_hours() {
 #[tokio::test]
 async fn a_rate_limited_webhook_post_waits_and_goes_once() {
     use dealwatch::deals::Announcer;
-    use dealwatch::dispatch::Dispatcher;
-    use dealwatch::plans::Plans;
-    use dealwatch::storage::NewDeal;
-    use dealwatch_bots::pace::Pace;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     const NOON: i64 = 1_768_478_400;
@@ -723,51 +699,14 @@ async fn a_rate_limited_webhook_post_waits_and_goes_once() {
     .await;
     let db = TestDb::sqlite().await;
     let core = db.core().with_communities(communities(&api));
-    let ann = |text: &'static str| {
-        let core = core.clone();
-        async move {
-            let replies = core
-                .handle(&common::from(Channel::Telegram, "4242", text), NOON)
-                .await
-                .unwrap();
-            common::joined(&replies)
-        }
-    };
-    let register = url("111");
-    let replies = core
-        .handle(&common::from(Channel::Telegram, "4242", &register), NOON)
-        .await
-        .unwrap();
-    assert!(common::joined(&replies).contains("Connected"));
-    ann("alert lego to deal-hunters").await;
-    let deal = NewDeal {
-        source: "test".into(),
-        dedupe_key: "d1".into(),
-        title: "Lego bargain".into(),
-        url: "https://shop.example/d1".into(),
-        price: None,
-        was_price: None,
-        merchant: None,
-        category: None,
-        condition: None,
-        score: None,
-        fingerprint: None,
-        lowest: None,
-    };
+    assert!(ann_at(&core, url("111"), NOON).await.contains("Connected"));
+    ann_at(&core, "alert lego to deal-hunters".into(), NOON).await;
+    let deal = deal("d1", "Lego bargain", None, None);
     Announcer::default()
         .announce(&db.store, &deal, NOON)
         .await
         .unwrap();
-    let dispatcher = Dispatcher::new(
-        db.store.clone(),
-        Arc::new(dealwatch::l10n::L10n::load().unwrap()),
-        Plans::default(),
-        HashMap::from([(
-            Channel::Telegram,
-            Arc::new(Recorder::default()) as Arc<dyn Sender>,
-        )]),
-    )
-    .with_communities_paced(communities(&api), Pace::unlimited());
+    let dispatcher = dispatcher(&db, &api, Arc::default());
     dispatcher.deliver_pending_at(NOON).await.unwrap();
     assert_eq!(posts.load(Ordering::SeqCst), 1, "refused once");
     // Not due again before Discord's wait is over.
