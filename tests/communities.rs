@@ -780,3 +780,42 @@ async fn linking_accounts_moves_their_communities() {
         db.finish().await;
     }
 }
+
+/// The channel keeps getting its deals when its owner stops hearing from
+/// Dealwatch privately (STOP, or a blocked bot): the posts are the
+/// community's, not the owner's.
+#[tokio::test]
+async fn posts_go_on_when_the_owner_opts_out_privately() {
+    use dealwatch::deals::Announcer;
+    let api = FakeApi::start(discord).await;
+    for db in TestDb::all().await {
+        let core = db.core().with_communities(communities(&api));
+        ann_at(&core, url("111"), common::NOW).await;
+        ann_at(&core, "alert lego to deal-hunters".into(), common::NOW).await;
+        let stopped = ann_at(&core, "stop".into(), common::NOW).await;
+        assert!(!stopped.is_empty(), "{}", db.name);
+        Announcer::default()
+            .announce(
+                &db.store,
+                &deal("d1", "LEGO bargain", Some("5"), None),
+                common::NOW,
+            )
+            .await
+            .unwrap();
+        let owner = Arc::new(Recorder::default());
+        let before = api.calls().len();
+        dispatcher(&db, &api, owner.clone())
+            .deliver_pending()
+            .await
+            .unwrap();
+        let posted = &api.calls()[before..];
+        assert_eq!(posted.len(), 1, "{}: {posted:?}", db.name);
+        assert!(posted[0].raw.contains("LEGO bargain"), "{}", db.name);
+        assert!(
+            owner.0.lock().unwrap().is_empty(),
+            "{}: the owner opted out",
+            db.name
+        );
+        db.finish().await;
+    }
+}

@@ -400,16 +400,31 @@ impl Store {
     ) -> Result<bool> {
         let payload =
             serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // A post into a shared channel goes whether or not its owner can be
+        // reached privately (opted out, blocked): its route says so, and a
+        // row with a route is claimed without looking at the owner's chats.
+        let route = match notice {
+            crate::watching::Notice::DealMatch {
+                community: Some(id),
+                ..
+            } => Some(format!("community:{id}")),
+            crate::watching::Notice::DealMatch {
+                post_to: Some((channel, _)),
+                ..
+            } => Some(format!("shared:{channel}")),
+            _ => None,
+        };
         let inserted = on_pool!(self, |pool| {
             sqlx::query(
-                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, route) \
+                 VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
             )
             .bind(user.0)
             .bind(notice.kind())
             .bind(key)
             .bind(&payload)
             .bind(now)
+            .bind(route.as_deref())
             .execute(pool)
             .await?
             .rows_affected()
