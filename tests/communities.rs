@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::Recorder;
+
 use axum::http::StatusCode;
 use common::fake_api::{Call, FakeApi};
 use common::{say, TestDb};
@@ -15,10 +17,10 @@ use dealwatch::inbound::Inbox;
 use dealwatch::seal::Sealer;
 use dealwatch::storage::Backend;
 use dealwatch_bots::discord::DiscordClient;
-use dealwatch_bots::{BoxFuture, Channel, InboundRecord, Outgoing, SendError, Sender};
+use dealwatch_bots::{Channel, InboundRecord, Sender};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// A webhook token as Discord makes them (68 characters).
 const TOKEN: &str = "Zq3-Xk_9aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefghijklmnopqrstuvw";
@@ -343,24 +345,6 @@ async fn without_a_lasting_key_communities_are_off() {
     assert!(reply.contains("aren't switched on"), "{reply}");
     assert!(api.calls().is_empty());
     db.finish().await;
-}
-
-/// Takes every message and remembers it.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<String>>);
-
-impl Sender for Recorder {
-    fn send<'a>(
-        &'a self,
-        _reply_to: &'a str,
-        messages: &'a [Outgoing],
-    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
-        Box::pin(async move {
-            let mut sent = self.0.lock().unwrap();
-            sent.extend(messages.iter().map(|m| m.text.clone()));
-            Ok(vec!["1".to_owned(); messages.len()])
-        })
-    }
 }
 
 /// Through the inbox (as from Telegram): the stored message loses the

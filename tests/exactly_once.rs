@@ -9,34 +9,16 @@
 
 mod common;
 
+use common::Recorder;
+
 use common::TestDb;
 use dealwatch::inbound::Inbox;
 use dealwatch::storage::{Backend, Item};
-use dealwatch_bots::{BoxFuture, Channel, InboundRecord, Outgoing, SendError, Sender};
+use dealwatch_bots::{Channel, InboundRecord, Sender};
 use sqlx::Connection;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Takes every message and remembers its text.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<String>>);
-
-impl Sender for Recorder {
-    fn send<'a>(
-        &'a self,
-        _reply_to: &'a str,
-        messages: &'a [Outgoing],
-    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
-        Box::pin(async move {
-            let mut sent = self.0.lock().unwrap();
-            sent.extend(messages.iter().map(|m| m.text.clone()));
-            Ok((0..messages.len())
-                .map(|i| format!("m{}", sent.len() + i))
-                .collect())
-        })
-    }
-}
 
 /// Make every insert of a reply into the outbox fail (`refuse`), or stop.
 async fn replies_fail(db: &TestDb, refuse: bool) {

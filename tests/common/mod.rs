@@ -264,3 +264,25 @@ pub async fn spawn_app(db: &TestDb, args: &[&str]) -> App {
         task: Some(task),
     }
 }
+
+/// A sender that takes every message and remembers its text (ids `m1`,
+/// `m2`, ... in order).
+#[derive(Default)]
+pub struct Recorder(pub std::sync::Mutex<Vec<String>>);
+
+impl dealwatch_bots::Sender for Recorder {
+    fn send<'a>(
+        &'a self,
+        _reply_to: &'a str,
+        messages: &'a [Outgoing],
+    ) -> dealwatch_bots::BoxFuture<'a, Result<Vec<String>, dealwatch_bots::SendError>> {
+        Box::pin(async move {
+            let mut sent = self.0.lock().expect("the recorder");
+            let first = sent.len();
+            sent.extend(messages.iter().map(|m| m.text.clone()));
+            Ok((1..=messages.len())
+                .map(|i| format!("m{}", first + i))
+                .collect())
+        })
+    }
+}
