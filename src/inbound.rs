@@ -316,7 +316,7 @@ impl Inbox {
         };
         let Some(sender) = self.senders.get(&record.incoming.channel).cloned() else {
             let why = format!("no sender for channel {}", record.incoming.channel);
-            return self.store.inbound_retry(row.id, &why, None).await;
+            return self.give_up(&row, &why).await;
         };
         // Replies kept by an older version: sent from here, as then.
         if let ("handled", Some(saved)) = (row.state.as_str(), row.replies.as_deref()) {
@@ -523,9 +523,21 @@ impl Inbox {
             Err(SendError::Transient(why)) => self.retry(row, &why, None).await,
             Err(SendError::Permanent(why) | SendError::Unreachable(why)) => {
                 tracing::warn!(channel = %record.incoming.channel, error = %why, "reply refused for good");
-                self.store.inbound_retry(row.id, &why, None).await
+                self.give_up(row, &why).await
             }
         }
+    }
+
+    /// Stop trying a message for good. It is kept (for the operator), but
+    /// without the credentials its text carried.
+    async fn give_up(&self, row: &InboundRow, why: &str) -> Result<(), StoreError> {
+        let record = serde_json::from_str::<InboundRecord>(&row.payload).ok();
+        if let Some(clean) = record.as_ref().and_then(scrubbed) {
+            let payload =
+                serde_json::to_string(&clean).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            self.store.inbound_payload(row.id, &payload).await?;
+        }
+        self.store.inbound_retry(row.id, why, None).await
     }
 
     /// Try again later (exponential backoff, or the platform's own wait),
@@ -537,7 +549,7 @@ impl Inbox {
         after_secs: Option<u64>,
     ) -> Result<(), StoreError> {
         if row.attempts + 1 >= MAX_ATTEMPTS {
-            return self.store.inbound_retry(row.id, why, None).await;
+            return self.give_up(row, why).await;
         }
         let backoff = 1i64 << row.attempts.clamp(0, 8);
         let wait = after_secs

@@ -803,3 +803,41 @@ async fn posts_go_on_when_the_owner_opts_out_privately() {
         db.finish().await;
     }
 }
+
+/// A message that is given up for good (here: its channel has no sender)
+/// is kept for the operator, but without the webhook URL it carried.
+#[tokio::test]
+async fn a_message_given_up_keeps_no_token() {
+    let api = FakeApi::start(discord).await;
+    for db in TestDb::all().await {
+        let inbox = Inbox::new(
+            db.store.clone(),
+            db.core().with_communities(communities(&api)),
+            HashMap::new(),
+        );
+        let mut incoming = common::from(Channel::Telegram, "4242", &url("111"));
+        incoming.message_id = Some("1".into());
+        assert!(inbox.accept(&InboundRecord::plain(incoming)).await.unwrap());
+        inbox.process_pending().await.unwrap();
+        assert_eq!(
+            db.store.inbound_counts().await.unwrap(),
+            vec![("failed".to_owned(), 1)],
+            "{}",
+            db.name
+        );
+        let texts = stored_texts(&db).await;
+        assert!(
+            texts.iter().any(|t| t.contains("[Discord webhook URL]")),
+            "{}: {texts:?}",
+            db.name
+        );
+        for text in texts {
+            assert!(
+                !text.contains(TOKEN),
+                "{}: kept in plain text: {text}",
+                db.name
+            );
+        }
+        db.finish().await;
+    }
+}

@@ -9,6 +9,13 @@ const MARK_PROCESSED: &str = "UPDATE inbound_messages SET state = 'processed', p
      claimed_until = NULL, attempts = attempts + 1, replies = NULL WHERE id = $1";
 
 impl Store {
+    /// [`Unit::inbound_payload`] on its own.
+    pub async fn inbound_payload(&self, id: i64, payload: &str) -> Result<()> {
+        let mut unit = self.begin().await?;
+        unit.inbound_payload(id, payload).await?;
+        unit.commit().await
+    }
+
     /// Store an inbound message before its provider is answered. Returns
     /// false for a redelivery (same channel and provider id): it is not
     /// processed again.
