@@ -830,15 +830,7 @@ impl Dispatcher {
             drop_row("over the community's daily cap").await?;
             return Ok(Outcome::Done);
         }
-        let webhook = d
-            .sealed_secret
-            .as_deref()
-            .and_then(|sealed| communities.sealer.open(sealed))
-            .and_then(|token| String::from_utf8(token).ok())
-            .and_then(|token| {
-                dealwatch_bots::discord_webhook::WebhookUrl::from_parts(&d.external_id, &token).ok()
-            });
-        let Some(webhook) = webhook else {
+        let Some(webhook) = communities.webhook(&d) else {
             drop_row("the webhook's token cannot be opened (DEALWATCH_SEAL_KEY changed)").await?;
             return Ok(Outcome::Done);
         };

@@ -486,8 +486,7 @@ impl Inbox {
         // A message carrying a credential (a Discord webhook URL) is kept
         // without it once acted on.
         for job in jobs {
-            if let Some(scrubbed) = scrubbed(&job.record) {
-                let payload = serde_json::to_string(&scrubbed).map_err(|e| e.to_string())?;
+            if let Some(payload) = scrubbed(&job.record) {
                 unit.inbound_payload(job.row, &payload)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -532,9 +531,7 @@ impl Inbox {
     /// without the credentials its text carried.
     async fn give_up(&self, row: &InboundRow, why: &str) -> Result<(), StoreError> {
         let record = serde_json::from_str::<InboundRecord>(&row.payload).ok();
-        if let Some(clean) = record.as_ref().and_then(scrubbed) {
-            let payload =
-                serde_json::to_string(&clean).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let Some(payload) = record.as_ref().and_then(scrubbed) {
             self.store.inbound_payload(row.id, &payload).await?;
         }
         self.store.inbound_retry(row.id, why, None).await
@@ -561,9 +558,9 @@ impl Inbox {
     }
 }
 
-/// `record` without the credentials its text carries (Discord webhook
-/// URLs), or `None` if it carries none.
-fn scrubbed(record: &InboundRecord) -> Option<InboundRecord> {
+/// `record`'s payload as stored without the credentials its text carries
+/// (Discord webhook URLs), or `None` if it carries none.
+fn scrubbed(record: &InboundRecord) -> Option<String> {
     use dealwatch_bots::discord_webhook::WebhookUrl;
     let text = &record.incoming.text;
     if !text.split_whitespace().any(WebhookUrl::looks_like) {
@@ -581,7 +578,7 @@ fn scrubbed(record: &InboundRecord) -> Option<InboundRecord> {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    Some(scrubbed)
+    serde_json::to_string(&scrubbed).ok()
 }
 
 /// A decided message waiting for the next shared unit.

@@ -159,7 +159,17 @@ impl WebhookUrl {
     /// The URL as it may be shown: the token's first four characters only.
     pub fn masked(&self) -> String {
         let shown: String = self.token.chars().take(4).collect();
-        format!("https://discord.com/api/webhooks/{}/{shown}…", self.id)
+        format!("{}{shown}…", Self::shown_without_token(&self.id))
+    }
+
+    /// A stored webhook shown by its id alone (its token is never shown
+    /// again): `https://discord.com/api/webhooks/ID/…`.
+    pub fn masked_id(id: &str) -> String {
+        format!("{}…", Self::shown_without_token(id))
+    }
+
+    fn shown_without_token(id: &str) -> String {
+        format!("https://discord.com/api/webhooks/{id}/")
     }
 }
 

@@ -57,7 +57,7 @@ impl Session {
                 "community-list-line",
                 &[
                     ("name", d.name.clone().into()),
-                    ("url", masked_id(&d.external_id).into()),
+                    ("url", WebhookUrl::masked_id(&d.external_id).into()),
                 ],
             );
             line.push_str(&tr.msg("community-cap", &[("cap", i64::from(d.daily_cap).into())]));
@@ -145,13 +145,7 @@ impl Session {
         let Some(destination) = self.core.store.destination(self.user.id, name).await? else {
             return one(tr.msg("community-not-found", &[("name", name.to_owned().into())]));
         };
-        let webhook = destination
-            .sealed_secret
-            .as_deref()
-            .and_then(|sealed| communities.sealer.open(sealed))
-            .and_then(|token| String::from_utf8(token).ok())
-            .and_then(|token| WebhookUrl::from_parts(&destination.external_id, &token).ok());
-        let Some(webhook) = webhook else {
+        let Some(webhook) = communities.webhook(&destination) else {
             // Sealed under another key (DEALWATCH_SEAL_KEY changed).
             return one(tr.msg(
                 "community-secret-lost",
@@ -201,7 +195,10 @@ impl Session {
         let text = match added {
             DestinationAdded::Added => tr.msg(
                 "community-added",
-                &[name(&new.name), ("url", masked_id(&new.external_id).into())],
+                &[
+                    name(&new.name),
+                    ("url", WebhookUrl::masked_id(&new.external_id).into()),
+                ],
             ),
             DestinationAdded::Again { name: kept } => tr.msg("community-again", &[name(&kept)]),
             DestinationAdded::NameTaken => tr.msg("community-name-taken", &[name(&new.name)]),
@@ -252,11 +249,6 @@ impl Session {
         };
         vec![Outgoing::text(text)]
     }
-}
-
-/// A webhook shown by its id alone (the token is never shown again).
-fn masked_id(id: &str) -> String {
-    format!("https://discord.com/api/webhooks/{id}/…")
 }
 
 /// A name for a webhook registered without one: its own name in lower

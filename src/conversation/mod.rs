@@ -233,6 +233,20 @@ pub struct Communities {
     pub sealer: Arc<crate::seal::Sealer>,
 }
 
+impl Communities {
+    /// A stored destination's webhook, its token opened; `None` when it
+    /// was sealed under another key (`DEALWATCH_SEAL_KEY` changed).
+    pub fn webhook(
+        &self,
+        destination: &crate::storage::Destination,
+    ) -> Option<dealwatch_bots::discord_webhook::WebhookUrl> {
+        let token = self.sealer.open(destination.sealed_secret.as_deref()?)?;
+        let token = String::from_utf8(token).ok()?;
+        dealwatch_bots::discord_webhook::WebhookUrl::from_parts(&destination.external_id, &token)
+            .ok()
+    }
+}
+
 impl Core {
     pub fn new(
         store: Store,
