@@ -140,7 +140,7 @@ async fn run(n: usize) {
             kind: DISCORD_WEBHOOK,
             name: "deals".into(),
             external_id: "111".into(),
-            sealed_secret: sealer.seal(TOKEN.as_bytes()).unwrap(),
+            sealed_secret: sealer.seal(TOKEN.as_bytes()),
             channel_id: Some("900".into()),
             guild_id: None,
         },
@@ -161,13 +161,13 @@ async fn run(n: usize) {
             other => panic!("{other:?}"),
         })
         .unwrap();
-    let outcome = unit.add_rule(user.id, &spec, None, 10, now).await.unwrap();
-    let dealwatch::storage::AddOutcome::Created(no) = outcome else {
-        panic!("{outcome:?}")
-    };
-    unit.post_rule_to(user.id, no, destination.id)
+    let outcome = unit
+        .add_rule(user.id, &spec, Some(destination.id), 10, now)
         .await
         .unwrap();
+    let dealwatch::storage::AddOutcome::Created(_) = outcome else {
+        panic!("{outcome:?}")
+    };
     unit.commit().await.unwrap();
 
     let deals: Vec<NewDeal> = (0..n)

@@ -35,7 +35,10 @@
 use crate::l10n::L10n;
 use crate::model::{Digest, QuietHours, TimeOfDay};
 use crate::plans::Plans;
-use crate::storage::{unix_now, Identity, OutboxRow, Store, StoreError, User, UserId};
+use crate::storage::{
+    destination_channel, unix_now, Identity, OutboxRow, Store, StoreError, User, UserId,
+    DISCORD_WEBHOOK,
+};
 use crate::watching::{self, Notice};
 use dealwatch_bots::pace::Pace;
 use dealwatch_bots::{Channel, Outgoing, SendError, Sender};
@@ -412,7 +415,8 @@ impl Dispatcher {
         if let Notice::DealMatch {
             community: Some(destination),
             ..
-        } = &notice
+        }
+        | Notice::CommunityTest { destination, .. } = &notice
         {
             return self
                 .post_to_destination(row, &notice, &user, *destination, now)
@@ -787,9 +791,11 @@ pub fn webhook_pace() -> Pace {
 }
 
 impl Dispatcher {
-    /// Post a community rule's match through its destination's webhook.
-    /// A webhook Discord no longer knows disables the destination, pauses
-    /// its rules and tells the owner privately; its posts are dropped.
+    /// Post a community rule's match (or a test message) to its
+    /// destination: through a Discord webhook, or by the bot into a chat.
+    /// A destination the platform no longer takes (a deleted webhook, a
+    /// chat we were removed from) is disabled, its rules paused and its
+    /// owner told privately; its posts are dropped.
     async fn post_to_destination(
         &self,
         row: &OutboxRow,
@@ -801,13 +807,9 @@ impl Dispatcher {
         let drop_row = |why: &'static str| async move {
             self.store.outbox_later(row.id, None, true, Some(why)).await
         };
-        let Some((communities, pace)) = &self.communities else {
-            self.store
-                .outbox_later(row.id, Some(now + 300), true, Some("communities are off"))
-                .await?;
-            return Ok(Outcome::Done);
-        };
-        let Some(d) = self.store.destination_by_id(destination).await? else {
+        let d = self.store.destination_by_id(destination).await?;
+        // Another owner's destination under a reused id is not this one.
+        let Some(d) = d.filter(|d| d.owner.0 == row.user_id) else {
             drop_row("the community was removed").await?;
             return Ok(Outcome::Done);
         };
@@ -815,6 +817,7 @@ impl Dispatcher {
             drop_row("the community is stopped").await?;
             return Ok(Outcome::Done);
         }
+        let counted = matches!(notice, Notice::DealMatch { .. });
         // The community's own hours and cap, in its owner's time zone.
         let zone = owner.settings.time_zone.as_str();
         if let Some(ends) = d.quiet.and_then(|q| quiet_until(q, zone, now)) {
@@ -824,37 +827,67 @@ impl Dispatcher {
             return Ok(Outcome::Done);
         }
         let today = local_midnight(zone, now, 0).unwrap_or(now - now.rem_euclid(86_400));
-        if d.posts_day == Some(today) && d.posts_count >= d.daily_cap {
+        if counted && d.posts_day == Some(today) && d.posts_count >= d.daily_cap {
             // A deal is news today; held over, a backlog would flood the
             // channel tomorrow.
             drop_row("over the community's daily cap").await?;
             return Ok(Outcome::Done);
         }
-        let Some(webhook) = communities.webhook(&d) else {
-            drop_row("the webhook's token cannot be opened (DEALWATCH_SEAL_KEY changed)").await?;
-            return Ok(Outcome::Done);
-        };
-        if let Err(SendError::RetryAfter(secs)) = pace.admit(&d.external_id).await {
-            return Ok(Outcome::Busy(self.wait_out(row, secs, now).await?));
-        }
         let tr = self.l10n.tr(&owner.settings.locale);
         let message = watching::render(notice, &tr);
-        self.store.outbox_sending(row.id, None, now).await?;
-        match communities
-            .discord
-            .execute_webhook(&webhook, &message)
+        let posted = if d.kind == DISCORD_WEBHOOK {
+            let Some((communities, pace)) = &self.communities else {
+                self.store
+                    .outbox_later(row.id, Some(now + 300), true, Some("communities are off"))
+                    .await?;
+                return Ok(Outcome::Done);
+            };
+            let Some(webhook) = communities.webhook(&d) else {
+                drop_row("the webhook's token cannot be opened (DEALWATCH_SEAL_KEY changed)")
+                    .await?;
+                return Ok(Outcome::Done);
+            };
+            if let Err(SendError::RetryAfter(secs)) = pace.admit(&d.external_id).await {
+                return Ok(Outcome::Busy(self.wait_out(row, secs, now).await?));
+            }
+            self.store.outbox_sending(row.id, None, now).await?;
+            communities
+                .discord
+                .execute_webhook(&webhook, &message)
+                .await
+        } else {
+            let sender = destination_channel(&d.kind).and_then(|c| self.senders.get(&c));
+            let Some(sender) = sender else {
+                let why = format!("{} is not on", d.kind);
+                self.store
+                    .outbox_later(row.id, Some(now + 300), true, Some(&why))
+                    .await?;
+                return Ok(Outcome::Done);
+            };
+            self.store.outbox_sending(row.id, None, now).await?;
+            // The platform adapter paces per chat (a group's own limit).
+            dealwatch_bots::pace::bulk(sender.notify(
+                &d.external_id,
+                std::slice::from_ref(&message),
+                None,
+                &delivery_key(row),
+            ))
             .await
-        {
+            .map(|ids| ids.join(" "))
+        };
+        match posted {
             Ok(id) => {
                 self.store.mark_sent(row.id, Some(&id), None, now).await?;
-                self.store.destination_posted(destination, today).await?;
+                if counted {
+                    self.store.destination_posted(destination, today).await?;
+                }
             }
             Err(SendError::RetryAfter(secs)) => {
                 return Ok(Outcome::Busy(self.wait_out(row, secs, now).await?));
             }
             Err(SendError::Transient(why)) => self.retry_later(row, &why, now).await?,
             Err(SendError::Unreachable(why)) => {
-                tracing::warn!(destination, error = %why, "community webhook gone; stopped");
+                tracing::warn!(destination, error = %why, "community gone; stopped");
                 self.store
                     .outbox_later(row.id, None, true, Some(&why))
                     .await?;
@@ -862,7 +895,11 @@ impl Dispatcher {
                     self.store.disable_destination(destination, &why).await?
                 {
                     let key = format!("community-stopped:{destination}:{now}");
-                    let told = Notice::CommunityStopped { name };
+                    let told = if d.kind == DISCORD_WEBHOOK {
+                        Notice::CommunityStopped { name }
+                    } else {
+                        Notice::CommunityLeft { name }
+                    };
                     self.store.enqueue_notice(owner, &key, &told, now).await?;
                 }
             }

@@ -41,6 +41,7 @@ struct LimitsFile {
     watches: Option<u32>,
     rules: Option<u32>,
     communities: Option<u32>,
+    community_rules: Option<u32>,
     check_interval_secs: Option<u64>,
     sms_per_day: Option<u32>,
 }
@@ -55,6 +56,9 @@ pub struct PlanLimits {
     /// Most community destinations (Discord webhooks, groups, channels)
     /// registered by one person.
     pub communities: u32,
+    /// Most active alerts posting to one community (counted apart from
+    /// the person's own `rules`).
+    pub community_rules: u32,
     /// How often each watched product is checked.
     pub check_interval: Duration,
     /// Most SMS alerts a day.
@@ -76,6 +80,7 @@ impl Default for Plans {
                 watches: 5,
                 rules: 3,
                 communities: 1,
+                community_rules: 3,
                 check_interval: Duration::from_secs(6 * 3600),
                 sms_per_day: 0,
             },
@@ -83,6 +88,7 @@ impl Default for Plans {
                 watches: 100,
                 rules: 25,
                 communities: 5,
+                community_rules: 25,
                 check_interval: Duration::from_secs(3600),
                 sms_per_day: 5,
             },
@@ -90,6 +96,7 @@ impl Default for Plans {
                 watches: 1000,
                 rules: 200,
                 communities: 25,
+                community_rules: 100,
                 check_interval: Duration::from_secs(15 * 60),
                 sms_per_day: 20,
             },
@@ -134,6 +141,9 @@ impl Plans {
             }
             if let Some(communities) = o.communities {
                 limits.communities = communities;
+            }
+            if let Some(rules) = o.community_rules {
+                limits.community_rules = rules;
             }
             if let Some(secs) = o.check_interval_secs {
                 if secs < MIN_CHECK_INTERVAL_SECS {

@@ -253,6 +253,12 @@ impl Application {
         let prices = billing.map(|(_, prices)| prices);
         let (scheduler, poller) = scrapers(&config, store.clone(), plans)?;
         let channels = channels::build_all(&config, &l10n)?;
+        let core = channels
+            .iter()
+            .fold(core, |core, built| match &built.broadcasts {
+                Some(broadcasts) => core.with_broadcasts(built.channel, broadcasts.clone()),
+                None => core,
+            });
         for (channel, status) in config.channel_status() {
             match status {
                 Ok(()) => tracing::info!(%channel, "channel on"),

@@ -182,6 +182,11 @@ pub enum Notice {
     /// A community destination stopped taking posts (its Discord webhook
     /// was deleted); its rules are paused. Told to its owner.
     CommunityStopped { name: String },
+    /// We were removed from a community's chat (or may no longer post
+    /// there); its rules are paused. Told to its owner.
+    CommunityLeft { name: String },
+    /// A test message for a community, posted there like its deals.
+    CommunityTest { destination: i64, name: String },
     /// An identity of the user's stopped working (blocked, unsubscribed);
     /// sent on another of their channels.
     ChannelLost { channel: Channel, why: String },
@@ -216,6 +221,8 @@ impl Notice {
             Notice::Digest { .. } => "digest",
             Notice::ChannelLost { .. } => "channel_lost",
             Notice::CommunityStopped { .. } => "community_stopped",
+            Notice::CommunityLeft { .. } => "community_left",
+            Notice::CommunityTest { .. } => "community_test",
             Notice::PlanChanged { .. } => "plan_changed",
             Notice::PaymentFailed { .. } => "payment_failed",
             Notice::Reply { .. } => "reply",
@@ -425,6 +432,12 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
         Notice::Reply { kept } => kept.messages.first().cloned().unwrap_or_default(),
         Notice::CommunityStopped { name } => {
             Outgoing::text(tr.msg("community-stopped", &[("name", name.clone().into())]))
+        }
+        Notice::CommunityLeft { name } => {
+            Outgoing::text(tr.msg("community-left", &[("name", name.clone().into())]))
+        }
+        Notice::CommunityTest { name, .. } => {
+            Outgoing::text(tr.msg("community-test-post", &[("name", name.clone().into())]))
         }
         Notice::ChannelLost { channel, why } => Outgoing::text(
             tr.msg(

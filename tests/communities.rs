@@ -392,10 +392,8 @@ async fn the_stored_message_keeps_no_token_and_groups_are_refused() {
         incoming.message_id = Some("3".into());
         incoming.reply_to = "-100555".into();
         incoming.group = Some(dealwatch_bots::Group {
-            address: "-100555".into(),
             sender_can_manage: true,
-            we_can_post: true,
-            private_replies: false,
+            ..dealwatch_bots::Group::at("-100555")
         });
         let before = api.calls().len();
         assert!(inbox.accept(&InboundRecord::plain(incoming)).await.unwrap());

@@ -346,7 +346,7 @@ async fn in_a_guild_channel_replies_are_private_and_managers_make_community_rule
         &format!("/api/v10/webhooks/{APP_ID}/tok-g3/messages/@original"),
     )[0];
     assert!(
-        App::description(list).contains("posts in a channel"),
+        App::description(list).contains("posts to community"),
         "{}",
         App::description(list)
     );

@@ -29,6 +29,7 @@ fn message(id: usize, sender: &str, text: &str) -> InboundRecord {
         language_hint: None,
         text: text.to_owned(),
         group: None,
+        event: None,
     })
 }
 

@@ -3,7 +3,7 @@
 //! Each row is what someone typed and a compact description of what it must
 //! parse to (`error:COMMAND:PROBLEM` for a known command with bad arguments).
 
-use dealwatch::command::{parse, Command, CommunityCommand, ParseError};
+use dealwatch::command::{parse, AddTarget, Command, CommunityCommand, ParseError};
 use dealwatch::model::{Digest, ItemNo};
 use dealwatch::money::PriceSpec;
 
@@ -79,23 +79,36 @@ fn describe(parsed: &Result<Command, ParseError>) -> String {
             describe(&Ok(Command::Alert(plain.clone()))),
             describe(&Ok(Command::Alert(spec.clone())))
         ),
-        Command::Community(c) => match c {
-            CommunityCommand::List => "community list".into(),
-            CommunityCommand::Add { webhook, name } => format!(
-                "community add {}{}",
-                webhook.id(),
-                name.as_deref()
-                    .map_or(String::new(), |n| format!(" name={n}"))
-            ),
-            CommunityCommand::Test { name } => format!("community test {name}"),
-            CommunityCommand::Remove { name } => format!("community remove {name}"),
-            CommunityCommand::Cap { name, cap } => format!("community cap {name} {cap}"),
-            CommunityCommand::Quiet { name, quiet: None } => format!("community quiet {name} off"),
-            CommunityCommand::Quiet {
-                name,
-                quiet: Some(q),
-            } => format!("community quiet {name} {}-{}", q.start, q.end),
-        },
+        Command::Community(c) => {
+            let at = |name: &Option<String>| name.as_deref().unwrap_or("here").to_owned();
+            match c {
+                CommunityCommand::List => "community list".into(),
+                CommunityCommand::Add { target, name } => format!(
+                    "community add {}{}",
+                    match target {
+                        AddTarget::Webhook(webhook) => webhook.id().to_owned(),
+                        AddTarget::Channel(channel) => format!("channel={channel}"),
+                    },
+                    name.as_deref()
+                        .map_or(String::new(), |n| format!(" name={n}"))
+                ),
+                CommunityCommand::Test { name } => format!("community test {}", at(name)),
+                CommunityCommand::Remove { name } => format!("community remove {}", at(name)),
+                CommunityCommand::Cap { name, cap } => {
+                    format!("community cap {} {cap}", at(name))
+                }
+                CommunityCommand::Quiet { name, quiet: None } => {
+                    format!("community quiet {} off", at(name))
+                }
+                CommunityCommand::Quiet {
+                    name,
+                    quiet: Some(q),
+                } => format!("community quiet {} {}-{}", at(name), q.start, q.end),
+                CommunityCommand::Rules { name, op, ids: n } => {
+                    format!("community {op:?} {} {}", at(name), ids(n)).to_lowercase()
+                }
+            }
+        }
         Command::Name { id, label: None } => format!("name {id}"),
         Command::Name {
             id,
@@ -616,9 +629,73 @@ fn real_world_phrasings() {
             "community cap deals 1001".into(),
             "error:community:bad-cap".into(),
         ),
+        ("community cap".into(), "error:community:bad-cap".into()),
+        // Typed in a group without a name: about that group.
+        ("community cap 20".into(), "community cap here 20".into()),
+        ("community cap off".into(), "community cap here 1000".into()),
         (
-            "community cap".into(),
-            "error:community:missing-community-name".into(),
+            "community quiet 23:00-07:00".into(),
+            "community quiet here 23:00-07:00".into(),
+        ),
+        (
+            "community quiet off".into(),
+            "community quiet here off".into(),
+        ),
+        (
+            "community quiet off off".into(),
+            "community quiet off off".into(),
+        ),
+        ("community test".into(), "community test here".into()),
+        ("community remove".into(), "community remove here".into()),
+        (
+            "community delete deals".into(),
+            "community remove deals".into(),
+        ),
+        (
+            "community delete 3".into(),
+            "community delete here 3".into(),
+        ),
+        (
+            "community rm #3, 4".into(),
+            "community delete here 3,4".into(),
+        ),
+        ("community pause 3".into(), "community pause here 3".into()),
+        (
+            "community resume deals 3 and 5".into(),
+            "community resume deals 3,5".into(),
+        ),
+        (
+            "community pause".into(),
+            "error:community:missing-id".into(),
+        ),
+        (
+            "community pause deals x".into(),
+            "error:community:bad-id".into(),
+        ),
+        // A Telegram channel: @name, a t.me link, or its id.
+        (
+            "community add @cheap_deals".into(),
+            "community add channel=@cheap_deals".into(),
+        ),
+        (
+            "community add https://t.me/cheap_deals as deals".into(),
+            "community add channel=@cheap_deals name=deals".into(),
+        ),
+        (
+            "community add -1001234567890".into(),
+            "community add channel=-1001234567890".into(),
+        ),
+        (
+            "community add @ab".into(),
+            "error:community:bad-webhook".into(),
+        ),
+        (
+            "community add @evil/../x".into(),
+            "error:community:bad-webhook".into(),
+        ),
+        (
+            "community add -1001x".into(),
+            "error:community:bad-webhook".into(),
         ),
         (
             "community quiet deals 23:00-07:00".into(),
@@ -646,10 +723,6 @@ fn real_world_phrasings() {
         (
             "community rm #deals".into(),
             "community remove deals".into(),
-        ),
-        (
-            "community remove".into(),
-            "error:community:missing-community-name".into(),
         ),
         (
             "community remove a b".into(),

@@ -94,5 +94,6 @@ pub fn message(id: &str, sender: &str, text: &str) -> InboundRecord {
         language_hint: None,
         text: text.to_owned(),
         group: None,
+        event: None,
     })
 }

@@ -168,11 +168,18 @@ struct RawInteraction {
     token: String,
     guild_id: Option<String>,
     channel_id: Option<String>,
+    /// The channel it was sent in (its name, for naming it).
+    channel: Option<PartialChannel>,
     member: Option<Member>,
     user: Option<User>,
     locale: Option<String>,
     app_permissions: Option<String>,
     data: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PartialChannel {
+    name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -259,6 +266,9 @@ pub fn parse_interaction(body: &[u8], specs: &[CommandSpec]) -> Result<Interacti
                 we_can_post: ours & ADMINISTRATOR != 0 || ours & post == post,
                 // Answers in a guild are ephemeral (below).
                 private_replies: true,
+                kind: crate::GroupKind::Group,
+                title: raw.channel.as_ref().and_then(|c| c.name.clone()),
+                server: raw.guild_id.clone(),
             })
         }
         _ => None,
@@ -277,6 +287,7 @@ pub fn parse_interaction(body: &[u8], specs: &[CommandSpec]) -> Result<Interacti
             language_hint: raw.locale,
             text,
             group,
+            event: None,
         },
     })))
 }

@@ -99,6 +99,24 @@ pub struct Incoming {
     /// and whether this sender may decide what is posted there.
     #[serde(default)]
     pub group: Option<Group>,
+    /// Set when this is not a message but something that happened to the
+    /// shared chat in [`Incoming::group`] (we were added or removed, the
+    /// chat moved); `text` is then empty and `sender_id` is who did it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<ChatEvent>,
+}
+
+/// Something that happened to a shared chat, rather than a message in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ChatEvent {
+    /// We were added to the chat (or may post there again).
+    Joined,
+    /// We were removed from the chat, or may no longer post there.
+    Left,
+    /// The chat has a new address from now on (a Telegram group upgraded
+    /// to a supergroup gets a new id); what was set up for it moves along.
+    MovedTo { address: String },
 }
 
 /// A shared channel a message came from.
@@ -117,6 +135,42 @@ pub struct Group {
     /// their private chat instead, and cannot when they never opened one.
     #[serde(default)]
     pub private_replies: bool,
+    /// What kind of shared chat it is.
+    #[serde(default)]
+    pub kind: GroupKind,
+    /// The chat's name as the platform shows it (a group's title), for
+    /// naming it; never used to identify it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The server the channel belongs to (a Discord guild id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+/// The kinds of shared chat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKind {
+    /// Members write to each other (a Telegram group, a Discord channel).
+    #[default]
+    Group,
+    /// Only its admins post; everyone else reads (a Telegram channel).
+    Broadcast,
+}
+
+impl Group {
+    /// A shared chat at `address` that nobody is known to manage yet.
+    pub fn at(address: impl Into<String>) -> Group {
+        Group {
+            address: address.into(),
+            sender_can_manage: false,
+            we_can_post: true,
+            private_replies: false,
+            kind: GroupKind::Group,
+            title: None,
+            server: None,
+        }
+    }
 }
 
 impl Incoming {
@@ -132,6 +186,7 @@ impl Incoming {
             language_hint: None,
             text: text.into(),
             group: None,
+            event: None,
         }
     }
 }
@@ -427,6 +482,47 @@ pub trait Sender: Send + Sync {
     ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
         self.send(reply_to, messages)
     }
+}
+
+/// A broadcast channel (a Telegram channel) someone asked us to post to,
+/// as its platform describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BroadcastInfo {
+    /// Where posts go (the channel's chat id).
+    pub address: String,
+    /// Its title, as its readers see it.
+    pub title: Option<String>,
+    /// Its public name without the `@`, if it has one.
+    pub handle: Option<String>,
+}
+
+/// Why we may not post to a broadcast channel for someone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BroadcastRefusal {
+    #[error("no such channel")]
+    NotFound,
+    #[error("a chat, but not a channel")]
+    NotBroadcast,
+    /// The person asking is not one of its administrators with the right
+    /// to post.
+    #[error("the sender may not post there")]
+    SenderNotAdmin,
+    /// We are not one of its administrators with the right to post.
+    #[error("we may not post there")]
+    WeCannotPost,
+    #[error("the platform did not answer: {0}")]
+    Platform(SendError),
+}
+
+/// Asks a platform about broadcast channels, before any post goes there.
+pub trait Broadcasts: Send + Sync {
+    /// Look `channel` up (a public `@name`, or the channel's id) and check
+    /// that both `sender_id` and we may post there.
+    fn check_broadcast<'a>(
+        &'a self,
+        channel: &'a str,
+        sender_id: &'a str,
+    ) -> BoxFuture<'a, Result<BroadcastInfo, BroadcastRefusal>>;
 }
 
 /// What a platform reported about a message we sent (WhatsApp statuses).

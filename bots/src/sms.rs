@@ -32,6 +32,7 @@ pub fn parse_inbound(params: &[(String, String)]) -> Option<Incoming> {
         language_hint: None,
         text: get("Body").unwrap_or_default(),
         group: None,
+        event: None,
     })
 }
 

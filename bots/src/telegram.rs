@@ -10,8 +10,8 @@
 
 use crate::pace::Pace;
 use crate::{
-    BoxFuture, Channel, Group, InboundRecord, InboundSink, Incoming, Link, Outgoing, ParseError,
-    SendError, Sender,
+    BoxFuture, Channel, ChatEvent, Group, GroupKind, InboundRecord, InboundSink, Incoming, Link,
+    Outgoing, ParseError, SendError, Sender,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -32,6 +32,8 @@ struct Update {
     update_id: i64,
     message: Option<Message>,
     callback_query: Option<CallbackQuery>,
+    /// Our own membership of a chat changed (added, removed, promoted).
+    my_chat_member: Option<ChatMemberUpdated>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +41,18 @@ struct Message {
     chat: Chat,
     from: Option<User>,
     text: Option<String>,
+    /// Sent in a group that became a supergroup: its new id.
+    migrate_to_chat_id: Option<i64>,
+    /// Where a forwarded message first appeared.
+    forward_origin: Option<MessageOrigin>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MessageOrigin {
+    #[serde(rename = "type")]
+    kind: String,
+    /// For a post forwarded from a channel: the channel.
+    chat: Option<Chat>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,6 +61,7 @@ struct Chat {
     /// `private`, `group`, `supergroup` or `channel`.
     #[serde(rename = "type", default)]
     kind: Option<String>,
+    title: Option<String>,
 }
 
 impl Chat {
@@ -59,6 +74,10 @@ impl Chat {
             Some(_) => true,
             None => self.id < 0,
         }
+    }
+
+    fn is_channel(&self) -> bool {
+        self.kind.as_deref() == Some("channel")
     }
 }
 
@@ -77,6 +96,41 @@ struct CallbackQuery {
     from: User,
     message: Option<Message>,
     data: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatMemberUpdated {
+    chat: Chat,
+    from: User,
+    new_chat_member: ChatMember,
+}
+
+/// A member of a chat as `getChatMember` and `my_chat_member` give it.
+#[derive(Debug, Deserialize)]
+struct ChatMember {
+    /// `creator`, `administrator`, `member`, `restricted`, `left`, `kicked`.
+    status: String,
+    /// Administrators of a channel: whether they may post there.
+    can_post_messages: Option<bool>,
+    /// Restricted members: whether they may send messages.
+    can_send_messages: Option<bool>,
+}
+
+impl ChatMember {
+    /// Whether this member may post in a chat of this kind.
+    fn can_post(&self, channel: bool) -> bool {
+        match self.status.as_str() {
+            "creator" => true,
+            "administrator" => !channel || self.can_post_messages == Some(true),
+            "member" => !channel,
+            "restricted" => !channel && self.can_send_messages != Some(false),
+            _ => false,
+        }
+    }
+
+    fn is_admin(&self) -> bool {
+        matches!(self.status.as_str(), "creator" | "administrator")
+    }
 }
 
 /// An update we act on.
@@ -103,7 +157,14 @@ pub fn parse_update(body: &[u8]) -> Result<Option<Parsed>, ParseError> {
 /// Telegram, the same id as the user) as [`Incoming::reply_to`]: what the
 /// core answers the person alone never lands in the group, and a group
 /// never becomes where someone's alerts go. Only commands are read in
-/// groups (a bot with privacy mode off sees all the chatter).
+/// groups (a bot with privacy mode off sees all the chatter). Whether the
+/// sender administers the group is not in the update: see
+/// [`TelegramClient::fill_roles`].
+///
+/// Besides messages: our being added to or removed from a group or
+/// channel (`my_chat_member`) and a group's move to a supergroup
+/// (`migrate_to_chat_id`) come as [`ChatEvent`]s; a channel post
+/// forwarded to us privately is the command to register that channel.
 pub fn parse_update_as(
     body: &[u8],
     bot_username: Option<&str>,
@@ -111,11 +172,32 @@ pub fn parse_update_as(
     let update: Update =
         serde_json::from_slice(body).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
     let message_id = Some(update.update_id.to_string());
+    if let Some(changed) = update.my_chat_member {
+        return Ok(membership(changed, message_id));
+    }
     if let Some(message) = update.message {
-        let (Some(from), Some(text)) = (message.from, message.text) else {
+        let Some(from) = message.from else {
             return Ok(None);
         };
         let group = group_of(&message.chat);
+        if let (Some(mut group), Some(to)) = (group.clone(), message.migrate_to_chat_id) {
+            group.sender_can_manage = false;
+            let event = ChatEvent::MovedTo {
+                address: to.to_string(),
+            };
+            return Ok(event_from(from, group, event, message_id));
+        }
+        let text = match (message.text, &message.forward_origin) {
+            // A channel's post forwarded privately: register that channel.
+            (_, Some(origin)) if group.is_none() && origin.kind == "channel" => {
+                let Some(channel) = &origin.chat else {
+                    return Ok(None);
+                };
+                format!("community add {}", channel.id)
+            }
+            (Some(text), _) => text,
+            (None, _) => return Ok(None),
+        };
         if group.is_some() && !is_command_for(&text, bot_username) {
             return Ok(None);
         }
@@ -136,6 +218,42 @@ pub fn parse_update_as(
         ));
     }
     Ok(None)
+}
+
+/// Our membership of a shared chat changed: joined when we may now post
+/// there, left when we may not (removed, banned, muted, or a channel
+/// admin without the right to post). Private chats are left alone.
+fn membership(changed: ChatMemberUpdated, message_id: Option<String>) -> Option<Parsed> {
+    let group = group_of(&changed.chat)?;
+    let event = if changed.new_chat_member.can_post(changed.chat.is_channel()) {
+        ChatEvent::Joined
+    } else {
+        ChatEvent::Left
+    };
+    event_from(changed.from, group, event, message_id)
+}
+
+fn event_from(
+    from: User,
+    group: Group,
+    event: ChatEvent,
+    message_id: Option<String>,
+) -> Option<Parsed> {
+    let sender_id = from.id.to_string();
+    Some(Parsed {
+        incoming: Incoming {
+            channel: Channel::Telegram,
+            reply_to: sender_id.clone(),
+            sender_id,
+            sender_name: from.first_name,
+            message_id,
+            language_hint: from.language_code,
+            text: String::new(),
+            group: Some(group),
+            event: Some(event),
+        },
+        callback_query_id: None,
+    })
 }
 
 /// What `from` sent in `chat` (typed, or a button's command), unless a bot
@@ -168,6 +286,7 @@ fn incoming(
             language_hint: from.language_code,
             text,
             group,
+            event: None,
         },
         callback_query_id,
     })
@@ -177,11 +296,13 @@ fn incoming(
 /// Whether the sender administers it is not in the update; until the
 /// platform is asked, nobody may manage it.
 fn group_of(chat: &Chat) -> Option<Group> {
-    chat.is_shared().then(|| Group {
-        address: chat.id.to_string(),
-        sender_can_manage: false,
-        we_can_post: true,
-        private_replies: false,
+    chat.is_shared().then(|| {
+        let mut group = Group::at(chat.id.to_string());
+        group.title.clone_from(&chat.title);
+        if chat.is_channel() {
+            group.kind = GroupKind::Broadcast;
+        }
+        group
     })
 }
 
@@ -270,6 +391,47 @@ pub struct TelegramClient {
     pace: Pace,
     /// The bot's username, from `getMe` once it was needed and answered.
     username: BotName,
+    /// The bot's own user id: a bot token is `<id>:<secret>`.
+    bot_id: Option<i64>,
+    /// Who administers which group, as `getChatMember` said lately.
+    admins: AdminCache,
+}
+
+/// How long `getChatMember`'s word on an administrator is kept: a
+/// demoted admin keeps their say over the group's alerts at most this long.
+pub const ADMIN_CACHE: Duration = Duration::from_secs(60);
+
+/// Recent answers to "is this user an administrator of this group?".
+#[derive(Debug, Default)]
+struct AdminCache(
+    std::sync::Mutex<std::collections::HashMap<(String, String), (std::time::Instant, bool)>>,
+);
+
+impl AdminCache {
+    /// Entries kept at most: a flood of commands from many groups cannot
+    /// grow it without bound.
+    const MAX: usize = 10_000;
+
+    fn get(&self, chat: &str, user: &str) -> Option<bool> {
+        let map = self.0.lock().ok()?;
+        let (at, admin) = map.get(&(chat.to_owned(), user.to_owned()))?;
+        (at.elapsed() < ADMIN_CACHE).then_some(*admin)
+    }
+
+    fn put(&self, chat: &str, user: &str, admin: bool) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= Self::MAX {
+                map.retain(|_, (at, _)| at.elapsed() < ADMIN_CACHE);
+                if map.len() >= Self::MAX {
+                    map.clear();
+                }
+            }
+            map.insert(
+                (chat.to_owned(), user.to_owned()),
+                (std::time::Instant::now(), admin),
+            );
+        }
+    }
 }
 
 /// The bot's username once `getMe` has told it, shared between the client
@@ -317,6 +479,8 @@ impl TelegramClient {
             base,
             pace: Self::pace(),
             username: BotName::default(),
+            bot_id: token.split_once(':').and_then(|(id, _)| id.parse().ok()),
+            admins: AdminCache::default(),
         })
     }
 
@@ -499,6 +663,49 @@ fn escaped_len(text: &str) -> usize {
 }
 
 impl TelegramClient {
+    /// One member of a chat (`getChatMember`).
+    async fn member(&self, chat_id: &str, user_id: &str) -> Result<ChatMember, SendError> {
+        let user: i64 = user_id
+            .parse()
+            .map_err(|_| SendError::Permanent(format!("not a Telegram user id: {user_id}")))?;
+        let body = json!({ "chat_id": chat_id, "user_id": user });
+        serde_json::from_value(self.call("getChatMember", &body).await?)
+            .map_err(|e| SendError::Transient(format!("unreadable chat member: {e}")))
+    }
+
+    /// Whether `user_id` administers the group `chat_id`, as Telegram said
+    /// within the last [`ADMIN_CACHE`].
+    pub async fn is_group_admin(&self, chat_id: &str, user_id: &str) -> Result<bool, SendError> {
+        if let Some(known) = self.admins.get(chat_id, user_id) {
+            return Ok(known);
+        }
+        let admin = self.member(chat_id, user_id).await?.is_admin();
+        self.admins.put(chat_id, user_id, admin);
+        Ok(admin)
+    }
+
+    /// Say in `incoming` whether its sender administers the group it was
+    /// sent in (only administrators manage a group's alerts). When
+    /// Telegram cannot say, they are taken not to.
+    pub async fn fill_roles(&self, incoming: &mut Incoming) {
+        let Some(group) = incoming.group.as_mut() else {
+            return;
+        };
+        if incoming.event.is_some() || group.kind != GroupKind::Group {
+            return;
+        }
+        match self
+            .is_group_admin(&group.address, &incoming.sender_id)
+            .await
+        {
+            Ok(admin) => group.sender_can_manage = admin,
+            Err(e) => {
+                tracing::warn!(error = %e, "telegram getChatMember failed; taken as not an admin");
+                group.sender_can_manage = false;
+            }
+        }
+    }
+
     /// Publish the command menu (`setMyCommands`): `(command, description)`
     /// pairs, for one language or (with `None`) the default. Descriptions
     /// are cut to Telegram's 256 characters.
@@ -522,6 +729,10 @@ impl TelegramClient {
         self.call("setMyCommands", &body).await.map(|_| ())
     }
 }
+
+/// The update kinds we read: what `getUpdates` asks for, and what a
+/// webhook must be set up with (`setWebhook`'s `allowed_updates`).
+pub const ALLOWED_UPDATES: [&str; 3] = ["message", "callback_query", "my_chat_member"];
 
 /// Long polling (`TELEGRAM_MODE=polling`): fetch updates with `getUpdates`
 /// and store each through `sink` until `shutdown` completes. The offset
@@ -551,8 +762,7 @@ async fn poll_once(
     offset: &mut Option<i64>,
 ) {
     use std::time::Duration;
-    let mut body =
-        json!({ "timeout": long_poll_secs, "allowed_updates": ["message", "callback_query"] });
+    let mut body = json!({ "timeout": long_poll_secs, "allowed_updates": ALLOWED_UPDATES });
     if let Some(offset) = offset {
         body["offset"] = json!(offset);
     }
@@ -575,7 +785,8 @@ async fn poll_once(
         };
         let username = client.username().await;
         let stored = match parse_update_as(update.to_string().as_bytes(), username.as_deref()) {
-            Ok(Some(parsed)) => {
+            Ok(Some(mut parsed)) => {
+                client.fill_roles(&mut parsed.incoming).await;
                 let record = InboundRecord {
                     incoming: parsed.incoming,
                     acknowledge: parsed.callback_query_id,
@@ -597,6 +808,58 @@ async fn poll_once(
             return;
         }
         *offset = Some(id + 1);
+    }
+}
+
+impl crate::Broadcasts for TelegramClient {
+    /// `getChat`, then `getChatMember` for us and for the sender: both
+    /// must be administrators of the channel with the right to post.
+    fn check_broadcast<'a>(
+        &'a self,
+        channel: &'a str,
+        sender_id: &'a str,
+    ) -> BoxFuture<'a, Result<crate::BroadcastInfo, crate::BroadcastRefusal>> {
+        use crate::BroadcastRefusal as No;
+        Box::pin(async move {
+            let gone = |e: SendError| match e {
+                SendError::Unreachable(_) | SendError::Permanent(_) => No::NotFound,
+                e => No::Platform(e),
+            };
+            let chat = self
+                .call("getChat", &json!({ "chat_id": channel }))
+                .await
+                .map_err(gone)?;
+            if chat["type"].as_str() != Some("channel") {
+                return Err(No::NotBroadcast);
+            }
+            let Some(id) = chat["id"].as_i64().map(|id| id.to_string()) else {
+                return Err(No::NotFound);
+            };
+            let rights = |e: SendError, no: No| match e {
+                SendError::Unreachable(_) | SendError::Permanent(_) => no,
+                e => No::Platform(e),
+            };
+            let bot = self.bot_id.ok_or(No::WeCannotPost)?.to_string();
+            let ours = self
+                .member(&id, &bot)
+                .await
+                .map_err(|e| rights(e, No::WeCannotPost))?;
+            if !ours.can_post(true) {
+                return Err(No::WeCannotPost);
+            }
+            let theirs = self
+                .member(&id, sender_id)
+                .await
+                .map_err(|e| rights(e, No::SenderNotAdmin))?;
+            if !(theirs.is_admin() && theirs.can_post(true)) {
+                return Err(No::SenderNotAdmin);
+            }
+            Ok(crate::BroadcastInfo {
+                address: id,
+                title: chat["title"].as_str().map(str::to_owned),
+                handle: chat["username"].as_str().map(str::to_owned),
+            })
+        })
     }
 }
 

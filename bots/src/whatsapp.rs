@@ -120,6 +120,7 @@ pub fn parse_notification(body: &[u8], phone_number_id: &str) -> Result<Notifica
                 language_hint: None,
                 text: text.to_owned(),
                 group: None,
+                event: None,
             });
         }
         for status in value["statuses"].as_array().into_iter().flatten() {

@@ -79,6 +79,7 @@ impl ChannelDef for Discord {
             routes,
             poller: None,
             chores,
+            broadcasts: None,
         })
     }
 }

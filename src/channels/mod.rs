@@ -39,6 +39,9 @@ pub struct Built {
     /// Start-up chores, run in the background: a failure costs a menu,
     /// never the channel.
     pub chores: Option<BoxFuture<'static, ()>>,
+    /// Answers on the platform's broadcast channels (Telegram channels),
+    /// for registering them as communities.
+    pub broadcasts: Option<Arc<dyn dealwatch_bots::Broadcasts>>,
 }
 
 impl std::fmt::Debug for Built {

@@ -90,6 +90,7 @@ impl ChannelDef for Sms {
             routes,
             poller: None,
             chores: None,
+            broadcasts: None,
         })
     }
 }

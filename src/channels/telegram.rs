@@ -72,9 +72,9 @@ impl ChannelDef for Telegram {
                     })?
                     .expose_secret()
                     .to_owned();
-                let name = client.name();
+                let hook = client.clone();
                 let routes: Routes = Box::new(move |sink: Arc<dyn InboundSink>| {
-                    dealwatch_webhooks::telegram::routes_as(&secret, name, sink)
+                    dealwatch_webhooks::telegram::routes_with(&secret, hook, sink)
                 });
                 (routes, None)
             }
@@ -96,10 +96,11 @@ impl ChannelDef for Telegram {
         let chores = chores(client.clone(), l10n.clone());
         Ok(Built {
             channel: Channel::Telegram,
-            sender: client as Arc<dyn Sender>,
+            sender: client.clone() as Arc<dyn Sender>,
             routes,
             poller,
             chores: Some(chores),
+            broadcasts: Some(client as Arc<dyn dealwatch_bots::Broadcasts>),
         })
     }
 }

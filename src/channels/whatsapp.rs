@@ -121,6 +121,7 @@ impl ChannelDef for WhatsApp {
             routes,
             poller: None,
             chores: None,
+            broadcasts: None,
         })
     }
 }

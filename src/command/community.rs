@@ -4,44 +4,76 @@
 //! ```text
 //! community | community list
 //! community add WEBHOOK-URL [NAME]      a bare webhook URL means this too
-//! community test NAME | community remove NAME
-//! community cap NAME N | community quiet NAME HH:MM-HH:MM|off
+//! community add @CHANNEL [NAME]         a Telegram channel (or t.me/CHANNEL, or its id)
+//! community test [NAME] | community remove [NAME]
+//! community cap [NAME] N | community quiet [NAME] HH:MM-HH:MM|off
+//! community pause|resume|delete [NAME] ID...   that community's alerts
 //! alert WORDS... to NAME                 a rule that posts there
 //! ```
+//!
+//! Without a NAME, a command typed in a shared chat (a Telegram group, a
+//! Discord channel) is about that chat.
 
 use super::{prefs, ParseError, Problem, MAX_CAP};
+use crate::model::ItemNo;
 use crate::model::QuietHours;
 use dealwatch_bots::discord_webhook::WebhookUrl;
 
 /// Longest community name, in characters.
 pub const MAX_NAME_CHARS: usize = 32;
 
-/// What a `community` command asks.
+/// What a `community` command asks. `name: None` means the chat the
+/// command was typed in (a Telegram group, a Discord channel); typed
+/// privately, a name is needed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommunityCommand {
+    /// The person's communities; in a shared chat, that chat's alerts.
     List,
-    /// Register a Discord channel's webhook; `name` is what the person
-    /// will call it (else the webhook's own name).
+    /// Register a destination; `name` is what the person will call it
+    /// (else the destination's own name).
     Add {
-        webhook: WebhookUrl,
+        target: AddTarget,
         name: Option<String>,
     },
     Test {
-        name: String,
+        name: Option<String>,
     },
     Remove {
-        name: String,
+        name: Option<String>,
     },
     /// At most `cap` posts a day there (`off` is the most allowed).
     Cap {
-        name: String,
+        name: Option<String>,
         cap: u32,
     },
     /// No posts in this window (`None`: none held back).
     Quiet {
-        name: String,
+        name: Option<String>,
         quiet: Option<QuietHours>,
     },
+    /// Pause, resume or delete some of a community's alerts, by number.
+    Rules {
+        name: Option<String>,
+        op: RuleOp,
+        ids: Vec<ItemNo>,
+    },
+}
+
+/// What a community destination is, as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddTarget {
+    /// A Discord channel's webhook URL.
+    Webhook(WebhookUrl),
+    /// A broadcast channel: `@name`, a `t.me/name` link, or its id.
+    Channel(String),
+}
+
+/// What `community pause|resume|delete` does to a community's alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleOp {
+    Pause,
+    Resume,
+    Delete,
 }
 
 fn err(problem: Problem) -> ParseError {
@@ -84,12 +116,22 @@ pub(super) fn parse(args: &[String]) -> Result<CommunityCommand, ParseError> {
     if WebhookUrl::looks_like(first) {
         return add(first, rest);
     }
-    let one_name = |rest: &[String]| match rest {
-        [one] => name(one),
-        [] => Err(err(Problem::MissingCommunityName)),
+    let optional_name = |rest: &[String]| match rest {
+        [one] => name(one).map(Some),
+        [] => Ok(None),
         [_, extra, ..] => Err(err(Problem::Unexpected {
             text: extra.clone(),
         })),
+    };
+    let rules = |op: RuleOp| {
+        let (name, ids) = match rest.split_first() {
+            Some((first, ids)) if first.chars().next().is_some_and(char::is_alphabetic) => {
+                (Some(name(first)?), ids)
+            }
+            _ => (None, rest),
+        };
+        let ids = super::parse_ids("community", ids)?;
+        Ok(CommunityCommand::Rules { name, op, ids })
     };
     match first.to_lowercase().as_str() {
         "list" | "ls" | "show" => match rest.first() {
@@ -99,17 +141,30 @@ pub(super) fn parse(args: &[String]) -> Result<CommunityCommand, ParseError> {
             })),
         },
         "add" | "register" | "new" | "connect" => match rest.split_first() {
-            Some((url, rest)) => add(url, rest),
+            Some((target, rest)) => add(target, rest),
             None => Err(err(Problem::BadWebhook { why: "not-url" })),
         },
         "test" | "try" => Ok(CommunityCommand::Test {
-            name: one_name(rest)?,
+            name: optional_name(rest)?,
         }),
-        "remove" | "delete" | "del" | "rm" | "forget" => Ok(CommunityCommand::Remove {
-            name: one_name(rest)?,
+        "remove" | "forget" | "disconnect" => Ok(CommunityCommand::Remove {
+            name: optional_name(rest)?,
         }),
+        // `delete 3` is one of its alerts; `delete NAME` the community.
+        "delete" | "del" | "rm" => match rest {
+            [one] if one.trim_start_matches('#').starts_with(char::is_alphabetic) => {
+                Ok(CommunityCommand::Remove {
+                    name: Some(name(one)?),
+                })
+            }
+            [] => Ok(CommunityCommand::Remove { name: None }),
+            _ => rules(RuleOp::Delete),
+        },
+        "pause" | "stop" => rules(RuleOp::Pause),
+        "resume" | "unpause" | "start" => rules(RuleOp::Resume),
         "cap" | "limit" => {
-            let (name, value) = named(rest)?;
+            let (name, value) =
+                named(rest, |value| matches!(prefs::parse_cap(value), Ok(Some(_))))?;
             let cap = match prefs::parse_cap(value) {
                 Ok(Some(Some(cap))) if cap > 0 => cap,
                 // Uncapped is the most a community may take.
@@ -123,7 +178,9 @@ pub(super) fn parse(args: &[String]) -> Result<CommunityCommand, ParseError> {
             Ok(CommunityCommand::Cap { name, cap })
         }
         "quiet" | "dnd" | "mute" => {
-            let (name, value) = named(rest)?;
+            let (name, value) = named(rest, |value| {
+                matches!(prefs::parse_quiet(value), Ok(Some(_)))
+            })?;
             match prefs::parse_quiet(value) {
                 Ok(Some(quiet)) => Ok(CommunityCommand::Quiet { name, quiet }),
                 Ok(None) => Err(err(Problem::BadTime {
@@ -138,16 +195,55 @@ pub(super) fn parse(args: &[String]) -> Result<CommunityCommand, ParseError> {
     }
 }
 
-/// A community's name, then what is set for it.
-fn named(rest: &[String]) -> Result<(String, &[String]), ParseError> {
+/// What is set, after the community's name unless the whole of `rest`
+/// reads as the value (`cap 20`: the chat it was typed in).
+fn named(
+    rest: &[String],
+    is_value: impl Fn(&[String]) -> bool,
+) -> Result<(Option<String>, &[String]), ParseError> {
+    if !rest.is_empty() && is_value(rest) {
+        return Ok((None, rest));
+    }
     match rest.split_first() {
-        Some((first, value)) => Ok((name(first)?, value)),
-        None => Err(err(Problem::MissingCommunityName)),
+        Some((first, value)) => Ok((Some(name(first)?), value)),
+        None => Ok((None, rest)),
     }
 }
 
-fn add(url: &str, rest: &[String]) -> Result<CommunityCommand, ParseError> {
-    let webhook = webhook(url)?;
+/// Longest Telegram channel username (`@` not counted), and shortest.
+const CHANNEL_NAME_CHARS: std::ops::RangeInclusive<usize> = 4..=32;
+
+/// A Telegram channel as typed: `@name`, `t.me/name` (with or without
+/// `https://`), or its id (`-100…`); `@name` or the id as Telegram's
+/// `chat_id` takes them.
+fn channel(text: &str) -> Option<String> {
+    let text = text.trim_end_matches('/');
+    let bare = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .unwrap_or(text);
+    let handle = bare
+        .strip_prefix("t.me/")
+        .or_else(|| bare.strip_prefix("telegram.me/"))
+        .or_else(|| text.strip_prefix('@'));
+    if let Some(handle) = handle {
+        let ok = CHANNEL_NAME_CHARS.contains(&handle.len())
+            && handle.starts_with(|c: char| c.is_ascii_alphabetic())
+            && handle
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        return ok.then(|| format!("@{handle}"));
+    }
+    let digits = text.strip_prefix("-100")?;
+    (!digits.is_empty() && digits.len() <= 16 && digits.chars().all(|c| c.is_ascii_digit()))
+        .then(|| text.to_owned())
+}
+
+fn add(target: &str, rest: &[String]) -> Result<CommunityCommand, ParseError> {
+    let target = match channel(target) {
+        Some(channel) => AddTarget::Channel(channel),
+        None => AddTarget::Webhook(webhook(target)?),
+    };
     let rest: Vec<&String> = rest
         .iter()
         .filter(|w| !matches!(w.to_lowercase().as_str(), "as" | "named" | "called"))
@@ -161,5 +257,5 @@ fn add(url: &str, rest: &[String]) -> Result<CommunityCommand, ParseError> {
             }))
         }
     };
-    Ok(CommunityCommand::Add { webhook, name })
+    Ok(CommunityCommand::Add { target, name })
 }

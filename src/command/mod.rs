@@ -29,7 +29,7 @@ pub mod table;
 mod watch;
 
 pub use alert::{RuleSpec, MAX_WORDS};
-pub use community::CommunityCommand;
+pub use community::{AddTarget, CommunityCommand, RuleOp};
 pub use prefs::MAX_CAP;
 pub use table::{names, CommandDef, TABLE};
 pub use watch::WatchSpec;

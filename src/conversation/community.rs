@@ -1,45 +1,385 @@
 //! `community ...`: registering, testing, listing and removing community
-//! destinations (Discord channels through their webhook URL).
+//! destinations (Discord channels through their webhook URL, Telegram
+//! channels), and managing the alerts of a shared chat from inside it
+//! (a Telegram group, a Discord channel the bot is in).
 //!
-//! Checking a webhook and posting the test message are calls to Discord,
-//! made while deciding (as a payment link is); what is stored comes out as
-//! an [`Effect`] and is written when the message is applied.
+//! Checking a webhook or a channel and posting the webhook's test message
+//! are calls to the platform, made while deciding (as a payment link is);
+//! what is stored comes out as an [`Effect`] and is written when the
+//! message is applied.
 
 use super::effects::{Decision, Effect};
-use super::{one, CoreError, Session};
-use crate::command::community::MAX_NAME_CHARS;
-use crate::command::CommunityCommand;
-use crate::storage::{DestinationAdded, NewDestination, DISCORD_WEBHOOK};
+use super::{one, Answer, ChatChange, Core, CoreError, ReplyTo, Session};
+use crate::command::{AddTarget, CommunityCommand, ParseError, Problem, RuleOp};
+use crate::model::ItemNo;
+use crate::storage::{
+    chat_kind, free_name, Destination, DestinationAdded, NewDestination, StateChange, Unit,
+    DISCORD_CHANNEL, DISCORD_WEBHOOK, TELEGRAM_CHANNEL, TELEGRAM_GROUP,
+};
+use crate::watching::Notice;
 use dealwatch_bots::discord_webhook::WebhookUrl;
-use dealwatch_bots::{Outgoing, SendError};
+use dealwatch_bots::{BroadcastRefusal, ChatEvent, Group, GroupKind, Outgoing, SendError};
+
+impl Core {
+    /// Write what happened to a shared chat: we left it (its communities
+    /// stop, their owners are told), it moved (they follow), or we joined
+    /// it (a stopped one is active again; a group is greeted).
+    pub(super) async fn chat_event(
+        &self,
+        unit: &mut Unit,
+        change: ChatChange,
+    ) -> Result<Answer, CoreError> {
+        let mut answer = Answer {
+            to: ReplyTo::Group,
+            messages: Vec::new(),
+            user: None,
+        };
+        let Some(kind) = chat_kind(change.channel, change.group.kind) else {
+            return Ok(answer);
+        };
+        let address = &change.group.address;
+        match &change.event {
+            ChatEvent::Left => {
+                let stopped = unit
+                    .chat_left(kind, address, "removed from the chat")
+                    .await?;
+                for (owner, name, id) in stopped {
+                    let key = format!("community-left:{id}:{}", change.now);
+                    let told = Notice::CommunityLeft { name };
+                    unit.enqueue_notice(owner, &key, &told, change.now).await?;
+                }
+            }
+            ChatEvent::MovedTo { address: to } => {
+                unit.chat_moved(kind, address, to).await?;
+            }
+            ChatEvent::Joined => {
+                let back = unit.chat_joined(kind, address).await?;
+                if change.group.kind == GroupKind::Group {
+                    let tr = self.l10n.tr(change.locale);
+                    let mut text = tr.msg("group-welcome", &[]);
+                    if back > 0 {
+                        text.push('\n');
+                        text.push_str(&tr.msg("group-welcome-back", &[]));
+                    }
+                    answer.messages.push(Outgoing::text(text));
+                }
+            }
+        }
+        Ok(answer)
+    }
+}
+
+/// What a community command is about when typed without a name.
+enum About {
+    /// The chat it was typed in.
+    Chat,
+    /// One of the sender's communities, by name.
+    Named,
+    /// The sender's own list, or something only done privately.
+    Own,
+}
+
+fn about(cmd: &CommunityCommand) -> About {
+    let name = match cmd {
+        CommunityCommand::List => return About::Chat,
+        CommunityCommand::Add { .. } => return About::Own,
+        CommunityCommand::Test { name }
+        | CommunityCommand::Remove { name }
+        | CommunityCommand::Cap { name, .. }
+        | CommunityCommand::Quiet { name, .. }
+        | CommunityCommand::Rules { name, .. } => name,
+    };
+    if name.is_some() {
+        About::Named
+    } else {
+        About::Chat
+    }
+}
 
 impl Session {
     pub(super) async fn community(&self, cmd: CommunityCommand) -> Result<Decision, CoreError> {
+        match (about(&cmd), self.group.clone()) {
+            (About::Chat, Some(group)) => return self.chat_community(cmd, &group).await,
+            (About::Chat, None) if cmd != CommunityCommand::List => {
+                let missing = ParseError {
+                    command: "community",
+                    problem: Problem::MissingCommunityName,
+                };
+                return Ok(Decision::reply(vec![self.parse_error(&missing)]));
+            }
+            _ => {}
+        }
         let replies = match cmd {
             CommunityCommand::List => self.list_communities().await?,
-            CommunityCommand::Add { webhook, name } => {
-                return self.add_community(webhook, name).await
+            CommunityCommand::Add {
+                target: AddTarget::Webhook(webhook),
+                name,
+            } => return self.add_community(webhook, name).await,
+            CommunityCommand::Add {
+                target: AddTarget::Channel(channel),
+                name,
+            } => return self.add_channel(&channel, name).await,
+            CommunityCommand::Test { name } => {
+                return self.test_community(&name.unwrap_or_default()).await
             }
-            CommunityCommand::Test { name } => self.test_community(&name).await?,
             CommunityCommand::Remove { name } => {
-                return Ok(Decision::change(Effect::RemoveCommunity { name }))
+                return Ok(Decision::change(Effect::RemoveCommunity {
+                    name: name.unwrap_or_default(),
+                }))
             }
             CommunityCommand::Cap { name, cap } => {
                 return Ok(Decision::change(Effect::CommunityControls {
-                    name,
+                    name: name.unwrap_or_default(),
                     cap: Some(cap),
                     quiet: None,
                 }))
             }
             CommunityCommand::Quiet { name, quiet } => {
                 return Ok(Decision::change(Effect::CommunityControls {
-                    name,
+                    name: name.unwrap_or_default(),
                     cap: None,
                     quiet: Some(quiet),
                 }))
             }
+            CommunityCommand::Rules { name, op, ids } => {
+                let name = name.unwrap_or_default();
+                let Some(d) = self.core.store.destination(self.user.id, &name).await? else {
+                    return Ok(Decision::reply(vec![self.not_found(&name)]));
+                };
+                return Ok(Decision::change(Effect::CommunityRules {
+                    destination: d.id,
+                    owner: self.user.id,
+                    limits: self.limits(),
+                    op,
+                    ids,
+                }));
+            }
         };
         Ok(Decision::reply(replies))
+    }
+
+    fn not_found(&self, name: &str) -> Outgoing {
+        Outgoing::text(
+            self.tr()
+                .msg("community-not-found", &[("name", name.to_owned().into())]),
+        )
+    }
+
+    /// A community command about the shared chat it was typed in. Anyone
+    /// may see what is posted there; only those the platform says manage
+    /// the chat (Telegram administrators, Discord's Manage Channels) change
+    /// it. What a manager changes is answered in the chat for everyone
+    /// (on Discord, to them alone).
+    async fn chat_community(
+        &self,
+        cmd: CommunityCommand,
+        group: &Group,
+    ) -> Result<Decision, CoreError> {
+        let tr = self.tr();
+        let Some(kind) = chat_kind(self.identity.channel, group.kind) else {
+            return Ok(Decision::reply(vec![Outgoing::text(
+                tr.msg("community-chat-unsupported", &[]),
+            )]));
+        };
+        let chat = self
+            .core
+            .store
+            .chat_destination(kind, &group.address)
+            .await?;
+        if cmd == CommunityCommand::List {
+            let listing = self.chat_listing(chat.as_ref()).await?;
+            let decision = Decision::reply(listing);
+            return Ok(if group.sender_can_manage {
+                decision.public()
+            } else {
+                decision
+            });
+        }
+        if !group.sender_can_manage {
+            return Ok(Decision::reply(vec![Outgoing::text(
+                tr.msg("community-admins-only", &[]),
+            )]));
+        }
+        let Some(d) = chat else {
+            return Ok(
+                Decision::reply(vec![Outgoing::text(tr.msg("community-chat-none", &[]))]).public(),
+            );
+        };
+        let decision = match cmd {
+            CommunityCommand::Test { .. } => Decision::reply(vec![Outgoing::text(
+                tr.msg("community-test-post", &[("name", d.name.clone().into())]),
+            )]),
+            CommunityCommand::Remove { .. } => Decision::change(Effect::RemoveChat {
+                destination: d.id,
+                name: d.name,
+            }),
+            CommunityCommand::Cap { cap, .. } => Decision::change(Effect::ChatControls {
+                destination: d.id,
+                name: d.name,
+                cap: Some(cap),
+                quiet: None,
+            }),
+            CommunityCommand::Quiet { quiet, .. } => Decision::change(Effect::ChatControls {
+                destination: d.id,
+                name: d.name,
+                cap: None,
+                quiet: Some(quiet),
+            }),
+            CommunityCommand::Rules { op, ids, .. } => {
+                let owner = self.core.store.user(d.owner).await?;
+                Decision::change(Effect::CommunityRules {
+                    destination: d.id,
+                    owner: d.owner,
+                    limits: self.core.plans.limits(owner.plan),
+                    op,
+                    ids,
+                })
+            }
+            CommunityCommand::List | CommunityCommand::Add { .. } => {
+                Decision::reply(vec![Outgoing::text(tr.msg("community-add-private", &[]))])
+            }
+        };
+        Ok(decision.public())
+    }
+
+    /// What is posted into a shared chat: its alerts, cap and quiet hours.
+    async fn chat_listing(&self, chat: Option<&Destination>) -> Result<Vec<Outgoing>, CoreError> {
+        let tr = self.tr();
+        let Some(d) = chat else {
+            return one(tr.msg("community-chat-none", &[]));
+        };
+        let rules = self.core.store.destination_rules(d.id).await?;
+        let mut lines = vec![tr.msg(
+            "community-chat-header",
+            &[
+                ("name", d.name.clone().into()),
+                ("count", (rules.len() as i64).into()),
+            ],
+        )];
+        for r in &rules {
+            let mut line = tr.msg(
+                "list-rule",
+                &[
+                    ("id", i64::from(r.no.get()).into()),
+                    ("summary", self.rule_summary(&r.spec).into()),
+                ],
+            );
+            if r.state == crate::model::ItemState::Paused {
+                line.push_str(&tr.msg("state-paused", &[]));
+            }
+            lines.push(line);
+        }
+        lines.push(self.controls_line(d));
+        lines.push(tr.msg("community-chat-usage", &[]));
+        one(lines.join("\n"))
+    }
+
+    /// A community's cap, quiet hours and state, on one line.
+    fn controls_line(&self, d: &Destination) -> String {
+        let tr = self.tr();
+        let mut line = tr.msg("community-cap", &[("cap", i64::from(d.daily_cap).into())]);
+        if let Some(q) = d.quiet {
+            line.push_str(&tr.msg(
+                "community-quiet",
+                &[
+                    ("start", q.start.to_string().into()),
+                    ("end", q.end.to_string().into()),
+                ],
+            ));
+        }
+        if d.disabled.is_some() {
+            line.push_str(&tr.msg("community-disabled", &[]));
+        }
+        line.trim_start_matches([' ', '·']).to_owned()
+    }
+
+    /// Register a Telegram channel: the platform checks that both the
+    /// sender and we may post there; a test post follows once it is kept.
+    async fn add_channel(
+        &self,
+        channel: &str,
+        name: Option<String>,
+    ) -> Result<Decision, CoreError> {
+        let tr = self.tr();
+        let reply = |id: &str| {
+            Ok(Decision::reply(vec![Outgoing::text(
+                tr.msg(id, &[("channel", channel.to_owned().into())]),
+            )]))
+        };
+        if self.group.is_some() {
+            return reply("community-channel-private");
+        }
+        let Some(broadcasts) = self.core.broadcasts.get(&self.identity.channel) else {
+            return reply("community-channel-unsupported");
+        };
+        let info = match broadcasts
+            .check_broadcast(channel, &self.identity.external_id)
+            .await
+        {
+            Ok(info) => info,
+            Err(BroadcastRefusal::NotFound) => return reply("community-channel-not-found"),
+            Err(BroadcastRefusal::NotBroadcast) => return reply("community-channel-not-channel"),
+            Err(BroadcastRefusal::SenderNotAdmin) => return reply("community-channel-not-admin"),
+            Err(BroadcastRefusal::WeCannotPost) => return reply("community-channel-bot-not-admin"),
+            Err(BroadcastRefusal::Platform(e)) => {
+                tracing::warn!(error = %e, "checking a Telegram channel failed");
+                return reply("community-channel-down");
+            }
+        };
+        let limit = self.limits().communities;
+        let existing = self.core.store.destinations(self.user.id).await?;
+        let again = existing
+            .iter()
+            .any(|d| d.kind == TELEGRAM_CHANNEL && d.external_id == info.address);
+        if !again && existing.len() >= limit as usize {
+            return Ok(Decision::reply(vec![Outgoing::text(
+                self.community_limit(limit),
+            )]));
+        }
+        let name = name.unwrap_or_else(|| {
+            let taken: Vec<String> = existing.iter().map(|d| d.name.to_lowercase()).collect();
+            let own = info.handle.as_deref().or(info.title.as_deref());
+            free_name(own.unwrap_or_default(), "channel", &taken)
+        });
+        Ok(Decision::change(Effect::AddCommunity {
+            new: NewDestination {
+                kind: TELEGRAM_CHANNEL,
+                name,
+                external_id: info.address.clone(),
+                sealed_secret: None,
+                channel_id: Some(info.address),
+                guild_id: None,
+            },
+            limit,
+        }))
+    }
+
+    /// The answer to `community pause|resume|delete`.
+    pub(super) fn community_rules_changed(
+        &self,
+        op: RuleOp,
+        done: &[(ItemNo, StateChange)],
+    ) -> Vec<Outgoing> {
+        let tr = self.tr();
+        let lines: Vec<String> = done
+            .iter()
+            .map(|(no, change)| {
+                let id = ("id", crate::l10n::Arg::from(i64::from(no.get())));
+                match change {
+                    StateChange::NotFound => tr.msg("community-rule-not-found", &[id]),
+                    StateChange::LimitReached { limit, .. } => tr.msg(
+                        "community-rule-limit",
+                        &[id, ("max", i64::from(*limit).into())],
+                    ),
+                    StateChange::Unchanged(_) | StateChange::Changed(_) => match op {
+                        RuleOp::Pause => tr.msg("community-rule-paused", &[id]),
+                        RuleOp::Resume => tr.msg("community-rule-resumed", &[id]),
+                        RuleOp::Delete => tr.msg("community-rule-deleted", &[id]),
+                    },
+                }
+            })
+            .collect();
+        vec![Outgoing::text(lines.join("\n"))]
     }
 
     async fn list_communities(&self) -> Result<Vec<Outgoing>, CoreError> {
@@ -53,26 +393,14 @@ impl Session {
             &[("count", (all.len() as i64).into())],
         )];
         for d in &all {
-            let mut line = tr.msg(
+            let line = tr.msg(
                 "community-list-line",
                 &[
                     ("name", d.name.clone().into()),
-                    ("url", WebhookUrl::masked_id(&d.external_id).into()),
+                    ("place", self.place(&d.kind, &d.external_id).into()),
+                    ("controls", self.controls_line(d).into()),
                 ],
             );
-            line.push_str(&tr.msg("community-cap", &[("cap", i64::from(d.daily_cap).into())]));
-            if let Some(q) = d.quiet {
-                line.push_str(&tr.msg(
-                    "community-quiet",
-                    &[
-                        ("start", q.start.to_string().into()),
-                        ("end", q.end.to_string().into()),
-                    ],
-                ));
-            }
-            if d.disabled.is_some() {
-                line.push_str(&tr.msg("community-disabled", &[]));
-            }
             lines.push(line);
         }
         one(lines.join("\n"))
@@ -112,10 +440,10 @@ impl Session {
         };
         let name = match name {
             Some(name) => name,
-            None => free_name(
-                info.name.as_deref(),
-                existing.iter().map(|d| d.name.as_str()),
-            ),
+            None => {
+                let taken: Vec<String> = existing.iter().map(|d| d.name.to_lowercase()).collect();
+                free_name(info.name.as_deref().unwrap_or_default(), "discord", &taken)
+            }
         };
         let test = Outgoing::text(tr.msg("community-test-post", &[("name", name.clone().into())]));
         if let Err(e) = communities.discord.execute_webhook(&webhook, &test).await {
@@ -129,7 +457,7 @@ impl Session {
                 kind: DISCORD_WEBHOOK,
                 name,
                 external_id: webhook.id().to_owned(),
-                sealed_secret,
+                sealed_secret: Some(sealed_secret),
                 channel_id: info.channel_id,
                 guild_id: info.guild_id,
             },
@@ -137,17 +465,26 @@ impl Session {
         }))
     }
 
-    async fn test_community(&self, name: &str) -> Result<Vec<Outgoing>, CoreError> {
+    /// Post a test message to one of the sender's communities: through a
+    /// webhook at once; to a chat, through the outbox like its deals.
+    async fn test_community(&self, name: &str) -> Result<Decision, CoreError> {
         let tr = self.tr();
-        let Some(communities) = &self.core.communities else {
-            return one(tr.msg("community-unavailable", &[]));
-        };
+        let reply = |text: String| Ok(Decision::reply(vec![Outgoing::text(text)]));
         let Some(destination) = self.core.store.destination(self.user.id, name).await? else {
-            return one(tr.msg("community-not-found", &[("name", name.to_owned().into())]));
+            return Ok(Decision::reply(vec![self.not_found(name)]));
+        };
+        if destination.kind != DISCORD_WEBHOOK {
+            return Ok(Decision::change(Effect::TestCommunity {
+                destination: destination.id,
+                name: destination.name,
+            }));
+        }
+        let Some(communities) = &self.core.communities else {
+            return reply(tr.msg("community-unavailable", &[]));
         };
         let Some(webhook) = communities.webhook(&destination) else {
             // Sealed under another key (DEALWATCH_SEAL_KEY changed).
-            return one(tr.msg(
+            return reply(tr.msg(
                 "community-secret-lost",
                 &[("name", destination.name.into())],
             ));
@@ -157,12 +494,29 @@ impl Session {
             &[("name", destination.name.clone().into())],
         ));
         match communities.discord.execute_webhook(&webhook, &test).await {
-            Ok(_) => one(tr.msg("community-tested", &[("name", destination.name.into())])),
-            Err(e) => one(self.discord_refused(&e)),
+            Ok(_) => reply(tr.msg("community-tested", &[("name", destination.name.into())])),
+            Err(e) => reply(self.discord_refused(&e)),
         }
     }
 
-    fn community_limit(&self, limit: u32) -> String {
+    /// Where a community is, as its owner recognises it (a webhook's
+    /// masked URL, a chat's kind and id).
+    fn place(&self, kind: &str, external_id: &str) -> String {
+        let tr = self.tr();
+        let id = ("id", crate::l10n::Arg::from(external_id.to_owned()));
+        match kind {
+            DISCORD_WEBHOOK => tr.msg(
+                "community-place-webhook",
+                &[("url", WebhookUrl::masked_id(external_id).into())],
+            ),
+            DISCORD_CHANNEL => tr.msg("community-place-discord-channel", &[id]),
+            TELEGRAM_GROUP => tr.msg("community-place-telegram-group", &[id]),
+            TELEGRAM_CHANNEL => tr.msg("community-place-telegram-channel", &[id]),
+            other => other.to_owned(),
+        }
+    }
+
+    pub(super) fn community_limit(&self, limit: u32) -> String {
         self.tr()
             .msg("community-limit", &[("max", i64::from(limit).into())])
     }
@@ -194,10 +548,14 @@ impl Session {
         let name = |n: &str| ("name", n.to_owned().into());
         let text = match added {
             DestinationAdded::Added => tr.msg(
-                "community-added",
+                if new.kind == DISCORD_WEBHOOK {
+                    "community-added"
+                } else {
+                    "community-added-chat"
+                },
                 &[
                     name(&new.name),
-                    ("url", WebhookUrl::masked_id(&new.external_id).into()),
+                    ("place", self.place(new.kind, &new.external_id).into()),
                 ],
             ),
             DestinationAdded::Again { name: kept } => tr.msg("community-again", &[name(&kept)]),
@@ -214,6 +572,7 @@ impl Session {
         found: Option<String>,
         cap: Option<u32>,
         quiet: Option<Option<crate::model::QuietHours>>,
+        zone: &str,
     ) -> Vec<Outgoing> {
         let tr = self.tr();
         let Some(name) = found else {
@@ -233,7 +592,7 @@ impl Session {
                     name(),
                     ("start", q.start.to_string().into()),
                     ("end", q.end.to_string().into()),
-                    ("zone", self.user.settings.time_zone.clone().into()),
+                    ("zone", zone.to_owned().into()),
                 ],
             ),
             (None, _) => tr.msg("community-quiet-off", &[name()]),
@@ -248,67 +607,5 @@ impl Session {
             None => tr.msg("community-not-found", &[("name", asked.to_owned().into())]),
         };
         vec![Outgoing::text(text)]
-    }
-}
-
-/// A name for a webhook registered without one: its own name in lower
-/// case with `-` for anything else, else `discord`; `-2`, `-3`, ... when
-/// the person uses that name already.
-fn free_name<'a>(webhook_name: Option<&str>, taken: impl Iterator<Item = &'a str>) -> String {
-    let mut base: String = webhook_name
-        .unwrap_or_default()
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    base = base
-        .split('-')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    // A name is typed in rules, so it starts with a letter.
-    if !base.chars().next().is_some_and(char::is_alphabetic) {
-        base = format!("discord-{base}").trim_end_matches('-').to_owned();
-    }
-    base = base.chars().take(MAX_NAME_CHARS - 3).collect();
-    let taken: Vec<String> = taken.map(str::to_lowercase).collect();
-    let mut name = base.clone();
-    let mut n = 2;
-    while taken.contains(&name) {
-        name = format!("{base}-{n}");
-        n += 1;
-    }
-    name
-}
-
-#[cfg(test)]
-mod tests {
-    use super::free_name;
-
-    #[test]
-    fn a_webhook_without_a_name_gets_a_free_one() {
-        assert_eq!(free_name(Some("Deals Bot!"), [].into_iter()), "deals-bot");
-        assert_eq!(free_name(None, [].into_iter()), "discord");
-        assert_eq!(
-            free_name(Some("2024 Deals"), [].into_iter()),
-            "discord-2024-deals"
-        );
-        assert_eq!(free_name(Some("  "), ["discord"].into_iter()), "discord-2");
-        assert_eq!(
-            free_name(Some("Deals"), ["deals", "deals-2"].into_iter()),
-            "deals-3"
-        );
-        assert!(
-            free_name(Some(&"x".repeat(100)), [].into_iter())
-                .chars()
-                .count()
-                <= 32
-        );
     }
 }

@@ -9,8 +9,9 @@
 //! limit was reached after all.
 
 use super::*;
-use crate::storage::AddOutcome;
-use crate::storage::Unit;
+use crate::command::RuleOp;
+use crate::storage::{ChatDestination, DestinationAdded, Unit, DISCORD_WEBHOOK};
+use crate::watching::Notice;
 
 /// A change a command asks for, decided from the command and the sender's
 /// account alone.
@@ -21,15 +22,50 @@ pub(crate) enum Effect {
         watch: NewWatch,
         limit: u32,
     },
-    /// Add a deal rule; `post_to` is the shared chat it posts into, and
-    /// `note` says why it is private when it could not be.
+    /// Add a deal rule: the person's own, or (`community`: id, name) one
+    /// for their community; `note` says why it is private when it could
+    /// not be.
     AddRule {
         spec: RuleSpec,
-        post_to: Option<String>,
-        /// A community destination (id, name) it posts to instead.
         community: Option<(i64, String)>,
         note: Option<&'static str>,
         limit: u32,
+    },
+    /// Add a rule for the shared chat it was typed in: to the chat's
+    /// destination (made now, owned by the sender, if it has none), within
+    /// `rule_limit` alerts for that community and, for a new one,
+    /// `community_limit` communities of the sender's.
+    AddChatRule {
+        spec: RuleSpec,
+        chat: crate::storage::NewDestination,
+        rule_limit: u32,
+        community_limit: u32,
+    },
+    /// Pause, resume or delete some of a community's alerts (the owner's
+    /// numbers), on behalf of anyone allowed to manage it.
+    CommunityRules {
+        destination: i64,
+        owner: crate::storage::UserId,
+        limits: crate::plans::PlanLimits,
+        op: crate::command::RuleOp,
+        ids: Vec<ItemNo>,
+    },
+    /// Set a shared chat's daily cap or quiet hours.
+    ChatControls {
+        destination: i64,
+        name: String,
+        cap: Option<u32>,
+        quiet: Option<Option<crate::model::QuietHours>>,
+    },
+    /// Post a test message to a community through the outbox (a chat).
+    TestCommunity {
+        destination: i64,
+        name: String,
+    },
+    /// Stop posting into a shared chat: its destination and its alerts go.
+    RemoveChat {
+        destination: i64,
+        name: String,
     },
     /// Pause or resume items.
     SetStates {
@@ -89,6 +125,10 @@ pub(crate) struct Decision {
     /// Opt the sender's chat out of every message (`STOP`), or back in.
     pub opted_out: Option<bool>,
     pub step: Step,
+    /// The answer is about the shared chat it was asked in, not about the
+    /// sender, and goes there for everyone (where the platform does not
+    /// show answers to the sender alone).
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +136,7 @@ pub(crate) enum Step {
     /// Nothing to change: the replies are ready.
     Reply(Vec<Outgoing>),
     /// A change to write; the replies depend on what it finds.
-    Change(Effect),
+    Change(Box<Effect>),
 }
 
 impl Decision {
@@ -104,18 +144,34 @@ impl Decision {
         Decision {
             opted_out: None,
             step: Step::Reply(replies),
+            public: false,
         }
+    }
+
+    /// Answer into the shared chat (see [`Decision::public`]).
+    pub(crate) fn public(mut self) -> Decision {
+        self.public = true;
+        self
     }
 
     pub(crate) fn change(effect: Effect) -> Decision {
         Decision {
             opted_out: None,
-            step: Step::Change(effect),
+            step: Step::Change(Box::new(effect)),
+            public: false,
         }
     }
 }
 
 impl Session {
+    /// What tells this message's notices from another's in the same
+    /// second: the provider's message id, else the sender's chat.
+    fn message_key(&self) -> String {
+        self.message_id
+            .clone()
+            .unwrap_or_else(|| format!("i{}", self.identity.id))
+    }
+
     /// Write `decision` through `unit` and render the replies.
     pub(super) async fn apply(
         &mut self,
@@ -135,7 +191,7 @@ impl Session {
         }
         let effect = match decision.step {
             Step::Reply(replies) => return Ok(replies),
-            Step::Change(effect) => effect,
+            Step::Change(effect) => *effect,
         };
         let (user, now) = (self.user.id, self.now);
         Ok(match effect {
@@ -145,29 +201,96 @@ impl Session {
             }
             Effect::AddRule {
                 spec,
-                post_to,
                 community,
                 note,
                 limit,
             } => {
-                let target = post_to.as_deref().map(|a| (self.identity.channel, a));
-                let outcome = unit.add_rule(user, &spec, target, limit, now).await?;
-                let destination = match (&community, &outcome) {
-                    (Some((id, name)), AddOutcome::Created(no)) => {
-                        unit.post_rule_to(user, *no, *id).await?;
-                        Some(name.as_str())
-                    }
-                    _ => None,
+                let destination = community.as_ref().map(|(id, _)| *id);
+                let outcome = unit.add_rule(user, &spec, destination, limit, now).await?;
+                let name = community.as_ref().map(|(_, name)| name.as_str());
+                self.rule_added(&spec, name, false, note, outcome)
+            }
+            Effect::AddChatRule {
+                spec,
+                chat,
+                rule_limit,
+                community_limit,
+            } => match unit
+                .chat_destination(user, &chat, community_limit, now)
+                .await?
+            {
+                ChatDestination::Limit => {
+                    vec![Outgoing::text(self.community_limit(community_limit))]
+                }
+                ChatDestination::Found { id, owner, name } => {
+                    let outcome = unit
+                        .add_rule(owner, &spec, Some(id), rule_limit, now)
+                        .await?;
+                    self.rule_added(&spec, Some(&name), true, None, outcome)
+                }
+            },
+            Effect::CommunityRules {
+                destination,
+                owner,
+                limits,
+                op,
+                ids,
+            } => {
+                let mut done = Vec::with_capacity(ids.len());
+                for &no in &ids {
+                    let found = match op {
+                        RuleOp::Delete => unit
+                            .delete_item(owner, no, Some(destination))
+                            .await?
+                            .map(|_| StateChange::Changed(ItemKind::Rule)),
+                        RuleOp::Pause | RuleOp::Resume => {
+                            let state = if op == RuleOp::Pause {
+                                ItemState::Paused
+                            } else {
+                                ItemState::Active
+                            };
+                            Some(
+                                unit.set_state(owner, no, state, &limits, Some(destination), now)
+                                    .await?,
+                            )
+                        }
+                    };
+                    done.push((no, found.unwrap_or(StateChange::NotFound)));
+                }
+                self.community_rules_changed(op, &done)
+            }
+            Effect::ChatControls {
+                destination,
+                name,
+                cap,
+                quiet,
+            } => {
+                let zone = unit
+                    .destination_controls_by_id(destination, cap, quiet)
+                    .await?;
+                self.community_controlled(&name, Some(name.clone()), cap, quiet, &zone)
+            }
+            Effect::TestCommunity { destination, name } => {
+                let key = format!("community-test:{destination}:{now}:{}", self.message_key());
+                let test = Notice::CommunityTest {
+                    destination,
+                    name: name.clone(),
                 };
-                self.rule_added(&spec, post_to.is_some(), destination, note, outcome)
+                unit.enqueue_notice(user, &key, &test, now).await?;
+                vec![Outgoing::text(
+                    self.tr()
+                        .msg("community-test-queued", &[("name", name.into())]),
+                )]
+            }
+            Effect::RemoveChat { destination, name } => {
+                let removed = unit.remove_destination_by_id(destination).await?;
+                self.community_removed(&name, removed.then(|| name.clone()))
             }
             Effect::SetStates { ids, state } => {
                 let limits = self.limits();
                 let mut changes = Vec::with_capacity(ids.len());
                 for &no in &ids {
-                    let change = unit
-                        .set_state(user, no, state, limits.watches, limits.rules, now)
-                        .await?;
+                    let change = unit.set_state(user, no, state, &limits, None, now).await?;
                     changes.push((no, change));
                 }
                 self.states_changed(state, &changes)
@@ -175,17 +298,30 @@ impl Session {
             Effect::Delete { ids } => {
                 let mut deleted = Vec::with_capacity(ids.len());
                 for &no in &ids {
-                    deleted.push((no, unit.delete_item(user, no).await?.is_some()));
+                    deleted.push((no, unit.delete_item(user, no, None).await?.is_some()));
                 }
                 self.deleted(&deleted)
             }
             Effect::AddCommunity { new, limit } => {
                 let added = unit.add_destination(user, &new, limit, now).await?;
+                if added == DestinationAdded::Added && new.kind != DISCORD_WEBHOOK {
+                    // A chat is posted to through the outbox; a webhook had
+                    // its test message while deciding.
+                    if let Some(d) = unit.destination_by_place(user, &new).await? {
+                        let key = format!("community-test:{d}:{now}:{}", self.message_key());
+                        let test = Notice::CommunityTest {
+                            destination: d,
+                            name: new.name.clone(),
+                        };
+                        unit.enqueue_notice(user, &key, &test, now).await?;
+                    }
+                }
                 self.community_added(&new, added, limit)
             }
             Effect::CommunityControls { name, cap, quiet } => {
                 let found = unit.destination_controls(user, &name, cap, quiet).await?;
-                self.community_controlled(&name, found, cap, quiet)
+                let zone = self.user.settings.time_zone.clone();
+                self.community_controlled(&name, found, cap, quiet, &zone)
             }
             Effect::RemoveCommunity { name } => {
                 let removed = unit.remove_destination(user, &name).await?;

@@ -71,68 +71,125 @@ impl Session {
             if let Some(d) = self.core.store.destination(self.user.id, to).await? {
                 return Ok(Decision::change(Effect::AddRule {
                     spec,
-                    post_to: None,
                     community: Some((d.id, d.name)),
                     note: None,
-                    limit: self.limits().rules,
+                    limit: self.limits().community_rules,
                 }));
             }
         }
-        Ok(self.alert(plain))
+        self.alert(plain).await
     }
 
-    /// `alert WORDS [conditions]`. In a shared channel, someone allowed to
-    /// manage it makes a community rule that posts there; anyone else gets
-    /// a private rule and is told why.
-    pub(super) fn alert(&self, spec: RuleSpec) -> Decision {
-        let (post_to, note) = match &self.group {
-            None => (None, None),
-            Some(group) if !group.sender_can_manage => (None, Some("rule-community-not-allowed")),
-            Some(group) if !group.we_can_post => (None, Some("rule-community-no-access")),
-            Some(group) => (Some(group.address.clone()), None),
+    /// `alert WORDS [conditions]`. In a shared chat, someone allowed to
+    /// manage it makes an alert that posts there (it belongs to the chat's
+    /// community, whose owner's plan sets the limits); anyone else gets a
+    /// private rule and is told why.
+    pub(super) async fn alert(&self, spec: RuleSpec) -> Result<Decision, CoreError> {
+        let private = |note: Option<&'static str>| {
+            Ok(Decision::change(Effect::AddRule {
+                spec: spec.clone(),
+                community: None,
+                note,
+                limit: self.limits().rules,
+            }))
         };
-        Decision::change(Effect::AddRule {
+        let Some(group) = &self.group else {
+            return private(None);
+        };
+        if !group.sender_can_manage {
+            return private(Some("rule-community-not-allowed"));
+        }
+        if !group.we_can_post {
+            return private(Some("rule-community-no-access"));
+        }
+        let Some(kind) = crate::storage::chat_kind(self.identity.channel, group.kind) else {
+            return private(None);
+        };
+        let existing = self
+            .core
+            .store
+            .chat_destination(kind, &group.address)
+            .await?;
+        let rule_limit = match existing {
+            Some(d) if d.owner != self.user.id => {
+                let owner = self.core.store.user(d.owner).await?;
+                self.core.plans.limits(owner.plan).community_rules
+            }
+            _ => self.limits().community_rules,
+        };
+        let chat = crate::storage::NewDestination {
+            kind,
+            name: group.title.clone().unwrap_or_default(),
+            external_id: group.address.clone(),
+            sealed_secret: None,
+            channel_id: Some(group.address.clone()),
+            guild_id: group.server.clone(),
+        };
+        Ok(Decision::change(Effect::AddChatRule {
             spec,
-            post_to,
-            community: None,
-            note,
-            limit: self.limits().rules,
+            chat,
+            rule_limit,
+            community_limit: self.limits().communities,
         })
+        .public())
     }
 
+    /// The answer once a rule is stored: the person's own, one for their
+    /// community `community` (named from a private chat), or one for the
+    /// shared chat it was typed in (`in_chat`).
     pub(super) fn rule_added(
         &self,
         spec: &RuleSpec,
-        community: bool,
-        destination: Option<&str>,
+        community: Option<&str>,
+        in_chat: bool,
         note: Option<&str>,
         outcome: AddOutcome,
     ) -> Vec<Outgoing> {
         let no = match outcome {
             AddOutcome::Created(no) | AddOutcome::Updated(no) => no,
+            AddOutcome::LimitReached { limit } if community.is_some() => {
+                return vec![Outgoing::text(self.tr().msg(
+                    "community-rules-limit",
+                    &[
+                        ("name", community.unwrap_or_default().to_owned().into()),
+                        ("max", i64::from(limit).into()),
+                    ],
+                ))]
+            }
             AddOutcome::LimitReached { limit } => {
                 return vec![Outgoing::text(self.limit_text("limit-rules", limit))]
             }
         };
         let tr = self.tr();
-        let id = match (community, destination) {
-            (_, Some(_)) => "rule-created-destination",
-            (true, None) => "rule-created-community",
-            (false, None) => "rule-created",
+        let id = match (community, in_chat) {
+            (Some(_), true) => "rule-created-community",
+            (Some(_), false) => "rule-created-destination",
+            (None, _) => "rule-created",
         };
         let mut text = tr.msg(
             id,
             &[
                 ("id", id_arg(no)),
                 ("summary", self.rule_summary(spec).into()),
-                ("name", destination.unwrap_or_default().to_owned().into()),
+                ("name", community.unwrap_or_default().to_owned().into()),
             ],
         );
         if let Some(note) = note {
             text.push('\n');
             text.push_str(&tr.msg(note, &[]));
         }
-        vec![self.item_buttons(Outgoing::text(text), no, ItemKind::Rule)]
+        let message = Outgoing::text(text);
+        if in_chat {
+            // Pressed in the chat by anyone: the chat's own commands, which
+            // check that whoever pressed may manage it.
+            return vec![message
+                .with_button(tr.msg("button-pause", &[]), format!("community pause {no}"))
+                .with_button(
+                    tr.msg("button-delete", &[]),
+                    format!("community delete {no}"),
+                )];
+        }
+        vec![self.item_buttons(message, no, ItemKind::Rule)]
     }
 
     pub(super) fn limit_text(&self, id: &str, limit: u32) -> String {

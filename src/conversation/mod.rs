@@ -223,6 +223,25 @@ pub struct Core {
     /// sealed; `None` without `DEALWATCH_SEAL_KEY` (a token must outlive
     /// the process, and is never kept in plain text).
     communities: Option<Communities>,
+    /// Asks each platform that has broadcast channels (Telegram) whether
+    /// someone may have deals posted to one.
+    broadcasts: Arc<Broadcasters>,
+}
+
+/// The platforms' answers on broadcast channels, by platform.
+#[derive(Clone, Default)]
+struct Broadcasters(std::collections::HashMap<Channel, Arc<dyn dealwatch_bots::Broadcasts>>);
+
+impl std::fmt::Debug for Broadcasters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+impl Broadcasters {
+    fn get(&self, channel: &Channel) -> Option<&Arc<dyn dealwatch_bots::Broadcasts>> {
+        self.0.get(channel)
+    }
 }
 
 /// What community destinations need: Discord's API (no bot token needed
@@ -264,7 +283,21 @@ impl Core {
             payments: None,
             nudges: Arc::default(),
             communities: None,
+            broadcasts: Arc::default(),
         }
+    }
+
+    /// Let people on `channel` register its broadcast channels (Telegram
+    /// channels) as communities, checked through `broadcasts`.
+    pub fn with_broadcasts(
+        mut self,
+        channel: Channel,
+        broadcasts: Arc<dyn dealwatch_bots::Broadcasts>,
+    ) -> Core {
+        Arc::make_mut(&mut self.broadcasts)
+            .0
+            .insert(channel, broadcasts);
+        self
     }
 
     /// Sell plans through `payments` (`upgrade` and `billing` answer with
@@ -334,12 +367,24 @@ impl Core {
             Pending::Acting(acting) => {
                 let (mut session, decision) = *acting;
                 let channel = decided.channel;
+                // About the chat it was asked in, and the chat shows answers
+                // to everyone: it goes there.
+                let public =
+                    decision.public && session.group.as_ref().is_some_and(|g| !g.private_replies);
                 let messages = session
                     .apply(unit, decision)
                     .await
                     .map_err(|e| self.failed_on(channel, e))?;
-                Answer::to_sender(session.user.id, messages)
+                let mut answer = Answer::to_sender(session.user.id, messages);
+                if public {
+                    answer.to = ReplyTo::Group;
+                }
+                answer
             }
+            Pending::Chat(event) => self
+                .chat_event(unit, *event)
+                .await
+                .map_err(|e| self.failed_on(decided.channel, e))?,
         };
         self.metrics
             .replies_out(decided.channel.as_str(), answer.messages.len());
@@ -416,6 +461,19 @@ impl Core {
     }
 
     async fn decide_inner(&self, msg: &Incoming, now: i64) -> Result<Decided, CoreError> {
+        if let (Some(event), Some(group)) = (&msg.event, &msg.group) {
+            // Not a person's message: nothing is made for its sender.
+            return Ok(Decided {
+                channel: msg.channel,
+                pending: Pending::Chat(Box::new(ChatChange {
+                    channel: msg.channel,
+                    group: group.clone(),
+                    event: event.clone(),
+                    locale: self.hint_locale(msg),
+                    now,
+                })),
+            });
+        }
         let known = self
             .store
             .find_identity(msg.channel, &msg.sender_id)
@@ -480,6 +538,7 @@ impl Core {
                     let decision = Decision {
                         opted_out: Some(false),
                         step: Step::Reply(unstopped),
+                        public: false,
                     };
                     return Ok(Decided {
                         channel: msg.channel,
@@ -556,6 +615,7 @@ impl std::fmt::Debug for Decided {
         match &self.pending {
             Pending::Answered(answer) => f.debug_tuple("Answered").field(answer).finish(),
             Pending::Acting(acting) => f.debug_tuple("Acting").field(&acting.1).finish(),
+            Pending::Chat(change) => f.debug_tuple("Chat").field(&change.event).finish(),
         }
     }
 }
@@ -566,6 +626,18 @@ enum Pending {
     Answered(Answer),
     /// The sender's session and what their message comes to.
     Acting(Box<(Session, Decision)>),
+    /// Something that happened to a shared chat.
+    Chat(Box<ChatChange>),
+}
+
+/// Something that happened to a shared chat, to be written.
+#[derive(Clone)]
+struct ChatChange {
+    channel: Channel,
+    group: Group,
+    event: dealwatch_bots::ChatEvent,
+    locale: &'static str,
+    now: i64,
 }
 
 /// What a message says about its sender: where they are answered (if it
@@ -631,7 +703,7 @@ impl Session {
             Command::Start { .. } => one(self.tr().msg("welcome", &[]))?,
             Command::Help { topic } => one(self.help(topic.as_deref()))?,
             Command::Watch(spec) => return Ok(self.watch(spec)),
-            Command::Alert(spec) => return Ok(self.alert(spec)),
+            Command::Alert(spec) => return self.alert(spec).await,
             Command::AlertTo { spec, to, plain } => return self.alert_to(spec, &to, plain).await,
             Command::List => self.list().await?,
             Command::Settings => one(self.settings_text())?,
@@ -695,6 +767,7 @@ impl Session {
                 return Ok(Decision {
                     opted_out: Some(true),
                     step: Step::Reply(one(self.tr().msg("stopped", &[]))?),
+                    public: false,
                 })
             }
             Command::Unstop => one(self.tr().msg("unstopped", &[]))?,

@@ -3,9 +3,37 @@
 
 use super::*;
 use crate::model::QuietHours;
+use dealwatch_bots::Channel;
 
 /// The kind of a Discord channel reached through a webhook URL.
 pub const DISCORD_WEBHOOK: &str = "discord_webhook";
+/// A Discord channel the bot posts in (`external_id`: the channel id).
+pub const DISCORD_CHANNEL: &str = "discord_channel";
+/// A Telegram group or supergroup (`external_id`: the chat id).
+pub const TELEGRAM_GROUP: &str = "telegram_group";
+/// A Telegram channel (`external_id`: the chat id).
+pub const TELEGRAM_CHANNEL: &str = "telegram_channel";
+
+/// The kind of destination a shared chat is, if it can be one.
+pub fn chat_kind(channel: Channel, kind: dealwatch_bots::GroupKind) -> Option<&'static str> {
+    use dealwatch_bots::GroupKind;
+    match (channel, kind) {
+        (Channel::Discord, GroupKind::Group) => Some(DISCORD_CHANNEL),
+        (Channel::Telegram, GroupKind::Group) => Some(TELEGRAM_GROUP),
+        (Channel::Telegram, GroupKind::Broadcast) => Some(TELEGRAM_CHANNEL),
+        _ => None,
+    }
+}
+
+/// The chat platform a destination's posts go through (a webhook is a
+/// Discord one, but needs no bot).
+pub fn destination_channel(kind: &str) -> Option<Channel> {
+    match kind {
+        DISCORD_CHANNEL => Some(Channel::Discord),
+        TELEGRAM_GROUP | TELEGRAM_CHANNEL => Some(Channel::Telegram),
+        _ => None,
+    }
+}
 
 /// A registered destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,9 +70,22 @@ pub struct NewDestination {
     pub kind: &'static str,
     pub name: String,
     pub external_id: String,
-    pub sealed_secret: String,
+    /// A credential to reach it (a webhook's token), sealed.
+    pub sealed_secret: Option<String>,
     pub channel_id: Option<String>,
     pub guild_id: Option<String>,
+}
+
+/// A shared chat's destination, found or made for a rule typed there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatDestination {
+    Found {
+        id: i64,
+        owner: UserId,
+        name: String,
+    },
+    /// The person who would own it may register no more.
+    Limit,
 }
 
 /// What adding a destination did.
@@ -189,6 +230,43 @@ impl Store {
         Ok(())
     }
 
+    /// The destination for a shared chat (its kind and id), if it is one:
+    /// the active one first, then the oldest (chats set up before rules
+    /// were owned by their chat can have one per person).
+    pub async fn chat_destination(
+        &self,
+        kind: &str,
+        external_id: &str,
+    ) -> Result<Option<Destination>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM destinations WHERE kind = $1 AND external_id = $2 \
+             ORDER BY CASE WHEN state = 'active' THEN 0 ELSE 1 END, id LIMIT 1"
+        );
+        let row: Option<DestinationRow> = on_pool!(self, |pool| {
+            sqlx::query_as(AssertSqlSafe(sql.clone()))
+                .bind(kind)
+                .bind(external_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Destination::from))
+    }
+
+    /// The alerts that post to a destination, by number.
+    pub async fn destination_rules(&self, destination: i64) -> Result<Vec<RuleItem>> {
+        let rows: Vec<rows::RuleRow> = on_pool!(self, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                crate::rule_columns!(),
+                " FROM rules WHERE destination_id = $1 ORDER BY item_no"
+            ))
+            .bind(destination)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(RuleItem::try_from).collect()
+    }
+
     /// One of a person's destinations by name (any case).
     pub async fn destination(&self, owner: UserId, name: &str) -> Result<Option<Destination>> {
         let sql = format!(
@@ -326,6 +404,207 @@ impl Unit {
         }))
     }
 
+    /// The destination for a shared chat, made for `owner` (within `limit`
+    /// destinations) if the chat has none; a stopped one is active again
+    /// (we are evidently back in the chat), its alerts still paused.
+    pub async fn chat_destination(
+        &mut self,
+        owner: UserId,
+        new: &NewDestination,
+        limit: u32,
+        now: i64,
+    ) -> Result<ChatDestination> {
+        let found: Option<(i64, i64, String)> = in_unit!(self, |conn| {
+            sqlx::query_as(
+                "UPDATE destinations SET state = 'active', disabled_reason = NULL WHERE id = \
+                 (SELECT id FROM destinations WHERE kind = $1 AND external_id = $2 \
+                  ORDER BY CASE WHEN state = 'active' THEN 0 ELSE 1 END, id LIMIT 1) \
+                 RETURNING id, owner_id, name",
+            )
+            .bind(new.kind)
+            .bind(&new.external_id)
+            .fetch_optional(&mut *conn)
+            .await?
+        });
+        if let Some((id, owner, name)) = found {
+            return Ok(ChatDestination::Found {
+                id,
+                owner: UserId(owner),
+                name,
+            });
+        }
+        let taken: Vec<String> = in_unit!(self, |conn| {
+            sqlx::query_scalar("SELECT LOWER(name) FROM destinations WHERE owner_id = $1")
+                .bind(owner.0)
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        let mut new = new.clone();
+        new.name = free_name(&new.name, "community", &taken);
+        match self.add_destination(owner, &new, limit, now).await? {
+            DestinationAdded::Limit => Ok(ChatDestination::Limit),
+            DestinationAdded::Added
+            | DestinationAdded::Again { .. }
+            | DestinationAdded::NameTaken => {
+                let id = self
+                    .destination_by_place(owner, &new)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt("a chat destination just added is missing".into())
+                    })?;
+                Ok(ChatDestination::Found {
+                    id,
+                    owner,
+                    name: new.name,
+                })
+            }
+        }
+    }
+
+    /// We may no longer post in a shared chat: its destinations stop and
+    /// their active alerts pause. The owner, name and id of each stopped.
+    pub async fn chat_left(
+        &mut self,
+        kind: &str,
+        external_id: &str,
+        why: &str,
+    ) -> Result<Vec<(UserId, String, i64)>> {
+        let stopped: Vec<(i64, String, i64)> = in_unit!(self, |conn| {
+            let stopped: Vec<(i64, String, i64)> = sqlx::query_as(
+                "UPDATE destinations SET state = 'disabled', disabled_reason = $3 \
+                 WHERE kind = $1 AND external_id = $2 AND state = 'active' RETURNING owner_id, name, id",
+            )
+            .bind(kind)
+            .bind(external_id)
+            .bind(why)
+            .fetch_all(&mut *conn)
+            .await?;
+            for (_, _, id) in &stopped {
+                sqlx::query(
+                    "UPDATE rules SET state = 'paused', paused_reason = 'community' \
+                     WHERE destination_id = $1 AND state = 'active'",
+                )
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            stopped
+        });
+        Ok(stopped
+            .into_iter()
+            .map(|(owner, name, id)| (UserId(owner), name, id))
+            .collect())
+    }
+
+    /// A shared chat has a new id (a Telegram group became a supergroup):
+    /// its destinations follow. How many moved.
+    pub async fn chat_moved(&mut self, kind: &str, from: &str, to: &str) -> Result<u64> {
+        Ok(in_unit!(self, |conn| {
+            sqlx::query(
+                "UPDATE destinations SET external_id = $3, channel_id = $3 \
+                 WHERE kind = $1 AND external_id = $2 AND NOT EXISTS \
+                 (SELECT 1 FROM destinations d WHERE d.kind = $1 AND d.external_id = $3 \
+                  AND d.owner_id = destinations.owner_id)",
+            )
+            .bind(kind)
+            .bind(from)
+            .bind(to)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        }))
+    }
+
+    /// Set a destination's daily cap and/or quiet hours by id; the time
+    /// zone its hours are in (its owner's).
+    pub async fn destination_controls_by_id(
+        &mut self,
+        id: i64,
+        cap: Option<u32>,
+        quiet: Option<Option<QuietHours>>,
+    ) -> Result<String> {
+        let found: Option<(i64, String, String)> = in_unit!(self, |conn| {
+            sqlx::query_as(
+                "SELECT d.owner_id, d.name, u.time_zone FROM destinations d \
+                 JOIN users u ON u.id = d.owner_id WHERE d.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+        });
+        let Some((owner, name, zone)) = found else {
+            return Ok("UTC".to_owned());
+        };
+        self.destination_controls(UserId(owner), &name, cap, quiet)
+            .await?;
+        Ok(zone)
+    }
+
+    /// The id of `owner`'s destination at `new`'s place.
+    pub async fn destination_by_place(
+        &mut self,
+        owner: UserId,
+        new: &NewDestination,
+    ) -> Result<Option<i64>> {
+        Ok(in_unit!(self, |conn| {
+            sqlx::query_scalar(
+                "SELECT id FROM destinations WHERE owner_id = $1 AND kind = $2 AND external_id = $3",
+            )
+            .bind(owner.0)
+            .bind(new.kind)
+            .bind(&new.external_id)
+            .fetch_optional(&mut *conn)
+            .await?
+        }))
+    }
+
+    /// We may post in a shared chat again: its stopped destinations are
+    /// active again (their alerts stay paused until resumed). How many.
+    pub async fn chat_joined(&mut self, kind: &str, external_id: &str) -> Result<u64> {
+        Ok(in_unit!(self, |conn| {
+            sqlx::query(
+                "UPDATE destinations SET state = 'active', disabled_reason = NULL \
+                 WHERE kind = $1 AND external_id = $2 AND state <> 'active'",
+            )
+            .bind(kind)
+            .bind(external_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        }))
+    }
+
+    /// Remove a destination by id (its alerts go with it, and posts
+    /// still waiting for it are dropped).
+    pub async fn remove_destination_by_id(&mut self, id: i64) -> Result<bool> {
+        let removed = in_unit!(self, |conn| {
+            sqlx::query("DELETE FROM destinations WHERE id = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+        });
+        if removed > 0 {
+            self.drop_posts_for(id).await?;
+        }
+        Ok(removed > 0)
+    }
+
+    /// Drop the posts still waiting for a removed destination: an id
+    /// SQLite hands out again must never carry them somewhere else.
+    async fn drop_posts_for(&mut self, id: i64) -> Result<()> {
+        in_unit!(self, |conn| {
+            sqlx::query(
+                "UPDATE outbox SET state = 'dead', last_error = 'the community was removed' \
+                 WHERE route = $1 AND state IN ('pending', 'held')",
+            )
+            .bind(format!("community:{id}"))
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// Remove one of `owner`'s destinations by name (any case); its name
     /// as stored, or `None` if they have none by that name.
     pub async fn remove_destination(
@@ -333,14 +612,83 @@ impl Unit {
         owner: UserId,
         name: &str,
     ) -> Result<Option<String>> {
-        Ok(in_unit!(self, |conn| {
-            sqlx::query_scalar(
-                "DELETE FROM destinations WHERE owner_id = $1 AND LOWER(name) = LOWER($2) RETURNING name",
+        let removed: Option<(i64, String)> = in_unit!(self, |conn| {
+            sqlx::query_as(
+                "DELETE FROM destinations WHERE owner_id = $1 AND LOWER(name) = LOWER($2) RETURNING id, name",
             )
             .bind(owner.0)
             .bind(name)
             .fetch_optional(&mut *conn)
             .await?
-        }))
+        });
+        let Some((id, name)) = removed else {
+            return Ok(None);
+        };
+        self.drop_posts_for(id).await?;
+        Ok(Some(name))
+    }
+}
+
+/// A community name made from its own name on the platform (a chat's
+/// title, a webhook's name): lower case, `-` for anything but letters,
+/// digits and `_`, starting with a letter (else `fallback` goes first), at
+/// most [`MAX_NAME_CHARS`](crate::command::community::MAX_NAME_CHARS);
+/// `-2`, `-3`, ... when `taken` (lower case) has it.
+pub fn free_name(title: &str, fallback: &str, taken: &[String]) -> String {
+    use crate::command::community::MAX_NAME_CHARS;
+    let mut base: String = title
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    base = base
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    // A name is typed in rules, so it starts with a letter.
+    if !base.chars().next().is_some_and(char::is_alphabetic) {
+        base = format!("{fallback}-{base}")
+            .trim_end_matches('-')
+            .to_owned();
+    }
+    base = base.chars().take(MAX_NAME_CHARS - 3).collect();
+    let base = base.trim_end_matches('-').to_owned();
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::free_name;
+
+    #[test]
+    fn a_chat_gets_a_free_name_from_its_title() {
+        assert_eq!(free_name("Deals Bot!", "discord", &[]), "deals-bot");
+        assert_eq!(free_name("", "discord", &[]), "discord");
+        assert_eq!(
+            free_name("2024 Deals", "discord", &[]),
+            "discord-2024-deals"
+        );
+        assert_eq!(
+            free_name("  ", "community", &["community".into()]),
+            "community-2"
+        );
+        assert_eq!(
+            free_name("Deals", "discord", &["deals".into(), "deals-2".into()]),
+            "deals-3"
+        );
+        assert!(free_name(&"x".repeat(100), "discord", &[]).chars().count() <= 32);
     }
 }

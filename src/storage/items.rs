@@ -27,12 +27,12 @@ impl Store {
         &self,
         user: UserId,
         rule: &RuleSpec,
-        post_to: Option<(dealwatch_bots::Channel, &str)>,
+        destination: Option<i64>,
         limit: u32,
         now: i64,
     ) -> Result<AddOutcome> {
         let mut unit = self.begin().await?;
-        let done = unit.add_rule(user, rule, post_to, limit, now).await?;
+        let done = unit.add_rule(user, rule, destination, limit, now).await?;
         unit.commit().await?;
         Ok(done)
     }
@@ -102,41 +102,13 @@ impl Store {
         }
     }
 
-    /// Pause or resume one of the user's items. Resuming checks the plan
-    /// limit for that kind of item (`watch_limit`, `rule_limit`).
-    /// (In a unit of its own; [`Unit::set_state`] joins a larger one.)
-    pub async fn set_state(
-        &self,
-        user: UserId,
-        no: ItemNo,
-        state: ItemState,
-        watch_limit: u32,
-        rule_limit: u32,
-        now: i64,
-    ) -> Result<StateChange> {
-        let mut unit = self.begin().await?;
-        let done = unit
-            .set_state(user, no, state, watch_limit, rule_limit, now)
-            .await?;
-        unit.commit().await?;
-        Ok(done)
-    }
-
-    /// Delete one of the user's items; `None` if that number is not theirs.
-    /// (In a unit of its own; [`Unit::delete_item`] joins a larger one.)
-    pub async fn delete_item(&self, user: UserId, no: ItemNo) -> Result<Option<ItemKind>> {
-        let mut unit = self.begin().await?;
-        let done = unit.delete_item(user, no).await?;
-        unit.commit().await?;
-        Ok(done)
-    }
-
     /// How many active watches and rules a user has, for `plan`.
     pub async fn usage(&self, user: UserId) -> Result<(u32, u32)> {
         let (watches, rules): (i64, i64) = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT (SELECT COUNT(*) FROM watches WHERE user_id = $1 AND state = 'active'), \
-                        (SELECT COUNT(*) FROM rules WHERE user_id = $1 AND state = 'active')",
+                        (SELECT COUNT(*) FROM rules WHERE user_id = $1 AND state = 'active' \
+                         AND destination_id IS NULL AND post_address IS NULL)",
             )
             .bind(user.0)
             .fetch_one(pool)
@@ -275,7 +247,7 @@ impl Unit {
         &mut self,
         user: UserId,
         rule: &RuleSpec,
-        post_to: Option<(dealwatch_bots::Channel, &str)>,
+        destination: Option<i64>,
         limit: u32,
         now: i64,
     ) -> Result<AddOutcome> {
@@ -297,13 +269,14 @@ impl Unit {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            if count_active!(tx, "rules", user) >= i64::from(limit) {
+            if active_rules!(tx, user, destination) >= i64::from(limit) {
                 return Ok(AddOutcome::LimitReached { limit });
             }
-            sqlx::query(
+            let added = sqlx::query(
                 "INSERT INTO rules (user_id, item_no, words, excluded, min_price, max_price, currency, category, \
-                 min_score, condition, created_at, channel, post_address) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 min_score, condition, created_at, channel, destination_id) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+                 WHERE $13 IS NULL OR EXISTS (SELECT 1 FROM destinations WHERE id = $13 AND owner_id = $1)",
             )
             .bind(user.0)
             .bind(next_no)
@@ -316,10 +289,17 @@ impl Unit {
             .bind(rule.min_score.map(|s| s.to_string()))
             .bind(rule.condition.map(|c| c.as_str()))
             .bind(now)
-            .bind(post_to.map(|(channel, _)| channel).or(rule.via).map(dealwatch_bots::Channel::as_str))
-            .bind(post_to.map(|(_, address)| address))
+            .bind(rule.via.map(dealwatch_bots::Channel::as_str))
+            .bind(destination)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if added == 0 {
+                return Err(StoreError::Corrupt(format!(
+                    "destination {destination:?} is not user {}'s",
+                    user.0
+                )));
+            }
             sqlx::query("UPDATE users SET next_item_no = $2 WHERE id = $1")
                 .bind(user.0)
                 .bind(next_no + 1)
@@ -330,14 +310,16 @@ impl Unit {
     }
 
     /// Pause or resume one of the user's items. Resuming checks the plan
-    /// limit for that kind of item (`watch_limit`, `rule_limit`).
+    /// limit for that kind of item (`limits`: a community's alerts are
+    /// counted per community). With `only`, nothing but that community's
+    /// alerts is found.
     pub async fn set_state(
         &mut self,
         user: UserId,
         no: ItemNo,
         state: ItemState,
-        watch_limit: u32,
-        rule_limit: u32,
+        limits: &crate::plans::PlanLimits,
+        only: Option<i64>,
         now: i64,
     ) -> Result<StateChange> {
         let no = i64::from(no.get());
@@ -351,35 +333,43 @@ impl Unit {
             // `table` only ever comes from this fixed list, never from input.
             let mut found = None;
             for (kind, table) in [(ItemKind::Watch, "watches"), (ItemKind::Rule, "rules")] {
-                let current: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT state FROM {table} WHERE user_id = $1 AND item_no = $2"
+                if only.is_some() && kind == ItemKind::Watch {
+                    continue;
+                }
+                let destination = match kind {
+                    ItemKind::Watch => "NULL",
+                    ItemKind::Rule => "destination_id",
+                };
+                let current: Option<(String, Option<i64>)> =
+                    sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT state, {destination} FROM {table} WHERE user_id = $1 AND item_no = $2"
                 )))
-                .bind(user.0)
-                .bind(no)
-                .fetch_optional(&mut *tx)
-                .await?;
+                    .bind(user.0)
+                    .bind(no)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if let Some(current) = current {
                     found = Some((kind, table, current));
                     break;
                 }
             }
-            let Some((kind, table, current)) = found else {
+            let Some((kind, table, (current, destination))) = found else {
                 return Ok(StateChange::NotFound);
             };
+            if only.is_some() && destination != only {
+                return Ok(StateChange::NotFound);
+            }
             if current == state.as_str() {
                 return Ok(StateChange::Unchanged(kind));
             }
             if state == ItemState::Active {
-                let limit = match kind {
-                    ItemKind::Watch => watch_limit,
-                    ItemKind::Rule => rule_limit,
+                let (limit, active) = match kind {
+                    ItemKind::Watch => (limits.watches, count_active!(tx, "watches", user)),
+                    ItemKind::Rule if destination.is_some() => {
+                        (limits.community_rules, active_rules!(tx, user, destination))
+                    }
+                    ItemKind::Rule => (limits.rules, active_rules!(tx, user, None::<i64>)),
                 };
-                let active: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT COUNT(*) FROM {table} WHERE user_id = $1 AND state = 'active'"
-                )))
-                .bind(user.0)
-                .fetch_one(&mut *tx)
-                .await?;
                 if active >= i64::from(limit) {
                     return Ok(StateChange::LimitReached { kind, limit });
                 }
@@ -399,22 +389,36 @@ impl Unit {
     }
 
     /// Delete one of the user's items; `None` if that number is not theirs.
-    pub async fn delete_item(&mut self, user: UserId, no: ItemNo) -> Result<Option<ItemKind>> {
+    /// With `only`, nothing but that community's alerts is found.
+    pub async fn delete_item(
+        &mut self,
+        user: UserId,
+        no: ItemNo,
+        only: Option<i64>,
+    ) -> Result<Option<ItemKind>> {
         let no = i64::from(no.get());
         in_unit!(self, |conn| {
             let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
-            let watch = sqlx::query("DELETE FROM watches WHERE user_id = $1 AND item_no = $2")
-                .bind(user.0)
-                .bind(no)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let rule = sqlx::query("DELETE FROM rules WHERE user_id = $1 AND item_no = $2")
-                .bind(user.0)
-                .bind(no)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let watch = if only.is_some() {
+                0
+            } else {
+                sqlx::query("DELETE FROM watches WHERE user_id = $1 AND item_no = $2")
+                    .bind(user.0)
+                    .bind(no)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+            };
+            let rule = sqlx::query(
+                "DELETE FROM rules WHERE user_id = $1 AND item_no = $2 \
+                 AND ($3 IS NULL OR destination_id = $3)",
+            )
+            .bind(user.0)
+            .bind(no)
+            .bind(only)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             tx.commit().await?;
             Ok(match (watch, rule) {
                 (0, 0) => None,
@@ -456,22 +460,5 @@ impl Unit {
                     .rows_affected();
             Ok((rule > 0).then_some(ItemKind::Rule))
         })
-    }
-
-    /// Make the user's rule `no` post to their community destination
-    /// `destination` (checked to be theirs in the same statement).
-    pub async fn post_rule_to(&mut self, user: UserId, no: ItemNo, destination: i64) -> Result<()> {
-        in_unit!(self, |conn| {
-            sqlx::query(
-                "UPDATE rules SET destination_id = $3 WHERE user_id = $1 AND item_no = $2 \
-                 AND EXISTS (SELECT 1 FROM destinations WHERE id = $3 AND owner_id = $1)",
-            )
-            .bind(user.0)
-            .bind(i64::from(no.get()))
-            .bind(destination)
-            .execute(&mut *conn)
-            .await?;
-        });
-        Ok(())
     }
 }

@@ -65,6 +65,23 @@ macro_rules! count_active {
     }};
 }
 
+/// How many active alerts count against a limit inside a transaction:
+/// the person's own (not those posting to a community), or one
+/// community's.
+macro_rules! active_rules {
+    ($tx:expr, $user:expr, $destination:expr) => {{
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM rules WHERE user_id = $1 AND state = 'active' \
+             AND (($2 IS NULL AND destination_id IS NULL AND post_address IS NULL) OR destination_id = $2)",
+        )
+        .bind($user.0)
+        .bind($destination)
+        .fetch_one(&mut *$tx)
+        .await?;
+        count
+    }};
+}
+
 #[macro_use]
 mod unit;
 mod backup;
@@ -77,7 +94,9 @@ mod outbox;
 mod products;
 pub use billing::{PlanChange, SubscriptionState};
 pub use destinations::{
-    Destination, DestinationAdded, NewDestination, DEFAULT_COMMUNITY_CAP, DISCORD_WEBHOOK,
+    chat_kind, destination_channel, free_name, ChatDestination, Destination, DestinationAdded,
+    NewDestination, DEFAULT_COMMUNITY_CAP, DISCORD_CHANNEL, DISCORD_WEBHOOK, TELEGRAM_CHANNEL,
+    TELEGRAM_GROUP,
 };
 pub use identities::{LinkOutcome, LinkPreview};
 pub use inbox::{Answered, InboundRow};

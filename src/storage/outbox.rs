@@ -398,22 +398,7 @@ impl Store {
         notice: &crate::watching::Notice,
         now: i64,
     ) -> Result<bool> {
-        let payload =
-            serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        // A post into a shared channel goes whether or not its owner can be
-        // reached privately (opted out, blocked): its route says so, and a
-        // row with a route is claimed without looking at the owner's chats.
-        let route = match notice {
-            crate::watching::Notice::DealMatch {
-                community: Some(id),
-                ..
-            } => Some(format!("community:{id}")),
-            crate::watching::Notice::DealMatch {
-                post_to: Some((channel, _)),
-                ..
-            } => Some(format!("shared:{channel}")),
-            _ => None,
-        };
+        let (payload, route) = notice_row(notice)?;
         let inserted = on_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, route) \
@@ -431,6 +416,58 @@ impl Store {
         });
         Ok(inserted == 1)
     }
+}
+
+impl Unit {
+    /// [`Store::enqueue_notice`], kept only if the unit is committed.
+    pub async fn enqueue_notice(
+        &mut self,
+        user: UserId,
+        key: &str,
+        notice: &crate::watching::Notice,
+        now: i64,
+    ) -> Result<bool> {
+        let (payload, route) = notice_row(notice)?;
+        let inserted = in_unit!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, route) \
+                 VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(user.0)
+            .bind(notice.kind())
+            .bind(key)
+            .bind(&payload)
+            .bind(now)
+            .bind(route.as_deref())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+}
+
+/// A notice as an outbox row stores it: its payload, and its route.
+fn notice_row(notice: &crate::watching::Notice) -> Result<(String, Option<String>)> {
+    let payload = serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // A post into a shared channel goes whether or not its owner can be
+    // reached privately (opted out, blocked): its route says so, and a
+    // row with a route is claimed without looking at the owner's chats.
+    let route = match notice {
+        crate::watching::Notice::DealMatch {
+            community: Some(id),
+            ..
+        }
+        | crate::watching::Notice::CommunityTest {
+            destination: id, ..
+        } => Some(format!("community:{id}")),
+        crate::watching::Notice::DealMatch {
+            post_to: Some((channel, _)),
+            ..
+        } => Some(format!("shared:{channel}")),
+        _ => None,
+    };
+    Ok((payload, route))
 }
 
 /// An outbox row claimed for delivery.

@@ -196,6 +196,7 @@ pub fn from(channel: Channel, sender: &str, text: &str) -> Incoming {
         language_hint: None,
         text: text.to_owned(),
         group: None,
+        event: None,
     }
 }
 

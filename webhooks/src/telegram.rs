@@ -23,6 +23,8 @@ struct Hook {
     /// The bot's username, so commands addressed to other bots in a group
     /// are left to them.
     bot_name: telegram::BotName,
+    /// Asks Telegram who administers a group a command came from.
+    client: Option<Arc<telegram::TelegramClient>>,
     sink: Arc<dyn InboundSink>,
 }
 
@@ -37,6 +39,24 @@ pub fn routes_as(secret: &str, bot_name: telegram::BotName, sink: Arc<dyn Inboun
     let hook = Arc::new(Hook {
         secret: secret.as_bytes().to_vec(),
         bot_name,
+        client: None,
+        sink,
+    });
+    Router::new().route(PATH, post(receive)).with_state(hook)
+}
+
+/// The route for the bot `client` speaks as: its name once known, and
+/// whether the sender of a group command administers the group (asked
+/// of Telegram before the message is stored).
+pub fn routes_with(
+    secret: &str,
+    client: Arc<telegram::TelegramClient>,
+    sink: Arc<dyn InboundSink>,
+) -> Router {
+    let hook = Arc::new(Hook {
+        secret: secret.as_bytes().to_vec(),
+        bot_name: client.name(),
+        client: Some(client),
         sink,
     });
     Router::new().route(PATH, post(receive)).with_state(hook)
@@ -48,7 +68,7 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
         tracing::warn!(reason = %why, "telegram webhook refused");
         return StatusCode::UNAUTHORIZED;
     }
-    let parsed = match telegram::parse_update_as(&body, hook.bot_name.get().as_deref()) {
+    let mut parsed = match telegram::parse_update_as(&body, hook.bot_name.get().as_deref()) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => return StatusCode::OK,
         Err(e) => {
@@ -56,6 +76,9 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
             return StatusCode::BAD_REQUEST;
         }
     };
+    if let Some(client) = &hook.client {
+        client.fill_roles(&mut parsed.incoming).await;
+    }
     let record = InboundRecord {
         incoming: parsed.incoming,
         acknowledge: parsed.callback_query_id,
