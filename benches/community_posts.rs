@@ -184,6 +184,7 @@ async fn run(n: usize) {
             score: None,
             fingerprint: None,
             lowest: None,
+            image: None,
         })
         .collect();
     let announced = Announcer::default()

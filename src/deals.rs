@@ -162,6 +162,7 @@ async fn prepare(
         score,
         fingerprint: fingerprint(&item.title, item.price),
         lowest,
+        image: item.image.as_ref().map(url::Url::to_string),
     })
 }
 
@@ -255,6 +256,7 @@ impl Announcer {
                     was_price: deal.was_price.map(Amount::from),
                     merchant: deal.merchant.clone(),
                     lowest: deal.lowest.map(Amount::from),
+                    image: deal.image.clone(),
                     post_to: active.rule.post_to.clone(),
                     community: active.rule.community,
                     via: active.rule.spec.via,

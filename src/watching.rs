@@ -165,6 +165,9 @@ pub enum Notice {
         /// The lowest price the product's history shows.
         #[serde(default)]
         lowest: Option<Amount>,
+        /// A picture of it (http or https), for platforms that show one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        image: Option<String>,
         /// A community rule's channel: the deal is posted there, for
         /// everyone in it, instead of alerting the rule's owner.
         #[serde(default)]
@@ -349,6 +352,7 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             was_price,
             merchant,
             lowest,
+            image,
             post_to,
             community,
             via: _,
@@ -380,8 +384,11 @@ pub fn render(notice: &Notice, tr: &Tr<'_>) -> Outgoing {
             if let Some(merchant) = merchant {
                 lines.push(tr.msg("deal-merchant", &[("merchant", merchant.clone().into())]));
             }
+            // The headline links to the deal; the lines under it follow.
+            let card =
+                dealwatch_bots::Card::new(&lines[0], url, lines[1..].join("\n"), image.as_deref());
             lines.push(url.clone());
-            let message = Outgoing::text(lines.join("\n"));
+            let message = Outgoing::text(lines.join("\n")).with_card(card);
             // In a shared channel a button would act for whoever pressed it.
             match shared {
                 true => message,

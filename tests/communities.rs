@@ -82,6 +82,7 @@ fn deal(
         score: None,
         fingerprint: None,
         lowest: None,
+        image: None,
     }
 }
 
@@ -487,10 +488,13 @@ async fn matches_are_posted_through_the_webhook_until_it_is_deleted() {
             format!("/api/v10/webhooks/111/{TOKEN}?wait=true")
         );
         assert!(posted[0].header("authorization").is_none());
-        let text = posted[0].body["embeds"][0]["description"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let text = common::embed_text(&posted[0].body);
+        // A card: the headline linked to the deal.
+        assert_eq!(
+            posted[0].body["embeds"][0]["url"], "https://shop.example/d1",
+            "{}",
+            posted[0].body
+        );
         assert!(text.contains("LEGO Technic 42151"), "{text}");
         assert!(text.contains("£29.99 (was £49.99, −40%)"), "{text}");
         assert!(
@@ -603,12 +607,7 @@ async fn a_community_has_a_daily_cap_and_quiet_hours() {
         let posts = || {
             api.calls()
                 .into_iter()
-                .filter(|c| {
-                    c.method == "POST"
-                        && c.body["embeds"][0]["description"]
-                            .as_str()
-                            .is_some_and(|d| d.contains("LEGO set"))
-                })
+                .filter(|c| c.method == "POST" && common::embed_text(&c.body).contains("LEGO set"))
                 .count()
         };
         let before = posts();

@@ -565,6 +565,7 @@ async fn history_and_test_read_prices_and_deals() {
             score: None,
             fingerprint: None,
             lowest: None,
+            image: None,
         };
         assert!(db
             .store

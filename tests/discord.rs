@@ -144,10 +144,7 @@ impl App {
     }
 
     fn description(call: &Call) -> String {
-        call.body["embeds"][0]["description"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        common::embed_text(&call.body)
     }
 }
 
@@ -352,6 +349,124 @@ async fn in_a_guild_channel_replies_are_private_and_managers_make_community_rule
     );
 }
 
+/// A guild channel's alerts belong to the channel: another member with
+/// Manage Channels lists and pauses what the first made; a member
+/// without it is refused (ephemerally); the alert owner's own numbers are
+/// not touched by the channel's commands.
+#[tokio::test]
+async fn another_manager_runs_the_channels_alerts_and_a_member_cannot() {
+    let app = start().await;
+    let as_user = |mut body: Value, user: &str| {
+        body["member"]["user"]["id"] = json!(user);
+        body
+    };
+    let edit = |token: &str| {
+        let edits = app.api.to(
+            "PATCH",
+            &format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original"),
+        );
+        App::description(&edits[0])
+    };
+    // Ann (42) makes the channel's alert; she also has one of her own.
+    app.post(&command(
+        "5001",
+        "tok-m0",
+        "alert",
+        json!([{"name": "words", "type": 3, "value": "switch"}]),
+        None,
+    ))
+    .await;
+    app.post(&command(
+        "5002",
+        "tok-m1",
+        "alert",
+        json!([{"name": "words", "type": 3, "value": "ps5"}]),
+        Some("16"),
+    ))
+    .await;
+    app.inbox.process_pending().await.unwrap();
+    assert!(edit("tok-m1").contains("#2"), "{}", edit("tok-m1"));
+
+    let action = |action: &str, target: &str| json!([{"name": "action", "type": 3, "value": action}, {"name": "target", "type": 3, "value": target}]);
+    // Bob (44) manages channels too: he sees and pauses it.
+    app.post(&as_user(
+        command("5003", "tok-m2", "community", json!([]), Some("16")),
+        "44",
+    ))
+    .await;
+    app.post(&as_user(
+        command(
+            "5004",
+            "tok-m3",
+            "community",
+            action("pause", "2"),
+            Some("16"),
+        ),
+        "44",
+    ))
+    .await;
+    // Cem (45) may only send messages: refused.
+    app.post(&as_user(
+        command(
+            "5005",
+            "tok-m4",
+            "community",
+            action("delete", "2"),
+            Some("2048"),
+        ),
+        "45",
+    ))
+    .await;
+    // Bob cannot reach Ann's own alert #1 through the channel.
+    app.post(&as_user(
+        command(
+            "5006",
+            "tok-m5",
+            "community",
+            action("pause", "1"),
+            Some("16"),
+        ),
+        "44",
+    ))
+    .await;
+    app.inbox.process_pending().await.unwrap();
+    assert!(
+        edit("tok-m2").contains("#2") && edit("tok-m2").contains("ps5"),
+        "{}",
+        edit("tok-m2")
+    );
+    assert!(edit("tok-m3").contains("Paused #2"), "{}", edit("tok-m3"));
+    assert!(
+        edit("tok-m4").contains("Only the admins"),
+        "{}",
+        edit("tok-m4")
+    );
+    assert!(
+        edit("tok-m5").contains("#1 is not one of this community's alerts"),
+        "{}",
+        edit("tok-m5")
+    );
+    for token in ["tok-m2", "tok-m3", "tok-m4", "tok-m5"] {
+        let edits = app.api.to(
+            "PATCH",
+            &format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original"),
+        );
+        assert_eq!(edits[0].body["flags"], 64, "ephemeral: {token}");
+    }
+    let ann = app
+        .db
+        .store
+        .find_identity(Channel::Discord, "42")
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    let items = app.db.store.items(ann.id).await.unwrap();
+    let states: Vec<_> = items.iter().map(|i| (i.no().get(), i.state())).collect();
+    use dealwatch::model::ItemState::{Active, Paused};
+    assert_eq!(states, [(1, Active), (2, Paused)]);
+}
+
 #[tokio::test]
 async fn an_expired_interaction_token_falls_back_to_a_direct_message() {
     let app = start().await;
@@ -507,6 +622,7 @@ async fn community_rule_matches_are_posted_into_the_guild_channel() {
         score: None,
         fingerprint: None,
         lowest: None,
+        image: None,
     };
     let store = &app.db.store;
     let announcer = dealwatch::deals::Announcer::default();

@@ -139,6 +139,7 @@ fn deal(key: &str, title: &str, price: &str, was: Option<&str>) -> NewDeal {
         score: None,
         fingerprint: None,
         lowest: None,
+        image: None,
     }
 }
 
@@ -155,7 +156,7 @@ fn telegram_texts(api: &FakeApi, chat: &str) -> Vec<String> {
     api.to("POST", "/bot123:abc/sendMessage")
         .into_iter()
         .filter(|c| c.body["chat_id"] == chat)
-        .map(|c| c.body["text"].as_str().unwrap_or_default().to_owned())
+        .map(|c| common::shown_html(c.body["text"].as_str().unwrap_or_default()))
         .collect()
 }
 
@@ -336,10 +337,7 @@ async fn a_rule_can_send_its_alerts_through_a_channel_of_its_own() {
         s.dispatcher.deliver_pending_at(T0 + 20).await.unwrap();
         let dm = discord_posts(&s.discord);
         assert_eq!(dm.len(), 1, "{dm:?}");
-        assert!(dm[0]["embeds"][0]["description"]
-            .as_str()
-            .unwrap()
-            .contains("LEGO Titanic"));
+        assert!(common::embed_text(&dm[0]).contains("LEGO Titanic"));
         let tg = telegram_texts(&s.telegram, "100");
         assert!(tg.iter().any(|t| t.contains("Sony headphones")), "{tg:?}");
         assert!(!tg.iter().any(|t| t.contains("LEGO")), "{tg:?}");
@@ -359,10 +357,7 @@ async fn a_blocked_bot_disables_that_identity_and_the_user_hears_on_another_chan
         s.dispatcher.deliver_pending_at(T0 + 21).await.unwrap();
         // Telegram refused for good; the alert and then the notice went by DM.
         let dm = discord_posts(&s.discord);
-        let texts: Vec<&str> = dm
-            .iter()
-            .map(|b| b["embeds"][0]["description"].as_str().unwrap_or_default())
-            .collect();
+        let texts: Vec<String> = dm.iter().map(common::embed_text).collect();
         assert_eq!(texts.len(), 2, "{texts:?}");
         assert!(texts[0].contains("LEGO Titanic"));
         assert!(

@@ -632,6 +632,14 @@ fn real_world_phrasings() {
         ("community cap".into(), "error:community:bad-cap".into()),
         // Typed in a group without a name: about that group.
         ("community cap 20".into(), "community cap here 20".into()),
+        (
+            "community cap 20 deals".into(),
+            "community cap deals 20".into(),
+        ),
+        (
+            "community quiet 23:00-07:00 deals".into(),
+            "community quiet deals 23:00-07:00".into(),
+        ),
         ("community cap off".into(), "community cap here 1000".into()),
         (
             "community quiet 23:00-07:00".into(),

@@ -28,6 +28,40 @@ fn read(spec: &SourceSpec, fixture_name: &str) -> Vec<Listed> {
     sources::read_items(spec, &body, &spec.url).unwrap()
 }
 
+/// Each item's picture, however the feed gives it; never one that is not
+/// on the web (a `data:` or `javascript:` address).
+#[test]
+fn feed_items_carry_their_pictures() {
+    let spec = spec("feed", "https://deals.example/rss", "currency = \"GBP\"");
+    let rss = r#"<?xml version="1.0"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/" xmlns:g="http://base.google.com/ns/1.0"><channel>
+<item><title>A £10</title><link>https://shop.example/a</link><media:thumbnail url="https://img.example/a.jpg"/></item>
+<item><title>B £10</title><link>https://shop.example/b</link><enclosure url="/img/b.png" type="image/png" length="1"/></item>
+<item><title>C £10</title><link>https://shop.example/c</link><media:content url="https://img.example/c.webp" medium="image"/></item>
+<item><title>D £10</title><link>https://shop.example/d</link><g:image_link>https://img.example/d.jpg</g:image_link></item>
+<item><title>E £10</title><link>https://shop.example/e</link><enclosure url="https://cdn.example/e.mp3" type="audio/mpeg"/></item>
+<item><title>F £10</title><link>https://shop.example/f</link><media:thumbnail url="javascript:alert(1)"/></item>
+<item><title>G £10</title><link>https://shop.example/g</link><media:thumbnail url="data:image/png;base64,AAAA"/></item>
+</channel></rss>"#;
+    let items = sources::read_items(&spec, rss, &spec.url).unwrap();
+    let images: Vec<Option<&str>> = items
+        .iter()
+        .map(|i| i.image.as_ref().map(|u| u.as_str()))
+        .collect();
+    assert_eq!(
+        images,
+        [
+            Some("https://img.example/a.jpg"),
+            Some("https://deals.example/img/b.png"),
+            Some("https://img.example/c.webp"),
+            Some("https://img.example/d.jpg"),
+            None,
+            None,
+            None,
+        ]
+    );
+}
+
 #[test]
 fn an_rss_feed_gives_prices_from_its_fields_else_from_its_text() {
     let spec = spec("feed", "https://deals.example/rss", "currency = \"GBP\"");

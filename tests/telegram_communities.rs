@@ -233,6 +233,7 @@ fn deal(key: &str, title: &str) -> dealwatch::storage::NewDeal {
         score: None,
         fingerprint: None,
         lowest: None,
+        image: None,
     }
 }
 
@@ -580,4 +581,59 @@ async fn a_telegram_channel_is_registered_by_its_admin_when_we_may_post_there() 
 
         db.finish().await;
     }
+}
+
+/// A deal with a picture is a photo with its linked headline as the
+/// caption; when Telegram cannot fetch the picture, the same card goes
+/// as a message, so the deal is not lost to a dead image link.
+#[tokio::test]
+async fn a_deal_card_is_a_photo_or_else_a_message() {
+    let api = FakeApi::start(|call: &Call, n| {
+        if call.path.ends_with("/sendPhoto") && call.body["photo"] == "https://img.example/gone.jpg" {
+            return (
+                StatusCode::BAD_REQUEST,
+                json!({"ok": false, "error_code": 400, "description": "Bad Request: wrong file identifier/HTTP URL specified"}),
+            );
+        }
+        telegram(call, n, &[])
+    })
+    .await;
+    let client = TelegramClient::new(&api.url, TOKEN)
+        .unwrap()
+        .with_pace(Pace::unlimited());
+    let card = |image: &str| {
+        dealwatch_bots::Outgoing::text("🔥 LEGO Technic\n£29.99\nhttps://shop.example/d1")
+            .with_card(dealwatch_bots::Card::new(
+                "🔥 LEGO Technic",
+                "https://shop.example/d1",
+                "£29.99".into(),
+                Some(image),
+            ))
+    };
+    client
+        .send("-1001", &[card("https://img.example/lego.jpg")])
+        .await
+        .unwrap();
+    let photo = api.to("POST", &format!("/bot{TOKEN}/sendPhoto"));
+    assert_eq!(photo.len(), 1);
+    assert_eq!(photo[0].body["photo"], "https://img.example/lego.jpg");
+    assert_eq!(photo[0].body["parse_mode"], "HTML");
+    assert_eq!(
+        photo[0].body["caption"],
+        "<b><a href=\"https://shop.example/d1\">🔥 LEGO Technic</a></b>\n£29.99"
+    );
+    assert!(api
+        .to("POST", &format!("/bot{TOKEN}/sendMessage"))
+        .is_empty());
+
+    client
+        .send("-1001", &[card("https://img.example/gone.jpg")])
+        .await
+        .unwrap();
+    let messages = api.to("POST", &format!("/bot{TOKEN}/sendMessage"));
+    assert_eq!(messages.len(), 1, "the card without its picture");
+    assert!(messages[0].body["text"]
+        .as_str()
+        .unwrap()
+        .contains("<a href=\"https://shop.example/d1\">"));
 }

@@ -394,6 +394,11 @@ fn escaped_width(c: char) -> usize {
 /// Discord's limits (one embed of at most 4096 characters a message, far
 /// under the 6000-character total), buttons as action rows on the last.
 pub fn render(message: &Outgoing, flags: u64) -> Vec<Value> {
+    if let Some(card) = &message.card {
+        if let Some(body) = render_card(message, card, flags) {
+            return vec![body];
+        }
+    }
     let parts = split_text(&message.text, MAX_DESCRIPTION_CHARS, escaped_width);
     let last = parts.len() - 1;
     parts
@@ -422,6 +427,44 @@ pub fn render(message: &Outgoing, flags: u64) -> Vec<Value> {
             body
         })
         .collect()
+}
+
+/// An embed title's limit, in characters.
+pub const MAX_TITLE_CHARS: usize = 256;
+/// The most characters of all of one message's embeds together.
+pub const MAX_EMBED_TOTAL_CHARS: usize = 6000;
+
+/// A card as one embed: the title linked to its page, the body as the
+/// description, the picture as a thumbnail; `None` when the body would
+/// not fit one embed (the plain form is split instead).
+fn render_card(message: &Outgoing, card: &crate::Card, flags: u64) -> Option<Value> {
+    let title: String = card.title.chars().take(MAX_TITLE_CHARS).collect();
+    let description = escape_markdown(&card.body);
+    let total = title.chars().count() + description.chars().count();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS
+        || total > MAX_EMBED_TOTAL_CHARS
+        || message.image.is_some()
+    {
+        return None;
+    }
+    let mut embed = json!({
+        "title": escape_markdown(&title),
+        "url": card.url,
+        "description": description,
+        "color": COLOUR,
+    });
+    if let Some(image) = &card.image_url {
+        embed["thumbnail"] = json!({ "url": image });
+    }
+    let mut body = json!({ "embeds": [embed], "allowed_mentions": { "parse": [] } });
+    if flags != 0 {
+        body["flags"] = json!(flags);
+    }
+    let rows = button_rows(message);
+    if !rows.is_empty() {
+        body["components"] = Value::Array(rows);
+    }
+    Some(body)
 }
 
 /// A webhook URL that Discord answers 404 (deleted: Unknown Webhook) or
@@ -1040,6 +1083,45 @@ mod tests {
             parse_interaction(br#"{"id":"1","type":5,"token":"t"}"#, &specs()).unwrap(),
             Interaction::Ignored
         );
+    }
+
+    #[test]
+    fn a_card_is_one_embed_with_a_linked_title_and_a_thumbnail() {
+        let card = crate::Card::new(
+            "🔥 PS5 *Slim*",
+            "https://shop.example/ps5",
+            "£399.00 (was £479.99, −17%)\nat Shop & Co".into(),
+            Some("https://img.example/ps5.jpg"),
+        );
+        let message = Outgoing::text("plain").with_card(card);
+        let bodies = render(&message, 0);
+        assert_eq!(bodies.len(), 1);
+        let embed = &bodies[0]["embeds"][0];
+        assert_eq!(embed["title"], "🔥 PS5 \\*Slim\\*");
+        assert_eq!(embed["url"], "https://shop.example/ps5");
+        assert_eq!(embed["thumbnail"]["url"], "https://img.example/ps5.jpg");
+        assert!(embed["description"].as_str().unwrap().contains("−17%"));
+        // A title past Discord's 256 characters is cut.
+        let long = crate::Card::new(&"x".repeat(400), "https://s.example/", String::new(), None);
+        let body = &render(&Outgoing::text("plain").with_card(long), 0)[0];
+        assert_eq!(
+            body["embeds"][0]["title"].as_str().unwrap().chars().count(),
+            256
+        );
+        assert!(body["embeds"][0].get("thumbnail").is_none());
+        // A body too long for one embed goes as the plain text instead.
+        let huge = crate::Card::new("t", "https://s.example/", "y".repeat(5000), None);
+        let bodies = render(&Outgoing::text("plain").with_card(huge), 0);
+        assert_eq!(bodies[0]["embeds"][0]["description"], "plain");
+    }
+
+    #[test]
+    fn a_card_only_links_to_the_web() {
+        assert!(crate::Card::new("t", "javascript:alert(1)", String::new(), None).is_none());
+        assert!(crate::Card::new("t", "file:///etc/passwd", String::new(), None).is_none());
+        let card =
+            crate::Card::new("t", "https://s.example/", String::new(), Some("data:x")).unwrap();
+        assert_eq!(card.image_url, None, "a picture not on the web is left out");
     }
 
     #[test]

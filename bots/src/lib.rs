@@ -232,6 +232,44 @@ pub struct Outgoing {
     /// instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidential: Option<String>,
+    /// The same message as a card, for platforms that show one (a Discord
+    /// embed with a linked title and a thumbnail, a Telegram photo with a
+    /// linked caption); the others send `text`, which says it all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Card>,
+}
+
+/// A linked headline, the lines under it and a picture (see
+/// [`Outgoing::card`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Card {
+    /// The headline (a deal's title), plain text.
+    pub title: String,
+    /// Where the headline leads: an http(s) address.
+    pub url: String,
+    /// The lines under the headline, plain text.
+    pub body: String,
+    /// A picture's http(s) address, fetched by the platform itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+}
+
+impl Card {
+    /// A card, when `url` (and `image_url`, else it is left out) are
+    /// http(s) addresses a platform will take; `None` otherwise.
+    pub fn new(title: &str, url: &str, body: String, image_url: Option<&str>) -> Option<Card> {
+        let web = |u: &str| {
+            u.len() <= 2048
+                && url::Url::parse(u)
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        };
+        web(url).then(|| Card {
+            title: title.to_owned(),
+            url: url.to_owned(),
+            body,
+            image_url: image_url.filter(|u| web(u)).map(str::to_owned),
+        })
+    }
 }
 
 /// A PNG picture. Stored with the replies as base64.
@@ -272,7 +310,14 @@ impl Outgoing {
             buttons: Vec::new(),
             image: None,
             confidential: None,
+            card: None,
         }
+    }
+
+    /// Show the message as `card` where the platform can.
+    pub fn with_card(mut self, card: Option<Card>) -> Outgoing {
+        self.card = card;
+        self
     }
 
     /// Mark the message as holding a credential; `fallback` is sent in its

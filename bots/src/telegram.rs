@@ -651,6 +651,73 @@ impl TelegramClient {
     }
 }
 
+impl TelegramClient {
+    /// Send a card: a photo by its address with the linked headline and
+    /// body as its caption when it fits Telegram's 1024 characters, else
+    /// (or when Telegram cannot fetch the picture) the same as a message.
+    /// `None` when even a message could not hold it (sent plain instead).
+    async fn send_card(
+        &self,
+        chat_id: &str,
+        message: &Outgoing,
+        card: &crate::Card,
+    ) -> Result<Option<Vec<String>>, SendError> {
+        let (html, visible) = card_html(card);
+        if visible > MAX_TEXT_CHARS {
+            return Ok(None);
+        }
+        let username = self.username_for(message).await;
+        let markup = render(message, chat_id, username.as_deref())
+            .pop()
+            .and_then(|body| body.get("reply_markup").cloned());
+        if let (Some(image), true) = (&card.image_url, visible <= MAX_CAPTION_CHARS) {
+            let mut body = json!({
+                "chat_id": chat_id,
+                "photo": image,
+                "caption": html,
+                "parse_mode": "HTML",
+            });
+            if let Some(markup) = &markup {
+                body["reply_markup"] = markup.clone();
+            }
+            self.pace.admit(chat_id).await?;
+            match self.call("sendPhoto", &body).await {
+                Ok(sent) => return Ok(Some(vec![message_id(&sent)])),
+                // Telegram could not fetch or use the picture (a dead link,
+                // not an image): the card goes without it.
+                Err(SendError::Permanent(why)) => {
+                    tracing::info!(error = %why, "telegram would not take a deal's picture");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut body = json!({
+            "chat_id": chat_id,
+            "text": html,
+            "parse_mode": "HTML",
+            "link_preview_options": { "is_disabled": true },
+        });
+        if let Some(markup) = markup {
+            body["reply_markup"] = markup;
+        }
+        Ok(Some(vec![self.send_message(chat_id, &body).await?]))
+    }
+}
+
+/// A card in Telegram's HTML: the headline bold and linked, the body
+/// under it; and how many characters it shows (what Telegram counts).
+pub fn card_html(card: &crate::Card) -> (String, usize) {
+    let title: String = card.title.chars().take(256).collect();
+    let href = escape_html(&card.url).replace('"', "&quot;");
+    let html = format!(
+        "<b><a href=\"{href}\">{}</a></b>\n{}",
+        escape_html(&title),
+        escape_html(&card.body)
+    );
+    let visible = title.chars().count() + 1 + card.body.chars().count();
+    (html, visible)
+}
+
 fn message_id(sent: &Value) -> String {
     sent["message_id"]
         .as_i64()
@@ -876,6 +943,12 @@ impl Sender for TelegramClient {
                     ids.extend(self.send_photo(reply_to, message, image).await?);
                     continue;
                 }
+                if let Some(card) = &message.card {
+                    if let Some(sent) = self.send_card(reply_to, message, card).await? {
+                        ids.extend(sent);
+                        continue;
+                    }
+                }
                 let username = self.username_for(message).await;
                 for body in render(message, reply_to, username.as_deref()) {
                     ids.push(self.send_message(reply_to, &body).await?);
@@ -1032,6 +1105,26 @@ mod tests {
         assert!(bodies.last().unwrap().get("reply_markup").is_some());
         assert!(bodies[0].get("reply_markup").is_none());
         assert_eq!(bodies[0]["parse_mode"], "HTML");
+    }
+
+    #[test]
+    fn a_card_is_html_with_its_headline_linked_and_everything_escaped() {
+        let card = crate::Card::new(
+            "<b>PS5</b> & more",
+            "https://shop.example/p?a=1&b=\"2\"",
+            "£399 <was £479>".into(),
+            None,
+        )
+        .unwrap();
+        let (html, shown) = card_html(&card);
+        assert_eq!(
+            html,
+            "<b><a href=\"https://shop.example/p?a=1&amp;b=&quot;2&quot;\">&lt;b&gt;PS5&lt;/b&gt; &amp; more</a></b>\n£399 &lt;was £479&gt;"
+        );
+        assert_eq!(
+            shown,
+            "<b>PS5</b> & more".chars().count() + 1 + "£399 <was £479>".chars().count()
+        );
     }
 
     #[test]

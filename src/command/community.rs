@@ -205,7 +205,17 @@ fn named(
         return Ok((None, rest));
     }
     match rest.split_first() {
-        Some((first, value)) => Ok((Some(name(first)?), value)),
+        Some((first, value)) => match name(first) {
+            Ok(first) => Ok((Some(first), value)),
+            // The name last (`cap 20 deals`, as a slash command's options
+            // come): the rest is the value.
+            Err(e) => match rest.split_last() {
+                Some((last, value)) if !value.is_empty() && is_value(value) => {
+                    Ok((Some(name(last).map_err(|_| e)?), value))
+                }
+                _ => Err(e),
+            },
+        },
         None => Ok((None, rest)),
     }
 }

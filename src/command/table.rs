@@ -279,7 +279,9 @@ pub static TABLE: &[CommandDef] = &[
             choice(
                 "action",
                 false,
-                &["list", "add", "test", "remove"],
+                &[
+                    "list", "add", "test", "remove", "pause", "resume", "delete", "cap", "quiet",
+                ],
                 Reads::Value,
             ),
             opt("target", Text, false, Reads::Value),

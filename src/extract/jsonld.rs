@@ -248,6 +248,8 @@ pub struct ListedProduct {
     pub category: Option<String>,
     pub condition: Option<String>,
     pub brand: Option<String>,
+    /// Its picture, as the page wrote it.
+    pub image: Option<String>,
 }
 
 /// Most list entries read from one page.
@@ -347,5 +349,6 @@ fn listed_product(product: &Value, entry: &Value, page_url: &url::Url) -> Option
         condition,
         brand: text_of(product.get("brand").map(|b| b.get("name").unwrap_or(b)))
             .map(|b| clip(&b, 100)),
+        image: facts.image,
     })
 }

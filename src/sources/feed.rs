@@ -140,6 +140,7 @@ fn item(node: Node<'_, '_>, base: &Url, spec: &SourceSpec) -> Option<Listed> {
         .and_then(|c| condition_from(&c))
         .or_else(|| super::condition_in_title(&title));
     Some(Listed {
+        image: image(node, base),
         title,
         url,
         price,
@@ -147,6 +148,30 @@ fn item(node: Node<'_, '_>, base: &Url, spec: &SourceSpec) -> Option<Listed> {
         merchant,
         category,
         condition,
+    })
+}
+
+/// The item's picture: `media:thumbnail`, `media:content` or an
+/// enclosure that is an image, Google's `g:image_link`, an `image`
+/// element, or an Atom `link rel="enclosure"` to an image.
+fn image(node: Node<'_, '_>, base: &Url) -> Option<Url> {
+    let is_image = |c: &Node<'_, '_>| {
+        c.attribute("type").is_some_and(|t| t.starts_with("image/"))
+            || c.attribute("medium") == Some("image")
+    };
+    let from_attribute = node.children().filter(|c| c.is_element()).find_map(|c| {
+        let url = match c.tag_name().name() {
+            "thumbnail" => c.attribute("url"),
+            "content" | "enclosure" if is_image(&c) => c.attribute("url"),
+            "link" if c.attribute("rel") == Some("enclosure") && is_image(&c) => {
+                c.attribute("href")
+            }
+            _ => None,
+        }?;
+        super::image_url(base, url)
+    });
+    from_attribute.or_else(|| {
+        child_text(node, &["image_link", "image"]).and_then(|t| super::image_url(base, &t))
     })
 }
 

@@ -22,6 +22,11 @@ pub fn items(html: &str, base: &Url, spec: &SourceSpec, sel: &ListingSelectors) 
         .collect()
 }
 
+/// An item's picture.
+static IMAGE: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| {
+    Selector::parse("img").unwrap_or_else(|e| panic!("built-in selector: {e}"))
+});
+
 fn text_in(item: ElementRef<'_>, sel: &Selector) -> Option<String> {
     item.select(sel)
         .map(|e| bounded_text(e, MAX_FIELD_BYTES))
@@ -71,6 +76,12 @@ fn listed(
         was,
         merchant: field(&sel.merchant).or_else(|| spec.merchant.clone()),
         category: field(&sel.category).or_else(|| spec.category.clone()),
+        image: item.select(&IMAGE).find_map(|img| {
+            ["src", "data-src"]
+                .iter()
+                .find_map(|a| img.attr(a))
+                .and_then(|src| super::image_url(base, src))
+        }),
     })
 }
 
@@ -93,6 +104,7 @@ pub fn item_list_items(html: &str, base: &Url, spec: &SourceSpec) -> Vec<Listed>
                 merchant: spec.merchant.clone(),
                 category: p.category.or_else(|| spec.category.clone()),
                 condition,
+                image: p.image.as_deref().and_then(|i| super::image_url(base, i)),
             })
         })
         .collect()

@@ -100,6 +100,21 @@ pub struct Listed {
     pub merchant: Option<String>,
     pub category: Option<String>,
     pub condition: Option<Condition>,
+    /// A picture of the product, for the alert (http or https only).
+    pub image: Option<Url>,
+}
+
+/// A picture's address as a source wrote it, resolved against the page:
+/// only http(s), and not absurdly long (it is passed on to chat platforms,
+/// which fetch it themselves).
+pub(crate) fn image_url(base: &Url, raw: &str) -> Option<Url> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.len() > 2048 || raw.starts_with("data:") {
+        return None;
+    }
+    base.join(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -109,6 +109,8 @@ pub struct NewDeal {
     pub fingerprint: Option<String>,
     /// The lowest price its history shows (for the alert; not stored).
     pub lowest: Option<Money>,
+    /// A picture of it, for the alert (not stored).
+    pub image: Option<String>,
 }
 
 impl NewDeal {

@@ -230,11 +230,11 @@ async fn handle(State(fake): State<Enforcing>, uri: Uri, body: Bytes) -> Respons
         }
         *ledger.accepted.entry(recipient).or_default() += 1;
         let text = match fake.platform {
-            Platform::Telegram => body["text"].as_str(),
-            Platform::WhatsApp => body["text"]["body"].as_str(),
-            Platform::Discord => body["embeds"][0]["description"].as_str(),
+            Platform::Telegram => body["text"].as_str().map(shown_html),
+            Platform::WhatsApp => body["text"]["body"].as_str().map(str::to_owned),
+            Platform::Discord => Some(embed_text(&body)),
         };
-        ledger.texts.push(text.unwrap_or_default().to_owned());
+        ledger.texts.push(text.unwrap_or_default());
         ledger.first.get_or_insert(now);
         ledger.last = Some(now);
         let n = ledger.accepted.values().sum::<usize>();
@@ -379,6 +379,7 @@ pub async fn queue_burst(
                 was_price: None,
                 merchant: None,
                 lowest: None,
+                image: None,
                 post_to: None,
                 community: None,
                 via: None,
@@ -394,4 +395,34 @@ pub async fn queue_burst(
         }
     }
     queued
+}
+
+/// What a Discord message shows of its first embed: the title (a deal
+/// card's headline, linked) and the description under it.
+pub fn embed_text(body: &Value) -> String {
+    let embed = &body["embeds"][0];
+    [&embed["title"], &embed["description"]]
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What a Telegram message in HTML shows: its text without the markup.
+pub fn shown_html(html: &str) -> String {
+    let mut shown = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => shown.push(c),
+            _ => {}
+        }
+    }
+    shown
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
 }

@@ -9,6 +9,8 @@
 #![allow(dead_code)]
 
 pub mod enforcing;
+#[allow(unused_imports)]
+pub use enforcing::{embed_text, shown_html};
 pub mod fake_api;
 pub mod shop;
 
