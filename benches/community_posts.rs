@@ -152,7 +152,11 @@ async fn run(n: usize) {
     unit.commit().await.unwrap();
     let destination = store.destination(user.id, "deals").await.unwrap().unwrap();
     let mut unit = store.begin().await.unwrap();
-    unit.destination_controls(user.id, "deals", Some(1000), None)
+    let uncapped = dealwatch::storage::Controls {
+        cap: Some(1000),
+        ..Default::default()
+    };
+    unit.destination_controls(user.id, "deals", &uncapped)
         .await
         .unwrap();
     let spec = dealwatch::command::parse("alert lego")

@@ -412,14 +412,9 @@ impl Dispatcher {
             return self.deliver_reply(row, kept, now).await;
         }
         let user = self.store.user(UserId(row.user_id)).await?;
-        if let Notice::DealMatch {
-            community: Some(destination),
-            ..
-        }
-        | Notice::CommunityTest { destination, .. } = &notice
-        {
+        if let Some(destination) = notice.community() {
             return self
-                .post_to_destination(row, &notice, &user, *destination, now)
+                .post_to_destination(row, &notice, &user, destination, now)
                 .await;
         }
         if let Notice::DealMatch {
@@ -817,9 +812,17 @@ impl Dispatcher {
             drop_row("the community is stopped").await?;
             return Ok(Outcome::Done);
         }
-        let counted = matches!(notice, Notice::DealMatch { .. });
-        // The community's own hours and cap, in its owner's time zone.
-        let zone = owner.settings.time_zone.as_str();
+        // A digest is one post; a test is not a deal.
+        let counted = matches!(notice, Notice::DealMatch { .. } | Notice::Digest { .. });
+        // The community's own hours, cap and digest, in its time zone (its
+        // owner's unless it has its own).
+        let zone = d
+            .time_zone
+            .as_deref()
+            .unwrap_or(owner.settings.time_zone.as_str());
+        if d.digest != Digest::Off && matches!(notice, Notice::DealMatch { .. }) {
+            return self.hold(row, d.digest, zone, now).await;
+        }
         if let Some(ends) = d.quiet.and_then(|q| quiet_until(q, zone, now)) {
             self.store
                 .outbox_later(row.id, Some(ends), false, None)
@@ -834,7 +837,8 @@ impl Dispatcher {
             return Ok(Outcome::Done);
         }
         let tr = self.l10n.tr(&owner.settings.locale);
-        let message = watching::render(notice, &tr);
+        let mut message = watching::render(notice, &tr);
+        message.mention_role.clone_from(&d.mention_role);
         let posted = if d.kind == DISCORD_WEBHOOK {
             let Some((communities, pace)) = &self.communities else {
                 self.store

@@ -246,6 +246,22 @@ impl Notice {
         )
     }
 
+    /// The community destination this notice is posted to, if any: a
+    /// community rule's match, a test message, or a digest of matches.
+    pub fn community(&self) -> Option<i64> {
+        match self {
+            Notice::DealMatch {
+                community: Some(id),
+                ..
+            }
+            | Notice::CommunityTest {
+                destination: id, ..
+            } => Some(*id),
+            Notice::Digest { items } => items.first().and_then(Notice::community),
+            _ => None,
+        }
+    }
+
     /// The channel this notice should go through first, if its rule says.
     pub fn preferred_channel(&self) -> Option<Channel> {
         match self {
@@ -483,6 +499,14 @@ fn render_digest(items: &[Notice], tr: &Tr<'_>) -> String {
                     new_price,
                     ..
                 } => ((0, *watch_no), percent_off(new_price, old_price)),
+                // A community's digest is one list: its alerts' numbers
+                // are its owner's, nothing its readers know.
+                Notice::DealMatch {
+                    community: Some(_),
+                    price,
+                    was_price,
+                    ..
+                } => ((2, 0), percent_off(price, was_price)),
                 Notice::DealMatch {
                     rule_no,
                     price,
@@ -500,7 +524,7 @@ fn render_digest(items: &[Notice], tr: &Tr<'_>) -> String {
     let mut out = vec![tr.msg("digest-header", &[("count", (lines.len() as i64).into())])];
     let mut group = None;
     for line in lines.iter().take(DIGEST_MAX_ITEMS) {
-        if group != Some(line.group) {
+        if group != Some(line.group) && line.group.0 != 2 {
             group = Some(line.group);
             let key = if line.group.0 == 0 {
                 "digest-group-watch"

@@ -838,3 +838,94 @@ async fn a_message_given_up_keeps_no_token() {
         db.finish().await;
     }
 }
+
+/// A community can collect its deals into one post a day at a time in its
+/// own time zone, and mention a Discord role in each post; the mention
+/// pings that role alone, whatever a shop writes.
+#[tokio::test]
+async fn a_community_has_its_own_digest_time_zone_and_role_mention() {
+    use dealwatch::deals::Announcer;
+    // 2026-11-23 12:00 UTC is 07:00 in New York.
+    const NOON: i64 = common::NOW;
+    const ROLE: &str = "123456789012345678";
+    let api = FakeApi::start(discord).await;
+    let deal = |key: &str, title: &str| deal(key, title, Some("19.99"), Some("39.99"));
+    for db in TestDb::all().await {
+        let name = db.name;
+        let core = db.core().with_communities(communities(&api));
+        let ann = |text: &str| ann_at(&core, text.to_owned(), NOON);
+        ann(&url("111")).await;
+        ann("alert lego to deal-hunters").await;
+        let reply = ann(&format!("community mention deal-hunters <@&{ROLE}>")).await;
+        assert!(
+            reply.contains(&format!("mention <@&{ROLE}>")),
+            "{name}: {reply}"
+        );
+        let reply = ann("community timezone deal-hunters Mars/Olympus").await;
+        assert!(reply.contains("Mars/Olympus"), "{name}: {reply}");
+        let reply = ann("community timezone deal-hunters America/New_York").await;
+        assert!(reply.contains("America/New_York"), "{name}: {reply}");
+        let reply = ann("community digest deal-hunters daily 18:00").await;
+        assert!(
+            reply.contains("daily at 18:00") && reply.contains("America/New_York"),
+            "{name}: {reply}"
+        );
+        let list = ann("community").await;
+        assert!(
+            list.contains("daily at 18:00") && list.contains(&format!("<@&{ROLE}>")),
+            "{name}: {list}"
+        );
+
+        let store = &db.store;
+        let deals = [
+            deal("d1", "LEGO Technic <@everyone>"),
+            deal("d2", "LEGO City"),
+            deal("d3", "LEGO Ideas"),
+        ];
+        Announcer::default()
+            .announce_all(store, &deals, NOON)
+            .await
+            .unwrap();
+        let dispatcher = dispatcher(&db, &api, Arc::default());
+        let posts = || {
+            api.calls()
+                .into_iter()
+                .filter(|c| c.method == "POST" && c.path.contains("/webhooks/111/"))
+                .collect::<Vec<_>>()
+        };
+        let before = posts().len();
+        dispatcher.deliver_pending_at(NOON).await.unwrap();
+        dispatcher.deliver_pending_at(NOON + 3600).await.unwrap();
+        assert_eq!(posts().len(), before, "{name}: held for the digest");
+        // 18:00 in New York is 23:00 UTC.
+        let six_pm = NOON + 11 * 3600;
+        dispatcher.deliver_pending_at(six_pm - 1).await.unwrap();
+        assert_eq!(posts().len(), before, "{name}: not before 18:00 there");
+        dispatcher.deliver_pending_at(six_pm).await.unwrap();
+        dispatcher.deliver_pending_at(six_pm + 1).await.unwrap();
+        let digest = posts()[before..].to_vec();
+        assert_eq!(digest.len(), 1, "{name}: one post: {digest:?}");
+        let text = common::embed_text(&digest[0].body);
+        for title in ["LEGO Technic", "LEGO City", "LEGO Ideas"] {
+            assert!(text.contains(title), "{name}: {text}");
+        }
+        assert!(
+            !text.contains("Deals for #"),
+            "{name}: no owner's numbers: {text}"
+        );
+        assert_eq!(digest[0].body["content"], format!("<@&{ROLE}>"), "{name}");
+        assert_eq!(
+            digest[0].body["allowed_mentions"],
+            json!({"parse": [], "roles": [ROLE]}),
+            "{name}: that role alone may be pinged"
+        );
+        // Ann herself was not sent the digest.
+        let private = api.calls().len();
+        dispatcher.deliver_pending_at(six_pm + 2).await.unwrap();
+        assert_eq!(api.calls().len(), private, "{name}");
+
+        let reply = ann("community mention deal-hunters off").await;
+        assert!(reply.contains("mention nobody"), "{name}: {reply}");
+        db.finish().await;
+    }
+}

@@ -3,7 +3,9 @@
 //! Each row is what someone typed and a compact description of what it must
 //! parse to (`error:COMMAND:PROBLEM` for a known command with bad arguments).
 
-use dealwatch::command::{parse, AddTarget, Command, CommunityCommand, ParseError};
+use dealwatch::command::{
+    parse, AddTarget, Command, CommunityCommand, CommunitySetting, ParseError,
+};
 use dealwatch::model::{Digest, ItemNo};
 use dealwatch::money::PriceSpec;
 
@@ -94,16 +96,21 @@ fn describe(parsed: &Result<Command, ParseError>) -> String {
                 ),
                 CommunityCommand::Test { name } => format!("community test {}", at(name)),
                 CommunityCommand::Remove { name } => format!("community remove {}", at(name)),
-                CommunityCommand::Cap { name, cap } => {
-                    format!("community cap {} {cap}", at(name))
+                CommunityCommand::Set { name, setting } => {
+                    let value = match setting {
+                        CommunitySetting::Cap(cap) => format!("cap {cap}"),
+                        CommunitySetting::Quiet(None) => "quiet off".into(),
+                        CommunitySetting::Quiet(Some(q)) => format!("quiet {}-{}", q.start, q.end),
+                        CommunitySetting::Digest(d) => {
+                            format!("digest {}", describe(&Ok(Command::Digest(Some(*d)))))
+                        }
+                        CommunitySetting::Zone(zone) => format!("timezone {zone}"),
+                        CommunitySetting::Mention(None) => "mention off".into(),
+                        CommunitySetting::Mention(Some(role)) => format!("mention {role}"),
+                    };
+                    let (verb, rest) = value.split_once(' ').unwrap_or((&value, ""));
+                    format!("community {verb} {} {rest}", at(name))
                 }
-                CommunityCommand::Quiet { name, quiet: None } => {
-                    format!("community quiet {} off", at(name))
-                }
-                CommunityCommand::Quiet {
-                    name,
-                    quiet: Some(q),
-                } => format!("community quiet {} {}-{}", at(name), q.start, q.end),
                 CommunityCommand::Rules { name, op, ids: n } => {
                     format!("community {op:?} {} {}", at(name), ids(n)).to_lowercase()
                 }
@@ -654,6 +661,46 @@ fn real_world_phrasings() {
             "community quiet off off".into(),
         ),
         ("community test".into(), "community test here".into()),
+        (
+            "community digest daily 18:00".into(),
+            "community digest here digest daily 18:00".into(),
+        ),
+        (
+            "community digest deals weekly friday".into(),
+            "community digest deals digest weekly friday 08:00".into(),
+        ),
+        (
+            "community digest off".into(),
+            "community digest here digest off".into(),
+        ),
+        (
+            "community timezone Europe/Berlin".into(),
+            "community timezone here Europe/Berlin".into(),
+        ),
+        (
+            "community tz deals America/New_York".into(),
+            "community timezone deals America/New_York".into(),
+        ),
+        (
+            "community mention <@&123456789012345678>".into(),
+            "community mention here 123456789012345678".into(),
+        ),
+        (
+            "community mention deals 123456789012345678".into(),
+            "community mention deals 123456789012345678".into(),
+        ),
+        (
+            "community mention off".into(),
+            "community mention here off".into(),
+        ),
+        (
+            "community mention @everyone".into(),
+            "error:community:bad-role".into(),
+        ),
+        (
+            "community mention <@123456789012345678>".into(),
+            "error:community:bad-role".into(),
+        ),
         ("community remove".into(), "community remove here".into()),
         (
             "community delete deals".into(),

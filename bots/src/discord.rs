@@ -412,6 +412,9 @@ pub fn render(message: &Outgoing, flags: u64) -> Vec<Value> {
             if flags != 0 {
                 body["flags"] = json!(flags);
             }
+            if i == 0 {
+                mention(&mut body, message);
+            }
             if i == last {
                 let rows = button_rows(message);
                 if !rows.is_empty() {
@@ -427,6 +430,21 @@ pub fn render(message: &Outgoing, flags: u64) -> Vec<Value> {
             body
         })
         .collect()
+}
+
+/// Mention the message's role, if it has one: in `content` (a mention in
+/// an embed notifies nobody), and allowed for that role alone, so text
+/// from a shop can never ping @everyone or anyone else.
+fn mention(body: &mut Value, message: &Outgoing) {
+    let Some(role) = message
+        .mention_role
+        .as_deref()
+        .filter(|r| !r.is_empty() && r.len() <= 20 && r.chars().all(|c| c.is_ascii_digit()))
+    else {
+        return;
+    };
+    body["content"] = json!(format!("<@&{role}>"));
+    body["allowed_mentions"] = json!({ "parse": [], "roles": [role] });
 }
 
 /// An embed title's limit, in characters.
@@ -460,6 +478,7 @@ fn render_card(message: &Outgoing, card: &crate::Card, flags: u64) -> Option<Val
     if flags != 0 {
         body["flags"] = json!(flags);
     }
+    mention(&mut body, message);
     let rows = button_rows(message);
     if !rows.is_empty() {
         body["components"] = Value::Array(rows);

@@ -237,6 +237,10 @@ pub struct Outgoing {
     /// linked caption); the others send `text`, which says it all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<Card>,
+    /// A role of the chat to notify with the message (a Discord role id),
+    /// where the platform has such roles; others leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mention_role: Option<String>,
 }
 
 /// A linked headline, the lines under it and a picture (see
@@ -311,6 +315,7 @@ impl Outgoing {
             image: None,
             confidential: None,
             card: None,
+            mention_role: None,
         }
     }
 

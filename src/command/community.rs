@@ -15,8 +15,8 @@
 //! Discord channel) is about that chat.
 
 use super::{prefs, ParseError, Problem, MAX_CAP};
-use crate::model::ItemNo;
 use crate::model::QuietHours;
+use crate::model::{Digest, ItemNo};
 use dealwatch_bots::discord_webhook::WebhookUrl;
 
 /// Longest community name, in characters.
@@ -41,15 +41,10 @@ pub enum CommunityCommand {
     Remove {
         name: Option<String>,
     },
-    /// At most `cap` posts a day there (`off` is the most allowed).
-    Cap {
+    /// Change one of the community's settings.
+    Set {
         name: Option<String>,
-        cap: u32,
-    },
-    /// No posts in this window (`None`: none held back).
-    Quiet {
-        name: Option<String>,
-        quiet: Option<QuietHours>,
+        setting: CommunitySetting,
     },
     /// Pause, resume or delete some of a community's alerts, by number.
     Rules {
@@ -57,6 +52,22 @@ pub enum CommunityCommand {
         op: RuleOp,
         ids: Vec<ItemNo>,
     },
+}
+
+/// A community's settings, one at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommunitySetting {
+    /// At most this many posts a day (`off` is the most allowed).
+    Cap(u32),
+    /// No posts in this window (`None`: none held back).
+    Quiet(Option<QuietHours>),
+    /// Deals collected into one post a day or a week (`Off`: each alone).
+    Digest(Digest),
+    /// The time zone its quiet hours and digest are in (an IANA name,
+    /// checked when applied).
+    Zone(String),
+    /// A Discord role to mention in each post (`None`: none).
+    Mention(Option<String>),
 }
 
 /// What a community destination is, as typed.
@@ -175,24 +186,91 @@ pub(super) fn parse(args: &[String]) -> Result<CommunityCommand, ParseError> {
                     }))
                 }
             };
-            Ok(CommunityCommand::Cap { name, cap })
+            set(name, CommunitySetting::Cap(cap))
         }
         "quiet" | "dnd" | "mute" => {
             let (name, value) = named(rest, |value| {
                 matches!(prefs::parse_quiet(value), Ok(Some(_)))
             })?;
             match prefs::parse_quiet(value) {
-                Ok(Some(quiet)) => Ok(CommunityCommand::Quiet { name, quiet }),
+                Ok(Some(quiet)) => set(name, CommunitySetting::Quiet(quiet)),
                 Ok(None) => Err(err(Problem::BadTime {
                     text: String::new(),
                 })),
                 Err(e) => Err(err(e.problem)),
             }
         }
+        "digest" | "summary" => {
+            let (name, value) = named(rest, |value| {
+                matches!(prefs::parse_digest(value), Ok(Some(_)))
+            })?;
+            match prefs::parse_digest(value) {
+                Ok(Some(digest)) => set(name, CommunitySetting::Digest(digest)),
+                Ok(None) => Err(err(Problem::BadTime {
+                    text: String::new(),
+                })),
+                Err(e) => Err(err(e.problem)),
+            }
+        }
+        "timezone" | "zone" | "tz" => {
+            let (name, value) = named(rest, |value| matches!(value, [one] if is_zone(one)))?;
+            match value {
+                [zone] if is_zone(zone) => set(name, CommunitySetting::Zone(zone.clone())),
+                _ => Err(err(Problem::Unexpected {
+                    text: value.join(" "),
+                })),
+            }
+        }
+        "mention" | "ping" | "role" => {
+            // One word is the role (`mention @everyone` is refused as a
+            // role, not taken for a community's name).
+            let (name, value) = match rest {
+                [_] => (None, rest),
+                _ => named(rest, |value| matches!(value, [one] if role(one).is_some()))?,
+            };
+            match value {
+                [one] => match role(one) {
+                    Some(role) => set(name, CommunitySetting::Mention(role)),
+                    None => Err(err(Problem::BadRole { text: one.clone() })),
+                },
+                _ => Err(err(Problem::BadRole {
+                    text: value.join(" "),
+                })),
+            }
+        }
         _ => Err(err(Problem::Unexpected {
             text: first.clone(),
         })),
     }
+}
+
+fn set(name: Option<String>, setting: CommunitySetting) -> Result<CommunityCommand, ParseError> {
+    Ok(CommunityCommand::Set { name, setting })
+}
+
+/// Whether a word reads as a time zone's name (`Europe/London`, `UTC`);
+/// whether it is one is checked when it is set.
+fn is_zone(word: &str) -> bool {
+    word.len() <= 64
+        && (word.contains('/') || word.eq_ignore_ascii_case("utc"))
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'))
+}
+
+/// A Discord role as typed: its mention (`<@&123…>`, what Discord puts in
+/// a slash command's text for `@Role`) or its id; `off` for none.
+/// `Some(None)` is "no role"; `None`, not a role.
+fn role(word: &str) -> Option<Option<String>> {
+    if prefs::OFF_WORDS.contains(&word.to_lowercase().as_str()) {
+        return Some(None);
+    }
+    let id = word
+        .strip_prefix("<@&")
+        .and_then(|w| w.strip_suffix('>'))
+        .unwrap_or(word);
+    ((17..=20).contains(&id.len()) && id.chars().all(|c| c.is_ascii_digit()))
+        .then(|| Some(id.to_owned()))
 }
 
 /// What is set, after the community's name unless the whole of `rest`

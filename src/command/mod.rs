@@ -29,7 +29,7 @@ pub mod table;
 mod watch;
 
 pub use alert::{RuleSpec, MAX_WORDS};
-pub use community::{AddTarget, CommunityCommand, RuleOp};
+pub use community::{AddTarget, CommunityCommand, CommunitySetting, RuleOp};
 pub use prefs::MAX_CAP;
 pub use table::{names, CommandDef, TABLE};
 pub use watch::WatchSpec;
@@ -184,6 +184,10 @@ pub enum Problem {
         why: &'static str,
     },
     MissingCommunityName,
+    /// Not a Discord role (its mention or id) or `off`.
+    BadRole {
+        text: String,
+    },
     BadCommunityName {
         text: String,
     },
@@ -226,6 +230,7 @@ impl Problem {
             Problem::LabelTooLong { .. } => "label-too-long",
             Problem::BadWebhook { .. } => "bad-webhook",
             Problem::MissingCommunityName => "missing-community-name",
+            Problem::BadRole { .. } => "bad-role",
             Problem::BadCommunityName { .. } => "bad-community-name",
             Problem::Unexpected { .. } => "unexpected",
         }

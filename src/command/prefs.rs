@@ -14,7 +14,7 @@ use crate::model::{Digest, PaidPlan, QuietHours, TimeOfDay, Weekday};
 /// Highest daily cap; above it a cap means nothing.
 pub const MAX_CAP: u32 = 1000;
 
-const OFF_WORDS: &[&str] = &[
+pub(super) const OFF_WORDS: &[&str] = &[
     "off", "none", "no", "disable", "disabled", "stop", "aus", "non", "never",
 ];
 

@@ -10,7 +10,7 @@
 
 use super::effects::{Decision, Effect};
 use super::{one, Answer, ChatChange, Core, CoreError, ReplyTo, Session};
-use crate::command::{AddTarget, CommunityCommand, ParseError, Problem, RuleOp};
+use crate::command::{AddTarget, CommunityCommand, CommunitySetting, ParseError, Problem, RuleOp};
 use crate::model::ItemNo;
 use crate::storage::{
     chat_kind, free_name, Destination, DestinationAdded, NewDestination, StateChange, Unit,
@@ -85,8 +85,7 @@ fn about(cmd: &CommunityCommand) -> About {
         CommunityCommand::Add { .. } => return About::Own,
         CommunityCommand::Test { name }
         | CommunityCommand::Remove { name }
-        | CommunityCommand::Cap { name, .. }
-        | CommunityCommand::Quiet { name, .. }
+        | CommunityCommand::Set { name, .. }
         | CommunityCommand::Rules { name, .. } => name,
     };
     if name.is_some() {
@@ -127,19 +126,15 @@ impl Session {
                     name: name.unwrap_or_default(),
                 }))
             }
-            CommunityCommand::Cap { name, cap } => {
-                return Ok(Decision::change(Effect::CommunityControls {
-                    name: name.unwrap_or_default(),
-                    cap: Some(cap),
-                    quiet: None,
-                }))
-            }
-            CommunityCommand::Quiet { name, quiet } => {
-                return Ok(Decision::change(Effect::CommunityControls {
-                    name: name.unwrap_or_default(),
-                    cap: None,
-                    quiet: Some(quiet),
-                }))
+            CommunityCommand::Set { name, setting } => {
+                let name = name.unwrap_or_default();
+                let Some(d) = self.core.store.destination(self.user.id, &name).await? else {
+                    return Ok(Decision::reply(vec![self.not_found(&name)]));
+                };
+                return Ok(match self.checked(setting, &d.kind) {
+                    Ok(setting) => Decision::change(Effect::CommunityControls { name, setting }),
+                    Err(refusal) => Decision::reply(vec![Outgoing::text(refusal)]),
+                });
             }
             CommunityCommand::Rules { name, op, ids } => {
                 let name = name.unwrap_or_default();
@@ -213,18 +208,14 @@ impl Session {
                 destination: d.id,
                 name: d.name,
             }),
-            CommunityCommand::Cap { cap, .. } => Decision::change(Effect::ChatControls {
-                destination: d.id,
-                name: d.name,
-                cap: Some(cap),
-                quiet: None,
-            }),
-            CommunityCommand::Quiet { quiet, .. } => Decision::change(Effect::ChatControls {
-                destination: d.id,
-                name: d.name,
-                cap: None,
-                quiet: Some(quiet),
-            }),
+            CommunityCommand::Set { setting, .. } => match self.checked(setting, &d.kind) {
+                Ok(setting) => Decision::change(Effect::ChatControls {
+                    destination: d.id,
+                    name: d.name,
+                    setting,
+                }),
+                Err(refusal) => Decision::reply(vec![Outgoing::text(refusal)]),
+            },
             CommunityCommand::Rules { op, ids, .. } => {
                 let owner = self.core.store.user(d.owner).await?;
                 Decision::change(Effect::CommunityRules {
@@ -285,6 +276,21 @@ impl Session {
                     ("start", q.start.to_string().into()),
                     ("end", q.end.to_string().into()),
                 ],
+            ));
+        }
+        if d.digest != crate::model::Digest::Off {
+            line.push_str(&tr.msg(
+                "community-digest",
+                &[("digest", self.digest_line(d.digest).into())],
+            ));
+        }
+        if let Some(zone) = &d.time_zone {
+            line.push_str(&tr.msg("community-zone", &[("zone", zone.clone().into())]));
+        }
+        if let Some(role) = &d.mention_role {
+            line.push_str(&tr.msg(
+                "community-mentions",
+                &[("role", format!("<@&{role}>").into())],
             ));
         }
         if d.disabled.is_some() {
@@ -565,37 +571,70 @@ impl Session {
         vec![Outgoing::text(text)]
     }
 
-    /// The answer to `community cap|quiet NAME ...`.
+    /// A setting as it will be stored: a time zone by its canonical
+    /// name; or why it cannot be (an unknown zone, a role mention for a
+    /// community that is not on Discord).
+    fn checked(&self, setting: CommunitySetting, kind: &str) -> Result<CommunitySetting, String> {
+        let tr = self.tr();
+        match setting {
+            CommunitySetting::Zone(zone) => match jiff::tz::TimeZone::get(&zone) {
+                Ok(found) => Ok(CommunitySetting::Zone(
+                    found.iana_name().unwrap_or(&zone).to_owned(),
+                )),
+                Err(_) => {
+                    let shown: String = zone.chars().take(40).collect();
+                    Err(tr.msg("timezone-unknown", &[("zone", shown.into())]))
+                }
+            },
+            CommunitySetting::Mention(Some(_))
+                if !matches!(kind, DISCORD_WEBHOOK | DISCORD_CHANNEL) =>
+            {
+                Err(tr.msg("community-mention-discord-only", &[]))
+            }
+            setting => Ok(setting),
+        }
+    }
+
+    /// The answer once a community's setting is changed (or it was not
+    /// found); `zone` is the one its hours are in.
     pub(super) fn community_controlled(
         &self,
         asked: &str,
         found: Option<String>,
-        cap: Option<u32>,
-        quiet: Option<Option<crate::model::QuietHours>>,
+        setting: &CommunitySetting,
         zone: &str,
     ) -> Vec<Outgoing> {
         let tr = self.tr();
         let Some(name) = found else {
-            return vec![Outgoing::text(
-                tr.msg("community-not-found", &[("name", asked.to_owned().into())]),
-            )];
+            return vec![self.not_found(asked)];
         };
         let name = || ("name", crate::l10n::Arg::from(name.clone()));
-        let text = match (cap, quiet) {
-            (Some(cap), _) => tr.msg(
+        let zone = || ("zone", crate::l10n::Arg::from(zone.to_owned()));
+        let text = match setting {
+            CommunitySetting::Cap(cap) => tr.msg(
                 "community-cap-set",
-                &[name(), ("cap", i64::from(cap).into())],
+                &[name(), ("cap", i64::from(*cap).into())],
             ),
-            (None, Some(Some(q))) => tr.msg(
+            CommunitySetting::Quiet(Some(q)) => tr.msg(
                 "community-quiet-set",
                 &[
                     name(),
                     ("start", q.start.to_string().into()),
                     ("end", q.end.to_string().into()),
-                    ("zone", zone.to_owned().into()),
+                    zone(),
                 ],
             ),
-            (None, _) => tr.msg("community-quiet-off", &[name()]),
+            CommunitySetting::Quiet(None) => tr.msg("community-quiet-off", &[name()]),
+            CommunitySetting::Digest(digest) => tr.msg(
+                "community-digest-set",
+                &[name(), ("digest", self.digest_line(*digest).into()), zone()],
+            ),
+            CommunitySetting::Zone(_) => tr.msg("community-zone-set", &[name(), zone()]),
+            CommunitySetting::Mention(Some(role)) => tr.msg(
+                "community-mention-set",
+                &[name(), ("role", format!("<@&{role}>").into())],
+            ),
+            CommunitySetting::Mention(None) => tr.msg("community-mention-off", &[name()]),
         };
         vec![Outgoing::text(text)]
     }

@@ -50,12 +50,11 @@ pub(crate) enum Effect {
         op: crate::command::RuleOp,
         ids: Vec<ItemNo>,
     },
-    /// Set a shared chat's daily cap or quiet hours.
+    /// Change one of a shared chat's community settings.
     ChatControls {
         destination: i64,
         name: String,
-        cap: Option<u32>,
-        quiet: Option<Option<crate::model::QuietHours>>,
+        setting: crate::command::CommunitySetting,
     },
     /// Post a test message to a community through the outbox (a chat).
     TestCommunity {
@@ -83,11 +82,10 @@ pub(crate) enum Effect {
     RemoveCommunity {
         name: String,
     },
-    /// Set a community's daily cap or quiet hours.
+    /// Change one of a community's settings.
     CommunityControls {
         name: String,
-        cap: Option<u32>,
-        quiet: Option<Option<crate::model::QuietHours>>,
+        setting: crate::command::CommunitySetting,
     },
     /// Name an item, or take its name away.
     Label {
@@ -262,13 +260,12 @@ impl Session {
             Effect::ChatControls {
                 destination,
                 name,
-                cap,
-                quiet,
+                setting,
             } => {
                 let zone = unit
-                    .destination_controls_by_id(destination, cap, quiet)
+                    .destination_controls_by_id(destination, &controls(&setting))
                     .await?;
-                self.community_controlled(&name, Some(name.clone()), cap, quiet, &zone)
+                self.community_controlled(&name, Some(name.clone()), &setting, &zone)
             }
             Effect::TestCommunity { destination, name } => {
                 let key = format!("community-test:{destination}:{now}:{}", self.message_key());
@@ -318,10 +315,21 @@ impl Session {
                 }
                 self.community_added(&new, added, limit)
             }
-            Effect::CommunityControls { name, cap, quiet } => {
-                let found = unit.destination_controls(user, &name, cap, quiet).await?;
-                let zone = self.user.settings.time_zone.clone();
-                self.community_controlled(&name, found, cap, quiet, &zone)
+            Effect::CommunityControls { name, setting } => {
+                let found = unit
+                    .destination_controls(user, &name, &controls(&setting))
+                    .await?;
+                let zone = match &setting {
+                    crate::command::CommunitySetting::Zone(zone) => zone.clone(),
+                    _ => self
+                        .core
+                        .store
+                        .destination(user, &name)
+                        .await?
+                        .and_then(|d| d.time_zone)
+                        .unwrap_or_else(|| self.user.settings.time_zone.clone()),
+                };
+                self.community_controlled(&name, found, &setting, &zone)
             }
             Effect::RemoveCommunity { name } => {
                 let removed = unit.remove_destination(user, &name).await?;
@@ -389,4 +397,18 @@ impl Session {
             codes.len()
         ))))
     }
+}
+
+/// What a community setting changes, as the store takes it.
+fn controls(setting: &crate::command::CommunitySetting) -> crate::storage::Controls {
+    use crate::command::CommunitySetting as S;
+    let mut controls = crate::storage::Controls::default();
+    match setting {
+        S::Cap(cap) => controls.cap = Some(*cap),
+        S::Quiet(quiet) => controls.quiet = Some(*quiet),
+        S::Digest(digest) => controls.digest = Some(*digest),
+        S::Zone(zone) => controls.time_zone = Some(zone.clone()),
+        S::Mention(role) => controls.mention_role = Some(role.clone()),
+    }
+    controls
 }

@@ -824,6 +824,7 @@ impl Session {
             | Problem::BadChannel { text: t }
             | Problem::BadPlan { text: t }
             | Problem::BadCode { text: t }
+            | Problem::BadRole { text: t }
             | Problem::Unexpected { text: t } => vec![("text", text(t))],
             Problem::BadCap { text: t } => vec![
                 ("text", text(t)),

@@ -58,6 +58,22 @@ pub struct Destination {
     /// Posts so far on the day that starts at `posts_day` (UTC seconds).
     pub posts_day: Option<i64>,
     pub posts_count: u32,
+    /// Deals collected into one post a day or a week.
+    pub digest: crate::model::Digest,
+    /// Its own time zone for quiet hours and digests; `None`: its owner's.
+    pub time_zone: Option<String>,
+    /// A Discord role mentioned in each post.
+    pub mention_role: Option<String>,
+}
+
+/// Changes to a community's settings (`None`: leave it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Controls {
+    pub cap: Option<u32>,
+    pub quiet: Option<Option<QuietHours>>,
+    pub digest: Option<crate::model::Digest>,
+    pub time_zone: Option<String>,
+    pub mention_role: Option<Option<String>>,
 }
 
 /// A community's daily cap when its owner has not set one: enough for a
@@ -121,11 +137,17 @@ struct DestinationRow {
     quiet_end: Option<i64>,
     posts_day: Option<i64>,
     posts_count: i64,
+    digest_mode: String,
+    digest_minute: i64,
+    digest_weekday: i64,
+    time_zone: Option<String>,
+    mention_role: Option<String>,
 }
 
 const COLUMNS: &str =
     "id, owner_id, kind, name, external_id, sealed_secret, channel_id, guild_id, \
-     state, disabled_reason, created_at, daily_cap, quiet_start, quiet_end, posts_day, posts_count";
+     state, disabled_reason, created_at, daily_cap, quiet_start, quiet_end, posts_day, posts_count, \
+     digest_mode, digest_minute, digest_weekday, time_zone, mention_role";
 
 impl From<DestinationRow> for Destination {
     fn from(row: DestinationRow) -> Destination {
@@ -144,6 +166,14 @@ impl From<DestinationRow> for Destination {
             quiet,
             posts_day: row.posts_day,
             posts_count: u32::try_from(row.posts_count).unwrap_or(0),
+            digest: rows::digest_from_columns(
+                &row.digest_mode,
+                row.digest_minute,
+                row.digest_weekday,
+            )
+            .unwrap_or(crate::model::Digest::Off),
+            time_zone: row.time_zone,
+            mention_role: row.mention_role,
             id: row.id,
             owner: UserId(row.owner_id),
             kind: row.kind,
@@ -368,16 +398,15 @@ impl Unit {
         })
     }
 
-    /// Set a destination's daily cap and/or quiet hours (`None`: leave it);
-    /// its name as stored, or `None` if `owner` has none by that name.
+    /// Change some of a destination's settings; its name as stored, or
+    /// `None` if `owner` has none by that name.
     pub async fn destination_controls(
         &mut self,
         owner: UserId,
         name: &str,
-        cap: Option<u32>,
-        quiet: Option<Option<QuietHours>>,
+        controls: &Controls,
     ) -> Result<Option<String>> {
-        let (set_quiet, start, end) = match quiet {
+        let (set_quiet, start, end) = match controls.quiet {
             None => (false, None, None),
             Some(None) => (true, None, None),
             Some(Some(q)) => (
@@ -386,19 +415,35 @@ impl Unit {
                 Some(i64::from(q.end.minutes())),
             ),
         };
+        let digest = controls.digest.map(rows::digest_columns);
+        let (set_role, role) = match &controls.mention_role {
+            None => (false, None),
+            Some(role) => (true, role.clone()),
+        };
         Ok(in_unit!(self, |conn| {
             sqlx::query_scalar(
                 "UPDATE destinations SET daily_cap = COALESCE($3, daily_cap), \
                  quiet_start = CASE WHEN $4 THEN $5 ELSE quiet_start END, \
-                 quiet_end = CASE WHEN $4 THEN $6 ELSE quiet_end END \
+                 quiet_end = CASE WHEN $4 THEN $6 ELSE quiet_end END, \
+                 digest_mode = COALESCE($7, digest_mode), \
+                 digest_minute = COALESCE($8, digest_minute), \
+                 digest_weekday = COALESCE($9, digest_weekday), \
+                 time_zone = COALESCE($10, time_zone), \
+                 mention_role = CASE WHEN $11 THEN $12 ELSE mention_role END \
                  WHERE owner_id = $1 AND LOWER(name) = LOWER($2) RETURNING name",
             )
             .bind(owner.0)
             .bind(name)
-            .bind(cap.map(i64::from))
+            .bind(controls.cap.map(i64::from))
             .bind(set_quiet)
             .bind(start)
             .bind(end)
+            .bind(digest.map(|d| d.0))
+            .bind(digest.map(|d| d.1))
+            .bind(digest.map(|d| d.2))
+            .bind(controls.time_zone.as_deref())
+            .bind(set_role)
+            .bind(role)
             .fetch_optional(&mut *conn)
             .await?
         }))
@@ -515,27 +560,27 @@ impl Unit {
         }))
     }
 
-    /// Set a destination's daily cap and/or quiet hours by id; the time
-    /// zone its hours are in (its owner's).
+    /// Change some of a destination's settings by id; the time zone its
+    /// hours are in (its own, else its owner's).
     pub async fn destination_controls_by_id(
         &mut self,
         id: i64,
-        cap: Option<u32>,
-        quiet: Option<Option<QuietHours>>,
+        controls: &Controls,
     ) -> Result<String> {
         let found: Option<(i64, String, String)> = in_unit!(self, |conn| {
             sqlx::query_as(
-                "SELECT d.owner_id, d.name, u.time_zone FROM destinations d \
+                "SELECT d.owner_id, d.name, COALESCE($2, d.time_zone, u.time_zone) FROM destinations d \
                  JOIN users u ON u.id = d.owner_id WHERE d.id = $1",
             )
             .bind(id)
+            .bind(controls.time_zone.as_deref())
             .fetch_optional(&mut *conn)
             .await?
         });
         let Some((owner, name, zone)) = found else {
             return Ok("UTC".to_owned());
         };
-        self.destination_controls(UserId(owner), &name, cap, quiet)
+        self.destination_controls(UserId(owner), &name, controls)
             .await?;
         Ok(zone)
     }

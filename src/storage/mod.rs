@@ -94,9 +94,9 @@ mod outbox;
 mod products;
 pub use billing::{PlanChange, SubscriptionState};
 pub use destinations::{
-    chat_kind, destination_channel, free_name, ChatDestination, Destination, DestinationAdded,
-    NewDestination, DEFAULT_COMMUNITY_CAP, DISCORD_CHANNEL, DISCORD_WEBHOOK, TELEGRAM_CHANNEL,
-    TELEGRAM_GROUP,
+    chat_kind, destination_channel, free_name, ChatDestination, Controls, Destination,
+    DestinationAdded, NewDestination, DEFAULT_COMMUNITY_CAP, DISCORD_CHANNEL, DISCORD_WEBHOOK,
+    TELEGRAM_CHANNEL, TELEGRAM_GROUP,
 };
 pub use identities::{LinkOutcome, LinkPreview};
 pub use inbox::{Answered, InboundRow};

@@ -170,17 +170,19 @@ impl Store {
     }
 
     /// Turn each user's held alerts that are due by `now` into one digest
-    /// notice: `make` builds it from their payloads (oldest first). The
-    /// held rows become `merged`, pointing at the digest; all in one
-    /// transaction, so an alert is in exactly one digest. Returns how many
-    /// digests were queued.
+    /// notice per route (their own alerts; each community's posts apart):
+    /// `make` builds it from their payloads (oldest first). The held rows
+    /// become `merged`, pointing at the digest, which keeps their route;
+    /// all in one transaction, so an alert is in exactly one digest.
+    /// Returns how many digests were queued.
     pub async fn make_digests<F>(&self, now: i64, limit: u32, make: F) -> Result<usize>
     where
         F: Fn(&[String]) -> Option<crate::watching::Notice>,
     {
-        let users: Vec<i64> = on_pool!(self, |pool| {
-            sqlx::query_scalar(
-                "SELECT DISTINCT user_id FROM outbox WHERE state = 'held' AND next_attempt_at <= $1 LIMIT $2",
+        let users: Vec<(i64, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT DISTINCT user_id, COALESCE(route, '') FROM outbox \
+                 WHERE state = 'held' AND next_attempt_at <= $1 LIMIT $2",
             )
             .bind(now)
             .bind(i64::from(limit))
@@ -189,17 +191,20 @@ impl Store {
         });
         const CLAIM_SQLITE: &str =
             "UPDATE outbox SET state = 'merging' WHERE state = 'held' AND user_id = $1 \
-             AND next_attempt_at <= $2 RETURNING id, payload";
+             AND next_attempt_at <= $2 AND COALESCE(route, '') = $3 RETURNING id, payload";
         const CLAIM_POSTGRES: &str = "UPDATE outbox SET state = 'merging' WHERE id IN (SELECT id FROM outbox \
-             WHERE state = 'held' AND user_id = $1 AND next_attempt_at <= $2 FOR UPDATE SKIP LOCKED) RETURNING id, payload";
+             WHERE state = 'held' AND user_id = $1 AND next_attempt_at <= $2 AND COALESCE(route, '') = $3 \
+             FOR UPDATE SKIP LOCKED) RETURNING id, payload";
         let claim = self.dialect(CLAIM_SQLITE, CLAIM_POSTGRES);
         let mut made = 0;
-        for user in users {
+        for (user, route) in users {
+            let routed = (!route.is_empty()).then_some(route.as_str());
             on_pool!(self, |pool| {
                 let mut tx = pool.begin().await?;
                 let mut held: Vec<(i64, String)> = sqlx::query_as(claim)
                     .bind(user)
                     .bind(now)
+                    .bind(&route)
                     .fetch_all(&mut *tx)
                     .await?;
                 held.sort_by_key(|(id, _)| *id);
@@ -209,8 +214,10 @@ impl Store {
                 };
                 let Some(notice) = make(&payloads) else {
                     // Nothing readable: the rows can never be sent.
-                    sqlx::query("UPDATE outbox SET state = 'dead', last_error = 'unreadable' WHERE state = 'merging' AND user_id = $1")
+                    sqlx::query("UPDATE outbox SET state = 'dead', last_error = 'unreadable' \
+                                 WHERE state = 'merging' AND user_id = $1 AND COALESCE(route, '') = $2")
                         .bind(user)
+                        .bind(&route)
                         .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;
@@ -220,21 +227,24 @@ impl Store {
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let key = format!("digest:{user}:{first}:{last}");
                 let digest: i64 = sqlx::query_scalar(
-                    "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                    "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, route) \
+                     VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
                 )
                 .bind(user)
                 .bind(notice.kind())
                 .bind(&key)
                 .bind(&payload)
                 .bind(now)
+                .bind(routed)
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query(
-                    "UPDATE outbox SET state = 'merged', digest_id = $1 WHERE state = 'merging' AND user_id = $2",
+                    "UPDATE outbox SET state = 'merged', digest_id = $1 \
+                     WHERE state = 'merging' AND user_id = $2 AND COALESCE(route, '') = $3",
                 )
                 .bind(digest)
                 .bind(user)
+                .bind(&route)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -454,13 +464,7 @@ fn notice_row(notice: &crate::watching::Notice) -> Result<(String, Option<String
     // reached privately (opted out, blocked): its route says so, and a
     // row with a route is claimed without looking at the owner's chats.
     let route = match notice {
-        crate::watching::Notice::DealMatch {
-            community: Some(id),
-            ..
-        }
-        | crate::watching::Notice::CommunityTest {
-            destination: id, ..
-        } => Some(format!("community:{id}")),
+        n if n.community().is_some() => n.community().map(|id| format!("community:{id}")),
         crate::watching::Notice::DealMatch {
             post_to: Some((channel, _)),
             ..

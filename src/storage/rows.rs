@@ -342,18 +342,8 @@ impl TryFrom<UserRow> for User {
             }),
             _ => None,
         };
-        let at =
-            TimeOfDay::from_minutes(row.digest_minute).ok_or_else(|| corrupt("digest_minute"))?;
-        let digest = match row.digest_mode.as_str() {
-            "off" => Digest::Off,
-            "daily" => Digest::Daily { at },
-            "weekly" => Digest::Weekly {
-                day: Weekday::from_number(row.digest_weekday)
-                    .ok_or_else(|| corrupt("digest_weekday"))?,
-                at,
-            },
-            _ => return Err(corrupt("digest_mode")),
-        };
+        let digest = digest_from_columns(&row.digest_mode, row.digest_minute, row.digest_weekday)
+            .ok_or_else(|| corrupt("digest_mode"))?;
         let daily_cap = row
             .daily_cap
             .map(|c| u32::try_from(c).map_err(|_| corrupt("daily_cap")))
@@ -371,6 +361,20 @@ impl TryFrom<UserRow> for User {
                 daily_cap,
             },
         })
+    }
+}
+
+/// A digest setting from its three columns; `None` if they are not one.
+pub(super) fn digest_from_columns(mode: &str, minute: i64, weekday: i64) -> Option<Digest> {
+    let at = TimeOfDay::from_minutes(minute)?;
+    match mode {
+        "off" => Some(Digest::Off),
+        "daily" => Some(Digest::Daily { at }),
+        "weekly" => Some(Digest::Weekly {
+            day: Weekday::from_number(weekday)?,
+            at,
+        }),
+        _ => None,
     }
 }
 
