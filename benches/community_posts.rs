@@ -1,14 +1,19 @@
-//! Community posts against Discord's published webhook limits: N deals
-//! (default 500) matched by one community rule, posted through one Discord
-//! webhook URL by the real dispatcher with its real pace. The fake Discord
-//! on loopback enforces the limits as Discord documents them for webhooks:
-//! about 5 requests per 2 seconds per webhook, and 30 messages a minute
-//! into one channel, answering 429 with `retry_after` past either. The
-//! bench counts deliveries and 429s and reports the rate as a fraction of
-//! the binding limit (30 a minute).
+//! Community posts against the platforms' published limits: N deals
+//! (default 500) matched at once by two community rules of one owner, one
+//! posting through a Discord webhook URL, one into a Telegram channel by
+//! the bot, delivered by the real dispatcher with its real pace. The fake
+//! Discord on loopback enforces the limits Discord documents for webhooks
+//! (about 5 requests per 2 seconds per webhook, 30 messages a minute into
+//! one channel); the fake Telegram those of the Bot API FAQ (30 a second
+//! in all, 20 a minute into one group or channel); both answer 429 with
+//! the wait past them. The bench counts deliveries and 429s and reports
+//! each rate as a fraction of the binding limit.
 //!
-//! Run: `cargo bench --bench community_posts` (optionally `-- N`). At
-//! Discord's 30 a minute, 500 posts take about 17.5 minutes by design.
+//! Run: `cargo bench --bench community_posts` (optionally `-- N`). At 30
+//! and 20 a minute, 500 posts take about 17.5 and 26 minutes by design.
+
+#[path = "../tests/common/enforcing.rs"]
+mod enforcing;
 
 mod common;
 
@@ -23,9 +28,9 @@ use dealwatch::l10n::L10n;
 use dealwatch::money::{Currency, Money};
 use dealwatch::plans::Plans;
 use dealwatch::seal::Sealer;
-use dealwatch::storage::{Contact, NewDeal, NewDestination, DISCORD_WEBHOOK};
+use dealwatch::storage::{Contact, NewDeal, NewDestination, DISCORD_WEBHOOK, TELEGRAM_CHANNEL};
 use dealwatch_bots::discord::DiscordClient;
-use dealwatch_bots::{BoxFuture, Channel, Outgoing, SendError, Sender};
+use dealwatch_bots::{Channel, Sender};
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -83,19 +88,6 @@ async fn execute(
     )
 }
 
-/// The owner's private alerts are not part of this bench.
-struct Nowhere;
-
-impl Sender for Nowhere {
-    fn send<'a>(
-        &'a self,
-        _reply_to: &'a str,
-        messages: &'a [Outgoing],
-    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
-        Box::pin(async move { Ok(vec!["1".to_owned(); messages.len()]) })
-    }
-}
-
 fn main() {
     let n: usize = std::env::args()
         .skip(1)
@@ -144,21 +136,43 @@ async fn run(n: usize) {
             channel_id: Some("900".into()),
             guild_id: None,
         },
-        1,
+        2,
+        now,
+    )
+    .await
+    .unwrap();
+    unit.add_destination(
+        user.id,
+        &NewDestination {
+            kind: TELEGRAM_CHANNEL,
+            name: "channel".into(),
+            external_id: CHANNEL.into(),
+            sealed_secret: None,
+            channel_id: Some(CHANNEL.into()),
+            guild_id: None,
+        },
+        2,
         now,
     )
     .await
     .unwrap();
     unit.commit().await.unwrap();
     let destination = store.destination(user.id, "deals").await.unwrap().unwrap();
+    let channel = store
+        .destination(user.id, "channel")
+        .await
+        .unwrap()
+        .unwrap();
     let mut unit = store.begin().await.unwrap();
     let uncapped = dealwatch::storage::Controls {
         cap: Some(1000),
         ..Default::default()
     };
-    unit.destination_controls(user.id, "deals", &uncapped)
-        .await
-        .unwrap();
+    for name in ["deals", "channel"] {
+        unit.destination_controls(user.id, name, &uncapped)
+            .await
+            .unwrap();
+    }
     let spec = dealwatch::command::parse("alert lego")
         .map(|cmd| match cmd {
             dealwatch::command::Command::Alert(spec) => spec,
@@ -172,6 +186,9 @@ async fn run(n: usize) {
     let dealwatch::storage::AddOutcome::Created(_) = outcome else {
         panic!("{outcome:?}")
     };
+    unit.add_rule(user.id, &spec, Some(channel.id), 10, now)
+        .await
+        .unwrap();
     unit.commit().await.unwrap();
 
     let deals: Vec<NewDeal> = (0..n)
@@ -195,7 +212,9 @@ async fn run(n: usize) {
         .announce_all(&store, &deals, now)
         .await
         .unwrap();
-    assert_eq!(announced.alerts, n, "every deal matched");
+    assert_eq!(announced.alerts, 2 * n, "every deal matched, twice");
+    let telegram = enforcing::Enforcing::telegram().await;
+    let bot = dealwatch_bots::telegram::TelegramClient::new(&telegram.url, "123:abc").unwrap();
 
     let communities = Communities {
         discord: Arc::new(DiscordClient::new(&api, "", None).unwrap()),
@@ -205,7 +224,7 @@ async fn run(n: usize) {
         store.clone(),
         Arc::new(L10n::load().unwrap()),
         Plans::default(),
-        HashMap::from([(Channel::Telegram, Arc::new(Nowhere) as Arc<dyn Sender>)]),
+        HashMap::from([(Channel::Telegram, Arc::new(bot) as Arc<dyn Sender>)]),
     )
     .with_communities(communities);
     let started = Instant::now();
@@ -213,7 +232,7 @@ async fn run(n: usize) {
     let deadline = started + Duration::from_secs(60 * 60);
     loop {
         let posted = discord.lock().unwrap().posts.len();
-        if posted >= n || Instant::now() > deadline {
+        if (posted >= n && telegram.accepted() >= n) || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -228,9 +247,9 @@ async fn run(n: usize) {
     } else {
         (d.posts.len() - 1) as f64 / took.as_secs_f64() * 60.0
     };
-    println!("community posts: {n} deals matched by one rule, one Discord webhook");
+    println!("community posts: {n} deals matched by two rules of one owner: one Discord webhook, one Telegram channel");
     println!(
-        "  delivered {} in {:.1} s after the first ({:.1} s from the start); {} answered 429",
+        "  Discord webhook: delivered {} in {:.1} s after the first ({:.1} s from the start); {} answered 429",
         d.posts.len(),
         took.as_secs_f64(),
         started.elapsed().as_secs_f64(),
@@ -240,5 +259,25 @@ async fn run(n: usize) {
         "  {per_minute:.1} posts a minute: {:.0} % of Discord's 30 a minute into a channel",
         per_minute / 30.0 * 100.0
     );
+    let took = telegram.span();
+    let per_minute = if took.is_zero() {
+        0.0
+    } else {
+        (telegram.accepted() - 1) as f64 / took.as_secs_f64() * 60.0
+    };
+    println!(
+        "  Telegram channel: delivered {} in {:.1} s after the first; {} answered 429",
+        telegram.accepted(),
+        took.as_secs_f64(),
+        telegram.refused()
+    );
+    println!(
+        "  {per_minute:.1} posts a minute: {:.0} % of Telegram's 20 a minute into a group or channel",
+        per_minute / 20.0 * 100.0
+    );
     assert_eq!(d.posts.len(), n, "every deal posted");
+    assert_eq!(telegram.accepted(), n, "every deal posted");
 }
+
+/// The channel's chat id (channels' ids are negative, as groups').
+const CHANNEL: &str = "-1001234567890";

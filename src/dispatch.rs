@@ -289,25 +289,26 @@ impl Dispatcher {
         }
     }
 
-    /// Claim a batch, grouped by user; rows of users in `serving` are let
+    /// Claim a batch, grouped by lane; rows of lanes in `serving` are let
     /// go again.
     async fn claim(
         &self,
         now: i64,
         serving: &Serving,
         priority: i64,
-    ) -> Result<BTreeMap<i64, Vec<OutboxRow>>, StoreError> {
+    ) -> Result<BTreeMap<Lane, Vec<OutboxRow>>, StoreError> {
         let rows = self
             .store
             .claim_outbox_up_to(now, self.lease_secs, BATCH, priority, self.console)
             .await?;
-        let mut by_user: BTreeMap<i64, Vec<OutboxRow>> = BTreeMap::new();
+        let mut by_user: BTreeMap<Lane, Vec<OutboxRow>> = BTreeMap::new();
         let mut busy = Vec::new();
         for row in rows {
-            if serving.contains_key(&row.user_id) {
+            let lane = lane_of(&row);
+            if serving.contains_key(&lane) {
                 busy.push(row.id);
             } else {
-                by_user.entry(row.user_id).or_default().push(row);
+                by_user.entry(lane).or_default().push(row);
             }
         }
         if !busy.is_empty() {
@@ -322,15 +323,15 @@ impl Dispatcher {
         &self,
         workers: &mut Workers,
         serving: &mut Serving,
-        groups: BTreeMap<i64, Vec<OutboxRow>>,
+        groups: BTreeMap<Lane, Vec<OutboxRow>>,
         at: Option<i64>,
     ) -> usize {
         let mut rows_started = 0;
-        for (user, rows) in groups {
+        for (lane, rows) in groups {
             rows_started += rows.len();
-            serving.insert(user, rows.iter().map(|r| r.id).collect());
+            serving.insert(lane.clone(), rows.iter().map(|r| r.id).collect());
             let me = self.clone();
-            workers.spawn(async move { (user, me.deliver_user(rows, at).await) });
+            workers.spawn(async move { (lane, me.deliver_user(rows, at).await) });
         }
         rows_started
     }
@@ -676,8 +677,22 @@ impl Dispatcher {
     }
 }
 
-/// Delivery tasks, one per user: the user and how recording went.
-type Workers = JoinSet<(i64, Result<(), StoreError>)>;
+/// Delivery tasks, one per lane: the lane and how recording went.
+type Workers = JoinSet<(Lane, Result<(), StoreError>)>;
+
+/// Rows delivered in order, one task at a time: a user's own notices and
+/// replies (`None`), and apart from them each community's posts, so one
+/// channel's pace never holds up its owner's alerts or another channel.
+type Lane = (i64, Option<String>);
+
+fn lane_of(row: &OutboxRow) -> Lane {
+    let community = row
+        .route
+        .as_deref()
+        .filter(|r| r.starts_with("community:"))
+        .map(str::to_owned);
+    (row.user_id, community)
+}
 
 /// The key a delivery is known by, the same when it is tried again; the
 /// platforms that deduplicate (Discord's nonce) use it.
@@ -686,16 +701,16 @@ fn delivery_key(row: &OutboxRow) -> String {
 }
 
 /// The users being served, with the rows claimed for each.
-type Serving = HashMap<i64, Vec<i64>>;
+type Serving = HashMap<Lane, Vec<i64>>;
 
 /// Log how a user's delivery task ended and stop counting them as served.
 fn finished(
-    done: Result<(i64, Result<(), StoreError>), tokio::task::JoinError>,
+    done: Result<(Lane, Result<(), StoreError>), tokio::task::JoinError>,
     serving: &mut Serving,
 ) {
     match done {
-        Ok((user, outcome)) => {
-            serving.remove(&user);
+        Ok((lane, outcome)) => {
+            serving.remove(&lane);
             if let Err(e) = outcome {
                 tracing::error!(error = %e, "dispatcher: recording a delivery failed");
             }
