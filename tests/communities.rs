@@ -929,3 +929,53 @@ async fn a_community_has_its_own_digest_time_zone_and_role_mention() {
         db.finish().await;
     }
 }
+
+/// A community's posts wait their turn apart from their owner's own
+/// alerts: a channel Discord holds back (429) delays nothing else.
+#[tokio::test]
+async fn a_held_back_community_does_not_hold_up_its_owners_alerts() {
+    use dealwatch::deals::Announcer;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let busy = Arc::new(AtomicBool::new(false));
+    let held = busy.clone();
+    let api = FakeApi::start(move |call: &Call, n| {
+        if call.method == "POST" && call.path.contains("/webhooks/111/") && held.load(Ordering::SeqCst) {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"message": "You are being rate limited.", "retry_after": 60.0, "global": false}),
+            );
+        }
+        discord(call, n)
+    })
+    .await;
+    for db in TestDb::all().await {
+        let name = db.name;
+        let core = db.core().with_communities(communities(&api));
+        let ann = |text: &str| ann_at(&core, text.to_owned(), common::NOW);
+        ann(&url("111")).await;
+        ann("alert lego to deal-hunters").await;
+        ann("alert lego").await;
+        busy.store(true, Ordering::SeqCst);
+        let recorder = Arc::new(Recorder::default());
+        let dispatcher = dispatcher(&db, &api, recorder.clone());
+        for i in 0..3 {
+            Announcer::default()
+                .announce(
+                    &db.store,
+                    &deal(&format!("d{i}"), &format!("LEGO {i}"), Some("10"), None),
+                    common::NOW,
+                )
+                .await
+                .unwrap();
+        }
+        dispatcher.deliver_pending_at(common::NOW).await.unwrap();
+        let private = recorder.0.lock().unwrap().clone();
+        assert_eq!(
+            private.len(),
+            3,
+            "{name}: all of Ann's own alerts, while the channel waits: {private:?}"
+        );
+        busy.store(false, Ordering::SeqCst);
+        db.finish().await;
+    }
+}
