@@ -65,9 +65,9 @@ help-name =
     Beispiele: name 3 Fahrrad für die Kinder · name 5
 help-community =
     { usage-community }
-    Postet Deals über die Webhook-URL in einen Discord-Kanal, ganz ohne Bot. In Discord: Servereinstellungen → Integrationen → Webhooks → Neuer Webhook, Kanal wählen, Webhook-URL kopieren und mir hier im privaten Chat schicken. Ich prüfe sie, poste dort eine Testnachricht und speichere sie unter einem Namen (dem des Webhooks oder deinem). Mit alert WÖRTER to NAME postet ein Alarm dort; community remove NAME beendet es.
-    Jede Community bekommt höchstens 50 Deals am Tag, außer du setzt eine andere Grenze (community cap NAME N), und kann Ruhezeiten haben (community quiet NAME 23:00-07:00, deine Zeitzone).
-    Beispiele: community add https://discord.com/api/webhooks/… deals · community test deals · community remove deals
+    Postet Deals für alle in einem Discord-Kanal, einer Telegram-Gruppe oder einem Telegram-Kanal. Discord ganz ohne Bot: Servereinstellungen → Integrationen → Webhooks → Neuer Webhook, Kanal wählen, Webhook-URL kopieren und mir im privaten Chat schicken. Telegram-Kanal: Mach mich zum Admin mit „Nachrichten senden“ und schick hier community add @deinkanal. Telegram-Gruppe oder Discord-Kanal mit dem Bot: Ein Admin schickt dort /alert WÖRTER.
+    Mit alert WÖRTER to NAME postet ein Alarm in eine deiner Communities. Jede bekommt höchstens 50 Deals am Tag, außer du setzt eine andere Grenze, und kann Ruhezeiten, eine Zusammenfassung, eine eigene Zeitzone und (Discord) eine Rolle zum Erwähnen haben. Ohne NAME, in einer Gruppe getippt, geht es um diese Gruppe.
+    Beispiele: community add https://discord.com/api/webhooks/… deals · community add @billig_deals · community digest deals daily 18:00 · community pause deals 3 · community remove deals
 help-quiet =
     { usage-quiet }
     In diesem Zeitraum (deine Zeitzone) kommen keine Meldungen; sie folgen, wenn er endet. quiet off hebt ihn auf.

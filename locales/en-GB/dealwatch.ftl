@@ -66,9 +66,9 @@ help-name =
     Examples: name 3 Kids' bike · name 5
 help-community =
     { usage-community }
-    Posts deals into a Discord channel through its webhook URL, no bot needed. In Discord: Server Settings → Integrations → Webhooks → New Webhook, pick the channel, Copy Webhook URL, then paste it to me here in a private chat. I check it, post a test message there and keep it under a name (the webhook's own, or the one you give). Send alert WORDS to NAME for an alert that posts there; community remove NAME to stop.
-    Each community gets at most 50 deals a day unless you set another cap (community cap NAME N), and can have quiet hours (community quiet NAME 23:00-07:00, your time zone).
-    Examples: community add https://discord.com/api/webhooks/… deals · community test deals · community remove deals
+    Posts deals for everyone in a Discord channel, a Telegram group or a Telegram channel. Discord, no bot needed: Server Settings → Integrations → Webhooks → New Webhook, pick the channel, Copy Webhook URL, and paste it to me in a private chat. Telegram channel: make me an admin with Post Messages, then send community add @yourchannel here. Telegram group or Discord channel with the bot: an admin sends /alert WORDS there.
+    Send alert WORDS to NAME for an alert that posts to one of yours. Each community gets at most 50 deals a day unless you set another cap, and can have quiet hours, a digest, its own time zone and (Discord) a role to mention. Without a NAME, typed in a group, these are about that group.
+    Examples: community add https://discord.com/api/webhooks/… deals · community add @cheap_deals · community digest deals daily 18:00 · community pause deals 3 · community remove deals
 help-quiet =
     { usage-quiet }
     No alerts in that window, in your time zone; they arrive when it ends. quiet off removes it.

@@ -65,9 +65,9 @@ help-name =
     Exemples : name 3 Vélo des enfants · name 5
 help-community =
     { usage-community }
-    Publie des bons plans dans un salon Discord via son URL de webhook, sans bot. Dans Discord : Paramètres du serveur → Intégrations → Webhooks → Nouveau webhook, choisissez le salon, copiez l'URL du webhook et envoyez-la-moi ici en privé. Je la vérifie, publie un message de test et la garde sous un nom (celui du webhook ou le vôtre). Envoyez alert MOTS to NOM pour une alerte qui y publie ; community remove NOM pour arrêter.
-    Chaque communauté reçoit au plus 50 bons plans par jour sauf autre limite (community cap NOM N), et peut avoir une plage de silence (community quiet NOM 23:00-07:00, votre fuseau).
-    Exemples : community add https://discord.com/api/webhooks/… deals · community test deals · community remove deals
+    Publie des bons plans pour tous dans un salon Discord, un groupe Telegram ou un canal Telegram. Discord, sans bot : Paramètres du serveur → Intégrations → Webhooks → Nouveau webhook, choisis le salon, copie l’URL du webhook et colle-la-moi en privé. Canal Telegram : fais de moi un admin avec « Publier des messages », puis envoie ici community add @toncanal. Groupe Telegram ou salon Discord avec le bot : un admin y envoie /alert MOTS.
+    Envoie alert MOTS to NOM pour une alerte qui publie dans l’une des tiennes. Chaque communauté reçoit au plus 50 bons plans par jour sauf si tu fixes une autre limite, et peut avoir des heures de silence, un résumé, son propre fuseau horaire et (Discord) un rôle à mentionner. Sans NOM, tapé dans un groupe, il s’agit de ce groupe.
+    Exemples : community add https://discord.com/api/webhooks/… deals · community add @bons_plans · community digest deals daily 18:00 · community pause deals 3 · community remove deals
 help-quiet =
     { usage-quiet }
     Aucune alerte pendant ce créneau (dans votre fuseau) ; elles arrivent à sa fin. quiet off le supprime.
