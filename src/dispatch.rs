@@ -500,7 +500,7 @@ impl Dispatcher {
                     return Ok(Outcome::Done);
                 }
                 // This message will not go there: try the next identity.
-                Err(SendError::Permanent(why)) => last_error = why,
+                Err(SendError::Permanent(why) | SendError::Moved(why)) => last_error = why,
                 Err(SendError::Unreachable(why)) => {
                     let others = identities.iter().any(|i| i.id != identity.id);
                     self.lost(user.id, identity, others, &why, now).await?;
@@ -579,7 +579,9 @@ impl Dispatcher {
                 self.retry_later(row, &why, now).await?;
                 Ok(Outcome::Done)
             }
-            Err(SendError::Permanent(why) | SendError::Unreachable(why)) => {
+            Err(
+                SendError::Permanent(why) | SendError::Unreachable(why) | SendError::Moved(why),
+            ) => {
                 tracing::warn!(channel = %route.channel, error = %why, "reply refused for good");
                 self.store
                     .outbox_later(row.id, None, true, Some(&why))
@@ -777,7 +779,9 @@ impl Dispatcher {
                 self.wait_out(row, secs, now).await?;
             }
             Err(SendError::Transient(why)) => self.retry_later(row, &why, now).await?,
-            Err(SendError::Permanent(why) | SendError::Unreachable(why)) => {
+            Err(
+                SendError::Permanent(why) | SendError::Unreachable(why) | SendError::Moved(why),
+            ) => {
                 tracing::warn!(%channel, error = %why, "community post refused for good");
                 self.store
                     .outbox_later(row.id, None, true, Some(&why))
@@ -920,6 +924,22 @@ impl Dispatcher {
                         Notice::CommunityLeft { name }
                     };
                     self.store.enqueue_notice(owner, &key, &told, now).await?;
+                }
+            }
+            Err(SendError::Moved(to)) => {
+                // The chat has a new id (its event was missed): follow it,
+                // and post there at once.
+                if self.store.move_destination(destination, &to).await? {
+                    tracing::info!(destination, "community chat moved; following it");
+                    self.store
+                        .outbox_later(row.id, Some(now), false, Some("the chat moved"))
+                        .await?;
+                } else {
+                    let why =
+                        format!("the chat moved to {to}, where its owner has a community already");
+                    self.store
+                        .outbox_later(row.id, None, true, Some(&why))
+                        .await?;
                 }
             }
             Err(SendError::Permanent(why)) => {

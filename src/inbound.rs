@@ -520,7 +520,9 @@ impl Inbox {
             Ok(_) => self.store.inbound_processed(row.id, unix_now()).await,
             Err(SendError::RetryAfter(secs)) => self.retry(row, "rate limited", Some(secs)).await,
             Err(SendError::Transient(why)) => self.retry(row, &why, None).await,
-            Err(SendError::Permanent(why) | SendError::Unreachable(why)) => {
+            Err(
+                SendError::Permanent(why) | SendError::Unreachable(why) | SendError::Moved(why),
+            ) => {
                 tracing::warn!(channel = %record.incoming.channel, error = %why, "reply refused for good");
                 self.give_up(row, &why).await
             }

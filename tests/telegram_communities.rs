@@ -637,3 +637,59 @@ async fn a_deal_card_is_a_photo_or_else_a_message() {
         .unwrap()
         .contains("<a href=\"https://shop.example/d1\">"));
 }
+
+/// A group that became a supergroup while we missed the news: Telegram
+/// answers a post to the old id with the new one, and the community
+/// follows it there, the deal not lost.
+#[tokio::test]
+async fn a_post_to_a_group_that_moved_follows_it() {
+    for db in TestDb::all().await {
+        let name = db.name;
+        let app = App::start(&db).await;
+        app.post(message(1, ANN, ANN, "/start")).await;
+        app.post(message(2, GROUP, ANN, "/alert@dealwatch_bot lego"))
+            .await;
+        let group = chat(&db, TELEGRAM_GROUP, GROUP).await.expect("made");
+        // From now on the old id answers "upgraded to a supergroup".
+        let moved = FakeApi::start(|call: &Call, n| {
+            if call.path.ends_with("/sendMessage") && call.body["chat_id"].as_str() == Some(GROUP.to_string().as_str()) {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    json!({"ok": false, "error_code": 400,
+                           "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                           "parameters": {"migrate_to_chat_id": SUPERGROUP}}),
+                );
+            }
+            telegram(call, n, &[])
+        })
+        .await;
+        let client = Arc::new(
+            TelegramClient::new(&moved.url, TOKEN)
+                .unwrap()
+                .with_pace(Pace::unlimited()),
+        );
+        let dispatcher = Dispatcher::new(
+            db.store.clone(),
+            Arc::new(dealwatch::l10n::L10n::load().unwrap()),
+            Plans::default(),
+            HashMap::from([(Channel::Telegram, client as Arc<dyn Sender>)]),
+        );
+        Announcer::default()
+            .announce(&db.store, &deal("d1", "LEGO Technic"), common::NOW)
+            .await
+            .unwrap();
+        dispatcher.deliver_pending().await.unwrap();
+        dispatcher.deliver_pending().await.unwrap();
+        let posted: Vec<String> = moved
+            .to("POST", &format!("/bot{TOKEN}/sendMessage"))
+            .into_iter()
+            .filter(|c| c.body["chat_id"].as_str() == Some(SUPERGROUP.to_string().as_str()))
+            .map(|c| c.body["text"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(posted.len(), 1, "{name}: {posted:?}");
+        assert!(posted[0].contains("LEGO Technic"), "{name}");
+        let now = chat(&db, TELEGRAM_GROUP, SUPERGROUP).await.expect("moved");
+        assert_eq!(now.id, group.id, "{name}");
+        db.finish().await;
+    }
+}

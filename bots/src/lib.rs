@@ -394,6 +394,9 @@ pub enum SendError {
     Unreachable(String),
     /// May work later (network, 5xx).
     Transient(String),
+    /// The chat lives at this new address now (a Telegram group upgraded
+    /// to a supergroup); the same message may go there.
+    Moved(String),
 }
 
 impl fmt::Display for SendError {
@@ -403,6 +406,7 @@ impl fmt::Display for SendError {
             SendError::Permanent(why) => write!(f, "refused: {why}"),
             SendError::Unreachable(why) => write!(f, "unreachable: {why}"),
             SendError::Transient(why) => write!(f, "failed: {why}"),
+            SendError::Moved(to) => write!(f, "the chat moved to {to}"),
         }
     }
 }

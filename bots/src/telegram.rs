@@ -587,6 +587,13 @@ impl TelegramClient {
             429 => Err(SendError::RetryAfter(
                 reply["parameters"]["retry_after"].as_u64().unwrap_or(1),
             )),
+            // A group that became a supergroup: the same chat, a new id.
+            400 if reply["parameters"]["migrate_to_chat_id"].is_i64() => Err(SendError::Moved(
+                reply["parameters"]["migrate_to_chat_id"]
+                    .as_i64()
+                    .unwrap_or_default()
+                    .to_string(),
+            )),
             // Blocked by the user, kicked from the group, account deleted.
             403 => Err(SendError::Unreachable(description)),
             400 if [

@@ -536,7 +536,7 @@ impl Session {
                 tracing::warn!(error = %e, "Discord webhook call failed");
                 tr.msg("community-discord-down", &[])
             }
-            SendError::Permanent(_) => {
+            SendError::Permanent(_) | SendError::Moved(_) => {
                 tracing::warn!(error = %e, "Discord refused a webhook call");
                 tr.msg("community-webhook-refused", &[])
             }

@@ -297,6 +297,25 @@ impl Store {
         rows.into_iter().map(RuleItem::try_from).collect()
     }
 
+    /// A destination's chat has a new id (a Telegram group became a
+    /// supergroup): it follows, unless its owner has one there already.
+    /// Whether it moved.
+    pub async fn move_destination(&self, id: i64, to: &str) -> Result<bool> {
+        let moved = on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE destinations SET external_id = $2, channel_id = $2 WHERE id = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM destinations d WHERE d.kind = destinations.kind \
+                 AND d.external_id = $2 AND d.owner_id = destinations.owner_id)",
+            )
+            .bind(id)
+            .bind(to)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(moved > 0)
+    }
+
     /// One of a person's destinations by name (any case).
     pub async fn destination(&self, owner: UserId, name: &str) -> Result<Option<Destination>> {
         let sql = format!(
