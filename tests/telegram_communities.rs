@@ -219,22 +219,7 @@ impl App {
 }
 
 fn deal(key: &str, title: &str) -> dealwatch::storage::NewDeal {
-    use dealwatch::money::{Currency, Money};
-    dealwatch::storage::NewDeal {
-        source: "test".into(),
-        dedupe_key: key.into(),
-        title: title.into(),
-        url: format!("https://shop.example/{key}"),
-        price: Some(Money::new("29.99".parse().unwrap(), Currency::GBP)),
-        was_price: None,
-        merchant: None,
-        category: None,
-        condition: None,
-        score: None,
-        fingerprint: None,
-        lowest: None,
-        image: None,
-    }
+    common::new_deal(key, title, Some("29.99"), None)
 }
 
 async fn chat(db: &TestDb, kind: &str, id: i64) -> Option<Destination> {

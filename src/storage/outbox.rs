@@ -408,22 +408,10 @@ impl Store {
         notice: &crate::watching::Notice,
         now: i64,
     ) -> Result<bool> {
-        let (payload, route) = notice_row(notice)?;
-        let inserted = on_pool!(self, |pool| {
-            sqlx::query(
-                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, route) \
-                 VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(user.0)
-            .bind(notice.kind())
-            .bind(key)
-            .bind(&payload)
-            .bind(now)
-            .bind(route.as_deref())
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
+        let row = notice_row(notice)?;
+        let inserted = on_pool!(self, |pool| insert_notice!(
+            pool, user, key, notice, row, now
+        ));
         Ok(inserted == 1)
     }
 }
@@ -437,25 +425,34 @@ impl Unit {
         notice: &crate::watching::Notice,
         now: i64,
     ) -> Result<bool> {
-        let (payload, route) = notice_row(notice)?;
-        let inserted = in_unit!(self, |conn| {
-            sqlx::query(
-                "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, route) \
-                 VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(user.0)
-            .bind(notice.kind())
-            .bind(key)
-            .bind(&payload)
-            .bind(now)
-            .bind(route.as_deref())
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-        });
+        let row = notice_row(notice)?;
+        let inserted = in_unit!(self, |conn| insert_notice!(
+            &mut *conn, user, key, notice, row, now
+        ));
         Ok(inserted == 1)
     }
 }
+
+/// Insert a notice's outbox row through `$exec` (a pool or a unit's
+/// connection): the rows it added (0 when `key` is there already).
+macro_rules! insert_notice {
+    ($exec:expr, $user:expr, $key:expr, $notice:expr, $row:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO outbox (user_id, kind, dedupe_key, payload, next_attempt_at, created_at, route) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind($user.0)
+        .bind($notice.kind())
+        .bind($key)
+        .bind(&$row.0)
+        .bind($now)
+        .bind($row.1.as_deref())
+        .execute($exec)
+        .await?
+        .rows_affected()
+    };
+}
+use insert_notice;
 
 /// A notice as an outbox row stores it: its payload, and its route.
 fn notice_row(notice: &crate::watching::Notice) -> Result<(String, Option<String>)> {

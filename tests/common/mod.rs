@@ -289,3 +289,29 @@ impl dealwatch_bots::Sender for Recorder {
         })
     }
 }
+
+/// A deal from the test source: `price` and `was` in pounds.
+pub fn new_deal(
+    key: &str,
+    title: &str,
+    price: Option<&str>,
+    was: Option<&str>,
+) -> dealwatch::storage::NewDeal {
+    use dealwatch::money::{Currency, Money};
+    let gbp = |p: Option<&str>| p.map(|p| Money::new(p.parse().unwrap(), Currency::GBP));
+    dealwatch::storage::NewDeal {
+        source: "test".into(),
+        dedupe_key: key.into(),
+        title: title.into(),
+        url: format!("https://shop.example/{key}"),
+        price: gbp(price),
+        was_price: gbp(was),
+        merchant: Some("Bricks & Co".into()),
+        category: None,
+        condition: None,
+        score: None,
+        fingerprint: None,
+        lowest: None,
+        image: None,
+    }
+}
