@@ -39,6 +39,11 @@ fn discord(call: &Call, n: usize) -> (StatusCode, Value) {
         );
     }
     match (call.method.as_str(), call.path.as_str()) {
+        // A channel the bot was removed from.
+        ("POST", "/api/v10/channels/901/messages") => (
+            StatusCode::FORBIDDEN,
+            json!({"message": "Missing Access", "code": 50001}),
+        ),
         ("POST", "/api/v10/users/@me/channels") => (
             StatusCode::OK,
             json!({"id": DM_CHANNEL, "type": 1, "recipients": [{"id": call.body["recipient_id"]}]}),
@@ -737,4 +742,60 @@ async fn history_edits_the_response_with_the_chart_attached() {
         "{form:.600}"
     );
     assert!(form.contains("lowest £39.99"));
+}
+
+/// The bot removed from a server (Discord: Missing Access): that channel's
+/// community stops, its alerts pause, and its owner is told by DM.
+#[tokio::test]
+async fn a_channel_the_bot_lost_stops_and_its_owner_is_told() {
+    let app = start().await;
+    let mut alert = command(
+        "7001",
+        "tok-l1",
+        "alert",
+        json!([{"name": "words", "type": 3, "value": "lego"}]),
+        Some("16"),
+    );
+    alert["channel_id"] = json!("901");
+    app.post(&alert).await;
+    app.inbox.process_pending().await.unwrap();
+    let store = &app.db.store;
+    let before = store
+        .chat_destination(dealwatch::storage::DISCORD_CHANNEL, "901")
+        .await
+        .unwrap()
+        .expect("the channel's community");
+    assert!(before.disabled.is_none());
+    dealwatch::deals::Announcer::default()
+        .announce(
+            store,
+            &common::new_deal("d1", "LEGO Technic", Some("10"), None),
+            now(),
+        )
+        .await
+        .unwrap();
+    let dispatcher = dealwatch::dispatch::Dispatcher::new(
+        store.clone(),
+        Arc::new(dealwatch::l10n::L10n::load().unwrap()),
+        dealwatch::plans::Plans::default(),
+        HashMap::from([(Channel::Discord, app.client.clone() as Arc<dyn Sender>)]),
+    );
+    dispatcher.deliver_pending().await.unwrap();
+    dispatcher.deliver_pending().await.unwrap();
+    let after = store
+        .chat_destination(dealwatch::storage::DISCORD_CHANNEL, "901")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(after.disabled.is_some(), "stopped");
+    let rules = store.destination_rules(after.id).await.unwrap();
+    assert_eq!(rules[0].state, dealwatch::model::ItemState::Paused);
+    let dm = app
+        .api
+        .to("POST", &format!("/api/v10/channels/{DM_CHANNEL}/messages"));
+    assert!(
+        dm.iter()
+            .any(|c| App::description(c).contains("I was removed from")),
+        "{dm:?}"
+    );
 }

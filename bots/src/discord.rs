@@ -693,8 +693,15 @@ impl DiscordClient {
                 self.bucket_empty(&bucket, secs);
                 Err(SendError::RetryAfter(whole_secs(secs)))
             }
-            // Cannot send messages to this user; unknown channel or user.
-            400..=499 if matches!(answer["code"].as_u64(), Some(50007 | 10003 | 10013)) => {
+            // Cannot send messages to this user; unknown channel or user;
+            // no access to the channel, or no right to post there (the bot
+            // was removed from the server, or its role changed).
+            400..=499
+                if matches!(
+                    answer["code"].as_u64(),
+                    Some(50007 | 10003 | 10013 | 50001 | 50013)
+                ) =>
+            {
                 Err(SendError::Unreachable(why))
             }
             400..=499 => Err(SendError::Permanent(why)),
