@@ -678,3 +678,24 @@ async fn a_post_to_a_group_that_moved_follows_it() {
         db.finish().await;
     }
 }
+
+/// An administrator posting as the group (Telegram's "remain anonymous")
+/// cannot be told apart: the group is told how to manage its alerts, once
+/// in a while, and nothing is made.
+#[tokio::test]
+async fn an_anonymous_admin_is_told_how_once() {
+    let db = TestDb::sqlite().await;
+    let app = App::start(&db).await;
+    for id in [1, 2, 3] {
+        let mut update = message(id, SUPERGROUP, 1_087_968_824, "/alert@dealwatch_bot lego");
+        update["message"]["from"]["is_bot"] = json!(true);
+        update["message"]["sender_chat"] =
+            json!({"id": SUPERGROUP, "type": "supergroup", "title": "Deal Hunters"});
+        app.post(update).await;
+    }
+    let said = app.sent_to(SUPERGROUP);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("Remain anonymous"), "{said:?}");
+    assert!(chat(&db, TELEGRAM_GROUP, SUPERGROUP).await.is_none());
+    db.finish().await;
+}

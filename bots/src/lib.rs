@@ -117,6 +117,9 @@ pub enum ChatEvent {
     /// The chat has a new address from now on (a Telegram group upgraded
     /// to a supergroup gets a new id); what was set up for it moves along.
     MovedTo { address: String },
+    /// A command for us came from an administrator posting as the chat
+    /// itself (Telegram's "remain anonymous"): nobody to check or answer.
+    Anonymous,
 }
 
 /// A shared channel a message came from.

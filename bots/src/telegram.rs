@@ -45,6 +45,9 @@ struct Message {
     migrate_to_chat_id: Option<i64>,
     /// Where a forwarded message first appeared.
     forward_origin: Option<MessageOrigin>,
+    /// The chat a message was sent on behalf of: the group itself for an
+    /// anonymous administrator.
+    sender_chat: Option<Chat>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,6 +189,22 @@ pub fn parse_update_as(
                 address: to.to_string(),
             };
             return Ok(event_from(from, group, event, message_id));
+        }
+        // An administrator posting as the group: a bot account stands in
+        // for them, so who they are cannot be checked.
+        if let (Some(group), Some(as_chat)) = (&group, &message.sender_chat) {
+            let for_us = message
+                .text
+                .as_deref()
+                .is_some_and(|t| is_command_for(t, bot_username));
+            if as_chat.id == message.chat.id && for_us {
+                return Ok(event_from(
+                    from,
+                    group.clone(),
+                    ChatEvent::Anonymous,
+                    message_id,
+                ));
+            }
         }
         let text = match (message.text, &message.forward_origin) {
             // A channel's post forwarded privately: register that channel.

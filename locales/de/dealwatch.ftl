@@ -508,3 +508,4 @@ community-digest = {" "}· { $digest }
 community-mentions = {" "}· erwähnt { $role }
 community-zone = {" "}· { $zone }
 problem-bad-role = „{ $text }“ ist keine Discord-Rolle: Tippe @ und wähle die Rolle, oder füge ihre ID ein; off für keine.
+group-anonymous-admin = 🕶 Du schreibst als die Gruppe, darum weiß ich nicht, welcher Admin du bist. Um die Alarme hier zu verwalten, schalte „Anonym bleiben“ in deinen Admin-Rechten aus oder schick mir den Befehl privat.

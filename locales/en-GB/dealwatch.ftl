@@ -506,3 +506,4 @@ community-digest = {" "}· { $digest }
 community-mentions = {" "}· mentions { $role }
 community-zone = {" "}· { $zone }
 problem-bad-role = “{ $text }” isn't a Discord role: type @ and pick the role, or paste its id; off for none.
+group-anonymous-admin = 🕶 You're posting as the group, so I can't tell which admin you are. To manage the alerts posted here, turn off “Remain anonymous” in your admin rights, or send me the command privately.

@@ -508,3 +508,4 @@ community-digest = {" "}· { $digest }
 community-mentions = {" "}· mentionne { $role }
 community-zone = {" "}· { $zone }
 problem-bad-role = « { $text } » n’est pas un rôle Discord : tape @ et choisis le rôle, ou colle son identifiant ; off pour aucun.
+group-anonymous-admin = 🕶 Tu publies au nom du groupe, je ne peux donc pas savoir quel admin tu es. Pour gérer les alertes publiées ici, désactive « Rester anonyme » dans tes droits d’admin, ou envoie-moi la commande en privé.

@@ -52,6 +52,18 @@ impl Core {
             ChatEvent::MovedTo { address: to } => {
                 unit.chat_moved(kind, address, to).await?;
             }
+            ChatEvent::Anonymous => {
+                // Once in a while per group, never a flood.
+                if self
+                    .nudges
+                    .due(change.channel, address, "anonymous", change.now)
+                {
+                    let tr = self.l10n.tr(change.locale);
+                    answer
+                        .messages
+                        .push(Outgoing::text(tr.msg("group-anonymous-admin", &[])));
+                }
+            }
             ChatEvent::Joined => {
                 let back = unit.chat_joined(kind, address).await?;
                 if change.group.kind == GroupKind::Group {
