@@ -955,3 +955,87 @@ async fn a_held_back_community_does_not_hold_up_its_owners_alerts() {
         db.finish().await;
     }
 }
+
+/// A plan change counts each limit's own items: the person's own alerts
+/// against `rules`, each community's against `community_rules`. Moving to
+/// Free pauses a community's newest alerts past its 3, and none of the
+/// owner's own (3, within Free's 3); moving back resumes them.
+#[tokio::test]
+async fn a_plan_change_counts_own_and_community_alerts_apart() {
+    use dealwatch::model::Plan;
+    use dealwatch::plans::Plans;
+    for db in TestDb::all().await {
+        let name = db.name;
+        let core = db.core();
+        let ann = |text: &str| ann_at(&core, text.to_owned(), common::NOW);
+        ann("start").await;
+        let user = db
+            .store
+            .find_identity(Channel::Telegram, "4242")
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+        let plans = Plans::default();
+        db.store
+            .change_plan(
+                user.id,
+                Plan::Pro,
+                None,
+                plans.limits(Plan::Pro),
+                common::NOW,
+            )
+            .await
+            .unwrap();
+        let mut unit = db.store.begin().await.unwrap();
+        unit.add_destination(
+            user.id,
+            &dealwatch::storage::NewDestination {
+                kind: dealwatch::storage::TELEGRAM_CHANNEL,
+                name: "deals".into(),
+                external_id: "-1001".into(),
+                sealed_secret: None,
+                channel_id: Some("-1001".into()),
+                guild_id: None,
+            },
+            5,
+            common::NOW,
+        )
+        .await
+        .unwrap();
+        unit.commit().await.unwrap();
+        for word in ["lego", "kettle", "drill"] {
+            let reply = ann(&format!("alert {word}")).await;
+            assert!(reply.contains("saved"), "{name}: {reply}");
+        }
+        for word in ["sofa", "bike", "lamp", "desk", "tent"] {
+            let reply = ann(&format!("alert {word} to deals")).await;
+            assert!(reply.contains("“deals”"), "{name}: {reply}");
+        }
+        let change = db
+            .store
+            .change_plan(
+                user.id,
+                Plan::Free,
+                None,
+                plans.limits(Plan::Free),
+                common::NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(change.paused, [7, 8], "{name}: the community's two newest");
+        let change = db
+            .store
+            .change_plan(
+                user.id,
+                Plan::Pro,
+                None,
+                plans.limits(Plan::Pro),
+                common::NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(change.resumed, [7, 8], "{name}");
+        db.finish().await;
+    }
+}

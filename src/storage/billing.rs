@@ -288,10 +288,32 @@ impl Unit {
                 was: was.as_deref().and_then(Plan::from_name),
                 ..PlanChange::default()
             };
-            // `table` only ever comes from this fixed list, never from input.
-            for (table, limit) in [("watches", limits.watches), ("rules", limits.rules)] {
+            // Each limit counts its own items: watches; the person's own
+            // rules; each community's rules. `table` and `scope` are only
+            // ever these fixed fragments and ids read from the database.
+            let communities: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM destinations WHERE owner_id = $1 ORDER BY id")
+                    .bind(user.0)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let mut scopes: Vec<(&str, String, u32)> = vec![
+                ("watches", "TRUE".to_owned(), limits.watches),
+                (
+                    "rules",
+                    "destination_id IS NULL AND post_address IS NULL".to_owned(),
+                    limits.rules,
+                ),
+            ];
+            scopes.extend(communities.iter().map(|id| {
+                (
+                    "rules",
+                    format!("destination_id = {id}"),
+                    limits.community_rules,
+                )
+            }));
+            for (table, scope, limit) in scopes {
                 let active: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT COUNT(*) FROM {table} WHERE user_id = $1 AND state = 'active'"
+                    "SELECT COUNT(*) FROM {table} WHERE user_id = $1 AND state = 'active' AND {scope}"
                 )))
                 .bind(user.0)
                 .fetch_one(&mut *tx)
@@ -301,7 +323,7 @@ impl Unit {
                     let paused: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
                         "UPDATE {table} SET state = 'paused', paused_reason = 'plan' \
                          WHERE user_id = $1 AND item_no IN (SELECT item_no FROM {table} \
-                         WHERE user_id = $1 AND state = 'active' ORDER BY item_no DESC LIMIT $2) \
+                         WHERE user_id = $1 AND state = 'active' AND {scope} ORDER BY item_no DESC LIMIT $2) \
                          RETURNING item_no"
                     )))
                     .bind(user.0)
@@ -315,7 +337,7 @@ impl Unit {
                     let resumed: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
                         "UPDATE {table} SET state = 'active', paused_reason = NULL \
                          WHERE user_id = $1 AND item_no IN (SELECT item_no FROM {table} \
-                         WHERE user_id = $1 AND state = 'paused' AND paused_reason = 'plan' \
+                         WHERE user_id = $1 AND state = 'paused' AND paused_reason = 'plan' AND {scope} \
                          ORDER BY item_no LIMIT $2) RETURNING item_no"
                     )))
                     .bind(user.0)
