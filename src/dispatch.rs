@@ -36,7 +36,7 @@ use crate::l10n::L10n;
 use crate::model::{Digest, QuietHours, TimeOfDay};
 use crate::plans::Plans;
 use crate::storage::{
-    destination_channel, unix_now, Identity, OutboxRow, Store, StoreError, User, UserId,
+    chat_kind, destination_channel, unix_now, Identity, OutboxRow, Store, StoreError, User, UserId,
     DISCORD_WEBHOOK,
 };
 use crate::watching::{self, Notice};
@@ -423,9 +423,22 @@ impl Dispatcher {
             ..
         } = &notice
         {
-            self.post_to_community(row, &notice, &user, (*channel, address), now)
-                .await?;
-            return Ok(Outcome::Done);
+            // Queued before chats became destinations (migration 0016):
+            // the chat's community now, the same one path.
+            let kind = chat_kind(*channel, dealwatch_bots::GroupKind::Group);
+            let place = match kind {
+                Some(kind) => self.store.chat_destination(kind, address).await?,
+                None => None,
+            };
+            let Some(destination) = place.filter(|d| d.owner == user.id) else {
+                self.store
+                    .outbox_later(row.id, None, true, Some("the channel has no community"))
+                    .await?;
+                return Ok(Outcome::Done);
+            };
+            return self
+                .post_to_destination(row, &notice, &user, destination.id, now)
+                .await;
         }
         let settings = &user.settings;
         let zone = settings.time_zone.as_str();
@@ -740,56 +753,6 @@ pub fn backoff_secs(attempts: i64, jitter: f64) -> i64 {
         .min(MAX_BACKOFF_SECS);
     let secs = step * (0.5 + jitter.clamp(0.0, 1.0));
     (secs.round() as i64).max(1)
-}
-
-impl Dispatcher {
-    /// Post a community rule's match into its channel. The owner's quiet
-    /// hours and caps are theirs, not the channel's, so they do not apply.
-    async fn post_to_community(
-        &self,
-        row: &OutboxRow,
-        notice: &Notice,
-        owner: &User,
-        (channel, address): (Channel, &str),
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let Some(sender) = self.senders.get(&channel) else {
-            let why = format!("{channel} is not on");
-            return self
-                .store
-                .outbox_later(row.id, Some(now + 300), true, Some(&why))
-                .await;
-        };
-        let tr = self.l10n.tr(&owner.settings.locale);
-        let message = watching::render(notice, &tr);
-        self.store.outbox_sending(row.id, None, now).await?;
-        let posted = dealwatch_bots::pace::bulk(sender.notify(
-            address,
-            std::slice::from_ref(&message),
-            None,
-            &delivery_key(row),
-        ))
-        .await;
-        match posted {
-            Ok(ids) => {
-                let ids = ids.join(" ");
-                self.store.mark_sent(row.id, Some(&ids), None, now).await?;
-            }
-            Err(SendError::RetryAfter(secs)) => {
-                self.wait_out(row, secs, now).await?;
-            }
-            Err(SendError::Transient(why)) => self.retry_later(row, &why, now).await?,
-            Err(
-                SendError::Permanent(why) | SendError::Unreachable(why) | SendError::Moved(why),
-            ) => {
-                tracing::warn!(%channel, error = %why, "community post refused for good");
-                self.store
-                    .outbox_later(row.id, None, true, Some(&why))
-                    .await?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Discord's limits on a webhook: about 5 requests per 2 seconds each, and

@@ -2,14 +2,40 @@
 //! Discord channel by the bot (`rules.post_address`) becomes a rule of a
 //! `discord_channel` destination of its owner for that channel, so every
 //! community post goes one way. The migration's statements are run again
-//! on both databases over rows written the old way.
+//! on both databases over rows written the old way, and a post queued
+//! the old way is delivered through the destination.
 
 mod common;
 
 use common::TestDb;
 use dealwatch::storage::{Backend, DISCORD_CHANNEL};
 use dealwatch_bots::Channel;
+use dealwatch_bots::{BoxFuture, Outgoing, SendError, Sender};
 use sqlx::Connection;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Every message sent: where, and its text.
+#[derive(Default)]
+struct Posts(Mutex<Vec<(String, String)>>);
+
+impl Sender for Posts {
+    fn send<'a>(
+        &'a self,
+        reply_to: &'a str,
+        messages: &'a [Outgoing],
+    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
+        Box::pin(async move {
+            let mut sent = self.0.lock().unwrap();
+            sent.extend(
+                messages
+                    .iter()
+                    .map(|m| (reply_to.to_owned(), m.text.clone())),
+            );
+            Ok(vec!["m".to_owned(); messages.len()])
+        })
+    }
+}
 
 /// The data statements of 0016 (its index exists already).
 fn conversion(dialect: &str) -> Vec<String> {
@@ -108,6 +134,37 @@ async fn rules_that_posted_into_a_discord_channel_move_to_its_destination() {
                 .unwrap(),
         );
         assert!(list.contains("posts to channel-900"), "{name}: {list}");
+        // A post queued the old way (its notice names the channel) goes
+        // to the channel's community, through the one path.
+        let legacy = dealwatch::watching::Notice::DealMatch {
+            rule_no: 1,
+            title: "LEGO Technic".into(),
+            url: "https://shop.example/lego".into(),
+            price: None,
+            was_price: None,
+            merchant: None,
+            lowest: None,
+            image: None,
+            post_to: Some((Channel::Discord, "900".into())),
+            community: None,
+            via: None,
+        };
+        db.store
+            .enqueue_notice(ann.id, "legacy:1", &legacy, common::NOW)
+            .await
+            .unwrap();
+        let posts = Arc::new(Posts::default());
+        let dispatcher = dealwatch::dispatch::Dispatcher::new(
+            db.store.clone(),
+            Arc::new(dealwatch::l10n::L10n::load().unwrap()),
+            dealwatch::plans::Plans::default(),
+            HashMap::from([(Channel::Discord, posts.clone() as Arc<dyn Sender>)]),
+        );
+        dispatcher.deliver_pending_at(common::NOW).await.unwrap();
+        let sent = posts.0.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1, "{name}: {sent:?}");
+        assert_eq!(sent[0].0, "900", "{name}");
+        assert!(sent[0].1.contains("LEGO Technic"), "{name}");
         // Run again: nothing left to move, nothing made twice.
         run(&db, &conversion(dialect)).await;
         assert_eq!(
