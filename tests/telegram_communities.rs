@@ -699,3 +699,47 @@ async fn an_anonymous_admin_is_told_how_once() {
     assert!(chat(&db, TELEGRAM_GROUP, SUPERGROUP).await.is_none());
     db.finish().await;
 }
+
+/// A plan's limits are a person's business: an admin whose plan allows no
+/// more communities, or whose group is at its alert limit, is told so
+/// privately; the group hears nothing about anyone's plan.
+#[tokio::test]
+async fn limits_are_told_privately_not_in_the_group() {
+    for db in TestDb::all().await {
+        let name = db.name;
+        let app = App::start(&db).await;
+        app.post(message(1, ANN, ANN, "/start")).await;
+        // Free: one community with three alerts.
+        for (id, word) in [(2, "lego"), (3, "kettle"), (4, "drill")] {
+            app.post(message(id, GROUP, ANN, &format!("/alert {word}")))
+                .await;
+        }
+        let group_before = app.sent_to(GROUP).len();
+        assert_eq!(group_before, 3, "{name}: {:?}", app.sent_to(GROUP));
+        app.post(message(5, GROUP, ANN, "/alert sofa")).await;
+        assert_eq!(
+            app.sent_to(GROUP).len(),
+            group_before,
+            "{name}: {:?}",
+            app.sent_to(GROUP)
+        );
+        assert!(
+            app.last_to(ANN).contains("already has 3 active alerts"),
+            "{name}: {}",
+            app.last_to(ANN)
+        );
+        // A second group would be a second community.
+        app.post(message(6, SUPERGROUP, ANN, "/alert bike")).await;
+        assert!(
+            app.sent_to(SUPERGROUP).is_empty(),
+            "{name}: {:?}",
+            app.sent_to(SUPERGROUP)
+        );
+        assert!(
+            app.last_to(ANN).contains("Your plan allows one community"),
+            "{name}: {}",
+            app.last_to(ANN)
+        );
+        db.finish().await;
+    }
+}

@@ -1153,6 +1153,21 @@ mod tests {
         );
     }
 
+    /// A flood of group commands from many people and groups cannot
+    /// grow the administrators' cache without bound.
+    #[test]
+    fn the_admin_cache_stays_bounded() {
+        let cache = AdminCache::default();
+        for i in 0..(AdminCache::MAX + 500) {
+            cache.put(&format!("-{i}"), "42", i % 2 == 0);
+        }
+        let kept = cache.0.lock().unwrap().len();
+        assert!(kept <= AdminCache::MAX, "{kept}");
+        let last = AdminCache::MAX + 499;
+        assert_eq!(cache.get(&format!("-{last}"), "42"), Some(false));
+        assert_eq!(cache.get("-unknown", "42"), None);
+    }
+
     #[test]
     fn one_enormous_word_is_still_split() {
         let parts = split(&"x".repeat(10_000), MAX_TEXT_CHARS);

@@ -214,16 +214,21 @@ impl Session {
                 rule_limit,
                 community_limit,
             } => match unit
-                .chat_destination(user, &chat, community_limit, now)
+                .ensure_chat_destination(user, &chat, community_limit, now)
                 .await?
             {
+                // A plan's limits are the sender's or the owner's business,
+                // never the chat's: said to the sender alone.
                 ChatDestination::Limit => {
+                    self.answer_privately = true;
                     vec![Outgoing::text(self.community_limit(community_limit))]
                 }
                 ChatDestination::Found { id, owner, name } => {
                     let outcome = unit
                         .add_rule(owner, &spec, Some(id), rule_limit, now)
                         .await?;
+                    self.answer_privately =
+                        matches!(outcome, crate::storage::AddOutcome::LimitReached { .. });
                     self.rule_added(&spec, Some(&name), true, None, outcome)
                 }
             },
@@ -319,16 +324,12 @@ impl Session {
                 let found = unit
                     .destination_controls(user, &name, &controls(&setting))
                     .await?;
-                let zone = match &setting {
-                    crate::command::CommunitySetting::Zone(zone) => zone.clone(),
-                    _ => self
-                        .core
-                        .store
-                        .destination(user, &name)
-                        .await?
-                        .and_then(|d| d.time_zone)
-                        .unwrap_or_else(|| self.user.settings.time_zone.clone()),
-                };
+                // Its own zone, else its owner's (the sender's).
+                let zone = found
+                    .as_ref()
+                    .and_then(|(_, zone)| zone.clone())
+                    .unwrap_or_else(|| self.user.settings.time_zone.clone());
+                let found = found.map(|(name, _)| name);
                 self.community_controlled(&name, found, &setting, &zone)
             }
             Effect::RemoveCommunity { name } => {

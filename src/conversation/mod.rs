@@ -376,7 +376,7 @@ impl Core {
                     .await
                     .map_err(|e| self.failed_on(channel, e))?;
                 let mut answer = Answer::to_sender(session.user.id, messages);
-                if public {
+                if public && !session.answer_privately {
                     answer.to = ReplyTo::Group;
                 }
                 answer
@@ -529,6 +529,7 @@ impl Core {
             group: msg.group.clone(),
             message_id: msg.message_id.clone(),
             now,
+            answer_privately: false,
         };
         let mut opted_out = None;
         if session.identity.opted_out {
@@ -663,6 +664,9 @@ struct Session {
     /// The provider's id of the message being answered.
     message_id: Option<String>,
     now: i64,
+    /// Set while applying when the answer turned out to be about the
+    /// sender (their plan's limits), not the chat: it goes to them alone.
+    answer_privately: bool,
 }
 
 fn one(text: String) -> Result<Vec<Outgoing>, CoreError> {

@@ -417,14 +417,14 @@ impl Unit {
         })
     }
 
-    /// Change some of a destination's settings; its name as stored, or
-    /// `None` if `owner` has none by that name.
+    /// Change some of a destination's settings; its name as stored and
+    /// its own time zone, if any (`None` if `owner` has none by that name).
     pub async fn destination_controls(
         &mut self,
         owner: UserId,
         name: &str,
         controls: &Controls,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<(String, Option<String>)>> {
         let (set_quiet, start, end) = match controls.quiet {
             None => (false, None, None),
             Some(None) => (true, None, None),
@@ -440,7 +440,7 @@ impl Unit {
             Some(role) => (true, role.clone()),
         };
         Ok(in_unit!(self, |conn| {
-            sqlx::query_scalar(
+            sqlx::query_as(
                 "UPDATE destinations SET daily_cap = COALESCE($3, daily_cap), \
                  quiet_start = CASE WHEN $4 THEN $5 ELSE quiet_start END, \
                  quiet_end = CASE WHEN $4 THEN $6 ELSE quiet_end END, \
@@ -449,7 +449,7 @@ impl Unit {
                  digest_weekday = COALESCE($9, digest_weekday), \
                  time_zone = COALESCE($10, time_zone), \
                  mention_role = CASE WHEN $11 THEN $12 ELSE mention_role END \
-                 WHERE owner_id = $1 AND LOWER(name) = LOWER($2) RETURNING name",
+                 WHERE owner_id = $1 AND LOWER(name) = LOWER($2) RETURNING name, time_zone",
             )
             .bind(owner.0)
             .bind(name)
@@ -471,7 +471,7 @@ impl Unit {
     /// The destination for a shared chat, made for `owner` (within `limit`
     /// destinations) if the chat has none; a stopped one is active again
     /// (we are evidently back in the chat), its alerts still paused.
-    pub async fn chat_destination(
+    pub async fn ensure_chat_destination(
         &mut self,
         owner: UserId,
         new: &NewDestination,
@@ -588,20 +588,21 @@ impl Unit {
     ) -> Result<String> {
         let found: Option<(i64, String, String)> = in_unit!(self, |conn| {
             sqlx::query_as(
-                "SELECT d.owner_id, d.name, COALESCE($2, d.time_zone, u.time_zone) FROM destinations d \
+                "SELECT d.owner_id, d.name, u.time_zone FROM destinations d \
                  JOIN users u ON u.id = d.owner_id WHERE d.id = $1",
             )
             .bind(id)
-            .bind(controls.time_zone.as_deref())
             .fetch_optional(&mut *conn)
             .await?
         });
-        let Some((owner, name, zone)) = found else {
+        let Some((owner, name, owners_zone)) = found else {
             return Ok("UTC".to_owned());
         };
-        self.destination_controls(UserId(owner), &name, controls)
-            .await?;
-        Ok(zone)
+        let own = self
+            .destination_controls(UserId(owner), &name, controls)
+            .await?
+            .and_then(|(_, zone)| zone);
+        Ok(own.unwrap_or(owners_zone))
     }
 
     /// The id of `owner`'s destination at `new`'s place.
