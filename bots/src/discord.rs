@@ -432,15 +432,22 @@ pub fn render(message: &Outgoing, flags: u64) -> Vec<Value> {
         .collect()
 }
 
+/// A Discord role as typed: its mention (`<@&123…>`, what Discord puts in
+/// a slash command's text for `@Role`) or its bare id; `None` for anything
+/// else (a user mention, `@everyone`).
+pub fn role_id(word: &str) -> Option<String> {
+    let id = word
+        .strip_prefix("<@&")
+        .and_then(|w| w.strip_suffix('>'))
+        .unwrap_or(word);
+    ((17..=20).contains(&id.len()) && id.chars().all(|c| c.is_ascii_digit())).then(|| id.to_owned())
+}
+
 /// Mention the message's role, if it has one: in `content` (a mention in
 /// an embed notifies nobody), and allowed for that role alone, so text
 /// from a shop can never ping @everyone or anyone else.
 fn mention(body: &mut Value, message: &Outgoing) {
-    let Some(role) = message
-        .mention_role
-        .as_deref()
-        .filter(|r| !r.is_empty() && r.len() <= 20 && r.chars().all(|c| c.is_ascii_digit()))
-    else {
+    let Some(role) = message.mention_role.as_deref().and_then(role_id) else {
         return;
     };
     body["content"] = json!(format!("<@&{role}>"));

@@ -337,6 +337,35 @@ fn is_command_for(text: &str, bot_username: Option<&str>) -> bool {
     }
 }
 
+/// Longest Telegram channel username (`@` not counted), and shortest.
+const CHANNEL_NAME_CHARS: std::ops::RangeInclusive<usize> = 4..=32;
+
+/// A Telegram channel as typed: `@name`, `t.me/name` (with or without
+/// `https://`), or its id (`-100…`); `@name` or the id as Telegram's
+/// `chat_id` takes them.
+pub fn channel_ref(text: &str) -> Option<String> {
+    let text = text.trim_end_matches('/');
+    let bare = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .unwrap_or(text);
+    let handle = bare
+        .strip_prefix("t.me/")
+        .or_else(|| bare.strip_prefix("telegram.me/"))
+        .or_else(|| text.strip_prefix('@'));
+    if let Some(handle) = handle {
+        let ok = CHANNEL_NAME_CHARS.contains(&handle.len())
+            && handle.starts_with(|c: char| c.is_ascii_alphabetic())
+            && handle
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        return ok.then(|| format!("@{handle}"));
+    }
+    let digits = text.strip_prefix("-100")?;
+    (!digits.is_empty() && digits.len() <= 16 && digits.chars().all(|c| c.is_ascii_digit()))
+        .then(|| text.to_owned())
+}
+
 /// Escape text for Telegram's HTML parse mode.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);

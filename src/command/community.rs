@@ -265,12 +265,7 @@ fn role(word: &str) -> Option<Option<String>> {
     if prefs::OFF_WORDS.contains(&word.to_lowercase().as_str()) {
         return Some(None);
     }
-    let id = word
-        .strip_prefix("<@&")
-        .and_then(|w| w.strip_suffix('>'))
-        .unwrap_or(word);
-    ((17..=20).contains(&id.len()) && id.chars().all(|c| c.is_ascii_digit()))
-        .then(|| Some(id.to_owned()))
+    dealwatch_bots::discord::role_id(word).map(Some)
 }
 
 /// What is set, after the community's name unless the whole of `rest`
@@ -298,37 +293,8 @@ fn named(
     }
 }
 
-/// Longest Telegram channel username (`@` not counted), and shortest.
-const CHANNEL_NAME_CHARS: std::ops::RangeInclusive<usize> = 4..=32;
-
-/// A Telegram channel as typed: `@name`, `t.me/name` (with or without
-/// `https://`), or its id (`-100…`); `@name` or the id as Telegram's
-/// `chat_id` takes them.
-fn channel(text: &str) -> Option<String> {
-    let text = text.trim_end_matches('/');
-    let bare = text
-        .strip_prefix("https://")
-        .or_else(|| text.strip_prefix("http://"))
-        .unwrap_or(text);
-    let handle = bare
-        .strip_prefix("t.me/")
-        .or_else(|| bare.strip_prefix("telegram.me/"))
-        .or_else(|| text.strip_prefix('@'));
-    if let Some(handle) = handle {
-        let ok = CHANNEL_NAME_CHARS.contains(&handle.len())
-            && handle.starts_with(|c: char| c.is_ascii_alphabetic())
-            && handle
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        return ok.then(|| format!("@{handle}"));
-    }
-    let digits = text.strip_prefix("-100")?;
-    (!digits.is_empty() && digits.len() <= 16 && digits.chars().all(|c| c.is_ascii_digit()))
-        .then(|| text.to_owned())
-}
-
 fn add(target: &str, rest: &[String]) -> Result<CommunityCommand, ParseError> {
-    let target = match channel(target) {
+    let target = match dealwatch_bots::telegram::channel_ref(target) {
         Some(channel) => AddTarget::Channel(channel),
         None => AddTarget::Webhook(webhook(target)?),
     };
