@@ -10,7 +10,6 @@ use common::{from, joined, TestDb};
 use dealwatch::conversation::Core;
 use dealwatch::deals::Announcer;
 use dealwatch::dispatch::Dispatcher;
-use dealwatch::money::{Currency, Money};
 use dealwatch::plans::Plans;
 use dealwatch::storage::{NewDeal, Store};
 use dealwatch_bots::discord::DiscordClient;
@@ -125,22 +124,7 @@ async fn link_discord(core: &Core, chat: &str, discord_user: &str) {
 }
 
 fn deal(key: &str, title: &str, price: &str, was: Option<&str>) -> NewDeal {
-    let gbp = |p: &str| Money::new(p.parse().unwrap(), Currency::GBP);
-    NewDeal {
-        source: "test".into(),
-        dedupe_key: key.into(),
-        title: title.into(),
-        url: format!("https://shop.example/{key}"),
-        price: Some(gbp(price)),
-        was_price: was.map(gbp),
-        merchant: None,
-        category: None,
-        condition: None,
-        score: None,
-        fingerprint: None,
-        lowest: None,
-        image: None,
-    }
+    common::new_deal(key, title, Some(price), was)
 }
 
 async fn announce(store: &Store, deals: &[NewDeal]) -> usize {
