@@ -613,7 +613,7 @@ async fn payment_links_are_kept_only_sealed_and_dropped_once_sent() {
     let app = start(TestDb::sqlite().await).await;
     let throttled = Arc::new(AtomicUsize::new(1));
     let gate = throttled.clone();
-    let telegram = FakeApi::start(move |_: &Call, n| {
+    let telegram = FakeApi::start(move |call: &Call, n| {
         if gate.load(Ordering::SeqCst) > 0 {
             gate.fetch_sub(1, Ordering::SeqCst);
             return (
@@ -621,7 +621,7 @@ async fn payment_links_are_kept_only_sealed_and_dropped_once_sent() {
                 json!({"ok": false, "error_code": 429, "description": "Too Many Requests", "parameters": {"retry_after": 1}}),
             );
         }
-        (StatusCode::OK, json!({"ok": true, "result": {"message_id": n}}))
+        (StatusCode::OK, common::fake_api::telegram::sent(call, n))
     })
     .await;
     let inbox = |core: Core| {

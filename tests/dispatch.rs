@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::fake_api::{Call, FakeApi};
+use common::fake_api::{telegram, Call, FakeApi};
 use common::{from, joined, TestDb};
 use dealwatch::conversation::Core;
 use dealwatch::deals::Announcer;
@@ -37,7 +37,7 @@ async fn fake_telegram() -> FakeApi {
                 StatusCode::TOO_MANY_REQUESTS,
                 json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7", "parameters": {"retry_after": 7}}),
             ),
-            _ => (StatusCode::OK, json!({"ok": true, "result": {"message_id": n}})),
+            _ => (StatusCode::OK, telegram::sent(call, n)),
         }
     })
     .await

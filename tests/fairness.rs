@@ -5,14 +5,13 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::fake_api::{Call, FakeApi};
+use common::fake_api::{telegram, Call, FakeApi};
 use common::TestDb;
 use dealwatch::dispatch::Dispatcher;
 use dealwatch::inbound::{Inbox, DRAIN};
 use dealwatch::plans::Plans;
 use dealwatch_bots::telegram::TelegramClient;
 use dealwatch_bots::{Channel, InboundRecord, Incoming, Sender};
-use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,13 +33,7 @@ fn message(id: usize, sender: &str, text: &str) -> InboundRecord {
 }
 
 async fn fake_telegram() -> FakeApi {
-    FakeApi::start(|_: &Call, n| {
-        (
-            StatusCode::OK,
-            json!({"ok": true, "result": {"message_id": n}}),
-        )
-    })
-    .await
+    FakeApi::start(|call: &Call, n| (StatusCode::OK, telegram::sent(call, n))).await
 }
 
 fn replies_to(api: &FakeApi, chat: &str) -> Vec<String> {

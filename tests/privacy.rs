@@ -8,7 +8,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::fake_api::{Call, FakeApi};
+use common::fake_api::{telegram, Call, FakeApi};
 use common::shop::{fixture, FakeShop};
 use common::TestDb;
 use dealwatch::conversation::CoreOptions;
@@ -67,15 +67,9 @@ fn scheduler(store: &dealwatch::storage::Store) -> Scheduler {
 async fn fake_telegram() -> FakeApi {
     FakeApi::start(|call: &Call, n| {
         if call.path.ends_with("/getMe") {
-            return (
-                StatusCode::OK,
-                json!({"ok": true, "result": {"id": 1, "is_bot": true, "first_name": "Dealwatch", "username": BOT}}),
-            );
+            return (StatusCode::OK, telegram::ok(telegram::me(1, BOT)));
         }
-        (
-            StatusCode::OK,
-            json!({"ok": true, "result": {"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}}),
-        )
+        (StatusCode::OK, telegram::sent(call, n))
     })
     .await
 }

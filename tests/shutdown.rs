@@ -6,7 +6,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::fake_api::{Call, FakeApi};
+use common::fake_api::{telegram, Call, FakeApi};
 use serde_json::json;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,11 +23,13 @@ fn update(id: usize, from: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_with_thousands_queued_exits_promptly_and_gives_work_back() {
-    let api = FakeApi::start(|_: &Call, n| {
-        (
-            StatusCode::OK,
-            json!({"ok": true, "result": {"message_id": n, "username": "dealwatch_bot"}}),
-        )
+    let api = FakeApi::start(|call: &Call, n| {
+        let answer = if call.path.ends_with("/getMe") {
+            telegram::ok(telegram::me(1, "dealwatch_bot"))
+        } else {
+            telegram::sent(call, n)
+        };
+        (StatusCode::OK, answer)
     })
     .await;
     let dir = tempfile::tempdir().unwrap();

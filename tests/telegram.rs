@@ -5,6 +5,7 @@ mod common;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::Json;
+use common::fake_api::telegram;
 use common::TestDb;
 use dealwatch::inbound::{Inbox, InboxSink};
 use dealwatch_bots::telegram::TelegramClient;
@@ -44,12 +45,18 @@ async fn bot_api(
     headers: axum::http::HeaderMap,
     raw: axum::body::Bytes,
 ) -> Json<Value> {
+    // Method names are case-insensitive; teloxide capitalises them.
+    let method = telegram::method_as_documented(&format!("/{bot}/{method}"))
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     // File uploads are multipart forms; the rest is JSON.
-    let body: Value = if content_type.starts_with("multipart/form-data") {
+    let mut body: Value = if content_type.starts_with("multipart/form-data") {
         json!({ "multipart": String::from_utf8_lossy(&raw) })
     } else {
         assert!(
@@ -58,6 +65,10 @@ async fn bot_api(
         );
         serde_json::from_slice(&raw).expect("a JSON body")
     };
+    // Telegram takes `chat_id` as an integer or a string; read as text.
+    if let Some(id) = body.get("chat_id").and_then(Value::as_i64) {
+        body["chat_id"] = json!(id.to_string());
+    }
     assert_eq!(bot, format!("bot{TOKEN}"), "the token is in the path");
     if method == "sendMessage" && api.throttle.load(Ordering::SeqCst) > 0 {
         api.throttle.fetch_sub(1, Ordering::SeqCst);
@@ -83,9 +94,11 @@ async fn bot_api(
         return Json(json!({"ok": true, "result": batch}));
     }
     let n = api.calls.lock().unwrap().len();
-    Json(
-        json!({"ok": true, "result": if method == "sendMessage" || method == "sendPhoto" { json!({"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}) } else { json!(true) }}),
-    )
+    Json(match method.as_str() {
+        "sendMessage" | "sendPhoto" => telegram::ok(telegram::message(n, 4242)),
+        "getMe" => telegram::ok(telegram::me(1, "dealwatch_bot")),
+        _ => telegram::ok(json!(true)),
+    })
 }
 
 struct App {
@@ -628,7 +641,17 @@ async fn history_sends_a_chart_photo() {
         form.contains("name=\"chat_id\"\r\n\r\n4242\r\n"),
         "{form:.300}"
     );
-    assert!(form.contains("name=\"photo\"; filename=\"chart.png\"\r\nContent-Type: image/png"));
+    // teloxide names the file part and points `photo` at it
+    // (`attach://<part>`), as the Bot API allows for uploads.
+    let attached = form
+        .split("name=\"photo\"\r\n\r\nattach://")
+        .nth(1)
+        .and_then(|rest| rest.split("\r\n").next())
+        .unwrap_or_else(|| panic!("photo is an attachment: {form:.600}"));
+    assert!(
+        form.contains(&format!("name=\"{attached}\"; filename=\"chart.png\"")),
+        "{form:.900}"
+    );
     assert!(form.contains("PNG\r\n"), "the PNG signature");
     assert!(form.contains("name=\"parse_mode\"\r\n\r\nHTML"));
     assert!(

@@ -13,7 +13,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::fake_api::{Call, FakeApi};
+use common::fake_api::{telegram as tg, Call, FakeApi};
 use common::TestDb;
 use dealwatch::deals::Announcer;
 use dealwatch::dispatch::Dispatcher;
@@ -45,27 +45,29 @@ const FORWARDED_CHANNEL: i64 = -1_004;
 /// The Bot API as these tests need it. `kicked` chats answer sends 403.
 fn telegram(call: &Call, n: usize, kicked: &[i64]) -> (StatusCode, Value) {
     let method = call.path.rsplit('/').next().unwrap_or_default();
-    let ok = |result: Value| (StatusCode::OK, json!({"ok": true, "result": result}));
+    let ok = |result: Value| (StatusCode::OK, tg::ok(result));
     let chat_id = call.body["chat_id"]
         .as_str()
         .map(str::to_owned)
         .or_else(|| call.body["chat_id"].as_i64().map(|id| id.to_string()))
         .unwrap_or_default();
     match method {
-        "getMe" => {
-            ok(json!({"id": BOT_ID, "is_bot": true, "first_name": "Dealwatch", "username": BOT}))
-        }
+        "getMe" => ok(tg::me(BOT_ID, BOT)),
         "getChat" => match chat_id.as_str() {
-            "@deals_channel" => ok(
-                json!({"id": CHANNEL, "type": "channel", "title": "Deals!", "username": "deals_channel"}),
-            ),
-            "@muted_channel" => {
-                ok(json!({"id": MUTED_CHANNEL, "type": "channel", "title": "Muted"}))
-            }
-            "@a_group" => ok(json!({"id": SUPERGROUP, "type": "supergroup", "title": "A group"})),
-            id if id == FORWARDED_CHANNEL.to_string() => {
-                ok(json!({"id": FORWARDED_CHANNEL, "type": "channel", "title": "Forwarded Finds"}))
-            }
+            "@deals_channel" => ok(tg::chat(
+                CHANNEL,
+                "channel",
+                "Deals!",
+                Some("deals_channel"),
+            )),
+            "@muted_channel" => ok(tg::chat(MUTED_CHANNEL, "channel", "Muted", None)),
+            "@a_group" => ok(tg::chat(SUPERGROUP, "supergroup", "A group", None)),
+            id if id == FORWARDED_CHANNEL.to_string() => ok(tg::chat(
+                FORWARDED_CHANNEL,
+                "channel",
+                "Forwarded Finds",
+                None,
+            )),
             _ => (
                 StatusCode::BAD_REQUEST,
                 json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}),
@@ -75,24 +77,22 @@ fn telegram(call: &Call, n: usize, kicked: &[i64]) -> (StatusCode, Value) {
             let user = call.body["user_id"].as_i64().unwrap_or_default();
             let chat: i64 = chat_id.parse().unwrap_or_default();
             let channel = [CHANNEL, MUTED_CHANNEL, FORWARDED_CHANNEL].contains(&chat);
-            let member = match (user, channel) {
-                (BOT_ID, true) if chat == MUTED_CHANNEL => json!({"status": "member"}),
-                (BOT_ID, true) => json!({"status": "administrator", "can_post_messages": true}),
-                (ANN, true) => json!({"status": "creator"}),
-                (CAROL, true) => json!({"status": "administrator", "can_post_messages": false}),
-                (ANN, false) => json!({"status": "administrator"}),
-                (CAROL, false) => json!({"status": "creator"}),
-                _ => json!({"status": "member"}),
+            let (status, can_post) = match (user, channel) {
+                (BOT_ID, true) if chat == MUTED_CHANNEL => ("member", false),
+                (BOT_ID, true) => ("administrator", true),
+                (ANN, true) => ("creator", true),
+                (CAROL, true) => ("administrator", false),
+                (ANN, false) => ("administrator", false),
+                (CAROL, false) => ("creator", true),
+                _ => ("member", false),
             };
-            let mut member = member;
-            member["user"] = json!({"id": user, "is_bot": user == BOT_ID, "first_name": "X"});
-            ok(member)
+            ok(tg::member(user, user == BOT_ID, status, can_post))
         }
         "sendMessage" if kicked.iter().any(|k| k.to_string() == chat_id) => (
             StatusCode::FORBIDDEN,
             json!({"ok": false, "error_code": 403, "description": "Forbidden: bot was kicked from the group chat"}),
         ),
-        _ => ok(json!({"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}})),
+        _ => (StatusCode::OK, tg::sent(call, n)),
     }
 }
 
@@ -114,8 +114,8 @@ fn membership(id: i64, chat: i64, kind: &str, by: i64, status: &str) -> Value {
         "chat": {"id": chat, "type": kind, "title": "Deal Hunters"},
         "from": {"id": by, "is_bot": false, "first_name": "Carol"},
         "date": 1_700_000_000,
-        "old_chat_member": {"status": "member", "user": {"id": BOT_ID, "is_bot": true, "first_name": "D"}},
-        "new_chat_member": {"status": status, "user": {"id": BOT_ID, "is_bot": true, "first_name": "D"}}}})
+        "old_chat_member": tg::member(BOT_ID, true, "member", false),
+        "new_chat_member": tg::member(BOT_ID, true, status, true)}})
 }
 
 struct App {

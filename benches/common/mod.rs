@@ -45,9 +45,18 @@ pub async fn fake_bot_api() -> (url::Url, Seen) {
             "/{bot}/{method}",
             post(
                 |State(seen): State<Seen>, Json(body): Json<Value>| async move {
-                    let chat = body["chat_id"].as_str().unwrap_or_default().to_owned();
-                    seen.lock().unwrap().push((chat, Instant::now()));
-                    Json(json!({"ok": true, "result": {"message_id": 1}}))
+                    // Telegram takes `chat_id` as an integer or a string.
+                    let chat = match &body["chat_id"] {
+                        Value::String(chat) => chat.clone(),
+                        other => other.to_string(),
+                    };
+                    seen.lock().unwrap().push((chat.clone(), Instant::now()));
+                    let chat = if chat.starts_with('-') {
+                        json!({"id": chat.parse::<i64>().unwrap_or(-1), "type": "supergroup", "title": "G"})
+                    } else {
+                        json!({"id": chat.parse::<i64>().unwrap_or(1), "type": "private", "first_name": "P"})
+                    };
+                    Json(json!({"ok": true, "result": {"message_id": 1, "date": 1_700_000_000, "chat": chat}}))
                 },
             ),
         )

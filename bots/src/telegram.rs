@@ -13,9 +13,17 @@ use crate::{
     BoxFuture, Channel, ChatEvent, Group, GroupKind, InboundRecord, InboundSink, Incoming, Link,
     Outgoing, ParseError, SendError, Sender,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
 use std::time::Duration;
+use teloxide_core::payloads::{
+    GetUpdatesSetters, SendMessageSetters, SendPhotoSetters, SetMyCommandsSetters,
+};
+use teloxide_core::requests::{Request, Requester};
+use teloxide_core::types::{
+    AllowedUpdate, BotCommand, CallbackQuery, Chat, ChatId, ChatMemberKind, ChatMemberUpdated,
+    InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message,
+    MessageOrigin, ParseMode, Recipient, UpdateKind, User, UserId,
+};
+use teloxide_core::{ApiError, Bot, RequestError};
 
 /// What a payload that cannot be read was supposed to be.
 const WHAT: &str = "a Telegram update";
@@ -27,113 +35,23 @@ pub const MAX_CAPTION_CHARS: usize = 1024;
 /// Telegram's limit on a button's callback data, in bytes.
 pub const MAX_CALLBACK_BYTES: usize = 64;
 
-#[derive(Debug, Deserialize)]
-struct Update {
-    update_id: i64,
-    message: Option<Message>,
-    callback_query: Option<CallbackQuery>,
-    /// Our own membership of a chat changed (added, removed, promoted).
-    my_chat_member: Option<ChatMemberUpdated>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Message {
-    chat: Chat,
-    from: Option<User>,
-    text: Option<String>,
-    /// Sent in a group that became a supergroup: its new id.
-    migrate_to_chat_id: Option<i64>,
-    /// Where a forwarded message first appeared.
-    forward_origin: Option<MessageOrigin>,
-    /// The chat a message was sent on behalf of: the group itself for an
-    /// anonymous administrator.
-    sender_chat: Option<Chat>,
-}
-
-#[derive(Debug, Deserialize)]
-struct MessageOrigin {
-    #[serde(rename = "type")]
-    kind: String,
-    /// For a post forwarded from a channel: the channel.
-    chat: Option<Chat>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Chat {
-    id: i64,
-    /// `private`, `group`, `supergroup` or `channel`.
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
-    title: Option<String>,
-}
-
-impl Chat {
-    /// A chat other people read: a group, a supergroup or a channel. An
-    /// update without a type is judged by its id (only shared chats have
-    /// negative ids), so a malformed one is never taken for private.
-    fn is_shared(&self) -> bool {
-        match self.kind.as_deref() {
-            Some("private") => false,
-            Some(_) => true,
-            None => self.id < 0,
+/// Whether a member of a chat may post in it (a channel only lets
+/// administrators with the right to post).
+fn can_post(member: &ChatMemberKind, channel: bool) -> bool {
+    match member {
+        ChatMemberKind::Owner(_) => true,
+        ChatMemberKind::Administrator(admin) => !channel || admin.can_post_messages,
+        ChatMemberKind::Member(_) => !channel,
+        ChatMemberKind::Restricted(restricted) => {
+            !channel && restricted.is_member && restricted.can_send_messages
         }
-    }
-
-    fn is_channel(&self) -> bool {
-        self.kind.as_deref() == Some("channel")
+        ChatMemberKind::Left | ChatMemberKind::Banned(_) => false,
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct User {
-    id: i64,
-    #[serde(default)]
-    is_bot: bool,
-    first_name: Option<String>,
-    language_code: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct CallbackQuery {
-    id: String,
-    from: User,
-    message: Option<Message>,
-    data: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ChatMemberUpdated {
-    chat: Chat,
-    from: User,
-    new_chat_member: ChatMember,
-}
-
-/// A member of a chat as `getChatMember` and `my_chat_member` give it.
-#[derive(Debug, Deserialize)]
-struct ChatMember {
-    /// `creator`, `administrator`, `member`, `restricted`, `left`, `kicked`.
-    status: String,
-    /// Administrators of a channel: whether they may post there.
-    can_post_messages: Option<bool>,
-    /// Restricted members: whether they may send messages.
-    can_send_messages: Option<bool>,
-}
-
-impl ChatMember {
-    /// Whether this member may post in a chat of this kind.
-    fn can_post(&self, channel: bool) -> bool {
-        match self.status.as_str() {
-            "creator" => true,
-            "administrator" => !channel || self.can_post_messages == Some(true),
-            "member" => !channel,
-            "restricted" => !channel && self.can_send_messages != Some(false),
-            _ => false,
-        }
-    }
-
-    fn is_admin(&self) -> bool {
-        matches!(self.status.as_str(), "creator" | "administrator")
-    }
+/// A chat other people read: a group, a supergroup or a channel.
+fn is_shared(chat: &Chat) -> bool {
+    !chat.is_private()
 }
 
 /// An update we act on.
@@ -151,9 +69,10 @@ pub fn parse_update(body: &[u8]) -> Result<Option<Parsed>, ParseError> {
     parse_update_as(body, None)
 }
 
-/// Read an Update as the bot `bot_username` (from `getMe`): in a group, a
-/// command addressed to another bot (`/list@OtherBot`) is not ours. Without
-/// the name, every addressed command is taken as ours.
+/// Read an Update (teloxide's types) as the bot `bot_username` (from
+/// `getMe`): in a group, a command addressed to another bot
+/// (`/list@OtherBot`) is not ours. Without the name, every addressed
+/// command is taken as ours.
 ///
 /// A message in a group or supergroup is read as coming from its sender,
 /// with the group in [`Incoming::group`] and the sender's private chat (on
@@ -168,75 +87,76 @@ pub fn parse_update(body: &[u8]) -> Result<Option<Parsed>, ParseError> {
 /// channel (`my_chat_member`) and a group's move to a supergroup
 /// (`migrate_to_chat_id`) come as [`ChatEvent`]s; a channel post
 /// forwarded to us privately is the command to register that channel.
+///
+/// An update teloxide cannot read as its kind (a malformed message, a
+/// kind newer than the library) is ignored, not refused: Telegram would
+/// only send it again.
 pub fn parse_update_as(
     body: &[u8],
     bot_username: Option<&str>,
 ) -> Result<Option<Parsed>, ParseError> {
-    let update: Update =
+    let update: teloxide_core::types::Update =
         serde_json::from_slice(body).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
-    let message_id = Some(update.update_id.to_string());
-    if let Some(changed) = update.my_chat_member {
-        return Ok(membership(changed, message_id));
-    }
-    if let Some(message) = update.message {
-        let Some(from) = message.from else {
-            return Ok(None);
-        };
-        let group = group_of(&message.chat);
-        if let (Some(mut group), Some(to)) = (group.clone(), message.migrate_to_chat_id) {
-            group.sender_can_manage = false;
-            let event = ChatEvent::MovedTo {
-                address: to.to_string(),
-            };
-            return Ok(event_from(from, group, event, message_id));
-        }
-        // An administrator posting as the group: a bot account stands in
-        // for them, so who they are cannot be checked.
-        if let (Some(group), Some(as_chat)) = (&group, &message.sender_chat) {
-            let for_us = message
-                .text
-                .as_deref()
-                .is_some_and(|t| is_command_for(t, bot_username));
-            if as_chat.id == message.chat.id && for_us {
-                return Ok(event_from(
-                    from,
-                    group.clone(),
-                    ChatEvent::Anonymous,
-                    message_id,
-                ));
+    let message_id = Some(update.id.0.to_string());
+    Ok(match update.kind {
+        UpdateKind::MyChatMember(changed) => membership(changed, message_id),
+        UpdateKind::Message(message) => from_message(message, bot_username, message_id),
+        UpdateKind::CallbackQuery(query) => from_button(query, message_id),
+        UpdateKind::Error(value) => {
+            if value.get("message").is_some() || value.get("callback_query").is_some() {
+                tracing::warn!(update = %update.id.0, "a Telegram update teloxide could not read was ignored");
             }
+            None
         }
-        let text = match (message.text, &message.forward_origin) {
-            // A channel's post forwarded privately: register that channel.
-            (_, Some(origin)) if group.is_none() && origin.kind == "channel" => {
-                let Some(channel) = &origin.chat else {
-                    return Ok(None);
-                };
-                format!("community add {}", channel.id)
-            }
-            (Some(text), _) => text,
-            (None, _) => return Ok(None),
+        _ => None,
+    })
+}
+
+fn from_message(
+    message: Message,
+    bot_username: Option<&str>,
+    message_id: Option<String>,
+) -> Option<Parsed> {
+    let from = message.from.clone()?;
+    let group = group_of(&message.chat);
+    if let (Some(mut group), Some(to)) = (group.clone(), message.migrate_to_chat_id()) {
+        group.sender_can_manage = false;
+        let event = ChatEvent::MovedTo {
+            address: to.0.to_string(),
         };
-        if group.is_some() && !is_command_for(&text, bot_username) {
-            return Ok(None);
+        return event_from(from, group, event, message_id);
+    }
+    // An administrator posting as the group: a bot account stands in for
+    // them, so who they are cannot be checked.
+    if let (Some(group), Some(as_chat)) = (&group, &message.sender_chat) {
+        let for_us = message
+            .text()
+            .is_some_and(|t| is_command_for(t, bot_username));
+        if as_chat.id == message.chat.id && for_us {
+            return event_from(from, group.clone(), ChatEvent::Anonymous, message_id);
         }
-        return Ok(incoming(from, &message.chat, group, message_id, text, None));
     }
-    if let Some(query) = update.callback_query {
-        let (Some(data), Some(message)) = (query.data, query.message) else {
-            return Ok(None);
-        };
-        let group = group_of(&message.chat);
-        return Ok(incoming(
-            query.from,
-            &message.chat,
-            group,
-            message_id,
-            data,
-            Some(query.id),
-        ));
+    let text = match (message.text(), message.forward_origin()) {
+        // A channel's post forwarded privately: register that channel.
+        (_, Some(MessageOrigin::Channel { chat, .. })) if group.is_none() => {
+            format!("community add {}", chat.id.0)
+        }
+        (Some(text), _) => text.to_owned(),
+        (None, _) => return None,
+    };
+    if group.is_some() && !is_command_for(&text, bot_username) {
+        return None;
     }
-    Ok(None)
+    incoming(from, &message.chat, group, message_id, text, None)
+}
+
+fn from_button(query: CallbackQuery, message_id: Option<String>) -> Option<Parsed> {
+    let (Some(data), Some(message)) = (query.data, query.message) else {
+        return None;
+    };
+    let chat = message.chat();
+    let group = group_of(chat);
+    incoming(query.from, chat, group, message_id, data, Some(query.id.0))
 }
 
 /// Our membership of a shared chat changed: joined when we may now post
@@ -244,7 +164,7 @@ pub fn parse_update_as(
 /// admin without the right to post). Private chats are left alone.
 fn membership(changed: ChatMemberUpdated, message_id: Option<String>) -> Option<Parsed> {
     let group = group_of(&changed.chat)?;
-    let event = if changed.new_chat_member.can_post(changed.chat.is_channel()) {
+    let event = if can_post(&changed.new_chat_member.kind, changed.chat.is_channel()) {
         ChatEvent::Joined
     } else {
         ChatEvent::Left
@@ -258,13 +178,13 @@ fn event_from(
     event: ChatEvent,
     message_id: Option<String>,
 ) -> Option<Parsed> {
-    let sender_id = from.id.to_string();
+    let sender_id = from.id.0.to_string();
     Some(Parsed {
         incoming: Incoming {
             channel: Channel::Telegram,
             reply_to: sender_id.clone(),
             sender_id,
-            sender_name: from.first_name,
+            sender_name: Some(from.first_name),
             message_id,
             language_hint: from.language_code,
             text: String::new(),
@@ -289,18 +209,18 @@ fn incoming(
     if from.is_bot {
         return None;
     }
-    let sender_id = from.id.to_string();
+    let sender_id = from.id.0.to_string();
     let reply_to = if group.is_some() {
         sender_id.clone()
     } else {
-        chat.id.to_string()
+        chat.id.0.to_string()
     };
     Some(Parsed {
         incoming: Incoming {
             channel: Channel::Telegram,
             sender_id,
             reply_to,
-            sender_name: from.first_name,
+            sender_name: Some(from.first_name),
             message_id,
             language_hint: from.language_code,
             text,
@@ -315,9 +235,9 @@ fn incoming(
 /// Whether the sender administers it is not in the update; until the
 /// platform is asked, nobody may manage it.
 fn group_of(chat: &Chat) -> Option<Group> {
-    chat.is_shared().then(|| {
-        let mut group = Group::at(chat.id.to_string());
-        group.title.clone_from(&chat.title);
+    is_shared(chat).then(|| {
+        let mut group = Group::at(chat.id.0.to_string());
+        group.title = chat.title().map(str::to_owned);
         if chat.is_channel() {
             group.kind = GroupKind::Broadcast;
         }
@@ -393,54 +313,140 @@ fn escaped_width(c: char) -> usize {
     }
 }
 
-/// The `sendMessage` request bodies for one message to `chat_id`. A
-/// button that opens the private chat needs the bot's username (from
-/// `getMe`), and is left out without it.
-pub fn render(message: &Outgoing, chat_id: &str, bot_username: Option<&str>) -> Vec<Value> {
-    let parts = split(&message.text, MAX_TEXT_CHARS);
-    let last = parts.len() - 1;
-    let buttons: Vec<Value> = message
+/// One message part as Telegram gets it: HTML (escaped) and, on the last
+/// part, the buttons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub html: String,
+    pub keyboard: Option<InlineKeyboardMarkup>,
+}
+
+/// The buttons of `message` as an inline keyboard: a command as
+/// `callback_data` (at most 64 bytes), a link as a URL button. A button
+/// that opens the private chat needs the bot's username (from `getMe`),
+/// and is left out without it.
+fn keyboard(message: &Outgoing, bot_username: Option<&str>) -> Option<InlineKeyboardMarkup> {
+    let buttons: Vec<InlineKeyboardButton> = message
         .buttons
         .iter()
         .filter_map(|b| match &b.link {
-            None if b.command.len() <= MAX_CALLBACK_BYTES && !b.command.is_empty() => {
-                Some(json!({ "text": b.label, "callback_data": b.command }))
-            }
+            None if b.command.len() <= MAX_CALLBACK_BYTES && !b.command.is_empty() => Some(
+                InlineKeyboardButton::callback(b.label.clone(), b.command.clone()),
+            ),
             None => None,
-            Some(Link::Url(url)) => Some(json!({ "text": b.label, "url": url })),
-            Some(Link::PrivateChat) => bot_username.map(|name| {
-                json!({ "text": b.label, "url": format!("https://t.me/{}", name.trim_start_matches('@')) })
+            Some(Link::Url(url)) => url::Url::parse(url)
+                .ok()
+                .map(|url| InlineKeyboardButton::url(b.label.clone(), url)),
+            Some(Link::PrivateChat) => bot_username.and_then(|name| {
+                let url = format!("https://t.me/{}", name.trim_start_matches('@'));
+                url::Url::parse(&url)
+                    .ok()
+                    .map(|url| InlineKeyboardButton::url(b.label.clone(), url))
             }),
         })
         .collect();
+    (!buttons.is_empty()).then(|| InlineKeyboardMarkup::new([buttons]))
+}
+
+/// The parts of one message: text in HTML, split under Telegram's limit
+/// once escaped, the buttons on the last part.
+pub fn render(message: &Outgoing, bot_username: Option<&str>) -> Vec<Part> {
+    let parts = split(&message.text, MAX_TEXT_CHARS);
+    let last = parts.len() - 1;
+    let markup = keyboard(message, bot_username);
     parts
         .iter()
         .enumerate()
-        .map(|(i, part)| {
-            let mut body = json!({
-                "chat_id": chat_id,
-                "text": escape_html(part),
-                "parse_mode": "HTML",
-                "link_preview_options": { "is_disabled": true },
-            });
-            if i == last && !buttons.is_empty() {
-                body["reply_markup"] = json!({ "inline_keyboard": [buttons] });
-            }
-            body
+        .map(|(i, part)| Part {
+            html: escape_html(part),
+            keyboard: if i == last { markup.clone() } else { None },
         })
         .collect()
 }
 
-/// A Bot API client: `{api}/bot{token}/METHOD`.
+/// A chat as the Bot API takes it: a numeric id, or a channel's `@name`.
+fn recipient(chat: &str) -> Result<Recipient, SendError> {
+    if let Ok(id) = chat.parse::<i64>() {
+        return Ok(Recipient::Id(ChatId(id)));
+    }
+    match channel_ref(chat) {
+        Some(name) if name.starts_with('@') => Ok(Recipient::ChannelUsername(name)),
+        _ => Err(SendError::Permanent(format!(
+            "not a Telegram chat: {chat:?}"
+        ))),
+    }
+}
+
+/// teloxide's request errors as the dispatcher reads them. teloxide has
+/// already taken the token out of network errors.
+fn send_error(e: RequestError) -> SendError {
+    match e {
+        RequestError::RetryAfter(wait) => SendError::RetryAfter(u64::from(wait.seconds()).max(1)),
+        // A group that became a supergroup: the same chat, a new id.
+        RequestError::MigrateToChatId(to) => SendError::Moved(to.0.to_string()),
+        RequestError::Api(api) => api_error(api),
+        RequestError::Network(e) => SendError::Transient(e.to_string()),
+        // Not the raw body: a proxy's error page can be large.
+        RequestError::InvalidJson { source, .. } => {
+            SendError::Transient(format!("unreadable reply: {source}"))
+        }
+        RequestError::Io(e) => SendError::Transient(e.to_string()),
+    }
+}
+
+/// An API error: the chat is gone for us (blocked, kicked, deleted, no
+/// right to post), the request is wrong (and will stay wrong), or
+/// Telegram had a passing problem. teloxide keeps the description but not
+/// the code, so descriptions it does not know are read by their prefix
+/// (Telegram writes "Forbidden: …" for 403 and "Bad Request: …" for 400).
+fn api_error(e: ApiError) -> SendError {
+    use ApiError as A;
+    let why = e.to_string();
+    match e {
+        A::BotBlocked
+        | A::BotKicked
+        | A::BotKickedFromSupergroup
+        | A::BotKickedFromChannel
+        | A::UserDeactivated
+        | A::ChatNotFound
+        | A::CantInitiateConversation
+        | A::CantTalkWithBots
+        | A::NotEnoughRightsToPostMessages
+        | A::GroupDeactivated => SendError::Unreachable(why),
+        A::Unknown(description) => {
+            let gone = description.starts_with("Forbidden")
+                || [
+                    "chat not found",
+                    "have no rights to send",
+                    "user is deactivated",
+                ]
+                .iter()
+                .any(|g| description.contains(g));
+            if gone {
+                SendError::Unreachable(description)
+            } else if ["Bad Request", "Unauthorized", "Not Found"]
+                .iter()
+                .any(|p| description.starts_with(p))
+            {
+                SendError::Permanent(description)
+            } else {
+                SendError::Transient(description)
+            }
+        }
+        A::TerminatedByOtherGetUpdates | A::CantGetUpdates => SendError::Transient(why),
+        _ => SendError::Permanent(why),
+    }
+}
+
+/// A Bot API client on teloxide's [`Bot`] (`{api}/bot{token}/METHOD`),
+/// paced by us.
 pub struct TelegramClient {
-    http: reqwest::Client,
-    /// `https://api.telegram.org/bot<token>/`: holds the token, never logged.
-    base: url::Url,
+    bot: Bot,
     pace: Pace,
     /// The bot's username, from `getMe` once it was needed and answered.
     username: BotName,
     /// The bot's own user id: a bot token is `<id>:<secret>`.
-    bot_id: Option<i64>,
+    bot_id: Option<u64>,
     /// Who administers which group, as `getChatMember` said lately.
     admins: AdminCache,
 }
@@ -515,16 +521,21 @@ impl std::fmt::Debug for TelegramClient {
 impl TelegramClient {
     /// `api` is `TELEGRAM_API_URL` (`https://api.telegram.org` by default).
     pub fn new(api: &url::Url, token: &str) -> Result<TelegramClient, SendError> {
-        // Not `Url::join`: a token such as "123:ABC" would read as a scheme.
-        let base = url::Url::parse(&format!(
-            "{}/bot{token}/",
-            api.as_str().trim_end_matches('/')
-        ))
-        .map_err(|e| SendError::Permanent(format!("bad Telegram API URL: {e}")))?;
+        if api.cannot_be_a_base() || !matches!(api.scheme(), "http" | "https") {
+            return Err(SendError::Permanent(format!(
+                "bad Telegram API URL: {}",
+                api.as_str()
+            )));
+        }
+        // teloxide appends `bot<token>/<method>` as path segments.
+        let mut base = api.clone();
+        if let Ok(mut segments) = base.path_segments_mut() {
+            segments.pop_if_empty();
+        }
         let http = crate::http_client(20, None)?;
+        let bot = Bot::with_client(token, http).set_api_url(base);
         Ok(TelegramClient {
-            http,
-            base,
+            bot,
             pace: Self::pace(),
             username: BotName::default(),
             bot_id: token.split_once(':').and_then(|(id, _)| id.parse().ok()),
@@ -550,14 +561,13 @@ impl TelegramClient {
         if let Some(known) = self.username.get() {
             return Some(known);
         }
-        match self.call("getMe", &json!({})).await {
+        match self.bot.get_me().send().await {
             Ok(me) => {
-                let name = me["username"].as_str()?;
-                self.username.set(name);
+                self.username.set(me.user.username.as_deref()?);
                 self.username.get()
             }
             Err(e) => {
-                tracing::warn!(error = %e, "telegram getMe failed");
+                tracing::warn!(error = %send_error(e), "telegram getMe failed");
                 None
             }
         }
@@ -587,82 +597,25 @@ impl TelegramClient {
         self
     }
 
-    /// Call a Bot API method with a JSON body; the `result` on success.
-    async fn call(&self, method: &str, body: &Value) -> Result<Value, SendError> {
-        let url = self.method_url(method)?;
-        self.finish(self.http.post(url).json(body).send().await)
-            .await
-    }
-
-    /// Call a Bot API method with a multipart form (file uploads).
-    async fn call_form(
+    /// One text message to `chat_id`, in its turn; the message id.
+    async fn send_part(
         &self,
-        method: &str,
-        form: reqwest::multipart::Form,
-    ) -> Result<Value, SendError> {
-        let url = self.method_url(method)?;
-        self.finish(self.http.post(url).multipart(form).send().await)
-            .await
-    }
-
-    fn method_url(&self, method: &str) -> Result<url::Url, SendError> {
-        self.base
-            .join(method)
-            .map_err(|e| SendError::Permanent(e.to_string()))
-    }
-
-    async fn finish(
-        &self,
-        sent: Result<reqwest::Response, reqwest::Error>,
-    ) -> Result<Value, SendError> {
-        // Errors without the URL: it carries the token.
-        let response = sent.map_err(|e| SendError::Transient(e.without_url().to_string()))?;
-        let status = response.status();
-        let reply: Value = response.json().await.map_err(|e| {
-            SendError::Transient(format!("unreadable reply ({status}): {}", e.without_url()))
-        })?;
-        if reply["ok"].as_bool() == Some(true) {
-            return Ok(reply["result"].clone());
-        }
-        let description = reply["description"]
-            .as_str()
-            .unwrap_or("no description")
-            .to_owned();
-        match reply["error_code"]
-            .as_u64()
-            .unwrap_or(u64::from(status.as_u16()))
-        {
-            429 => Err(SendError::RetryAfter(
-                reply["parameters"]["retry_after"].as_u64().unwrap_or(1),
-            )),
-            // A group that became a supergroup: the same chat, a new id.
-            400 if reply["parameters"]["migrate_to_chat_id"].is_i64() => Err(SendError::Moved(
-                reply["parameters"]["migrate_to_chat_id"]
-                    .as_i64()
-                    .unwrap_or_default()
-                    .to_string(),
-            )),
-            // Blocked by the user, kicked from the group, account deleted.
-            403 => Err(SendError::Unreachable(description)),
-            400 if [
-                "chat not found",
-                "user is deactivated",
-                "have no rights to send",
-            ]
-            .iter()
-            .any(|gone| description.contains(gone)) =>
-            {
-                Err(SendError::Unreachable(description))
-            }
-            400 | 404 => Err(SendError::Permanent(description)),
-            _ => Err(SendError::Transient(description)),
-        }
-    }
-
-    /// One `sendMessage` to `chat_id`, in its turn; the message id.
-    async fn send_message(&self, chat_id: &str, body: &Value) -> Result<String, SendError> {
+        chat_id: &str,
+        html: String,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> Result<String, SendError> {
+        let to = recipient(chat_id)?;
         self.pace.admit(chat_id).await?;
-        Ok(message_id(&self.call("sendMessage", body).await?))
+        let mut request = self
+            .bot
+            .send_message(to, html)
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(no_preview());
+        if let Some(markup) = markup {
+            request = request.reply_markup(markup);
+        }
+        let sent = request.send().await.map_err(send_error)?;
+        Ok(sent.id.0.to_string())
     }
 
     /// Send a message with a picture: the picture with the text as its
@@ -674,39 +627,30 @@ impl TelegramClient {
         message: &Outgoing,
         image: &crate::Image,
     ) -> Result<Vec<String>, SendError> {
-        let photo = reqwest::multipart::Part::bytes(image.png.clone())
-            .file_name(image.file_name.clone())
-            .mime_str("image/png")
-            .map_err(|e| SendError::Permanent(e.to_string()))?;
-        let mut form = reqwest::multipart::Form::new()
-            .text("chat_id", chat_id.to_owned())
-            .part("photo", photo);
+        let to = recipient(chat_id)?;
+        let photo = InputFile::memory(image.png.clone()).file_name(image.file_name.clone());
         let fits = escaped_len(&message.text) <= MAX_CAPTION_CHARS;
         let username = self.username_for(message).await;
+        let mut request = self.bot.send_photo(to, photo);
         if fits {
-            let body = render(message, chat_id, username.as_deref())
-                .pop()
-                .unwrap_or_default();
-            form = form
-                .text("caption", escape_html(&message.text))
-                .text("parse_mode", "HTML");
-            if let Some(markup) = body.get("reply_markup") {
-                form = form.text("reply_markup", markup.to_string());
+            request = request
+                .caption(escape_html(&message.text))
+                .parse_mode(ParseMode::Html);
+            if let Some(markup) = keyboard(message, username.as_deref()) {
+                request = request.reply_markup(markup);
             }
         }
         self.pace.admit(chat_id).await?;
-        let sent = self.call_form("sendPhoto", form).await?;
-        let mut ids = vec![message_id(&sent)];
+        let sent = request.send().await.map_err(send_error)?;
+        let mut ids = vec![sent.id.0.to_string()];
         if !fits {
-            for body in render(message, chat_id, username.as_deref()) {
-                ids.push(self.send_message(chat_id, &body).await?);
+            for part in render(message, username.as_deref()) {
+                ids.push(self.send_part(chat_id, part.html, part.keyboard).await?);
             }
         }
         Ok(ids)
     }
-}
 
-impl TelegramClient {
     /// Send a card: a photo by its address with the linked headline and
     /// body as its caption when it fits Telegram's 1024 characters, else
     /// (or when Telegram cannot fetch the picture) the same as a message.
@@ -722,22 +666,23 @@ impl TelegramClient {
             return Ok(None);
         }
         let username = self.username_for(message).await;
-        let markup = render(message, chat_id, username.as_deref())
-            .pop()
-            .and_then(|body| body.get("reply_markup").cloned());
-        if let (Some(image), true) = (&card.image_url, visible <= MAX_CAPTION_CHARS) {
-            let mut body = json!({
-                "chat_id": chat_id,
-                "photo": image,
-                "caption": html,
-                "parse_mode": "HTML",
-            });
+        let markup = keyboard(message, username.as_deref());
+        let image = card
+            .image_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok());
+        if let (Some(image), true) = (image, visible <= MAX_CAPTION_CHARS) {
+            let mut request = self
+                .bot
+                .send_photo(recipient(chat_id)?, InputFile::url(image))
+                .caption(html.clone())
+                .parse_mode(ParseMode::Html);
             if let Some(markup) = &markup {
-                body["reply_markup"] = markup.clone();
+                request = request.reply_markup(markup.clone());
             }
             self.pace.admit(chat_id).await?;
-            match self.call("sendPhoto", &body).await {
-                Ok(sent) => return Ok(Some(vec![message_id(&sent)])),
+            match request.send().await.map_err(send_error) {
+                Ok(sent) => return Ok(Some(vec![sent.id.0.to_string()])),
                 // Telegram could not fetch or use the picture (a dead link,
                 // not an image): the card goes without it.
                 Err(SendError::Permanent(why)) => {
@@ -746,16 +691,17 @@ impl TelegramClient {
                 Err(e) => return Err(e),
             }
         }
-        let mut body = json!({
-            "chat_id": chat_id,
-            "text": html,
-            "parse_mode": "HTML",
-            "link_preview_options": { "is_disabled": true },
-        });
-        if let Some(markup) = markup {
-            body["reply_markup"] = markup;
-        }
-        Ok(Some(vec![self.send_message(chat_id, &body).await?]))
+        Ok(Some(vec![self.send_part(chat_id, html, markup).await?]))
+    }
+}
+
+fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
     }
 }
 
@@ -773,26 +719,27 @@ pub fn card_html(card: &crate::Card) -> (String, usize) {
     (html, visible)
 }
 
-fn message_id(sent: &Value) -> String {
-    sent["message_id"]
-        .as_i64()
-        .map(|id| id.to_string())
-        .unwrap_or_default()
-}
-
 fn escaped_len(text: &str) -> usize {
     text.chars().map(escaped_width).sum()
 }
 
+/// A user id as Telegram's API takes it.
+fn user_id(user: &str) -> Result<UserId, SendError> {
+    user.parse()
+        .map(UserId)
+        .map_err(|_| SendError::Permanent(format!("not a Telegram user id: {user}")))
+}
+
 impl TelegramClient {
     /// One member of a chat (`getChatMember`).
-    async fn member(&self, chat_id: &str, user_id: &str) -> Result<ChatMember, SendError> {
-        let user: i64 = user_id
-            .parse()
-            .map_err(|_| SendError::Permanent(format!("not a Telegram user id: {user_id}")))?;
-        let body = json!({ "chat_id": chat_id, "user_id": user });
-        serde_json::from_value(self.call("getChatMember", &body).await?)
-            .map_err(|e| SendError::Transient(format!("unreadable chat member: {e}")))
+    async fn member(&self, chat_id: &str, user: &str) -> Result<ChatMemberKind, SendError> {
+        let member = self
+            .bot
+            .get_chat_member(recipient(chat_id)?, user_id(user)?)
+            .send()
+            .await
+            .map_err(send_error)?;
+        Ok(member.kind)
     }
 
     /// Whether `user_id` administers the group `chat_id`, as Telegram said
@@ -801,7 +748,7 @@ impl TelegramClient {
         if let Some(known) = self.admins.get(chat_id, user_id) {
             return Ok(known);
         }
-        let admin = self.member(chat_id, user_id).await?.is_admin();
+        let admin = self.member(chat_id, user_id).await?.is_privileged();
         self.admins.put(chat_id, user_id, admin);
         Ok(admin)
     }
@@ -836,25 +783,32 @@ impl TelegramClient {
         commands: &[(String, String)],
         language: Option<&str>,
     ) -> Result<(), SendError> {
-        let list: Vec<Value> = commands
+        let list: Vec<BotCommand> = commands
             .iter()
             .take(100)
             .map(|(command, description)| {
                 let description: String = description.chars().take(256).collect();
-                json!({ "command": command, "description": description })
+                BotCommand::new(command.clone(), description)
             })
             .collect();
-        let mut body = json!({ "commands": list });
+        let mut request = self.bot.set_my_commands(list);
         if let Some(language) = language {
-            body["language_code"] = json!(language);
+            request = request.language_code(language);
         }
-        self.call("setMyCommands", &body).await.map(|_| ())
+        request.send().await.map(|_| ()).map_err(send_error)
     }
 }
 
 /// The update kinds we read: what `getUpdates` asks for, and what a
 /// webhook must be set up with (`setWebhook`'s `allowed_updates`).
 pub const ALLOWED_UPDATES: [&str; 3] = ["message", "callback_query", "my_chat_member"];
+
+/// [`ALLOWED_UPDATES`] in teloxide's terms.
+const ALLOWED: [AllowedUpdate; 3] = [
+    AllowedUpdate::Message,
+    AllowedUpdate::CallbackQuery,
+    AllowedUpdate::MyChatMember,
+];
 
 /// Long polling (`TELEGRAM_MODE=polling`): fetch updates with `getUpdates`
 /// and store each through `sink` until `shutdown` completes. The offset
@@ -864,11 +818,11 @@ pub const ALLOWED_UPDATES: [&str; 3] = ["message", "callback_query", "my_chat_me
 pub async fn poll(
     client: &TelegramClient,
     sink: &dyn InboundSink,
-    long_poll_secs: u64,
+    long_poll_secs: u32,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let mut shutdown = std::pin::pin!(shutdown);
-    let mut offset: Option<i64> = None;
+    let mut offset: Option<i32> = None;
     loop {
         tokio::select! {
             () = &mut shutdown => break,
@@ -880,17 +834,19 @@ pub async fn poll(
 async fn poll_once(
     client: &TelegramClient,
     sink: &dyn InboundSink,
-    long_poll_secs: u64,
-    offset: &mut Option<i64>,
+    long_poll_secs: u32,
+    offset: &mut Option<i32>,
 ) {
-    use std::time::Duration;
-    let mut body = json!({ "timeout": long_poll_secs, "allowed_updates": ALLOWED_UPDATES });
+    let mut request = client
+        .bot
+        .get_updates()
+        .timeout(long_poll_secs)
+        .allowed_updates(ALLOWED);
     if let Some(offset) = offset {
-        body["offset"] = json!(offset);
+        request = request.offset(*offset);
     }
-    let updates = match client.call("getUpdates", &body).await {
-        Ok(Value::Array(updates)) => updates,
-        Ok(_) => Vec::new(),
+    let updates = match request.send().await.map_err(send_error) {
+        Ok(updates) => updates,
         Err(SendError::RetryAfter(secs)) => {
             tokio::time::sleep(Duration::from_secs(secs.max(1))).await;
             return;
@@ -902,11 +858,13 @@ async fn poll_once(
         }
     };
     for update in updates {
-        let Some(id) = update["update_id"].as_i64() else {
-            continue;
-        };
+        let id = update.id.as_offset();
         let username = client.username().await;
-        let stored = match parse_update_as(update.to_string().as_bytes(), username.as_deref()) {
+        // Read as the webhook reads: the same function, the same answers.
+        let read = serde_json::to_vec(&update)
+            .map_err(|e| ParseError::new(WHAT, e.to_string()))
+            .and_then(|body| parse_update_as(&body, username.as_deref()));
+        let stored = match read {
             Ok(Some(mut parsed)) => {
                 client.fill_roles(&mut parsed.incoming).await;
                 let record = InboundRecord {
@@ -929,7 +887,7 @@ async fn poll_once(
             tokio::time::sleep(Duration::from_secs(1)).await;
             return;
         }
-        *offset = Some(id + 1);
+        *offset = Some(id);
     }
 }
 
@@ -947,16 +905,17 @@ impl crate::Broadcasts for TelegramClient {
                 SendError::Unreachable(_) | SendError::Permanent(_) => No::NotFound,
                 e => No::Platform(e),
             };
+            let to = recipient(channel).map_err(|_| No::NotFound)?;
             let chat = self
-                .call("getChat", &json!({ "chat_id": channel }))
+                .bot
+                .get_chat(to)
+                .send()
                 .await
-                .map_err(gone)?;
-            if chat["type"].as_str() != Some("channel") {
+                .map_err(|e| gone(send_error(e)))?;
+            if !chat.is_channel() {
                 return Err(No::NotBroadcast);
             }
-            let Some(id) = chat["id"].as_i64().map(|id| id.to_string()) else {
-                return Err(No::NotFound);
-            };
+            let id = chat.id.0.to_string();
             let rights = |e: SendError, no: No| match e {
                 SendError::Unreachable(_) | SendError::Permanent(_) => no,
                 e => No::Platform(e),
@@ -966,20 +925,20 @@ impl crate::Broadcasts for TelegramClient {
                 .member(&id, &bot)
                 .await
                 .map_err(|e| rights(e, No::WeCannotPost))?;
-            if !ours.can_post(true) {
+            if !can_post(&ours, true) {
                 return Err(No::WeCannotPost);
             }
             let theirs = self
                 .member(&id, sender_id)
                 .await
                 .map_err(|e| rights(e, No::SenderNotAdmin))?;
-            if !(theirs.is_admin() && theirs.can_post(true)) {
+            if !(theirs.is_privileged() && can_post(&theirs, true)) {
                 return Err(No::SenderNotAdmin);
             }
             Ok(crate::BroadcastInfo {
                 address: id,
-                title: chat["title"].as_str().map(str::to_owned),
-                handle: chat["username"].as_str().map(str::to_owned),
+                title: chat.title().map(str::to_owned),
+                handle: chat.username().map(str::to_owned),
             })
         })
     }
@@ -1005,8 +964,8 @@ impl Sender for TelegramClient {
                     }
                 }
                 let username = self.username_for(message).await;
-                for body in render(message, reply_to, username.as_deref()) {
-                    ids.push(self.send_message(reply_to, &body).await?);
+                for part in render(message, username.as_deref()) {
+                    ids.push(self.send_part(reply_to, part.html, part.keyboard).await?);
                 }
             }
             Ok(ids)
@@ -1015,12 +974,12 @@ impl Sender for TelegramClient {
 
     fn acknowledge<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<(), SendError>> {
         Box::pin(async move {
-            self.call(
-                "answerCallbackQuery",
-                &json!({ "callback_query_id": token }),
-            )
-            .await
-            .map(|_| ())
+            self.bot
+                .answer_callback_query(teloxide_core::types::CallbackQueryId(token.to_owned()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(send_error)
         })
     }
 }
@@ -1071,14 +1030,10 @@ mod tests {
             assert!(!group.sender_can_manage, "not known from the update");
             assert!(!group.private_replies);
         }
-        // A chat without a type is judged by its id.
+        // A chat without a type is not a chat teloxide reads: the update
+        // is ignored, never taken for a private one.
         let untyped = in_chat(r#"{"id":-5}"#, "/list");
-        assert!(parse_update(&untyped)
-            .unwrap()
-            .unwrap()
-            .incoming
-            .group
-            .is_some());
+        assert!(parse_update(&untyped).unwrap().is_none());
     }
 
     #[test]
@@ -1108,11 +1063,12 @@ mod tests {
     #[test]
     fn a_private_chat_link_needs_the_bot_username() {
         let message = Outgoing::text("Open our chat").with_link("Open", Link::PrivateChat);
-        let without = render(&message, "-100", None);
-        assert!(without[0].get("reply_markup").is_none());
-        let with = render(&message, "-100", Some("DealwatchBot"));
+        let without = render(&message, None);
+        assert!(without[0].keyboard.is_none());
+        let with = render(&message, Some("DealwatchBot"));
+        let markup = serde_json::to_value(with[0].keyboard.as_ref().unwrap()).unwrap();
         assert_eq!(
-            with[0]["reply_markup"]["inline_keyboard"][0][0]["url"],
+            markup["inline_keyboard"][0][0]["url"],
             "https://t.me/DealwatchBot"
         );
     }
@@ -1142,14 +1098,10 @@ mod tests {
     fn long_text_is_split_and_escaped_within_the_limit() {
         let line = "<Deal> & more, ".repeat(20);
         let text = vec![line; 40].join("\n");
-        let bodies = render(
-            &Outgoing::text(text).with_button("Pause", "pause 1"),
-            "42",
-            None,
-        );
-        assert!(bodies.len() > 1);
-        for body in &bodies {
-            let sent = body["text"].as_str().unwrap();
+        let parts = render(&Outgoing::text(text).with_button("Pause", "pause 1"), None);
+        assert!(parts.len() > 1);
+        for part in &parts {
+            let sent = &part.html;
             assert!(
                 sent.chars().count() <= MAX_TEXT_CHARS,
                 "{}",
@@ -1157,9 +1109,10 @@ mod tests {
             );
             assert!(!sent.contains('<'), "unescaped markup");
         }
-        assert!(bodies.last().unwrap().get("reply_markup").is_some());
-        assert!(bodies[0].get("reply_markup").is_none());
-        assert_eq!(bodies[0]["parse_mode"], "HTML");
+        let markup =
+            serde_json::to_value(parts.last().unwrap().keyboard.as_ref().unwrap()).unwrap();
+        assert_eq!(markup["inline_keyboard"][0][0]["callback_data"], "pause 1");
+        assert!(parts[0].keyboard.is_none());
     }
 
     #[test]
@@ -1195,6 +1148,101 @@ mod tests {
         let last = AdminCache::MAX + 499;
         assert_eq!(cache.get(&format!("-{last}"), "42"), Some(false));
         assert_eq!(cache.get("-unknown", "42"), None);
+    }
+
+    /// teloxide's errors become what the dispatcher acts on: wait, follow
+    /// the group, give the chat up, drop the message, or try again.
+    #[test]
+    fn request_errors_map_onto_send_errors() {
+        use teloxide_core::types::Seconds;
+        let read = |body: &str| -> SendError {
+            // The Bot API's error bodies, read by teloxide's own types.
+            let error: Result<teloxide_core::types::True, RequestError> =
+                match serde_json::from_str::<serde_json::Value>(body) {
+                    Ok(v) => {
+                        let description = v["description"].as_str().unwrap_or_default();
+                        if let Some(wait) = v["parameters"]["retry_after"].as_u64() {
+                            Err(RequestError::RetryAfter(Seconds::from_seconds(wait as u32)))
+                        } else if let Some(to) = v["parameters"]["migrate_to_chat_id"].as_i64() {
+                            Err(RequestError::MigrateToChatId(ChatId(to)))
+                        } else {
+                            Err(RequestError::Api(
+                                serde_json::from_value(serde_json::json!(description)).unwrap(),
+                            ))
+                        }
+                    }
+                    Err(e) => Err(RequestError::InvalidJson {
+                        source: std::sync::Arc::new(e),
+                        raw: body.into(),
+                    }),
+                };
+            send_error(error.unwrap_err())
+        };
+        let table = [
+            (
+                r#"{"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#,
+                SendError::RetryAfter(7),
+            ),
+            (
+                r#"{"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001}}"#,
+                SendError::Moved("-1001".into()),
+            ),
+            (
+                r#"{"description":"Forbidden: bot was blocked by the user"}"#,
+                SendError::Unreachable(String::new()),
+            ),
+            (
+                r#"{"description":"Forbidden: bot was kicked from the supergroup chat"}"#,
+                SendError::Unreachable(String::new()),
+            ),
+            (
+                r#"{"description":"Bad Request: chat not found"}"#,
+                SendError::Unreachable(String::new()),
+            ),
+            (
+                r#"{"description":"Forbidden: some new reason"}"#,
+                SendError::Unreachable(String::new()),
+            ),
+            (
+                r#"{"description":"Bad Request: message is too long"}"#,
+                SendError::Permanent(String::new()),
+            ),
+            (
+                r#"{"description":"Bad Request: something new"}"#,
+                SendError::Permanent(String::new()),
+            ),
+            (
+                r#"{"description":"Internal Server Error"}"#,
+                SendError::Transient(String::new()),
+            ),
+            (
+                "<html>502 Bad Gateway</html>",
+                SendError::Transient(String::new()),
+            ),
+        ];
+        for (body, want) in table {
+            let got = read(body);
+            assert_eq!(
+                std::mem::discriminant(&got),
+                std::mem::discriminant(&want),
+                "{body}: {got:?}"
+            );
+            if let (SendError::RetryAfter(_) | SendError::Moved(_), _) = (&want, ()) {
+                assert_eq!(got, want, "{body}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_chat_is_an_id_or_a_channel_name() {
+        assert_eq!(recipient("-1001").unwrap(), Recipient::Id(ChatId(-1001)));
+        assert_eq!(
+            recipient("@deals_channel").unwrap(),
+            Recipient::ChannelUsername("@deals_channel".into())
+        );
+        for bad in ["", "@x", "deals channel", "@deals/../x"] {
+            assert!(recipient(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

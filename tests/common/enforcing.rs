@@ -178,7 +178,9 @@ async fn handle(State(fake): State<Enforcing>, uri: Uri, body: Bytes) -> Respons
     // Calls that are not messages (command menus, registration) are
     // answered and not counted.
     let message = match fake.platform {
-        Platform::Telegram => path.ends_with("/sendMessage"),
+        // Bot API method names are case-insensitive (teloxide sends
+        // `SendMessage`).
+        Platform::Telegram => path.to_ascii_lowercase().ends_with("/sendmessage"),
         Platform::WhatsApp => path.ends_with("/messages"),
         Platform::Discord => path.ends_with("/messages") || path.ends_with("/users/@me/channels"),
     };
@@ -204,7 +206,11 @@ async fn handle(State(fake): State<Enforcing>, uri: Uri, body: Bytes) -> Respons
             .into_response();
     }
     let recipient = match fake.platform {
-        Platform::Telegram => body["chat_id"].as_str().unwrap_or_default().to_owned(),
+        // Telegram takes `chat_id` as an integer or a string.
+        Platform::Telegram => match &body["chat_id"] {
+            Value::String(chat) => chat.clone(),
+            other => other.to_string(),
+        },
         Platform::WhatsApp => body["to"].as_str().unwrap_or_default().to_owned(),
         Platform::Discord => path
             .trim_end_matches("/messages")
@@ -213,6 +219,7 @@ async fn handle(State(fake): State<Enforcing>, uri: Uri, body: Bytes) -> Respons
             .unwrap_or_default()
             .to_owned(),
     };
+    let recipient_id = recipient.clone();
     let now = Instant::now();
     // Discord's enforce_nonce: a nonce seen before returns the message it
     // made, and makes none.
@@ -244,7 +251,15 @@ async fn handle(State(fake): State<Enforcing>, uri: Uri, body: Bytes) -> Respons
         n
     };
     let answer = match fake.platform {
-        Platform::Telegram => json!({ "ok": true, "result": { "message_id": n } }),
+        Platform::Telegram => {
+            // The Message made, as teloxide reads it.
+            let chat = match recipient_id.parse::<i64>() {
+                Ok(id) if id < 0 => json!({ "id": id, "type": "supergroup", "title": "G" }),
+                Ok(id) => json!({ "id": id, "type": "private", "first_name": "P" }),
+                Err(_) => json!({ "id": -100, "type": "channel", "title": "C" }),
+            };
+            json!({ "ok": true, "result": { "message_id": n, "date": 1_700_000_000, "chat": chat } })
+        }
         Platform::WhatsApp => json!({ "messages": [{ "id": format!("wamid.{n}") }] }),
         Platform::Discord => json!({ "id": n.to_string() }),
     };
