@@ -166,7 +166,14 @@ async fn a_discord_webhook_is_checked_test_posted_kept_sealed_and_managed() {
                 .contains("Dealwatch is connected"),
             "{embed}"
         );
-        assert_eq!(calls[1].body["allowed_mentions"], json!({"parse": []}));
+        let allowed = &calls[1].body["allowed_mentions"];
+        assert_eq!(allowed["parse"], json!([]), "nobody may be pinged");
+        for list in ["roles", "users"] {
+            assert!(
+                allowed[list].as_array().is_none_or(Vec::is_empty),
+                "{allowed}"
+            );
+        }
 
         let list = say(&core, "ann", "community").await;
         assert!(list.contains("deal-hunters"), "{}: {list}", db.name);
@@ -474,7 +481,9 @@ async fn matches_are_posted_through_the_webhook_until_it_is_deleted() {
         assert!(text.contains("LEGO Technic 42151"), "{text}");
         assert!(text.contains("£29.99 (was £49.99, −40%)"), "{text}");
         assert!(
-            posted[0].body.get("components").is_none(),
+            posted[0].body["components"]
+                .as_array()
+                .is_none_or(Vec::is_empty),
             "no buttons: {}",
             posted[0].body
         );
@@ -890,8 +899,13 @@ async fn a_community_has_its_own_digest_time_zone_and_role_mention() {
             "{name}: no owner's numbers: {text}"
         );
         assert_eq!(digest[0].body["content"], format!("<@&{ROLE}>"), "{name}");
+        let allowed = &digest[0].body["allowed_mentions"];
+        assert!(
+            allowed["users"].as_array().is_none_or(Vec::is_empty),
+            "{name}: no user may be pinged: {allowed}"
+        );
         assert_eq!(
-            digest[0].body["allowed_mentions"],
+            json!({"parse": allowed["parse"], "roles": allowed["roles"]}),
             json!({"parse": [], "roles": [ROLE]}),
             "{name}: that role alone may be pinged"
         );

@@ -335,7 +335,7 @@ fn slash(id: &str, name: &str, options: Value, in_guild: bool) -> Value {
         body["channel_id"] = json!("555");
         body["user"] = json!({"id": "42", "username": "ann"});
     }
-    body
+    common::fake_api::discord::complete(body)
 }
 
 #[tokio::test]

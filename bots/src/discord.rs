@@ -14,10 +14,25 @@
 
 use crate::pace::Pace;
 use crate::{
-    split_text, BoxFuture, Channel, Group, Image, Incoming, Outgoing, ParseError, SendError, Sender,
+    split_text, BoxFuture, Channel, Group, Incoming, Outgoing, ParseError, SendError, Sender,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use serenity::builder::{
+    CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateAutocompleteResponse,
+    CreateButton, CreateCommand, CreateCommandOption, CreateEmbed, CreateInteractionResponse,
+    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
+    EditInteractionResponse, ExecuteWebhook,
+};
+use serenity::http::{HttpBuilder, LightMethod, Multipart, MultipartUpload, Request, Route};
+use serenity::model::application::{
+    ButtonStyle, CommandData, CommandDataOptionValue, CommandOptionType, CommandType,
+    InteractionContext,
+};
+use serenity::model::channel::{MessageFlags, PartialChannel};
+use serenity::model::guild::Member;
+use serenity::model::id::{ApplicationId, ChannelId, RoleId, WebhookId};
+use serenity::model::permissions::Permissions;
+use serenity::model::user::User;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -40,12 +55,6 @@ const MAX_ROWS: usize = 5;
 pub const MAX_COMMAND_DESCRIPTION_CHARS: usize = 100;
 /// The ephemeral message flag (only the invoking user sees the message).
 pub const EPHEMERAL: u64 = 1 << 6;
-/// Permission bits we read.
-const ADMINISTRATOR: u128 = 1 << 3;
-const MANAGE_CHANNELS: u128 = 1 << 4;
-const VIEW_CHANNEL: u128 = 1 << 10;
-const SEND_MESSAGES: u128 = 1 << 11;
-const EMBED_LINKS: u128 = 1 << 14;
 /// The embed colour of our messages.
 const COLOUR: u32 = 0x2f_9e_44;
 /// Longest wait for a rate-limit bucket we do inline; longer waits go back
@@ -86,11 +95,11 @@ pub enum OptionKind {
 }
 
 impl OptionKind {
-    fn code(self) -> u8 {
+    fn kind(self) -> CommandOptionType {
         match self {
-            OptionKind::Text => 3,
-            OptionKind::Integer => 4,
-            OptionKind::Flag => 5,
+            OptionKind::Text => CommandOptionType::String,
+            OptionKind::Integer => CommandOptionType::Integer,
+            OptionKind::Flag => CommandOptionType::Boolean,
         }
     }
 }
@@ -108,93 +117,53 @@ pub enum OptionText {
     Flag(String),
 }
 
-/// The application commands body for `PUT /applications/{id}/commands`.
-pub fn commands_body(specs: &[CommandSpec]) -> Value {
+/// The application commands (serenity's builders) for
+/// `PUT /applications/{id}/commands`: required options first, as Discord
+/// wants, descriptions cut to 100 characters.
+pub fn command_builders(specs: &[CommandSpec]) -> Vec<CreateCommand> {
     let describe =
         |text: &str| -> String { text.chars().take(MAX_COMMAND_DESCRIPTION_CHARS).collect() };
-    let localized = |pairs: &[(String, String)]| -> Value {
-        pairs
-            .iter()
-            .map(|(locale, text)| (locale.clone(), Value::String(describe(text))))
-            .collect::<serde_json::Map<String, Value>>()
-            .into()
-    };
     specs
         .iter()
         .take(100)
         .map(|spec| {
-            // Discord wants required options before optional ones.
             let mut options: Vec<&OptionSpec> = spec.options.iter().collect();
             options.sort_by_key(|o| !o.required);
-            let options: Vec<Value> = options
+            let options: Vec<CreateCommandOption> = options
                 .into_iter()
                 .map(|o| {
-                    let mut option = json!({
-                        "type": o.kind.code(),
-                        "name": o.name,
-                        "description": describe(&o.description),
-                        "description_localizations": localized(&o.localized),
-                        "required": o.required,
-                    });
-                    if !o.choices.is_empty() {
-                        option["choices"] = o
-                            .choices
-                            .iter()
-                            .map(|c| json!({ "name": c, "value": c }))
-                            .collect();
+                    let mut option = CreateCommandOption::new(
+                        o.kind.kind(),
+                        o.name.clone(),
+                        describe(&o.description),
+                    )
+                    .required(o.required);
+                    for (locale, text) in &o.localized {
+                        option = option.description_localized(locale.clone(), describe(text));
+                    }
+                    for choice in &o.choices {
+                        option = option.add_string_choice(choice.clone(), choice.clone());
                     }
                     option
                 })
                 .collect();
-            json!({
-                "type": 1,
-                "name": spec.name,
-                "description": describe(&spec.description),
-                "description_localizations": localized(&spec.localized),
-                "options": options,
+            let mut command = CreateCommand::new(spec.name.clone())
+                .kind(CommandType::ChatInput)
+                .description(describe(&spec.description))
+                .set_options(options)
                 // Usable in guilds and in DMs with the bot.
-                "contexts": [0, 1],
-            })
+                .contexts(vec![InteractionContext::Guild, InteractionContext::BotDm]);
+            for (locale, text) in &spec.localized {
+                command = command.description_localized(locale.clone(), describe(text));
+            }
+            command
         })
         .collect()
 }
 
-#[derive(Debug, Deserialize)]
-struct RawInteraction {
-    id: String,
-    #[serde(rename = "type")]
-    kind: u8,
-    #[serde(default)]
-    token: String,
-    guild_id: Option<String>,
-    channel_id: Option<String>,
-    /// The channel it was sent in (its name, for naming it).
-    channel: Option<PartialChannel>,
-    member: Option<Member>,
-    user: Option<User>,
-    locale: Option<String>,
-    app_permissions: Option<String>,
-    data: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PartialChannel {
-    name: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Member {
-    user: User,
-    permissions: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct User {
-    id: String,
-    username: Option<String>,
-    global_name: Option<String>,
-    #[serde(default)]
-    bot: bool,
+/// [`command_builders`] as the JSON body Discord gets.
+pub fn commands_body(specs: &[CommandSpec]) -> Value {
+    serde_json::to_value(command_builders(specs)).unwrap_or(Value::Null)
 }
 
 /// What an interaction asks of us.
@@ -206,7 +175,7 @@ pub enum Interaction {
     Message(Box<Parsed>),
     /// Autocomplete requests: we offer no suggestions.
     Autocomplete,
-    /// Kinds we do not act on (modal submits, bots).
+    /// Kinds we do not act on (modal submits, bots, kinds newer than us).
     Ignored,
 }
 
@@ -221,101 +190,191 @@ pub struct Parsed {
     pub ephemeral: bool,
 }
 
-/// Read an interaction body (already verified). `specs` say how slash
-/// command options read as text.
-pub fn parse_interaction(body: &[u8], specs: &[CommandSpec]) -> Result<Interaction, ParseError> {
-    let raw: RawInteraction =
-        serde_json::from_slice(body).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
-    let text = match raw.kind {
-        1 => return Ok(Interaction::Ping),
-        2 => {
-            let data = raw
-                .data
-                .as_ref()
-                .ok_or_else(|| ParseError::new(WHAT, "a command without data"))?;
-            command_text(data, specs)
-                .ok_or_else(|| ParseError::new(WHAT, "a command without a name"))?
+/// The HTTP answer to an interaction, as serenity's builder writes it.
+pub enum Answer {
+    /// To Discord's PING.
+    Pong,
+    /// To an autocomplete request: no suggestions.
+    NoChoices,
+    /// "Thinking…" until the reply edits it; ephemeral in guilds.
+    Deferred { ephemeral: bool },
+}
+
+/// The JSON body of an [`Answer`].
+pub fn answer(answer: &Answer) -> Value {
+    let response = match answer {
+        Answer::Pong => CreateInteractionResponse::Pong,
+        Answer::NoChoices => {
+            CreateInteractionResponse::Autocomplete(CreateAutocompleteResponse::new())
         }
-        3 => match raw.data.as_ref().and_then(|d| d["custom_id"].as_str()) {
-            Some(custom_id) => custom_id.to_owned(),
-            None => return Err(ParseError::new(WHAT, "a component without custom_id")),
-        },
+        Answer::Deferred { ephemeral } => CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(*ephemeral),
+        ),
+    };
+    let mut body = serde_json::to_value(response).unwrap_or(Value::Null);
+    // `{"type": 1}` for a PING, exactly as Discord's check expects.
+    if let Some(fields) = body.as_object_mut() {
+        fields.retain(|_, value| !value.is_null());
+    }
+    body
+}
+
+/// Read an interaction body (already verified) with serenity's model
+/// types. `specs` say how slash command options read as text.
+pub fn parse_interaction(body: &[u8], specs: &[CommandSpec]) -> Result<Interaction, ParseError> {
+    use serenity::model::application::Interaction as Raw;
+    // A kind newer than serenity knows is not an error of the sender's.
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: u8,
+        member: Option<serde::de::IgnoredAny>,
+        user: Option<serde::de::IgnoredAny>,
+    }
+    let kind: Kind =
+        serde_json::from_slice(body).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
+    match kind.kind {
+        1..=3 => {}
         4 => return Ok(Interaction::Autocomplete),
+        // Modal submits, and kinds newer than us.
+        _ => return Ok(Interaction::Ignored),
+    }
+    if kind.kind != 1 && kind.member.is_none() && kind.user.is_none() {
+        // serenity would stand a default user in.
+        return Err(ParseError::new(WHAT, "no member or user"));
+    }
+    let raw: Raw =
+        serde_json::from_slice(body).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
+    let (from, text) = match raw {
+        Raw::Ping(_) => return Ok(Interaction::Ping),
+        Raw::Autocomplete(_) => return Ok(Interaction::Autocomplete),
+        Raw::Modal(_) => return Ok(Interaction::Ignored),
+        Raw::Command(c) => {
+            let text = command_text(&c.data, specs);
+            let from = From {
+                id: c.id.to_string(),
+                token: c.token,
+                user: c.user,
+                member: c.member.map(|m| *m),
+                guild: c.guild_id.map(|g| g.to_string()),
+                channel_id: c.channel_id,
+                channel: c.channel,
+                ours: c.app_permissions,
+                locale: c.locale,
+            };
+            (from, text)
+        }
+        Raw::Component(c) => {
+            let text = c.data.custom_id.clone();
+            let from = From {
+                id: c.id.to_string(),
+                token: c.token,
+                user: c.user,
+                member: c.member,
+                guild: c.guild_id.map(|g| g.to_string()),
+                channel_id: c.channel_id,
+                channel: c.channel,
+                ours: c.app_permissions,
+                locale: c.locale,
+            };
+            (from, text)
+        }
         _ => return Ok(Interaction::Ignored),
     };
-    let (user, permissions) = match (raw.member, raw.user) {
-        (Some(member), _) => (member.user, member.permissions),
-        (None, Some(user)) => (user, None),
-        (None, None) => return Err(ParseError::new(WHAT, "no member or user")),
-    };
-    if user.bot {
-        return Ok(Interaction::Ignored);
+    if text.is_empty() {
+        return Err(ParseError::new(WHAT, "a command without a name"));
     }
-    if raw.token.is_empty() {
-        return Err(ParseError::new(WHAT, "no interaction token"));
-    }
-    let bits = |field: Option<&str>| field.and_then(|p| p.parse::<u128>().ok()).unwrap_or(0);
-    let group = match (&raw.guild_id, &raw.channel_id) {
-        (Some(_), Some(channel_id)) => {
-            let sender = bits(permissions.as_deref());
-            let ours = bits(raw.app_permissions.as_deref());
-            let post = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS;
-            Some(Group {
-                address: channel_id.clone(),
-                sender_can_manage: sender & (MANAGE_CHANNELS | ADMINISTRATOR) != 0,
-                we_can_post: ours & ADMINISTRATOR != 0 || ours & post == post,
+    from.into_message(text)
+}
+
+/// Who sent an interaction, where: the parts of a command or a button
+/// press we read.
+struct From {
+    id: String,
+    token: String,
+    user: User,
+    member: Option<Member>,
+    guild: Option<String>,
+    channel_id: ChannelId,
+    channel: Option<PartialChannel>,
+    ours: Option<Permissions>,
+    locale: String,
+}
+
+impl From {
+    fn into_message(self, text: String) -> Result<Interaction, ParseError> {
+        // In a guild serenity fills `user` from the member.
+        let user = self.member.as_ref().map_or(&self.user, |m| &m.user);
+        if user.bot {
+            return Ok(Interaction::Ignored);
+        }
+        if self.token.is_empty() {
+            return Err(ParseError::new(WHAT, "no interaction token"));
+        }
+        let group = self.guild.clone().map(|guild| {
+            let sender = self
+                .member
+                .as_ref()
+                .and_then(|m| m.permissions)
+                .unwrap_or_else(Permissions::empty);
+            let ours = self.ours.unwrap_or_else(Permissions::empty);
+            let post =
+                Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES | Permissions::EMBED_LINKS;
+            Group {
+                address: self.channel_id.to_string(),
+                sender_can_manage: sender.manage_channels() || sender.administrator(),
+                we_can_post: ours.administrator() || ours.contains(post),
                 // Answers in a guild are ephemeral (below).
                 private_replies: true,
                 kind: crate::GroupKind::Group,
-                title: raw.channel.as_ref().and_then(|c| c.name.clone()),
-                server: raw.guild_id.clone(),
-            })
-        }
-        _ => None,
-    };
-    let ephemeral = group.is_some();
-    let flags = if ephemeral { EPHEMERAL } else { 0 };
-    Ok(Interaction::Message(Box::new(Parsed {
-        reply_token: format!("{flags}:{}", raw.token),
-        ephemeral,
-        incoming: Incoming {
-            channel: Channel::Discord,
-            reply_to: format!("@{}", user.id),
-            sender_name: user.global_name.or(user.username),
-            sender_id: user.id,
-            message_id: Some(raw.id),
-            language_hint: raw.locale,
-            text,
-            group,
-            event: None,
-        },
-    })))
+                title: self.channel.as_ref().and_then(|c| c.name.clone()),
+                server: Some(guild),
+            }
+        });
+        let ephemeral = group.is_some();
+        let flags = if ephemeral { EPHEMERAL } else { 0 };
+        Ok(Interaction::Message(Box::new(Parsed {
+            reply_token: format!("{flags}:{}", self.token),
+            ephemeral,
+            incoming: Incoming {
+                channel: Channel::Discord,
+                reply_to: format!("@{}", user.id),
+                sender_name: user.global_name.clone().or_else(|| Some(user.name.clone())),
+                sender_id: user.id.to_string(),
+                message_id: Some(self.id),
+                language_hint: (!self.locale.is_empty()).then_some(self.locale),
+                text,
+                group,
+                event: None,
+            },
+        })))
+    }
 }
 
 /// The text command a slash command stands for, options in the order the
 /// spec lists them (so positional values come first).
-fn command_text(data: &Value, specs: &[CommandSpec]) -> Option<String> {
-    let name = data["name"].as_str()?;
-    let given: Vec<&Value> = data["options"]
-        .as_array()
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let value_of = |option: &Value| -> Option<String> {
-        match &option["value"] {
-            Value::String(s) => Some(s.trim().to_owned()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
+fn command_text(data: &CommandData, specs: &[CommandSpec]) -> String {
+    let value_of = |value: &CommandDataOptionValue| -> Option<String> {
+        match value {
+            CommandDataOptionValue::String(s) => Some(s.trim().to_owned()),
+            CommandDataOptionValue::Integer(n) => Some(n.to_string()),
+            CommandDataOptionValue::Number(n) => Some(n.to_string()),
+            CommandDataOptionValue::Boolean(b) => Some(b.to_string()),
             _ => None,
         }
     };
-    let mut words = vec![name.to_owned()];
-    match specs.iter().find(|s| s.name == name) {
+    if data.name.is_empty() {
+        return String::new();
+    }
+    let mut words = vec![data.name.clone()];
+    match specs.iter().find(|s| s.name == data.name) {
         Some(spec) => {
             for option in &spec.options {
-                let Some(value) = given
+                let Some(value) = data
+                    .options
                     .iter()
-                    .find(|g| g["name"].as_str() == Some(option.name.as_str()))
-                    .and_then(|g| value_of(g))
+                    .find(|g| g.name == option.name)
+                    .and_then(|g| value_of(&g.value))
                 else {
                     continue;
                 };
@@ -339,9 +398,9 @@ fn command_text(data: &Value, specs: &[CommandSpec]) -> Option<String> {
             }
         }
         // A command registered by an older version: its values as given.
-        None => words.extend(given.iter().filter_map(|g| value_of(g))),
+        None => words.extend(data.options.iter().filter_map(|g| value_of(&g.value))),
     }
-    Some(words.join(" "))
+    words.join(" ")
 }
 
 /// Escape Discord markdown in text we did not write (shop titles), leaving
@@ -390,44 +449,154 @@ fn escaped_width(c: char) -> usize {
     }
 }
 
-/// The message bodies for one [`Outgoing`]: the text as embeds within
-/// Discord's limits (one embed of at most 4096 characters a message, far
-/// under the 6000-character total), buttons as action rows on the last.
-pub fn render(message: &Outgoing, flags: u64) -> Vec<Value> {
+/// One Discord message, made of serenity's builders, before it is given
+/// to a route: a channel post, a webhook post, an interaction reply.
+#[derive(Debug, Clone)]
+pub struct Post {
+    /// Only ever a role mention (a mention in an embed notifies nobody).
+    pub content: Option<String>,
+    pub embeds: Vec<CreateEmbed>,
+    pub buttons: Vec<CreateButton>,
+    /// Command buttons among them (a webhook post cannot carry those).
+    link_only: Vec<CreateButton>,
+    pub mentions: CreateAllowedMentions,
+    pub ephemeral: bool,
+    /// A picture sent as `files[0]`, shown in the embed.
+    pub file: Option<CreateAttachment>,
+}
+
+impl Post {
+    fn rows(buttons: &[CreateButton]) -> Vec<CreateActionRow> {
+        buttons
+            .chunks(BUTTONS_PER_ROW)
+            .map(|row| CreateActionRow::Buttons(row.to_vec()))
+            .collect()
+    }
+
+    fn flags(&self) -> MessageFlags {
+        if self.ephemeral {
+            MessageFlags::EPHEMERAL
+        } else {
+            MessageFlags::empty()
+        }
+    }
+
+    /// As a channel message (`POST /channels/{id}/messages`); with a
+    /// nonce Discord enforces, the same part posted twice makes one.
+    pub fn for_channel(&self, nonce: Option<String>) -> CreateMessage {
+        let mut message = CreateMessage::new()
+            .embeds(self.embeds.clone())
+            .components(Self::rows(&self.buttons))
+            .allowed_mentions(self.mentions.clone());
+        if let Some(content) = &self.content {
+            message = message.content(content.clone());
+        }
+        if let Some(nonce) = nonce {
+            message = message
+                .nonce(serenity::model::channel::Nonce::String(nonce))
+                .enforce_nonce(true);
+        }
+        if let Some(file) = &self.file {
+            message = message.add_file(file.clone());
+        }
+        message
+    }
+
+    /// As a webhook post: link buttons only (there is no application to
+    /// send a press to).
+    pub fn for_webhook(&self) -> ExecuteWebhook {
+        let mut message = ExecuteWebhook::new()
+            .embeds(self.embeds.clone())
+            .components(Self::rows(&self.link_only))
+            .allowed_mentions(self.mentions.clone());
+        if let Some(content) = &self.content {
+            message = message.content(content.clone());
+        }
+        if let Some(file) = &self.file {
+            message = message.add_file(file.clone());
+        }
+        message
+    }
+
+    /// As the edit of a deferred interaction response (its visibility
+    /// was set when it was deferred).
+    pub fn for_edit(&self) -> EditInteractionResponse {
+        let mut message = EditInteractionResponse::new()
+            .embeds(self.embeds.clone())
+            .components(Self::rows(&self.buttons))
+            .allowed_mentions(self.mentions.clone())
+            .flags(self.flags());
+        if let Some(content) = &self.content {
+            message = message.content(content.clone());
+        }
+        if let Some(file) = &self.file {
+            message = message.new_attachment(file.clone());
+        }
+        message
+    }
+
+    /// As a follow-up message of an interaction.
+    pub fn for_followup(&self) -> CreateInteractionResponseFollowup {
+        let mut message = CreateInteractionResponseFollowup::new()
+            .embeds(self.embeds.clone())
+            .components(Self::rows(&self.buttons))
+            .allowed_mentions(self.mentions.clone())
+            .flags(self.flags());
+        if let Some(content) = &self.content {
+            message = message.content(content.clone());
+        }
+        if let Some(file) = &self.file {
+            message = message.add_file(file.clone());
+        }
+        message
+    }
+}
+
+/// The posts for one [`Outgoing`]: the text as embeds within Discord's
+/// limits (one embed of at most 4096 characters a message, far under the
+/// 6000-character total), buttons as action rows on the last.
+pub fn render(message: &Outgoing, ephemeral: bool) -> Vec<Post> {
     if let Some(card) = &message.card {
-        if let Some(body) = render_card(message, card, flags) {
-            return vec![body];
+        if let Some(post) = render_card(message, card, ephemeral) {
+            return vec![post];
         }
     }
     let parts = split_text(&message.text, MAX_DESCRIPTION_CHARS, escaped_width);
     let last = parts.len() - 1;
+    let (buttons, link_only) = buttons(message);
     parts
         .iter()
         .enumerate()
         .map(|(i, part)| {
-            let mut body = json!({
-                "embeds": [{ "description": escape_markdown(part), "color": COLOUR }],
-                "allowed_mentions": { "parse": [] },
-            });
-            if flags != 0 {
-                body["flags"] = json!(flags);
-            }
+            let mut embed = CreateEmbed::new()
+                .description(escape_markdown(part))
+                .colour(COLOUR);
+            let mut post = Post {
+                content: None,
+                embeds: Vec::new(),
+                buttons: Vec::new(),
+                link_only: Vec::new(),
+                mentions: CreateAllowedMentions::new(),
+                ephemeral,
+                file: None,
+            };
             if i == 0 {
-                mention(&mut body, message);
+                mention(&mut post, message);
             }
             if i == last {
-                let rows = button_rows(message);
-                if !rows.is_empty() {
-                    body["components"] = Value::Array(rows);
-                }
+                post.buttons.clone_from(&buttons);
+                post.link_only.clone_from(&link_only);
                 if let Some(image) = &message.image {
                     // The picture travels as files[0] and shows in the embed.
-                    body["embeds"][0]["image"] =
-                        json!({ "url": format!("attachment://{}", image.file_name) });
-                    body["attachments"] = json!([{ "id": 0, "filename": image.file_name }]);
+                    embed = embed.image(format!("attachment://{}", image.file_name));
+                    post.file = Some(CreateAttachment::bytes(
+                        image.png.clone(),
+                        image.file_name.clone(),
+                    ));
                 }
             }
-            body
+            post.embeds.push(embed);
+            post
         })
         .collect()
 }
@@ -446,12 +615,13 @@ pub fn role_id(word: &str) -> Option<String> {
 /// Mention the message's role, if it has one: in `content` (a mention in
 /// an embed notifies nobody), and allowed for that role alone, so text
 /// from a shop can never ping @everyone or anyone else.
-fn mention(body: &mut Value, message: &Outgoing) {
+fn mention(post: &mut Post, message: &Outgoing) {
     let Some(role) = message.mention_role.as_deref().and_then(role_id) else {
         return;
     };
-    body["content"] = json!(format!("<@&{role}>"));
-    body["allowed_mentions"] = json!({ "parse": [], "roles": [role] });
+    let Ok(id) = role.parse::<u64>() else { return };
+    post.content = Some(format!("<@&{role}>"));
+    post.mentions = CreateAllowedMentions::new().roles(vec![RoleId::new(id)]);
 }
 
 /// An embed title's limit, in characters.
@@ -462,7 +632,7 @@ pub const MAX_EMBED_TOTAL_CHARS: usize = 6000;
 /// A card as one embed: the title linked to its page, the body as the
 /// description, the picture as a thumbnail; `None` when the body would
 /// not fit one embed (the plain form is split instead).
-fn render_card(message: &Outgoing, card: &crate::Card, flags: u64) -> Option<Value> {
+fn render_card(message: &Outgoing, card: &crate::Card, ephemeral: bool) -> Option<Post> {
     let title: String = card.title.chars().take(MAX_TITLE_CHARS).collect();
     let description = escape_markdown(&card.body);
     let total = title.chars().count() + description.chars().count();
@@ -472,25 +642,57 @@ fn render_card(message: &Outgoing, card: &crate::Card, flags: u64) -> Option<Val
     {
         return None;
     }
-    let mut embed = json!({
-        "title": escape_markdown(&title),
-        "url": card.url,
-        "description": description,
-        "color": COLOUR,
-    });
+    let mut embed = CreateEmbed::new()
+        .title(escape_markdown(&title))
+        .url(card.url.clone())
+        .description(description)
+        .colour(COLOUR);
     if let Some(image) = &card.image_url {
-        embed["thumbnail"] = json!({ "url": image });
+        embed = embed.thumbnail(image.clone());
     }
-    let mut body = json!({ "embeds": [embed], "allowed_mentions": { "parse": [] } });
-    if flags != 0 {
-        body["flags"] = json!(flags);
+    let (buttons, link_only) = buttons(message);
+    let mut post = Post {
+        content: None,
+        embeds: vec![embed],
+        buttons,
+        link_only,
+        mentions: CreateAllowedMentions::new(),
+        ephemeral,
+        file: None,
+    };
+    mention(&mut post, message);
+    Some(post)
+}
+
+/// The message's buttons (at most five rows of five), and the link
+/// buttons alone.
+fn buttons(message: &Outgoing) -> (Vec<CreateButton>, Vec<CreateButton>) {
+    let mut all = Vec::new();
+    let mut links = Vec::new();
+    for b in &message.buttons {
+        if all.len() == BUTTONS_PER_ROW * MAX_ROWS {
+            break;
+        }
+        let label: String = b.label.chars().take(MAX_LABEL_CHARS).collect();
+        match &b.link {
+            // Link buttons open their URL and send us nothing.
+            Some(crate::Link::Url(url)) if url.len() <= MAX_URL_BYTES => {
+                let button = CreateButton::new_link(url.clone()).label(label);
+                links.push(button.clone());
+                all.push(button);
+            }
+            Some(_) => {}
+            None if !b.command.is_empty() && b.command.chars().count() <= MAX_CUSTOM_ID_CHARS => {
+                all.push(
+                    CreateButton::new(b.command.clone())
+                        .label(label)
+                        .style(ButtonStyle::Secondary),
+                );
+            }
+            None => {}
+        }
     }
-    mention(&mut body, message);
-    let rows = button_rows(message);
-    if !rows.is_empty() {
-        body["components"] = Value::Array(rows);
-    }
-    Some(body)
+    (all, links)
 }
 
 /// A webhook URL that Discord answers 404 (deleted: Unknown Webhook) or
@@ -499,7 +701,7 @@ fn render_card(message: &Outgoing, card: &crate::Card, flags: u64) -> Option<Val
 /// but its caller falls back to a DM, so only webhook URLs map this way.)
 fn webhook_gone(e: SendError) -> SendError {
     match e {
-        // `call_with_file` starts the reason with the status.
+        // `call` starts the reason with the status.
         SendError::Permanent(why) if why.starts_with("404") || why.starts_with("401") => {
             SendError::Unreachable(why)
         }
@@ -507,59 +709,32 @@ fn webhook_gone(e: SendError) -> SendError {
     }
 }
 
-/// Keep only link buttons (a webhook message has no application to send
-/// a button press to); drop rows left empty.
-fn strip_command_buttons(rows: &mut Value) {
-    if let Some(list) = rows.as_array_mut() {
-        for row in list.iter_mut() {
-            if let Some(buttons) = row["components"].as_array_mut() {
-                buttons.retain(|b| b["style"] == 5);
-            }
-        }
-        list.retain(|row| row["components"].as_array().is_some_and(|b| !b.is_empty()));
-    }
-    if rows.as_array().is_some_and(Vec::is_empty) {
-        *rows = Value::Null;
-    }
-}
+/// Discord asks bots to identify themselves this way.
+const USER_AGENT: &str = concat!(
+    "DiscordBot (https://github.com/dealwatch/dealwatch, ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);
 
-fn button_rows(message: &Outgoing) -> Vec<Value> {
-    let buttons: Vec<Value> = message
-        .buttons
-        .iter()
-        .filter_map(|b| {
-            let label: String = b.label.chars().take(MAX_LABEL_CHARS).collect();
-            match &b.link {
-                // Link buttons (style 5) open their URL and send us nothing.
-                Some(crate::Link::Url(url)) if url.len() <= MAX_URL_BYTES => {
-                    Some(json!({ "type": 2, "style": 5, "label": label, "url": url }))
-                }
-                Some(_) => None,
-                None if !b.command.is_empty()
-                    && b.command.chars().count() <= MAX_CUSTOM_ID_CHARS =>
-                {
-                    Some(json!({ "type": 2, "style": 2, "label": label, "custom_id": b.command }))
-                }
-                None => None,
-            }
-        })
-        .take(BUTTONS_PER_ROW * MAX_ROWS)
-        .collect();
-    buttons
-        .chunks(BUTTONS_PER_ROW)
-        .map(|row| json!({ "type": 1, "components": row }))
-        .collect()
-}
+/// The path serenity's routes start with; [`DiscordClient`] sends them to
+/// `DISCORD_API_URL` instead.
+const DISCORD_API: &str = "https://discord.com/api/v10";
 
-/// A Discord REST client: the bot token for channel messages and command
-/// registration, the application id for interaction replies.
+/// A Discord REST client on serenity: its routes, builders and model
+/// types, and its `Http` (pointed at `DISCORD_API_URL`) for the calls
+/// that are not deliveries. Deliveries are sent on the same reqwest
+/// client by us, paced by us (see docs/ARCHITECTURE.md, "Discord on
+/// serenity").
 pub struct DiscordClient {
     http: reqwest::Client,
+    /// serenity's client, for registering commands; `None` when
+    /// `DISCORD_API_URL` does not end in `/api/v10` (see [`DiscordClient::new`]).
+    serenity: Option<serenity::http::Http>,
     /// `DISCORD_API_URL` without a trailing slash.
     api: String,
     application_id: String,
-    /// `Bot <token>`; never logged.
-    authorization: Option<String>,
+    /// The bot token; never logged.
+    token: Option<String>,
     /// DM channel of each user we have opened one with.
     dm_channels: Mutex<HashMap<String, String>>,
     /// When each rate-limit bucket (keyed by route) empties until.
@@ -577,27 +752,59 @@ impl std::fmt::Debug for DiscordClient {
     }
 }
 
+/// What a call sends: a JSON body, optionally with one file.
+struct Body {
+    json: Vec<u8>,
+    file: Option<CreateAttachment>,
+}
+
+impl Body {
+    fn of(
+        builder: &impl serde::Serialize,
+        file: Option<&CreateAttachment>,
+    ) -> Result<Body, SendError> {
+        let json = serde_json::to_vec(builder).map_err(|e| SendError::Permanent(e.to_string()))?;
+        Ok(Body {
+            json,
+            file: file.cloned(),
+        })
+    }
+}
+
 impl DiscordClient {
-    /// `api` is `DISCORD_API_URL`. Without a bot token the client can
-    /// answer interactions but not open DMs, post alerts or register
+    /// `api` is `DISCORD_API_URL` (`https://discord.com/api/v10`). Without
+    /// a bot token the client can answer interactions and post through
+    /// webhook URLs, but not open DMs, post as the bot or register
     /// commands.
     pub fn new(
         api: &url::Url,
         application_id: &str,
         bot_token: Option<&str>,
     ) -> Result<DiscordClient, SendError> {
-        // Discord asks bots to identify themselves this way.
-        let agent = concat!(
-            "DiscordBot (https://github.com/dealwatch/dealwatch, ",
-            env!("CARGO_PKG_VERSION"),
-            ")"
-        );
-        let http = crate::http_client(20, Some(agent))?;
+        let http = crate::http_client(20, Some(USER_AGENT))?;
+        let api = api.as_str().trim_end_matches('/').to_owned();
+        // serenity writes `https://discord.com/api/v10/…` and, given a
+        // proxy, swaps only the origin: its `Http` can be pointed at an API
+        // URL that ends in the version it speaks (the default does).
+        let serenity = api.strip_suffix("/api/v10").map(|origin| {
+            let mut builder = HttpBuilder::new(bot_token.unwrap_or_default())
+                .client(http.clone())
+                .proxy(origin.to_owned())
+                // Its limiter would not use the proxy; ours paces deliveries.
+                .ratelimiter_disabled(true);
+            if let Ok(id) = application_id.parse::<u64>() {
+                if id != 0 {
+                    builder = builder.application_id(ApplicationId::new(id));
+                }
+            }
+            builder.build()
+        });
         Ok(DiscordClient {
             http,
-            api: api.as_str().trim_end_matches('/').to_owned(),
+            serenity,
+            api,
             application_id: application_id.to_owned(),
-            authorization: bot_token.map(|t| format!("Bot {t}")),
+            token: bot_token.map(str::to_owned),
             dm_channels: Mutex::new(HashMap::new()),
             exhausted_until: Mutex::new(HashMap::new()),
             pace: Self::pace(),
@@ -616,57 +823,68 @@ impl DiscordClient {
         self
     }
 
-    /// Call the API; the JSON answer on success (`Null` for 204).
+    /// Send serenity's request for `route` to `DISCORD_API_URL`, as the
+    /// bot or (for webhook and interaction routes) with no authorization;
+    /// the JSON answer on success (`Null` for 204). Rate-limit headers
+    /// feed our buckets; a 429 comes back as [`SendError::RetryAfter`]
+    /// with Discord's own wait.
     async fn call(
         &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
+        method: LightMethod,
+        route: Route<'_>,
+        body: Option<Body>,
+        query: Option<&str>,
         bot: bool,
     ) -> Result<Value, SendError> {
-        self.call_with_file(method, path, body, None, bot).await
-    }
-
-    /// [`DiscordClient::call`], with a file attached: the body goes as
-    /// `payload_json` and the file as `files[0]` of a multipart form.
-    async fn call_with_file(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-        file: Option<&Image>,
-        bot: bool,
-    ) -> Result<Value, SendError> {
+        let path = route.path().into_owned();
+        let tail = path.strip_prefix(DISCORD_API).unwrap_or(&path).to_owned();
         // A route bucket is per path with ids; webhook paths carry their
-        // token, so the key is hashed into the map, never logged.
-        let bucket = format!("{method} {path}");
+        // token, so the key is kept in the map, never logged.
+        let bucket = format!("{} {tail}", method.reqwest_method());
         self.wait_for_bucket(&bucket).await?;
-        if bot {
-            self.pace.admit(path).await?;
-        }
-        let mut request = self.http.request(method, format!("{}{path}", self.api));
-        if bot {
-            let Some(authorization) = &self.authorization else {
+        let token = if bot {
+            let Some(token) = &self.token else {
                 return Err(SendError::Permanent("DISCORD_BOT_TOKEN is not set".into()));
             };
-            request = request.header(reqwest::header::AUTHORIZATION, authorization);
-        }
-        match (body, file) {
-            (Some(body), Some(file)) => {
-                let part = reqwest::multipart::Part::bytes(file.png.clone())
-                    .file_name(file.file_name.clone())
-                    .mime_str("image/png")
-                    .map_err(|e| SendError::Permanent(e.to_string()))?;
-                let form = reqwest::multipart::Form::new()
-                    .text("payload_json", body.to_string())
-                    .part("files[0]", part);
-                request = request.multipart(form);
+            self.pace.admit(&tail).await?;
+            format!("Bot {token}")
+        } else {
+            String::new()
+        };
+        let mut request = Request::new(route, method);
+        match body {
+            Some(Body {
+                json,
+                file: Some(file),
+            }) => {
+                request = request.multipart(Some(Multipart {
+                    upload: MultipartUpload::Attachments(vec![file]),
+                    fields: Vec::new(),
+                    payload_json: Some(String::from_utf8_lossy(&json).into_owned()),
+                }));
             }
-            (Some(body), None) => request = request.json(body),
-            (None, _) => {}
+            Some(Body { json, file: None }) => request = request.body(Some(json)),
+            None => {}
         }
-        let response = request
-            .send()
+        let mut request = request
+            .build(&self.http, &token, None)
+            .and_then(|r| r.build().map_err(serenity::Error::from))
+            .map_err(|e| SendError::Permanent(format!("request not built: {}", without_url(&e))))?;
+        let url = format!("{}{tail}", self.api);
+        *request.url_mut() = url::Url::parse(&url)
+            .map_err(|_| SendError::Permanent("not a Discord API path".into()))?;
+        request.url_mut().set_query(query);
+        if !bot {
+            request.headers_mut().remove(reqwest::header::AUTHORIZATION);
+        }
+        // serenity names itself; Discord asks each bot to name itself.
+        request.headers_mut().insert(
+            reqwest::header::USER_AGENT,
+            reqwest::header::HeaderValue::from_static(USER_AGENT),
+        );
+        let response = self
+            .http
+            .execute(request)
             .await
             .map_err(|e| SendError::Transient(e.without_url().to_string()))?;
         let status = response.status();
@@ -744,27 +962,35 @@ impl DiscordClient {
         Ok(())
     }
 
-    /// What Discord says about a webhook URL: its name and channel;
-    /// [`SendError::Unreachable`] when it does not exist (deleted, or the
-    /// token is wrong). Needs no bot token.
+    /// What Discord says about a webhook URL (read as serenity's
+    /// `Webhook`): its name and channel; [`SendError::Unreachable`] when it
+    /// does not exist (deleted, or the token is wrong). Needs no bot token.
     pub async fn webhook_info(
         &self,
         webhook: &crate::discord_webhook::WebhookUrl,
     ) -> Result<crate::discord_webhook::WebhookInfo, SendError> {
+        let id = webhook_id(webhook)?;
+        let route = Route::WebhookWithToken {
+            webhook_id: id,
+            token: webhook.token(),
+        };
+        // Our call, not serenity's `get_webhook_with_token`: that sends
+        // an `Authorization` header, and a webhook URL needs none.
         let answer = self
-            .call(reqwest::Method::GET, &webhook.path(), None, false)
+            .call(LightMethod::Get, route, None, None, false)
             .await
             .map_err(webhook_gone)?;
-        let text = |key: &str| answer[key].as_str().map(str::to_owned);
-        if text("id").as_deref() != Some(webhook.id()) {
+        let found: serenity::model::webhook::Webhook = serde_json::from_value(answer)
+            .map_err(|e| SendError::Permanent(format!("not a webhook: {e}")))?;
+        if found.id != id {
             return Err(SendError::Permanent(
                 "the answer is not about this webhook".into(),
             ));
         }
         Ok(crate::discord_webhook::WebhookInfo {
-            name: text("name"),
-            channel_id: text("channel_id"),
-            guild_id: text("guild_id"),
+            name: found.name,
+            channel_id: found.channel_id.map(|c| c.to_string()),
+            guild_id: found.guild_id.map(|g| g.to_string()),
         })
     }
 
@@ -775,59 +1001,77 @@ impl DiscordClient {
         webhook: &crate::discord_webhook::WebhookUrl,
         message: &Outgoing,
     ) -> Result<String, SendError> {
-        let path = format!("{}?wait=true", webhook.path());
-        let mut id = String::new();
-        for mut body in render(message, 0) {
-            // Buttons other than links need an application to answer them.
-            if let Some(rows) = body.get_mut("components") {
-                strip_command_buttons(rows);
-                if rows.is_null() {
-                    if let Some(fields) = body.as_object_mut() {
-                        fields.remove("components");
-                    }
-                }
-            }
-            let answer = match &message.image {
-                Some(image) if body.get("attachments").is_some() => {
-                    self.call_with_file(
-                        reqwest::Method::POST,
-                        &path,
-                        Some(&body),
-                        Some(image),
-                        false,
-                    )
-                    .await?
-                }
-                _ => self
-                    .call(reqwest::Method::POST, &path, Some(&body), false)
-                    .await
-                    .map_err(webhook_gone)?,
+        let id = webhook_id(webhook)?;
+        let mut sent = String::new();
+        for post in render(message, false) {
+            let builder = post.for_webhook();
+            // Without `with_components` a webhook drops link buttons.
+            let query = if post.link_only.is_empty() {
+                "wait=true"
+            } else {
+                "wait=true&with_components=true"
             };
-            id = answer["id"].as_str().unwrap_or_default().to_owned();
+            let route = Route::WebhookWithToken {
+                webhook_id: id,
+                token: webhook.token(),
+            };
+            let answer = self
+                .call(
+                    LightMethod::Post,
+                    route,
+                    Some(Body::of(&builder, post.file.as_ref())?),
+                    Some(query),
+                    false,
+                )
+                .await
+                .map_err(webhook_gone)?;
+            sent = ids_of(&answer);
         }
-        Ok(id)
+        Ok(sent)
     }
 
     /// Replace every slash command of the application with `specs`
-    /// (bulk overwrite: commands no longer listed are removed).
+    /// (serenity's bulk overwrite: commands no longer listed are removed).
     pub async fn register_commands(&self, specs: &[CommandSpec]) -> Result<usize, SendError> {
-        let path = format!("/applications/{}/commands", self.application_id);
+        if self.token.is_none() {
+            return Err(SendError::Permanent("DISCORD_BOT_TOKEN is not set".into()));
+        }
+        let commands = command_builders(specs);
+        if let Some(serenity) = &self.serenity {
+            let saved = serenity
+                .create_global_commands(&commands)
+                .await
+                .map_err(serenity_error)?;
+            return Ok(saved.len());
+        }
+        let application_id = match self.application_id.parse::<u64>() {
+            Ok(id) if id != 0 => ApplicationId::new(id),
+            _ => {
+                return Err(SendError::Permanent(
+                    "DISCORD_APPLICATION_ID is not set".into(),
+                ))
+            }
+        };
+        let route = Route::Commands { application_id };
         let answer = self
             .call(
-                reqwest::Method::PUT,
-                &path,
-                Some(&commands_body(specs)),
+                LightMethod::Put,
+                route,
+                Some(Body::of(&commands, None)?),
+                None,
                 true,
             )
             .await?;
-        Ok(answer.as_array().map_or(0, Vec::len))
+        let saved: Vec<serenity::model::application::Command> = serde_json::from_value(answer)
+            .map_err(|e| SendError::Transient(format!("unreadable commands: {e}")))?;
+        Ok(saved.len())
     }
 
     /// The channel to post to for an address: a channel id as it is, or
     /// `@USER` for that user's DMs (opened once, then remembered).
-    async fn channel_for(&self, address: &str) -> Result<String, SendError> {
+    async fn channel_for(&self, address: &str) -> Result<ChannelId, SendError> {
         let Some(user) = address.strip_prefix('@') else {
-            return Ok(address.to_owned());
+            return channel_id(address);
         };
         if let Some(channel) = self
             .dm_channels
@@ -835,13 +1079,19 @@ impl DiscordClient {
             .ok()
             .and_then(|m| m.get(user).cloned())
         {
-            return Ok(channel);
+            return channel_id(&channel);
         }
+        #[derive(serde::Serialize)]
+        struct OpenDm<'a> {
+            recipient_id: &'a str,
+        }
+        let body = Body::of(&OpenDm { recipient_id: user }, None)?;
         let answer = self
             .call(
-                reqwest::Method::POST,
-                "/users/@me/channels",
-                Some(&json!({ "recipient_id": user })),
+                LightMethod::Post,
+                Route::UserMeDmChannels,
+                Some(body),
+                None,
                 true,
             )
             .await?;
@@ -852,7 +1102,57 @@ impl DiscordClient {
         if let Ok(mut map) = self.dm_channels.lock() {
             map.insert(user.to_owned(), channel.clone());
         }
-        Ok(channel)
+        channel_id(&channel)
+    }
+}
+
+/// A channel id as Discord writes it (a snowflake).
+fn channel_id(text: &str) -> Result<ChannelId, SendError> {
+    match text.parse::<u64>() {
+        Ok(id) if id != 0 && text.bytes().all(|b| b.is_ascii_digit()) => Ok(ChannelId::new(id)),
+        _ => Err(SendError::Permanent(format!(
+            "not a Discord channel: {text:?}"
+        ))),
+    }
+}
+
+fn webhook_id(webhook: &crate::discord_webhook::WebhookUrl) -> Result<WebhookId, SendError> {
+    match webhook.id().parse::<u64>() {
+        Ok(id) if id != 0 => Ok(WebhookId::new(id)),
+        _ => Err(SendError::Permanent("not a Discord webhook id".into())),
+    }
+}
+
+/// A serenity error as the dispatcher reads it; never with a URL (a
+/// webhook's carries its token).
+fn serenity_error(e: serenity::Error) -> SendError {
+    use serenity::http::HttpError;
+    match e {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
+            let status = response.status_code.as_u16();
+            let why = format!(
+                "{status}: {} (code {})",
+                response.error.message, response.error.code
+            );
+            match status {
+                429 => SendError::RetryAfter(1),
+                400..=499 => SendError::Permanent(why),
+                _ => SendError::Transient(why),
+            }
+        }
+        serenity::Error::Http(HttpError::Request(e)) => {
+            SendError::Transient(e.without_url().to_string())
+        }
+        e => SendError::Transient(without_url(&e)),
+    }
+}
+
+/// An error's text with anything after `url:`/`for url` dropped.
+fn without_url(e: &serenity::Error) -> String {
+    let text = e.to_string();
+    match text.find("http") {
+        Some(at) => text[..at].trim_end().to_owned(),
+        None => text,
     }
 }
 
@@ -877,24 +1177,24 @@ impl DiscordClient {
         key: Option<&str>,
     ) -> Result<Vec<String>, SendError> {
         let channel = self.channel_for(reply_to).await?;
-        if channel.is_empty() || !channel.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SendError::Permanent(format!(
-                "not a Discord channel: {channel:?}"
-            )));
-        }
-        let path = format!("/channels/{channel}/messages");
         let mut ids = Vec::new();
         for message in messages {
-            for mut body in render(message, 0) {
-                if let Some(key) = key {
-                    // Nonces are at most 25 characters.
-                    let nonce: String = format!("{key}p{}", ids.len()).chars().take(25).collect();
-                    body["nonce"] = json!(nonce);
-                    body["enforce_nonce"] = json!(true);
-                }
-                let file = body.get("attachments").and(message.image.as_ref());
+            for post in render(message, false) {
+                // Nonces are at most 25 characters.
+                let nonce =
+                    key.map(|key| format!("{key}p{}", ids.len()).chars().take(25).collect());
+                let builder = post.for_channel(nonce);
+                let route = Route::ChannelMessages {
+                    channel_id: channel,
+                };
                 let answer = self
-                    .call_with_file(reqwest::Method::POST, &path, Some(&body), file, true)
+                    .call(
+                        LightMethod::Post,
+                        route,
+                        Some(Body::of(&builder, post.file.as_ref())?),
+                        None,
+                        true,
+                    )
                     .await?;
                 ids.push(ids_of(&answer));
             }
@@ -941,24 +1241,37 @@ impl Sender for DiscordClient {
             {
                 return Err(SendError::Permanent("not a Discord reply token".into()));
             }
-            let webhook = format!("/webhooks/{}/{token}", self.application_id);
+            let application_id = match self.application_id.parse::<u64>() {
+                Ok(id) if id != 0 => ApplicationId::new(id),
+                _ => {
+                    return Err(SendError::Permanent(
+                        "DISCORD_APPLICATION_ID is not set".into(),
+                    ))
+                }
+            };
+            let ephemeral = flags & EPHEMERAL != 0;
             let mut ids = Vec::new();
             let mut first = true;
             for message in messages {
-                for body in render(message, flags) {
-                    let file = body.get("attachments").and(message.image.as_ref());
-                    let (method, path) = if first {
+                for post in render(message, ephemeral) {
+                    let answer = if first {
                         first = false;
-                        (
-                            reqwest::Method::PATCH,
-                            format!("{webhook}/messages/@original"),
-                        )
+                        let route = Route::WebhookOriginalInteractionResponse {
+                            application_id,
+                            token,
+                        };
+                        let body = Body::of(&post.for_edit(), post.file.as_ref())?;
+                        self.call(LightMethod::Patch, route, Some(body), None, false)
+                            .await?
                     } else {
-                        (reqwest::Method::POST, webhook.clone())
+                        let route = Route::WebhookFollowupMessages {
+                            application_id,
+                            token,
+                        };
+                        let body = Body::of(&post.for_followup(), post.file.as_ref())?;
+                        self.call(LightMethod::Post, route, Some(body), None, false)
+                            .await?
                     };
-                    let answer = self
-                        .call_with_file(method, &path, Some(&body), file, false)
-                        .await?;
                     ids.push(ids_of(&answer));
                 }
             }
@@ -970,6 +1283,88 @@ impl Sender for DiscordClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// An interaction as Discord sends it: `partial` with the fields
+    /// Discord always includes (and serenity's types require) filled in
+    /// where the test left them out.
+    fn complete(partial: Value) -> Value {
+        let mut v = partial;
+        let kind = v["type"].as_u64().unwrap_or(0);
+        let defaults = json!({
+            "application_id": "9", "version": 1, "locale": "en-GB", "entitlements": [],
+            "attachment_size_limit": 10_485_760, "authorizing_integration_owners": {},
+        });
+        for (key, value) in defaults.as_object().unwrap() {
+            if kind != 1 && v.get(key).is_none() {
+                v[key] = value.clone();
+            }
+        }
+        if v.get("channel_id").is_some() && v.get("channel").is_none() {
+            v["channel"] = json!({ "id": v["channel_id"], "type": if v.get("guild_id").is_some() { 0 } else { 1 } });
+        }
+        let user = |u: &mut Value| {
+            if u.get("username").is_none() {
+                u["username"] = json!("someone");
+            }
+        };
+        if let Some(member) = v.get_mut("member") {
+            for (key, value) in [
+                ("roles", json!([])),
+                ("deaf", json!(false)),
+                ("mute", json!(false)),
+                ("flags", json!(0)),
+                ("joined_at", json!("2025-01-01T00:00:00+00:00")),
+            ] {
+                if member.get(key).is_none() {
+                    member[key] = value;
+                }
+            }
+            user(&mut member["user"]);
+        }
+        if let Some(u) = v.get_mut("user") {
+            user(u);
+        }
+        if kind == 2 {
+            let data = &mut v["data"];
+            if data.is_object() {
+                if !data["id"]
+                    .as_str()
+                    .is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    data["id"] = json!("1");
+                }
+                if data.get("type").is_none() {
+                    data["type"] = json!(1);
+                }
+            }
+        }
+        if kind == 3 {
+            let channel = v["channel_id"].clone();
+            let message = v.get("message").cloned().unwrap_or(json!({}));
+            let id = message["id"]
+                .as_str()
+                .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
+                .unwrap_or("1");
+            v["message"] = json!({
+                "id": id, "channel_id": channel, "content": "", "timestamp": "2025-01-01T00:00:00+00:00",
+                "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
+                "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0,
+                "author": { "id": "9", "username": "Dealwatch", "bot": true },
+            });
+        }
+        v
+    }
+
+    /// [`complete`] as bytes.
+    fn sent(partial: &str) -> Vec<u8> {
+        serde_json::to_vec(&complete(serde_json::from_str(partial).unwrap())).unwrap()
+    }
+
+    /// A post as a channel message's JSON.
+    fn body(post: &Post) -> Value {
+        serde_json::to_value(post.for_channel(None)).unwrap()
+    }
 
     fn specs() -> Vec<CommandSpec> {
         let option = |name: &str, kind, required, text| OptionSpec {
@@ -1028,7 +1423,11 @@ mod tests {
     #[test]
     fn ping_is_recognised() {
         assert_eq!(
-            parse_interaction(br#"{"id":"1","type":1,"application_id":"9"}"#, &specs()).unwrap(),
+            parse_interaction(
+                br#"{"id":"1","type":1,"application_id":"9","token":"t","version":1}"#,
+                &specs()
+            )
+            .unwrap(),
             Interaction::Ping
         );
     }
@@ -1040,8 +1439,7 @@ mod tests {
             "data":{"id":"c1","name":"watch","type":1,"options":[
                 {"name":"instock","type":5,"value":true},{"name":"below","type":3,"value":"£40"},
                 {"name":"url","type":3,"value":" https://shop.example/p/1 "}]}}"#;
-        let Interaction::Message(parsed) = parse_interaction(body.as_bytes(), &specs()).unwrap()
-        else {
+        let Interaction::Message(parsed) = parse_interaction(&sent(body), &specs()).unwrap() else {
             panic!()
         };
         assert_eq!(
@@ -1059,12 +1457,12 @@ mod tests {
 
     #[test]
     fn exclusions_get_their_minus_and_guild_context_is_kept() {
-        let body = br#"{"id":"112","type":2,"token":"tok-2","guild_id":"7","channel_id":"900",
+        let body = r#"{"id":"112","type":2,"token":"tok-2","guild_id":"7","channel_id":"900",
             "app_permissions":"19456",
             "member":{"user":{"id":"43","username":"bob"},"permissions":"16"},
             "data":{"name":"alert","options":[{"name":"words","type":3,"value":"gaming pc"},
                 {"name":"exclude","type":3,"value":"mac -ipad"},{"name":"under","type":3,"value":"800"}]}}"#;
-        let Interaction::Message(parsed) = parse_interaction(body, &specs()).unwrap() else {
+        let Interaction::Message(parsed) = parse_interaction(&sent(body), &specs()).unwrap() else {
             panic!()
         };
         assert_eq!(parsed.incoming.text, "alert gaming pc -mac -ipad under 800");
@@ -1078,9 +1476,9 @@ mod tests {
 
     #[test]
     fn without_manage_channels_the_sender_cannot_manage() {
-        let body = br#"{"id":"113","type":2,"token":"t","guild_id":"7","channel_id":"900","app_permissions":"0",
+        let body = r#"{"id":"113","type":2,"token":"t","guild_id":"7","channel_id":"900","app_permissions":"0",
             "member":{"user":{"id":"44"},"permissions":"2048"},"data":{"name":"list"}}"#;
-        let Interaction::Message(parsed) = parse_interaction(body, &specs()).unwrap() else {
+        let Interaction::Message(parsed) = parse_interaction(&sent(body), &specs()).unwrap() else {
             panic!()
         };
         let group = parsed.incoming.group.unwrap();
@@ -1091,23 +1489,34 @@ mod tests {
 
     #[test]
     fn a_button_press_is_its_command_and_garbage_is_refused() {
-        let body = br#"{"id":"114","type":3,"token":"t","channel_id":"5","user":{"id":"42"},
+        let body = r#"{"id":"114","type":3,"token":"t","channel_id":"5","user":{"id":"42"},
             "data":{"custom_id":"pause 3","component_type":2}}"#;
-        let Interaction::Message(parsed) = parse_interaction(body, &specs()).unwrap() else {
+        let Interaction::Message(parsed) = parse_interaction(&sent(body), &specs()).unwrap() else {
             panic!()
         };
         assert_eq!(parsed.incoming.text, "pause 3");
         assert!(parse_interaction(b"[]", &specs()).is_err());
         assert!(parse_interaction(
-            br#"{"id":"1","type":2,"token":"t","user":{"id":"1"}}"#,
+            &sent(r#"{"id":"1","type":2,"token":"t","channel_id":"5","user":{"id":"1"}}"#),
             &specs()
         )
         .is_err());
         assert!(parse_interaction(
-            br#"{"id":"1","type":2,"token":"t","data":{"name":"list"}}"#,
+            &sent(r#"{"id":"1","type":2,"token":"t","channel_id":"5","data":{"name":"list"}}"#),
             &specs()
         )
         .is_err());
+        // A bot's press, and a kind newer than us, are not acted on.
+        let by_bot = r#"{"id":"115","type":3,"token":"t","channel_id":"5","user":{"id":"7","bot":true},
+            "data":{"custom_id":"pause 3","component_type":2}}"#;
+        assert_eq!(
+            parse_interaction(&sent(by_bot), &specs()).unwrap(),
+            Interaction::Ignored
+        );
+        assert_eq!(
+            parse_interaction(br#"{"id":"1","type":9,"token":"t"}"#, &specs()).unwrap(),
+            Interaction::Ignored
+        );
         assert_eq!(
             parse_interaction(br#"{"id":"1","type":4,"token":"t"}"#, &specs()).unwrap(),
             Interaction::Autocomplete
@@ -1127,7 +1536,7 @@ mod tests {
             Some("https://img.example/ps5.jpg"),
         );
         let message = Outgoing::text("plain").with_card(card);
-        let bodies = render(&message, 0);
+        let bodies: Vec<Value> = render(&message, false).iter().map(body).collect();
         assert_eq!(bodies.len(), 1);
         let embed = &bodies[0]["embeds"][0];
         assert_eq!(embed["title"], "🔥 PS5 \\*Slim\\*");
@@ -1136,15 +1545,18 @@ mod tests {
         assert!(embed["description"].as_str().unwrap().contains("−17%"));
         // A title past Discord's 256 characters is cut.
         let long = crate::Card::new(&"x".repeat(400), "https://s.example/", String::new(), None);
-        let body = &render(&Outgoing::text("plain").with_card(long), 0)[0];
+        let long = &body(&render(&Outgoing::text("plain").with_card(long), false)[0]);
         assert_eq!(
-            body["embeds"][0]["title"].as_str().unwrap().chars().count(),
+            long["embeds"][0]["title"].as_str().unwrap().chars().count(),
             256
         );
-        assert!(body["embeds"][0].get("thumbnail").is_none());
+        assert!(long["embeds"][0].get("thumbnail").is_none());
         // A body too long for one embed goes as the plain text instead.
         let huge = crate::Card::new("t", "https://s.example/", "y".repeat(5000), None);
-        let bodies = render(&Outgoing::text("plain").with_card(huge), 0);
+        let bodies: Vec<Value> = render(&Outgoing::text("plain").with_card(huge), false)
+            .iter()
+            .map(body)
+            .collect();
         assert_eq!(bodies[0]["embeds"][0]["description"], "plain");
     }
 
@@ -1166,7 +1578,11 @@ mod tests {
         let message = Outgoing::text(text)
             .with_button("Pause", "pause 1")
             .with_button("x", "y".repeat(101));
-        let bodies = render(&message, EPHEMERAL);
+        let posts = render(&message, true);
+        let bodies: Vec<Value> = posts
+            .iter()
+            .map(|p| serde_json::to_value(p.for_followup()).unwrap())
+            .collect();
         assert!(bodies.len() > 1);
         for body in &bodies {
             let description = body["embeds"][0]["description"].as_str().unwrap();
@@ -1181,7 +1597,9 @@ mod tests {
             ),
             "{first}"
         );
-        assert!(bodies[0].get("components").is_none());
+        assert!(bodies[0]["components"]
+            .as_array()
+            .is_none_or(|rows| rows.is_empty()));
         let buttons = &bodies.last().unwrap()["components"][0]["components"];
         assert_eq!(
             buttons.as_array().unwrap().len(),

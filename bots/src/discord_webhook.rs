@@ -146,11 +146,6 @@ impl WebhookUrl {
         &self.token
     }
 
-    /// `{id}/{token}`, the path under `/webhooks/`.
-    pub(crate) fn path(&self) -> String {
-        format!("/webhooks/{}/{}", self.id, self.token)
-    }
-
     /// Build one back from a stored id and token.
     pub fn from_parts(id: &str, token: &str) -> Result<WebhookUrl, WebhookUrlError> {
         WebhookUrl::parse(&format!("https://discord.com/api/webhooks/{id}/{token}"))

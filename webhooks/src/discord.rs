@@ -15,10 +15,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use dealwatch_bots::discord::{self, CommandSpec, Interaction};
+use dealwatch_bots::discord::{self, Answer, CommandSpec, Interaction};
 use dealwatch_bots::{unix_now, InboundRecord};
 use ed25519_dalek::{Signature, VerifyingKey};
-use serde_json::json;
 use std::sync::Arc;
 
 pub const PATH: &str = "/webhooks/discord";
@@ -91,9 +90,9 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
     }
     let parsed = match discord::parse_interaction(&body, &hook.specs) {
         Ok(Interaction::Message(parsed)) => parsed,
-        Ok(Interaction::Ping) => return Json(json!({ "type": 1 })).into_response(),
+        Ok(Interaction::Ping) => return Json(discord::answer(&Answer::Pong)).into_response(),
         Ok(Interaction::Autocomplete) => {
-            return Json(json!({ "type": 8, "data": { "choices": [] } })).into_response()
+            return Json(discord::answer(&Answer::NoChoices)).into_response()
         }
         Ok(Interaction::Ignored) => return StatusCode::BAD_REQUEST.into_response(),
         Err(e) => {
@@ -101,11 +100,7 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
             return StatusCode::BAD_REQUEST.into_response();
         }
     };
-    let flags = if parsed.ephemeral {
-        discord::EPHEMERAL
-    } else {
-        0
-    };
+    let ephemeral = parsed.ephemeral;
     let record = InboundRecord {
         incoming: parsed.incoming,
         acknowledge: None,
@@ -113,7 +108,7 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
     };
     match hook.sink.accept(record).await {
         // DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: "thinking…" until the reply.
-        Ok(_) => Json(json!({ "type": 5, "data": { "flags": flags } })).into_response(),
+        Ok(_) => Json(discord::answer(&Answer::Deferred { ephemeral })).into_response(),
         Err(e) => {
             // Discord never redelivers: the user sees the command fail and
             // can send it again.
