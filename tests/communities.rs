@@ -1053,3 +1053,56 @@ async fn a_plan_change_counts_own_and_community_alerts_apart() {
         db.finish().await;
     }
 }
+
+/// A webhook post carries link buttons (asked for with `with_components`,
+/// without which Discord drops them) but never a command button (there is
+/// no application behind a webhook to receive the press), and no
+/// `Authorization`: a webhook URL is its own credential.
+#[tokio::test]
+async fn a_webhook_post_keeps_link_buttons_only_and_sends_no_credentials() {
+    let api = FakeApi::start(|_: &Call, n| {
+        (
+            StatusCode::OK,
+            json!({"id": (1000 + n).to_string(), "channel_id": "900"}),
+        )
+    })
+    .await;
+    let client = DiscordClient::new(&api.base("api/v10/"), "", None).unwrap();
+    let hook = dealwatch_bots::discord_webhook::WebhookUrl::parse(&format!(
+        "https://discord.com/api/webhooks/111/{TOKEN}"
+    ))
+    .unwrap();
+    let message = dealwatch_bots::Outgoing::text("LEGO Technic £29.99")
+        .with_button("Pause", "pause 1")
+        .with_link(
+            "Open",
+            dealwatch_bots::Link::Url("https://shop.example/d1".into()),
+        );
+    let id = client.execute_webhook(&hook, &message).await.unwrap();
+    assert_eq!(id, "1001");
+    let calls = api.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].path,
+        format!("/api/v10/webhooks/111/{TOKEN}?wait=true&with_components=true")
+    );
+    assert!(calls[0].header("authorization").is_none());
+    let buttons = calls[0].body["components"][0]["components"]
+        .as_array()
+        .unwrap();
+    assert_eq!(buttons.len(), 1, "{buttons:?}");
+    assert_eq!(buttons[0]["url"], "https://shop.example/d1");
+    assert_eq!(buttons[0]["style"], 5, "a link button");
+    // Without links there is nothing to ask for.
+    client
+        .execute_webhook(
+            &hook,
+            &dealwatch_bots::Outgoing::text("plain").with_button("Pause", "pause 1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        api.calls()[1].path,
+        format!("/api/v10/webhooks/111/{TOKEN}?wait=true")
+    );
+}
