@@ -97,8 +97,14 @@ pub fn parse_update_as(
 ) -> Result<Option<Parsed>, ParseError> {
     let update: teloxide_core::types::Update =
         serde_json::from_slice(body).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
+    Ok(read_update(update, bot_username))
+}
+
+/// An update as teloxide read it (from a webhook body or `getUpdates`),
+/// as [`parse_update_as`] describes.
+fn read_update(update: teloxide_core::types::Update, bot_username: Option<&str>) -> Option<Parsed> {
     let message_id = Some(update.id.0.to_string());
-    Ok(match update.kind {
+    match update.kind {
         UpdateKind::MyChatMember(changed) => membership(changed, message_id),
         UpdateKind::Message(message) => from_message(message, bot_username, message_id),
         UpdateKind::CallbackQuery(query) => from_button(query, message_id),
@@ -109,7 +115,7 @@ pub fn parse_update_as(
             None
         }
         _ => None,
-    })
+    }
 }
 
 fn from_message(
@@ -861,11 +867,8 @@ async fn poll_once(
         let id = update.id.as_offset();
         let username = client.username().await;
         // Read as the webhook reads: the same function, the same answers.
-        let read = serde_json::to_vec(&update)
-            .map_err(|e| ParseError::new(WHAT, e.to_string()))
-            .and_then(|body| parse_update_as(&body, username.as_deref()));
-        let stored = match read {
-            Ok(Some(mut parsed)) => {
+        let stored = match read_update(update, username.as_deref()) {
+            Some(mut parsed) => {
                 client.fill_roles(&mut parsed.incoming).await;
                 let record = InboundRecord {
                     incoming: parsed.incoming,
@@ -881,7 +884,7 @@ async fn poll_once(
                 }
             }
             // Kinds we ignore, and garbage, are confirmed and dropped.
-            Ok(None) | Err(_) => true,
+            None => true,
         };
         if !stored {
             tokio::time::sleep(Duration::from_secs(1)).await;
