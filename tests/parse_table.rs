@@ -988,3 +988,184 @@ fn real_world_phrasings() {
         failures.join("\n")
     );
 }
+
+/// Sentences people write instead of commands (issue 20, English and the
+/// German and French command words so far): each with what it must read
+/// as. A watch is never a search, and filler never becomes a search word.
+#[test]
+fn natural_phrasings_read_as_the_command_they_mean() {
+    let cases: Vec<(String, &str)> = vec![
+        // a product page in a sentence is a watch
+        (
+            "tell me when https://www.argos.co.uk/product/4667999 drops below £30".into(),
+            "watch https://www.argos.co.uk/product/4667999 below=30GBP",
+        ),
+        (
+            "let me know if https://www.johnlewis.com/p/123 is back in stock".into(),
+            "watch https://www.johnlewis.com/p/123 stock",
+        ),
+        (
+            "notify me if https://www.johnlewis.com/p/123 is back in stock".into(),
+            "watch https://www.johnlewis.com/p/123 stock",
+        ),
+        (
+            format!("watch this for under 40 quid {U}"),
+            "watch https://shop.example/p/1 below=40GBP",
+        ),
+        (
+            format!("ping me when {U} is under €25"),
+            "watch https://shop.example/p/1 below=25EUR",
+        ),
+        (
+            format!("can you keep an eye on {U} pls"),
+            "watch https://shop.example/p/1",
+        ),
+        (
+            format!("alert me if {U} drops 20%"),
+            "watch https://shop.example/p/1 drop=20",
+        ),
+        (
+            format!("tell me when {U} gets cheaper than 99.99"),
+            "watch https://shop.example/p/1 below=99.99",
+        ),
+        // deal searches: filler is never a search word
+        (
+            "alert me about ps5 deals under 400 quid".into(),
+            "alert words=ps5 max=400GBP",
+        ),
+        (
+            "ping me about cheap 4K TVs under £500 but not Samsung".into(),
+            "alert words=4k,tvs excl=samsung max=500GBP",
+        ),
+        ("tell me about any lego offers".into(), "alert words=lego"),
+        (
+            "let me know about nintendo switch deals below 250".into(),
+            "alert words=nintendo,switch max=250",
+        ),
+        (
+            "i'm looking for a gaming laptop under £900".into(),
+            "alert words=gaming,laptop max=900GBP",
+        ),
+        (
+            "look for air fryer deals please".into(),
+            "alert words=air,fryer",
+        ),
+        (
+            "find me some cheap headphones".into(),
+            "alert words=headphones",
+        ),
+        (
+            "keep an eye out for dyson v15".into(),
+            "alert words=dyson,v15",
+        ),
+        // the list
+        ("what am I watching?".into(), "list"),
+        ("what am i watching".into(), "list"),
+        ("show my alerts".into(), "list"),
+        ("show me my watches".into(), "list"),
+        ("my alerts".into(), "list"),
+        ("what are my alerts?".into(), "list"),
+        ("list my watches please".into(), "list"),
+        // stopping items
+        ("stop watching 1".into(), "delete 1"),
+        ("stop watching #2".into(), "delete 2"),
+        ("stop tracking 3 and 4".into(), "delete 3,4"),
+        ("cancel alert 3".into(), "delete 3"),
+        ("remove alert #5".into(), "delete 5"),
+        ("delete 2-5".into(), "delete 2,3,4,5"),
+        ("pause 1-3".into(), "pause 1,2,3"),
+        ("cancel my subscription".into(), "billing"),
+        // the other languages' command words
+        ("liste".into(), "list"),
+        ("Liste".into(), "list"),
+        ("aide".into(), "help"),
+        ("hilfe".into(), "help"),
+        (
+            format!("surveiller {U} sous 30 €"),
+            "watch https://shop.example/p/1 below=30EUR",
+        ),
+        (
+            format!("beobachten {U} unter 50 €"),
+            "watch https://shop.example/p/1 below=50EUR",
+        ),
+        ("alerte ps5 sous 400".into(), "alert words=ps5 max=400"),
+        ("alarm ps5 unter 400".into(), "alert words=ps5 max=400"),
+        ("pausieren 2".into(), "pause 2"),
+        ("löschen 2".into(), "delete 2"),
+        ("supprimer 2".into(), "delete 2"),
+        ("reprendre 2".into(), "resume 2"),
+    ];
+    let mut failures = Vec::new();
+    for (input, expected) in &cases {
+        let got = describe(&parse(input));
+        if got != *expected {
+            failures.push(format!(
+                "{input:?}\n   expected {expected}\n   got      {got}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} phrasings wrong:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// What must create nothing: questions, thanks, chit-chat, complaints, and
+/// commands whose ids or range cannot be right. None of these may read as
+/// a watch, an alert or a change to an item.
+#[test]
+fn chatter_and_questions_create_nothing() {
+    let creates = |parsed: &Result<Command, ParseError>| {
+        matches!(
+            parsed,
+            Ok(Command::Watch(_)
+                | Command::Alert(_)
+                | Command::AlertTo { .. }
+                | Command::Delete(_)
+                | Command::Pause(_)
+                | Command::Resume(_)
+                | Command::Name { .. }
+                | Command::Community(_)
+                | Command::Upgrade(_)
+                | Command::Stop)
+        )
+    };
+    let chatter = [
+        "thanks",
+        "thank you!",
+        "cheers mate",
+        "ok",
+        "how are you?",
+        "is this a scam",
+        "what's the weather like",
+        "why didn't I get an alert yesterday",
+        "this bot is rubbish",
+        "lol",
+        "👍",
+        "are you a real person?",
+        "what can you do",
+        "tell me a joke",
+        "i want",
+        "look for",
+        "stop watching",
+        "stop watching everything now",
+        "remove the",
+        "delete 5-2",
+        "delete 1-4000000000",
+        "cancel my dinner",
+        "can you find cheaper prices somewhere",
+        "where is my order",
+        "my alerts are wrong",
+    ];
+    let mut wrong = Vec::new();
+    for text in chatter {
+        let parsed = parse(text);
+        if creates(&parsed) {
+            wrong.push(format!("{text:?} -> {}", describe(&parsed)));
+        }
+    }
+    assert!(wrong.is_empty(), "created something:\n{}", wrong.join("\n"));
+}

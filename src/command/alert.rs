@@ -42,8 +42,12 @@ const MAX_WORDS_IN: &[&str] = &[
 const MIN_WORDS_IN: &[&str] = &["over", "above", "min", ">", ">=", "≥", "atleast", "über"];
 const EXCLUDE_WORDS: &[&str] = &["not", "without", "except", "excluding", "ohne", "sans"];
 const CATEGORY_WORDS: &[&str] = &["in", "category", "cat"];
+/// Filler that never becomes a search word: with any-word matching one
+/// such word ("about") would match unrelated deals.
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "for", "me", "of", "with", "deals", "deal", "price",
+    "a", "an", "the", "and", "or", "for", "me", "of", "with", "deals", "deal", "price", "about",
+    "any", "some", "offers", "offer", "cheap", "cheapest", "please", "pls", "but", "on", "sale",
+    "bargain", "bargains",
 ];
 
 pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {

@@ -24,6 +24,7 @@
 
 mod alert;
 pub mod community;
+mod natural;
 mod prefs;
 pub mod table;
 mod watch;
@@ -290,14 +291,25 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
         return Ok(Command::Unstop);
     }
     let Some(canonical) = canonical_name(&name) else {
+        if let Some(reading) = natural::reading(&tokens) {
+            return reading;
+        }
         return Ok(Command::Unknown {
             suggestion: suggest(&name, &tokens),
             word: first.clone(),
         });
     };
+    // "notify me if URL is back in stock": a product page is watched; a
+    // URL never becomes a search word.
+    if canonical == "alert" && args.iter().any(|t| watch::looks_like_url(t)) {
+        return watch::parse(args).map(Command::Watch);
+    }
 
     match table::def(canonical) {
-        Some(def) => (def.parse)(args),
+        // A sentence that starts with a command word ("show my alerts",
+        // "stop watching 2") gets its natural reading when the grammar has
+        // none; otherwise the grammar's own error stands.
+        Some(def) => (def.parse)(args).or_else(|e| natural::reading(&tokens).unwrap_or(Err(e))),
         None => Ok(Command::Unknown {
             word: first.clone(),
             suggestion: None,
@@ -393,7 +405,7 @@ pub(super) fn no_args(
     }
 }
 
-/// `#3`, `3`, `3,4`, `#3 #4`, `3 and 4`.
+/// `#3`, `3`, `3,4`, `#3 #4`, `3 and 4`, `2-5` (2, 3, 4 and 5).
 pub(super) fn parse_ids(command: &'static str, args: &[String]) -> Result<Vec<ItemNo>, ParseError> {
     let mut ids = Vec::new();
     for token in args {
@@ -402,16 +414,35 @@ pub(super) fn parse_ids(command: &'static str, args: &[String]) -> Result<Vec<It
             if part.is_empty() || part.eq_ignore_ascii_case("and") || part == "&" || part == "#" {
                 continue;
             }
-            let id = parse_id_token(part).ok_or_else(|| {
+            let bad = || {
                 ParseError::new(
                     command,
                     Problem::BadId {
                         text: part.to_owned(),
                     },
                 )
-            })?;
-            if !ids.contains(&id) {
-                ids.push(id);
+            };
+            let range = part
+                .split_once(['-', '–'])
+                .and_then(|(from, to)| Some((parse_id_token(from)?, parse_id_token(to)?)));
+            let (from, to) = match range {
+                Some((from, to)) if from.get() <= to.get() => (from.get(), to.get()),
+                Some(_) => return Err(bad()),
+                None => {
+                    let id = parse_id_token(part).ok_or_else(bad)?;
+                    (id.get(), id.get())
+                }
+            };
+            // A range wider than the most ids one command may name is
+            // refused before it is walked ("delete 1-4000000000").
+            if to - from >= MAX_IDS as u32 {
+                return Err(ParseError::new(command, Problem::TooManyIds));
+            }
+            for n in from..=to {
+                let id = ItemNo::new(n).ok_or_else(bad)?;
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
             }
             if ids.len() > MAX_IDS {
                 return Err(ParseError::new(command, Problem::TooManyIds));

@@ -104,7 +104,14 @@ const ID: &[OptionDef] = &[opt("id", Integer, true, Reads::Value)];
 pub static TABLE: &[CommandDef] = &[
     CommandDef {
         name: "watch",
-        aliases: &["track", "follow", "add"],
+        aliases: &[
+            "track",
+            "follow",
+            "add",
+            "surveiller",
+            "suivre",
+            "beobachten",
+        ],
         parse: |args| watch::parse(args).map(Command::Watch),
         options: &[
             opt("url", Text, true, Reads::Value),
@@ -116,7 +123,9 @@ pub static TABLE: &[CommandDef] = &[
     },
     CommandDef {
         name: "alert",
-        aliases: &["rule", "search", "deal", "deals", "notify"],
+        aliases: &[
+            "rule", "search", "deal", "deals", "notify", "alerte", "alarm", "suche",
+        ],
         parse: |args| {
             let plain = alert::parse(args)?;
             // A trailing "to NAME" may name a community (the parser cannot
@@ -148,7 +157,9 @@ pub static TABLE: &[CommandDef] = &[
     },
     CommandDef {
         name: "list",
-        aliases: &["ls", "show", "watches", "alerts", "rules", "mine", "status"],
+        aliases: &[
+            "ls", "show", "watches", "alerts", "rules", "mine", "status", "liste", "afficher",
+        ],
         // "list all" is what many people type.
         parse: |args| {
             if args.iter().all(|a| a.eq_ignore_ascii_case("all")) {
@@ -162,21 +173,32 @@ pub static TABLE: &[CommandDef] = &[
     },
     CommandDef {
         name: "pause",
-        aliases: &["hold"],
+        aliases: &["hold", "pausieren", "anhalten"],
         parse: |args| parse_ids("pause", args).map(Command::Pause),
         options: IDS,
         in_menu: true,
     },
     CommandDef {
         name: "resume",
-        aliases: &["unpause", "continue", "restart"],
+        aliases: &["unpause", "continue", "restart", "reprendre", "fortsetzen"],
         parse: |args| parse_ids("resume", args).map(Command::Resume),
         options: IDS,
         in_menu: true,
     },
     CommandDef {
         name: "delete",
-        aliases: &["del", "rm", "remove", "unwatch", "forget"],
+        aliases: &[
+            "del",
+            "rm",
+            "remove",
+            "unwatch",
+            "forget",
+            "supprimer",
+            "effacer",
+            "löschen",
+            "loeschen",
+            "entfernen",
+        ],
         parse: |args| parse_ids("delete", args).map(Command::Delete),
         options: IDS,
         in_menu: true,

@@ -46,7 +46,9 @@ const STOCK_WORDS: &[&str] = &[
 const FILLER_WORDS: &[&str] = &[
     "when", "if", "once", "price", "it", "its", "it's", "is", "goes", "gets", "hits", "reaches",
     "the", "a", "or", "and", "me", "alert", "notify", "tell", "please", "by", "of", "any", "back",
-    "change", "changes", "than", "less", "only", "cheaper", "is", "becomes", "comes",
+    "change", "changes", "than", "less", "only", "cheaper", "is", "becomes", "comes", "let",
+    "know", "this", "page", "ping", "can", "you", "keep", "eye", "on", "an", "pls", "i", "want",
+    "would", "like", "there",
 ];
 
 pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
