@@ -443,6 +443,59 @@ async fn preferences_are_stored_and_shown_back() {
     }
 }
 
+/// Settings said in a sentence are saved as the command would save them,
+/// and the reply says what was understood; a place that is not a time
+/// zone changes nothing.
+#[tokio::test]
+async fn settings_said_in_sentences_are_understood_and_said_back() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        assert_eq!(
+            say(&core, "bea", "I'm in Berlin").await,
+            "✅ Saved. Time zone: Europe/Berlin.",
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            say(&core, "bea", "my time zone is New York").await,
+            "✅ Saved. Time zone: America/New_York.",
+            "{}",
+            db.name
+        );
+        let reply = say(&core, "bea", "I'm in Atlantis").await;
+        assert!(
+            reply.contains("don't know the time zone"),
+            "{}: {reply}",
+            db.name
+        );
+        assert_eq!(
+            say(&core, "bea", "no messages after 11pm").await,
+            "✅ Saved. Quiet hours: 23:00–08:00 (America/New_York).",
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            say(&core, "bea", "send me one summary every morning").await,
+            "✅ Saved. Digest: daily at 08:00.",
+            "{}",
+            db.name
+        );
+        let user = user_of(&db, Channel::Console, "bea").await;
+        assert_eq!(user.settings.time_zone, "America/New_York");
+        assert_eq!(
+            user.settings.digest,
+            Digest::Daily {
+                at: TimeOfDay::new(8, 0).unwrap()
+            }
+        );
+        // Chatter creates nothing and says so.
+        let reply = say(&core, "bea", "thanks, that's great").await;
+        assert!(!reply.contains("Saved"), "{}: {reply}", db.name);
+        assert!(items(&db, "bea").await.is_empty(), "{}", db.name);
+        db.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn language_changes_every_reply_and_prices_follow_the_locale() {
     for db in TestDb::all().await {

@@ -1075,6 +1075,32 @@ fn natural_phrasings_read_as_the_command_they_mean() {
         ("delete 2-5".into(), "delete 2,3,4,5"),
         ("pause 1-3".into(), "pause 1,2,3"),
         ("cancel my subscription".into(), "billing"),
+        // quiet hours, the digest, the time zone, an item's prices
+        ("no messages after 11pm".into(), "quiet 23:00-08:00"),
+        ("no alerts after 10 until 7am".into(), "quiet 22:00-07:00"),
+        (
+            "don't message me between 10pm and 7am".into(),
+            "quiet 22:00-07:00",
+        ),
+        (
+            "no notifications at night please".into(),
+            "quiet 22:00-08:00",
+        ),
+        (
+            "send me one summary every morning".into(),
+            "digest daily 08:00",
+        ),
+        ("a daily roundup at 7pm".into(), "digest daily 19:00"),
+        (
+            "weekly summary on friday evening".into(),
+            "digest weekly friday 18:00",
+        ),
+        ("I'm in Berlin".into(), "timezone berlin"),
+        ("my time zone is New York".into(), "timezone new_york"),
+        ("i live in los angeles".into(), "timezone los_angeles"),
+        ("how much is #3 now".into(), "history 3"),
+        ("how much is 3 now?".into(), "history 3"),
+        ("price of #2".into(), "history 2"),
         // the other languages' command words
         ("liste".into(), "list"),
         ("Liste".into(), "list"),
@@ -1115,7 +1141,7 @@ fn natural_phrasings_read_as_the_command_they_mean() {
 
 /// What must create nothing: questions, thanks, chit-chat, complaints, and
 /// commands whose ids or range cannot be right. None of these may read as
-/// a watch, an alert or a change to an item.
+/// a watch, an alert, a change to an item or a change of a setting.
 #[test]
 fn chatter_and_questions_create_nothing() {
     let creates = |parsed: &Result<Command, ParseError>| {
@@ -1130,7 +1156,12 @@ fn chatter_and_questions_create_nothing() {
                 | Command::Name { .. }
                 | Command::Community(_)
                 | Command::Upgrade(_)
-                | Command::Stop)
+                | Command::Stop
+                | Command::Quiet(Some(_))
+                | Command::Digest(Some(_))
+                | Command::Cap(Some(_))
+                | Command::Timezone(Some(_))
+                | Command::Language(Some(_)))
         )
     };
     let chatter = [
@@ -1159,6 +1190,20 @@ fn chatter_and_questions_create_nothing() {
         "can you find cheaper prices somewhere",
         "where is my order",
         "my alerts are wrong",
+        "i'm in trouble with 3 orders",
+        "how much is it",
+        "no idea",
+        "no messages",
+        "i want a summary of my life story",
+        "give me a summary of my order",
+        "no messages yet?",
+        "tell me about yourself",
+        "let me know about my refund",
+        "ping me about it",
+        "find me a girlfriend",
+        "send me the link again",
+        "i want to talk to a human",
+        "look for my last message",
     ];
     let mut wrong = Vec::new();
     for text in chatter {

@@ -319,6 +319,7 @@ setting-language = Sprache: { $language }.
 language-available = Verfügbar: { $available }.
 language-unknown = „{ $code }“ spreche ich noch nicht. Verfügbar: { $available }.
 timezone-unknown = Die Zeitzone „{ $zone }“ kenne ich nicht. Nutze einen Namen wie Europe/Berlin oder America/New_York.
+timezone-which = Welches „{ $place }“ meinst du? Wähle die Zeitzone:
 
 day-monday = Montag
 day-tuesday = Dienstag

@@ -317,6 +317,7 @@ setting-language = Language: { $language }.
 language-available = Available: { $available }.
 language-unknown = I don't speak “{ $code }” yet. Available: { $available }.
 timezone-unknown = I don't know the time zone “{ $zone }”. Use a name like Europe/London or America/New_York.
+timezone-which = Which “{ $place }” do you mean? Choose its time zone:
 
 day-monday = Monday
 day-tuesday = Tuesday

@@ -319,6 +319,7 @@ setting-language = Langue : { $language }.
 language-available = Disponibles : { $available }.
 language-unknown = Je ne parle pas encore « { $code } ». Disponibles : { $available }.
 timezone-unknown = Je ne connais pas le fuseau « { $zone } ». Utilisez un nom comme Europe/Paris ou America/Montreal.
+timezone-which = Quel « { $place } » ? Choisissez son fuseau horaire :
 
 day-monday = lundi
 day-tuesday = mardi

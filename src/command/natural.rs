@@ -13,7 +13,9 @@
 //! (beyond their command words, which are aliases in [`super::table`]) are
 //! still to come (issue 20).
 
-use super::{alert, parse_ids, watch, Command, ParseError};
+use super::prefs::parse_time;
+use super::{alert, parse_ids, parse_one_id, watch, Command, ParseError};
+use crate::model::{Digest, QuietHours, TimeOfDay, Weekday};
 
 /// Opening words that ask for a deal search: what follows is the search
 /// ("ping me about cheap 4K TVs under £500 but not Samsung").
@@ -23,11 +25,17 @@ const SEARCH_OPENINGS: &[&[&str]] = &[
     &["ping", "me", "about"],
     &["ping", "me", "when", "there", "are"],
     &["ping", "me", "for"],
-    &["tell", "me", "about"],
-    &["let", "me", "know", "about"],
     &["notify", "me", "about"],
+    &["let", "me", "know", "about"],
     &["message", "me", "about"],
     &["text", "me", "about"],
+    &["keep", "an", "eye", "out", "for"],
+];
+/// Openings that may ask for a search, or for anything else ("tell me
+/// about yourself"): a search only when what follows speaks of deals or
+/// a price.
+const MAYBE_SEARCH_OPENINGS: &[&[&str]] = &[
+    &["tell", "me", "about"],
     &["send", "me"],
     &["look", "for"],
     &["looking", "for"],
@@ -37,7 +45,32 @@ const SEARCH_OPENINGS: &[&[&str]] = &[
     &["search", "for"],
     &["find", "me"],
     &["i", "want"],
-    &["keep", "an", "eye", "out", "for"],
+];
+/// Words that say a sentence is about deals.
+const DEAL_WORDS: &[&str] = &[
+    "deal",
+    "deals",
+    "offer",
+    "offers",
+    "sale",
+    "sales",
+    "discount",
+    "discounts",
+    "cheap",
+    "cheaper",
+    "cheapest",
+    "bargain",
+    "bargains",
+    "under",
+    "below",
+    "less",
+    "max",
+    "between",
+];
+/// A search names products; a sentence with these is about something of
+/// someone's ("let me know about my order").
+const NOT_A_PRODUCT: &[&str] = &[
+    "my", "your", "our", "it", "this", "that", "you", "yourself", "me", "us", "him", "her", "them",
 ];
 
 /// Words that, with nothing else but filler, ask for the list.
@@ -141,13 +174,25 @@ pub(super) fn reading(tokens: &[String]) -> Option<Result<Command, ParseError>> 
     if asks_for_list(&words) {
         return Some(Ok(Command::List));
     }
-    if let Some(rest) = after_opening(&words, SEARCH_OPENINGS) {
-        let search = &tokens[tokens.len() - rest..];
-        return alert::parse(search)
-            .ok()
-            .map(|spec| Ok(Command::Alert(spec)));
+    if let Some(reading) = quiet_reading(&words)
+        .or_else(|| digest_reading(&words))
+        .or_else(|| zone_reading(&words, tokens))
+        .or_else(|| history_reading(&words, tokens))
+    {
+        return Some(Ok(reading));
     }
-    None
+    let sure = after_opening(&words, SEARCH_OPENINGS);
+    let rest = sure.or_else(|| after_opening(&words, MAYBE_SEARCH_OPENINGS))?;
+    let tail = &words[words.len() - rest..];
+    if tail.iter().any(|w| NOT_A_PRODUCT.contains(w))
+        || (sure.is_none() && !tail.iter().any(|w| DEAL_WORDS.contains(w)))
+    {
+        return None;
+    }
+    let search = &tokens[tokens.len() - rest..];
+    alert::parse(search)
+        .ok()
+        .map(|spec| Ok(Command::Alert(spec)))
 }
 
 /// A token as a word: lower case, without the punctuation a sentence puts
@@ -181,6 +226,166 @@ fn asks_for_list(words: &[&str]) -> bool {
     noun
 }
 
+/// What asks for silence: a "no"/"don't" and messages, then a window.
+const SILENCE_WORDS: &[&str] = &[
+    "messages",
+    "message",
+    "alerts",
+    "notifications",
+    "pings",
+    "disturb",
+    "texts",
+    "bother",
+];
+/// When quiet hours end when a sentence only says when they start.
+const QUIET_UNTIL: TimeOfDay = Digest::DEFAULT_TIME;
+
+/// "no messages after 11pm", "don't message me between 10pm and 7am",
+/// "no alerts at night": quiet hours. A bare hour after "after" is an
+/// evening one ("no messages after 9" is 21:00).
+fn quiet_reading(words: &[&str]) -> Option<Command> {
+    let negated = words
+        .iter()
+        .any(|w| matches!(*w, "no" | "don't" | "dont" | "not" | "never"));
+    if !negated || !words.iter().any(|w| SILENCE_WORDS.contains(w)) {
+        return None;
+    }
+    let at = |word: &str| words.iter().position(|w| *w == word);
+    let evening = |said: &str, t: TimeOfDay| {
+        let bare = !said.contains(['a', 'p', ':', 'h']);
+        if bare && (1..12).contains(&t.hour()) {
+            TimeOfDay::new(t.hour() + 12, t.minute()).unwrap_or(t)
+        } else {
+            t
+        }
+    };
+    let (start, end) = if let Some(i) = at("between").or_else(|| at("from")) {
+        let start = parse_time(words.get(i + 1)?)?;
+        let joined = matches!(words.get(i + 2), Some(&("and" | "to" | "until" | "till")));
+        let end = parse_time(words.get(i + 2 + usize::from(joined))?)?;
+        (start, end)
+    } else if let Some(i) = at("after") {
+        let said = words.get(i + 1)?;
+        let start = evening(said, parse_time(said)?);
+        let end = match at("until").or_else(|| at("till")).or_else(|| at("before")) {
+            Some(j) => parse_time(words.get(j + 1)?)?,
+            None => QUIET_UNTIL,
+        };
+        (start, end)
+    } else if words.windows(2).any(|w| w == ["at", "night"]) || words.contains(&"overnight") {
+        (TimeOfDay::new(22, 0)?, QUIET_UNTIL)
+    } else {
+        return None;
+    };
+    (start != end).then_some(Command::Quiet(Some(Some(QuietHours { start, end }))))
+}
+
+/// "send me one summary every morning", "a weekly digest on friday",
+/// "daily roundup at 7pm": the digest.
+fn digest_reading(words: &[&str]) -> Option<Command> {
+    if words.first() == Some(&"digest")
+        || !words
+            .iter()
+            .any(|w| matches!(*w, "summary" | "digest" | "roundup" | "round-up"))
+    {
+        return None;
+    }
+    // How often: without it a sentence about a summary ("a summary of
+    // my order") is not asking for one.
+    let often = words.iter().any(|w| {
+        matches!(
+            *w,
+            "daily" | "weekly" | "every" | "each" | "once" | "morning" | "evening" | "night"
+        ) || Weekday::from_name(w).is_some()
+    });
+    if !often {
+        return None;
+    }
+    let weekly = words
+        .iter()
+        .any(|w| matches!(*w, "weekly" | "week") || Weekday::from_name(w).is_some());
+    let mut at = None;
+    for (i, word) in words.iter().enumerate() {
+        let named = match *word {
+            "morning" => TimeOfDay::new(8, 0),
+            "lunchtime" | "lunch" => TimeOfDay::new(12, 0),
+            "afternoon" => TimeOfDay::new(15, 0),
+            "evening" | "tonight" => TimeOfDay::new(18, 0),
+            "night" => TimeOfDay::new(21, 0),
+            _ => None,
+        };
+        let said = (i > 0 && matches!(words[i - 1], "at" | "by"))
+            .then(|| parse_time(word))
+            .flatten();
+        if let Some(time) = said.or(named) {
+            at = Some(time);
+        }
+    }
+    let at = at.unwrap_or(Digest::DEFAULT_TIME);
+    let digest = if weekly {
+        let day = words
+            .iter()
+            .find_map(|w| Weekday::from_name(w))
+            .unwrap_or(Weekday::Monday);
+        Digest::Weekly { day, at }
+    } else {
+        Digest::Daily { at }
+    };
+    Some(Command::Digest(Some(digest)))
+}
+
+/// Openings that give a place or a zone: what follows is it.
+const ZONE_OPENINGS: &[&[&str]] = &[
+    &["my", "time", "zone", "is"],
+    &["my", "timezone", "is"],
+    &["set", "my", "time", "zone", "to"],
+    &["set", "my", "timezone", "to"],
+    &["i'm", "in"],
+    &["im", "in"],
+    &["i", "am", "in"],
+    &["i", "live", "in"],
+    &["i'm", "based", "in"],
+];
+
+/// "I'm in Berlin", "my time zone is New York": the time zone, by its
+/// IANA name or its city (the conversation finds the zone, or says it
+/// knows none by that name). At most three words of place.
+fn zone_reading(words: &[&str], tokens: &[String]) -> Option<Command> {
+    let rest = after_opening(words, ZONE_OPENINGS)?;
+    if rest == 0 || rest > 3 {
+        return None;
+    }
+    let place: Vec<String> = tokens[tokens.len() - rest..]
+        .iter()
+        .map(|t| plain_word(t))
+        .collect();
+    if place.iter().any(|w| w.chars().any(|c| c.is_ascii_digit())) {
+        return None;
+    }
+    Some(Command::Timezone(Some(place.join("_"))))
+}
+
+/// "how much is #3 now", "price of 3", "price history for #2": the
+/// item's history.
+fn history_reading(words: &[&str], tokens: &[String]) -> Option<Command> {
+    let asks = words.starts_with(&["how", "much"])
+        || words
+            .first()
+            .is_some_and(|w| matches!(*w, "price" | "prices" | "chart"));
+    if !asks {
+        return None;
+    }
+    let ids: Vec<String> = tokens
+        .iter()
+        .map(|t| plain_word(t))
+        .filter(|w| {
+            let digits = w.trim_start_matches('#');
+            !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+        })
+        .collect();
+    parse_one_id("history", &ids).ok().map(Command::History)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,7 +415,7 @@ mod tests {
     #[test]
     fn the_longest_opening_wins() {
         assert_eq!(
-            after_opening(&["i", "am", "looking", "for", "tv"], SEARCH_OPENINGS),
+            after_opening(&["i", "am", "looking", "for", "tv"], MAYBE_SEARCH_OPENINGS),
             Some(1)
         );
         assert_eq!(after_opening(&["stop"], DELETE_OPENINGS), None);

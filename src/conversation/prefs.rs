@@ -107,8 +107,18 @@ impl Session {
     }
 
     pub(super) fn set_zone(&self, requested: &str) -> Decision {
-        let zone = match jiff::tz::TimeZone::get(requested) {
+        let zone = match zone_named(requested) {
             Ok(zone) => zone,
+            Err(candidates) if candidates.len() > 1 => {
+                // "Which one?": each a button that sets it.
+                let shown: String = requested.replace('_', " ").chars().take(40).collect();
+                let text = self.tr().msg("timezone-which", &[("place", shown.into())]);
+                let mut answer = Outgoing::text(text);
+                for zone in candidates.iter().take(5) {
+                    answer = answer.with_button(zone.clone(), format!("timezone {zone}"));
+                }
+                return Decision::reply(vec![answer]);
+            }
             Err(_) => {
                 let shown: String = requested.chars().take(40).collect();
                 let text = self.tr().msg("timezone-unknown", &[("zone", shown.into())]);
@@ -135,5 +145,49 @@ impl Session {
         let mut settings = self.user.settings.clone();
         settings.locale = locale.to_owned();
         self.set(settings, Setting::Language)
+    }
+}
+
+/// A time zone by its IANA name (`Europe/Berlin`, any case), or by the
+/// city it is named after (`Berlin`, `new_york`): the zone, or the names
+/// that could be meant (none, or several).
+fn zone_named(requested: &str) -> Result<jiff::tz::TimeZone, Vec<String>> {
+    if let Ok(zone) = jiff::tz::TimeZone::get(requested) {
+        return Ok(zone);
+    }
+    let city = requested.trim().replace(' ', "_").to_lowercase();
+    if city.is_empty() || city.contains('/') {
+        return Err(Vec::new());
+    }
+    let mut candidates: Vec<String> = jiff::tz::db()
+        .available()
+        .filter(|name| {
+            let name = name.as_str();
+            // Zones people live in, not the legacy aliases (`US/Eastern`,
+            // `Etc/GMT+5`).
+            let area = name.split('/').next().unwrap_or_default();
+            matches!(
+                area,
+                "Africa"
+                    | "America"
+                    | "Antarctica"
+                    | "Asia"
+                    | "Atlantic"
+                    | "Australia"
+                    | "Europe"
+                    | "Indian"
+                    | "Pacific"
+            ) && name
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.to_lowercase() == city)
+        })
+        .map(|name| name.as_str().to_owned())
+        .collect();
+    candidates.sort();
+    candidates.dedup();
+    match candidates.as_slice() {
+        [one] => jiff::tz::TimeZone::get(one).map_err(|_| Vec::new()),
+        _ => Err(candidates),
     }
 }
