@@ -488,10 +488,36 @@ async fn settings_said_in_sentences_are_understood_and_said_back() {
                 at: TimeOfDay::new(8, 0).unwrap()
             }
         );
-        // Chatter creates nothing and says so.
+        // Thanks get a friendly word, and nothing is made.
         let reply = say(&core, "bea", "thanks, that's great").await;
-        assert!(!reply.contains("Saved"), "{}: {reply}", db.name);
+        assert!(reply.contains("welcome"), "{}: {reply}", db.name);
         assert!(items(&db, "bea").await.is_empty(), "{}", db.name);
+        // Everything of one's own paused and resumed at once.
+        say(&core, "bea", "alert lego").await;
+        say(&core, "bea", "alert ps5").await;
+        let paused = say(&core, "bea", "pause everything").await;
+        let states = |items: Vec<Item>| -> Vec<ItemState> {
+            items
+                .iter()
+                .map(|i| match i {
+                    Item::Watch(w) => w.state,
+                    Item::Rule(r) => r.state,
+                })
+                .collect()
+        };
+        assert_eq!(
+            states(items(&db, "bea").await),
+            vec![ItemState::Paused, ItemState::Paused],
+            "{}: {paused}",
+            db.name
+        );
+        say(&core, "bea", "resume all").await;
+        assert_eq!(
+            states(items(&db, "bea").await),
+            vec![ItemState::Active, ItemState::Active],
+            "{}",
+            db.name
+        );
         db.finish().await;
     }
 }

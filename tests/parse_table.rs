@@ -74,6 +74,9 @@ fn describe(parsed: &Result<Command, ParseError>) -> String {
         Command::Pause(n) => format!("pause {}", ids(n)),
         Command::Resume(n) => format!("resume {}", ids(n)),
         Command::Delete(n) => format!("delete {}", ids(n)),
+        Command::PauseAll => "pause all".into(),
+        Command::ResumeAll => "resume all".into(),
+        Command::Thanks => "thanks".into(),
         Command::Test(n) => format!("test {n}"),
         Command::History(n) => format!("history {n}"),
         Command::AlertTo { spec, to, plain } => format!(
@@ -1075,6 +1078,16 @@ fn natural_phrasings_read_as_the_command_they_mean() {
         ("delete 2-5".into(), "delete 2,3,4,5"),
         ("pause 1-3".into(), "pause 1,2,3"),
         ("cancel my subscription".into(), "billing"),
+        ("pause everything".into(), "pause all"),
+        ("pause all my alerts".into(), "pause all"),
+        ("resume all".into(), "resume all"),
+        ("pausieren alles".into(), "pause all"),
+        ("reprendre tout".into(), "resume all"),
+        ("thanks!".into(), "thanks"),
+        ("thank you so much".into(), "thanks"),
+        ("cheers mate".into(), "thanks"),
+        ("merci beaucoup".into(), "thanks"),
+        ("vielen dank".into(), "thanks"),
         // quiet hours, the digest, the time zone, an item's prices
         ("no messages after 11pm".into(), "quiet 23:00-08:00"),
         ("no alerts after 10 until 7am".into(), "quiet 22:00-07:00"),
@@ -1153,6 +1166,8 @@ fn chatter_and_questions_create_nothing() {
                 | Command::Delete(_)
                 | Command::Pause(_)
                 | Command::Resume(_)
+                | Command::PauseAll
+                | Command::ResumeAll
                 | Command::Name { .. }
                 | Command::Community(_)
                 | Command::Upgrade(_)
@@ -1168,6 +1183,7 @@ fn chatter_and_questions_create_nothing() {
         "thanks",
         "thank you!",
         "cheers mate",
+        "thanks but all my alerts are wrong",
         "ok",
         "how are you?",
         "is this a scam",

@@ -134,6 +134,7 @@ usage-stop = STOP
 
 ## Nicht verstanden
 
+thanks-reply = Gern geschehen! Ich passe weiter auf. 👍
 unknown-command = Den Befehl „{ $word }“ kenne ich nicht.
 did-you-mean = Meintest du: { $usage }
 send-help = Schick help, um zu sehen, was ich kann.

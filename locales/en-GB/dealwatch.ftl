@@ -135,6 +135,7 @@ usage-stop = STOP
 
 ## Not understood
 
+thanks-reply = You’re welcome! I’ll keep watching. 👍
 unknown-command = I don't know the command “{ $word }”.
 did-you-mean = Did you mean: { $usage }
 send-help = Send help to see what I can do.

@@ -134,6 +134,7 @@ usage-stop = STOP
 
 ## Non compris
 
+thanks-reply = Avec plaisir ! Je continue de surveiller. 👍
 unknown-command = Je ne connais pas la commande « { $word } ».
 did-you-mean = Vouliez-vous dire : { $usage }
 send-help = Envoyez help pour voir ce que je sais faire.

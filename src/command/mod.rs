@@ -72,6 +72,12 @@ pub enum Command {
     Settings,
     Pause(Vec<ItemNo>),
     Resume(Vec<ItemNo>),
+    /// `pause all`, "pause everything": every watch and alert of one's own.
+    PauseAll,
+    /// `resume all`.
+    ResumeAll,
+    /// "thanks": a short friendly answer; nothing changes.
+    Thanks,
     Delete(Vec<ItemNo>),
     Test(ItemNo),
     History(ItemNo),
@@ -403,6 +409,37 @@ pub(super) fn no_args(
             },
         )),
     }
+}
+
+/// `all`, `everything`, `all my alerts`: every item, not a list of ids.
+pub(super) fn means_all(args: &[String]) -> bool {
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.trim_end_matches(['.', '!']).to_lowercase())
+        .collect();
+    words
+        .iter()
+        .any(|w| matches!(w.as_str(), "all" | "everything" | "alles" | "tout" | "tous"))
+        && words.iter().all(|w| {
+            matches!(
+                w.as_str(),
+                "all"
+                    | "everything"
+                    | "my"
+                    | "alerts"
+                    | "watches"
+                    | "items"
+                    | "of"
+                    | "them"
+                    | "please"
+                    | "pls"
+                    | "the"
+                    | "alles"
+                    | "tout"
+                    | "tous"
+                    | "les"
+            )
+        })
 }
 
 /// `#3`, `3`, `3,4`, `#3 #4`, `3 and 4`, `2-5` (2, 3, 4 and 5).

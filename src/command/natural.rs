@@ -174,6 +174,9 @@ pub(super) fn reading(tokens: &[String]) -> Option<Result<Command, ParseError>> 
     if asks_for_list(&words) {
         return Some(Ok(Command::List));
     }
+    if says_thanks(&words) {
+        return Some(Ok(Command::Thanks));
+    }
     if let Some(reading) = quiet_reading(&words)
         .or_else(|| digest_reading(&words))
         .or_else(|| zone_reading(&words, tokens))
@@ -212,6 +215,54 @@ fn after_opening(words: &[&str], openings: &[&[&str]]) -> Option<usize> {
         .map(|opening| opening.len())
         .max()
         .map(|len| words.len() - len)
+}
+
+/// "thanks!", "thank you so much", "cheers mate", "merci", "danke".
+fn says_thanks(words: &[&str]) -> bool {
+    const THANKS: &[&str] = &[
+        "thanks",
+        "thank",
+        "thx",
+        "ty",
+        "cheers",
+        "ta",
+        "merci",
+        "danke",
+        "dankeschön",
+        "dank",
+    ];
+    const AROUND: &[&str] = &[
+        "you",
+        "so",
+        "much",
+        "very",
+        "a",
+        "lot",
+        "lots",
+        "mate",
+        "that's",
+        "thats",
+        "great",
+        "brilliant",
+        "perfect",
+        "cool",
+        "ok",
+        "okay",
+        "beaucoup",
+        "schön",
+        "sehr",
+        "vielen",
+        "dank",
+        "for",
+        "the",
+        "help",
+        "🙏",
+        "👍",
+    ];
+    words.iter().any(|w| THANKS.contains(w))
+        && words
+            .iter()
+            .all(|w| THANKS.contains(w) || AROUND.contains(w))
 }
 
 fn asks_for_list(words: &[&str]) -> bool {
@@ -396,9 +447,10 @@ mod tests {
     }
 
     #[test]
-    fn a_question_or_a_thank_you_has_no_reading() {
+    fn a_question_has_no_reading_and_thanks_are_only_thanks() {
+        assert_eq!(read("thanks!"), Some(Command::Thanks));
+        assert_eq!(read("thanks, but where is my deal"), None);
         for text in [
-            "thanks",
             "how are you?",
             "is this a scam",
             "what's the weather",

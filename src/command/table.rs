@@ -10,8 +10,8 @@
 //! its handling in the conversation, its locale lines and its test.
 
 use super::{
-    alert, community, no_args, parse_ids, parse_name, parse_one_id, prefs, watch, Command,
-    ParseError,
+    alert, community, means_all, no_args, parse_ids, parse_name, parse_one_id, prefs, watch,
+    Command, ParseError,
 };
 use dealwatch_bots::discord::{OptionKind, OptionText};
 
@@ -174,14 +174,24 @@ pub static TABLE: &[CommandDef] = &[
     CommandDef {
         name: "pause",
         aliases: &["hold", "pausieren", "anhalten"],
-        parse: |args| parse_ids("pause", args).map(Command::Pause),
+        parse: |args| {
+            if means_all(args) {
+                return Ok(Command::PauseAll);
+            }
+            parse_ids("pause", args).map(Command::Pause)
+        },
         options: IDS,
         in_menu: true,
     },
     CommandDef {
         name: "resume",
         aliases: &["unpause", "continue", "restart", "reprendre", "fortsetzen"],
-        parse: |args| parse_ids("resume", args).map(Command::Resume),
+        parse: |args| {
+            if means_all(args) {
+                return Ok(Command::ResumeAll);
+            }
+            parse_ids("resume", args).map(Command::Resume)
+        },
         options: IDS,
         in_menu: true,
     },

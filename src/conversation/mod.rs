@@ -723,6 +723,30 @@ impl Session {
                     state: ItemState::Active,
                 }))
             }
+            cmd @ (Command::PauseAll | Command::ResumeAll) => {
+                let state = if cmd == Command::PauseAll {
+                    ItemState::Paused
+                } else {
+                    ItemState::Active
+                };
+                // One's own watches and alerts; a community's alerts are its
+                // managers' to pause.
+                let ids: Vec<_> = self
+                    .core
+                    .store
+                    .items(self.user.id)
+                    .await?
+                    .iter()
+                    .filter(|item| !matches!(item, Item::Rule(rule) if rule.community.is_some()))
+                    .map(Item::no)
+                    .collect();
+                if ids.is_empty() {
+                    one(self.tr().msg("list-empty", &[]))?
+                } else {
+                    return Ok(Decision::change(Effect::SetStates { ids, state }));
+                }
+            }
+            Command::Thanks => one(self.tr().msg("thanks-reply", &[]))?,
             Command::Delete(ids) => return Ok(Decision::change(Effect::Delete { ids })),
             Command::Community(cmd) => return self.community(cmd).await,
             Command::Name { id, label } => {
