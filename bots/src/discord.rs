@@ -219,6 +219,24 @@ pub fn answer(answer: &Answer) -> Value {
     body
 }
 
+/// The sender and place of a command or a component interaction (their
+/// types share these fields' names, not a trait).
+macro_rules! from {
+    ($interaction:ident, $member:expr) => {
+        From {
+            id: $interaction.id.to_string(),
+            token: $interaction.token,
+            user: $interaction.user,
+            member: $member,
+            guild: $interaction.guild_id.map(|g| g.to_string()),
+            channel_id: $interaction.channel_id,
+            channel: $interaction.channel,
+            ours: $interaction.app_permissions,
+            locale: $interaction.locale,
+        }
+    };
+}
+
 /// Read an interaction body (already verified) with serenity's model
 /// types. `specs` say how slash command options read as text.
 pub fn parse_interaction(body: &[u8], specs: &[CommandSpec]) -> Result<Interaction, ParseError> {
@@ -251,33 +269,13 @@ pub fn parse_interaction(body: &[u8], specs: &[CommandSpec]) -> Result<Interacti
         Raw::Modal(_) => return Ok(Interaction::Ignored),
         Raw::Command(c) => {
             let text = command_text(&c.data, specs);
-            let from = From {
-                id: c.id.to_string(),
-                token: c.token,
-                user: c.user,
-                member: c.member.map(|m| *m),
-                guild: c.guild_id.map(|g| g.to_string()),
-                channel_id: c.channel_id,
-                channel: c.channel,
-                ours: c.app_permissions,
-                locale: c.locale,
-            };
-            (from, text)
+            let member = c.member.clone().map(|m| *m);
+            (from!(c, member), text)
         }
         Raw::Component(c) => {
             let text = c.data.custom_id.clone();
-            let from = From {
-                id: c.id.to_string(),
-                token: c.token,
-                user: c.user,
-                member: c.member,
-                guild: c.guild_id.map(|g| g.to_string()),
-                channel_id: c.channel_id,
-                channel: c.channel,
-                ours: c.app_permissions,
-                locale: c.locale,
-            };
-            (from, text)
+            let member = c.member.clone();
+            (from!(c, member), text)
         }
         _ => return Ok(Interaction::Ignored),
     };
@@ -465,6 +463,26 @@ pub struct Post {
     pub file: Option<CreateAttachment>,
 }
 
+/// One post into one of serenity's message builders (they share their
+/// setters' names, not a trait): embeds, these buttons, the allowed
+/// mentions, the role mention and the file (attached by `$attach`).
+macro_rules! fill {
+    ($post:expr, $builder:expr, $buttons:expr, $attach:ident) => {{
+        let post: &Post = $post;
+        let mut message = $builder
+            .embeds(post.embeds.clone())
+            .components(Post::rows($buttons))
+            .allowed_mentions(post.mentions.clone());
+        if let Some(content) = &post.content {
+            message = message.content(content.clone());
+        }
+        if let Some(file) = &post.file {
+            message = message.$attach(file.clone());
+        }
+        message
+    }};
+}
+
 impl Post {
     fn rows(buttons: &[CreateButton]) -> Vec<CreateActionRow> {
         buttons
@@ -484,71 +502,42 @@ impl Post {
     /// As a channel message (`POST /channels/{id}/messages`); with a
     /// nonce Discord enforces, the same part posted twice makes one.
     pub fn for_channel(&self, nonce: Option<String>) -> CreateMessage {
-        let mut message = CreateMessage::new()
-            .embeds(self.embeds.clone())
-            .components(Self::rows(&self.buttons))
-            .allowed_mentions(self.mentions.clone());
-        if let Some(content) = &self.content {
-            message = message.content(content.clone());
-        }
-        if let Some(nonce) = nonce {
-            message = message
+        let message = fill!(self, CreateMessage::new(), &self.buttons, add_file);
+        match nonce {
+            Some(nonce) => message
                 .nonce(serenity::model::channel::Nonce::String(nonce))
-                .enforce_nonce(true);
+                .enforce_nonce(true),
+            None => message,
         }
-        if let Some(file) = &self.file {
-            message = message.add_file(file.clone());
-        }
-        message
     }
 
     /// As a webhook post: link buttons only (there is no application to
     /// send a press to).
     pub fn for_webhook(&self) -> ExecuteWebhook {
-        let mut message = ExecuteWebhook::new()
-            .embeds(self.embeds.clone())
-            .components(Self::rows(&self.link_only))
-            .allowed_mentions(self.mentions.clone());
-        if let Some(content) = &self.content {
-            message = message.content(content.clone());
-        }
-        if let Some(file) = &self.file {
-            message = message.add_file(file.clone());
-        }
-        message
+        fill!(self, ExecuteWebhook::new(), &self.link_only, add_file)
     }
 
     /// As the edit of a deferred interaction response (its visibility
     /// was set when it was deferred).
     pub fn for_edit(&self) -> EditInteractionResponse {
-        let mut message = EditInteractionResponse::new()
-            .embeds(self.embeds.clone())
-            .components(Self::rows(&self.buttons))
-            .allowed_mentions(self.mentions.clone())
-            .flags(self.flags());
-        if let Some(content) = &self.content {
-            message = message.content(content.clone());
-        }
-        if let Some(file) = &self.file {
-            message = message.new_attachment(file.clone());
-        }
-        message
+        fill!(
+            self,
+            EditInteractionResponse::new(),
+            &self.buttons,
+            new_attachment
+        )
+        .flags(self.flags())
     }
 
     /// As a follow-up message of an interaction.
     pub fn for_followup(&self) -> CreateInteractionResponseFollowup {
-        let mut message = CreateInteractionResponseFollowup::new()
-            .embeds(self.embeds.clone())
-            .components(Self::rows(&self.buttons))
-            .allowed_mentions(self.mentions.clone())
-            .flags(self.flags());
-        if let Some(content) = &self.content {
-            message = message.content(content.clone());
-        }
-        if let Some(file) = &self.file {
-            message = message.add_file(file.clone());
-        }
-        message
+        fill!(
+            self,
+            CreateInteractionResponseFollowup::new(),
+            &self.buttons,
+            add_file
+        )
+        .flags(self.flags())
     }
 }
 
@@ -1280,81 +1269,17 @@ impl Sender for DiscordClient {
     }
 }
 
+/// Interactions as Discord sends them (shared with the workspace's tests).
+#[cfg(test)]
+#[path = "../tests_support/discord_interaction.rs"]
+mod fixture;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    /// An interaction as Discord sends it: `partial` with the fields
-    /// Discord always includes (and serenity's types require) filled in
-    /// where the test left them out.
-    fn complete(partial: Value) -> Value {
-        let mut v = partial;
-        let kind = v["type"].as_u64().unwrap_or(0);
-        let defaults = json!({
-            "application_id": "9", "version": 1, "locale": "en-GB", "entitlements": [],
-            "attachment_size_limit": 10_485_760, "authorizing_integration_owners": {},
-        });
-        for (key, value) in defaults.as_object().unwrap() {
-            if kind != 1 && v.get(key).is_none() {
-                v[key] = value.clone();
-            }
-        }
-        if v.get("channel_id").is_some() && v.get("channel").is_none() {
-            v["channel"] = json!({ "id": v["channel_id"], "type": if v.get("guild_id").is_some() { 0 } else { 1 } });
-        }
-        let user = |u: &mut Value| {
-            if u.get("username").is_none() {
-                u["username"] = json!("someone");
-            }
-        };
-        if let Some(member) = v.get_mut("member") {
-            for (key, value) in [
-                ("roles", json!([])),
-                ("deaf", json!(false)),
-                ("mute", json!(false)),
-                ("flags", json!(0)),
-                ("joined_at", json!("2025-01-01T00:00:00+00:00")),
-            ] {
-                if member.get(key).is_none() {
-                    member[key] = value;
-                }
-            }
-            user(&mut member["user"]);
-        }
-        if let Some(u) = v.get_mut("user") {
-            user(u);
-        }
-        if kind == 2 {
-            let data = &mut v["data"];
-            if data.is_object() {
-                if !data["id"]
-                    .as_str()
-                    .is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit()))
-                {
-                    data["id"] = json!("1");
-                }
-                if data.get("type").is_none() {
-                    data["type"] = json!(1);
-                }
-            }
-        }
-        if kind == 3 {
-            let channel = v["channel_id"].clone();
-            let message = v.get("message").cloned().unwrap_or(json!({}));
-            let id = message["id"]
-                .as_str()
-                .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
-                .unwrap_or("1");
-            v["message"] = json!({
-                "id": id, "channel_id": channel, "content": "", "timestamp": "2025-01-01T00:00:00+00:00",
-                "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
-                "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0,
-                "author": { "id": "9", "username": "Dealwatch", "bot": true },
-            });
-        }
-        v
-    }
+    use super::fixture::complete;
 
     /// [`complete`] as bytes.
     fn sent(partial: &str) -> Vec<u8> {
