@@ -607,6 +607,16 @@ fn real_world_phrasings() {
         ),
         (format!("/webhook add {HOOK}"), "community add 123".into()),
         (format!("watch {HOOK}"), "community add 123".into()),
+        // Elsewhere in a sentence it is neither a page to fetch nor a
+        // search word: its token would be stored or fetched.
+        (
+            format!("tell me when {HOOK} drops below £30"),
+            "unknown tell suggest=community".into(),
+        ),
+        (
+            format!("alert lego {HOOK}"),
+            "unknown alert suggest=community".into(),
+        ),
         ("community".into(), "community list".into()),
         // "to NAME" at the end may name a community; both readings are kept.
         (

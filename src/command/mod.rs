@@ -281,8 +281,18 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
         .position(|t| dealwatch_bots::discord_webhook::WebhookUrl::looks_like(t));
     if let Some(at) = webhook_at {
         let first_word = command_word(first);
-        if at == 0 || matches!(canonical_name(&first_word), Some("watch")) {
+        let canonical = canonical_name(&first_word);
+        if at == 0 || matches!(canonical, Some("watch")) {
             return community::parse(&tokens[at..]).map(Command::Community);
+        }
+        // Anywhere else ("alert lego https://discord.com/api/webhooks/…",
+        // "tell me when <webhook URL> …") it must not become a watch or a
+        // search word either: only the community command takes it.
+        if canonical != Some("community") {
+            return Ok(Command::Unknown {
+                word: first.clone(),
+                suggestion: Some("community"),
+            });
         }
     }
     if watch::looks_like_url(first) {
