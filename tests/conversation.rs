@@ -11,7 +11,7 @@ use dealwatch::model::{
 };
 use dealwatch::money::{Currency, Money};
 use dealwatch::storage::{CheckResult, Item, NewDeal, Observation, WatchDecision};
-use dealwatch_bots::Channel;
+use dealwatch_bots::{Channel, Incoming};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -518,6 +518,29 @@ async fn settings_said_in_sentences_are_understood_and_said_back() {
             "{}",
             db.name
         );
+        // An item named by its words: deleted when one is meant, asked
+        // about (buttons, nothing deleted) when several could be.
+        say(&core, "bea", "alert lego star wars").await;
+        let asked = core
+            .handle(&Incoming::console("bea", "remove the lego alert"), NOW)
+            .await
+            .unwrap();
+        let buttons: Vec<&str> = asked
+            .iter()
+            .flat_map(|o| o.buttons.iter().map(|b| b.command.as_str()))
+            .collect();
+        assert_eq!(buttons, vec!["delete 1", "delete 3"], "{}", db.name);
+        assert_eq!(
+            items(&db, "bea").await.len(),
+            3,
+            "{}: nothing deleted yet",
+            db.name
+        );
+        let reply = say(&core, "bea", "remove the ps5 alert").await;
+        assert_eq!(items(&db, "bea").await.len(), 2, "{}: {reply}", db.name);
+        let reply = say(&core, "bea", "remove the xbox alert").await;
+        assert!(reply.contains("None of your"), "{}: {reply}", db.name);
+        assert_eq!(items(&db, "bea").await.len(), 2, "{}", db.name);
         db.finish().await;
     }
 }

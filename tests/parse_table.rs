@@ -77,6 +77,7 @@ fn describe(parsed: &Result<Command, ParseError>) -> String {
         Command::PauseAll => "pause all".into(),
         Command::ResumeAll => "resume all".into(),
         Command::Thanks => "thanks".into(),
+        Command::DeleteMatching(words) => format!("delete-named {}", words.join(",")),
         Command::Test(n) => format!("test {n}"),
         Command::History(n) => format!("history {n}"),
         Command::AlertTo { spec, to, plain } => format!(
@@ -1099,6 +1100,12 @@ fn natural_phrasings_read_as_the_command_they_mean() {
         ("delete 2-5".into(), "delete 2,3,4,5"),
         ("pause 1-3".into(), "pause 1,2,3"),
         ("cancel my subscription".into(), "billing"),
+        ("remove the ps5 alert".into(), "delete-named ps5"),
+        ("stop watching the kettle".into(), "delete-named kettle"),
+        (
+            "delete my lego star wars alert".into(),
+            "delete-named lego,star,wars",
+        ),
         ("pause everything".into(), "pause all"),
         ("pause all my alerts".into(), "pause all"),
         ("resume all".into(), "resume all"),
@@ -1178,6 +1185,7 @@ fn chatter_and_questions_create_nothing() {
                 | Command::Resume(_)
                 | Command::PauseAll
                 | Command::ResumeAll
+                | Command::DeleteMatching(_)
                 | Command::Name { .. }
                 | Command::Community(_)
                 | Command::Upgrade(_)
@@ -1213,6 +1221,9 @@ fn chatter_and_questions_create_nothing() {
         "delete 5-2",
         "delete 1-4000000000",
         "cancel my dinner",
+        "remove the alert",
+        "stop watching it",
+        "delete all my data and the whole history of everything",
         "can you find cheaper prices somewhere",
         "where is my order",
         "my alerts are wrong",

@@ -134,6 +134,8 @@ usage-stop = STOP
 
 ## Nicht verstanden
 
+delete-none-named = Keine deiner Beobachtungen oder Alarme passt zu „{ $words }“. Sende „list“, um sie mit Nummern zu sehen.
+delete-which = Mehrere passen zu „{ $words }“. Welche soll ich löschen?
 thanks-reply = Gern geschehen! Ich passe weiter auf. 👍
 unknown-command = Den Befehl „{ $word }“ kenne ich nicht.
 did-you-mean = Meintest du: { $usage }

@@ -135,6 +135,8 @@ usage-stop = STOP
 
 ## Not understood
 
+delete-none-named = None of your watches or alerts is about “{ $words }”. Send “list” to see them with their numbers.
+delete-which = More than one is about “{ $words }”. Which one should I delete?
 thanks-reply = You’re welcome! I’ll keep watching. 👍
 unknown-command = I don't know the command “{ $word }”.
 did-you-mean = Did you mean: { $usage }

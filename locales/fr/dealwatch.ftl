@@ -134,6 +134,8 @@ usage-stop = STOP
 
 ## Non compris
 
+delete-none-named = Aucune de vos surveillances ou alertes ne correspond à « { $words } ». Envoyez « list » pour les voir avec leurs numéros.
+delete-which = Plusieurs correspondent à « { $words } ». Laquelle dois-je supprimer ?
 thanks-reply = Avec plaisir ! Je continue de surveiller. 👍
 unknown-command = Je ne connais pas la commande « { $word } ».
 did-you-mean = Vouliez-vous dire : { $usage }

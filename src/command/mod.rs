@@ -78,6 +78,9 @@ pub enum Command {
     ResumeAll,
     /// "thanks": a short friendly answer; nothing changes.
     Thanks,
+    /// "remove the ps5 alert": delete the one item these words name; when
+    /// several or none do, ask (nothing is deleted until the person picks).
+    DeleteMatching(Vec<String>),
     Delete(Vec<ItemNo>),
     Test(ItemNo),
     History(ItemNo),

@@ -131,6 +131,24 @@ const ITEM_WORDS: &[&str] = &[
     "alert", "alerts", "watch", "watches", "item", "items", "number", "no", "no.", "rule", "rules",
     "the", "my",
 ];
+/// Words that are not an item's name ("stop watching everything now").
+const NOT_A_NAME: &[&str] = &[
+    "everything",
+    "all",
+    "anything",
+    "now",
+    "please",
+    "pls",
+    "today",
+    "forever",
+    "again",
+    "any",
+    "them",
+    "those",
+    "these",
+];
+/// Most words that may name an item to delete ("the big lego set").
+const MAX_NAMING_WORDS: usize = 4;
 /// After `cancel`: the subscription, which is the billing portal's job.
 const SUBSCRIPTION_WORDS: &[&str] = &["subscription", "plan", "membership", "pro", "premium"];
 
@@ -167,9 +185,41 @@ pub(super) fn reading(tokens: &[String]) -> Option<Result<Command, ParseError>> 
         if ids.is_empty() {
             return None;
         }
-        return parse_ids("delete", &ids)
-            .ok()
-            .map(|ids| Ok(Command::Delete(ids)));
+        if let Ok(ids) = parse_ids("delete", &ids) {
+            return Some(Ok(Command::Delete(ids)));
+        }
+        // "remove the ps5 alert": the item named by its words, confirmed
+        // by the conversation when more than one could be meant.
+        let named: Vec<String> = ids.iter().map(|t| plain_word(t)).collect();
+        // Only a sentence that speaks of an item ("cancel my dinner" does
+        // not) names one.
+        let speaks_of_items = words.iter().any(|w| {
+            matches!(
+                *w,
+                "alert"
+                    | "alerts"
+                    | "watch"
+                    | "watches"
+                    | "watching"
+                    | "tracking"
+                    | "rule"
+                    | "rules"
+                    | "item"
+                    | "items"
+            )
+        });
+        let plausible = speaks_of_items
+            && named.len() <= MAX_NAMING_WORDS
+            && named.iter().all(|w| {
+                // Digits were meant as ids (and were wrong): the grammar's
+                // error says so better than a search by them.
+                !w.is_empty()
+                    && !w.chars().all(|c| c.is_ascii_digit())
+                    && w.chars().all(|c| c.is_alphanumeric() || c == '-')
+                    && !NOT_A_PRODUCT.contains(&w.as_str())
+                    && !NOT_A_NAME.contains(&w.as_str())
+            });
+        return plausible.then_some(Ok(Command::DeleteMatching(named)));
     }
     if asks_for_list(&words) {
         return Some(Ok(Command::List));

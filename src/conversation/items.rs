@@ -295,6 +295,37 @@ impl Session {
         parts.join(" · ")
     }
 
+    /// "remove the ps5 alert": the one own item whose words, name, title
+    /// or link hold every word given is deleted; when several do, each is
+    /// offered as a button and nothing is deleted until one is pressed;
+    /// when none does, the person is told.
+    pub(super) async fn delete_matching(&self, words: &[String]) -> Result<Decision, CoreError> {
+        let items = self.core.store.items(self.user.id).await?;
+        let matching: Vec<&Item> = items
+            .iter()
+            .filter(|item| item_is_named(item, words))
+            .collect();
+        let tr = self.tr();
+        let said = words.join(" ");
+        match matching.as_slice() {
+            [] => Ok(Decision::reply(vec![Outgoing::text(
+                tr.msg("delete-none-named", &[("words", said.into())]),
+            )])),
+            [one] => Ok(Decision::change(Effect::Delete {
+                ids: vec![one.no()],
+            })),
+            several => {
+                let mut ask = Outgoing::text(tr.msg("delete-which", &[("words", said.into())]));
+                for item in several.iter().take(5) {
+                    let label = format!("#{} {}", item.no(), item_name(item));
+                    let label: String = label.chars().take(60).collect();
+                    ask = ask.with_button(label, format!("delete {}", item.no()));
+                }
+                Ok(Decision::reply(vec![ask]))
+            }
+        }
+    }
+
     pub(super) async fn list(&self) -> Result<Vec<Outgoing>, CoreError> {
         let items = self.core.store.items(self.user.id).await?;
         let tr = self.tr();
@@ -568,5 +599,39 @@ impl Session {
                 Ok(vec![summary])
             }
         }
+    }
+}
+
+/// Whether every word names this item: a rule's words, a watch's title or
+/// link, or the name its owner gave it. A community's rules are its
+/// managers', never deleted from a private chat by their words.
+fn item_is_named(item: &Item, words: &[String]) -> bool {
+    let text = match item {
+        Item::Watch(w) => format!(
+            "{} {} {}",
+            w.title.as_deref().unwrap_or_default(),
+            w.url,
+            w.label.as_deref().unwrap_or_default()
+        ),
+        Item::Rule(r) if r.community.is_some() => return false,
+        Item::Rule(r) => format!(
+            "{} {}",
+            r.spec.words.join(" "),
+            r.label.as_deref().unwrap_or_default()
+        ),
+    }
+    .to_lowercase();
+    !words.is_empty() && words.iter().all(|w| text.contains(&w.to_lowercase()))
+}
+
+/// What an item is called on a button: its name, else its words or title.
+fn item_name(item: &Item) -> String {
+    match item {
+        Item::Watch(w) => w
+            .label
+            .clone()
+            .or_else(|| w.title.clone())
+            .unwrap_or_else(|| w.url.clone()),
+        Item::Rule(r) => r.label.clone().unwrap_or_else(|| r.spec.words.join(" ")),
     }
 }

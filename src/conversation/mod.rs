@@ -747,6 +747,7 @@ impl Session {
                 }
             }
             Command::Thanks => one(self.tr().msg("thanks-reply", &[]))?,
+            Command::DeleteMatching(words) => return self.delete_matching(&words).await,
             Command::Delete(ids) => return Ok(Decision::change(Effect::Delete { ids })),
             Command::Community(cmd) => return self.community(cmd).await,
             Command::Name { id, label } => {
