@@ -1142,6 +1142,61 @@ fn natural_phrasings_read_as_the_command_they_mean() {
         ("how much is #3 now".into(), "history 3"),
         ("how much is 3 now?".into(), "history 3"),
         ("price of #2".into(), "history 2"),
+        // German sentences
+        (
+            format!("sag mir bescheid, wenn {U} unter 30 € fällt"),
+            "watch https://shop.example/p/1 below=30EUR",
+        ),
+        (
+            format!("benachrichtige mich, wenn {U} wieder auf Lager ist"),
+            "watch https://shop.example/p/1 stock",
+        ),
+        (
+            "benachrichtige mich über günstige ps5 angebote unter 400 €".into(),
+            "alert words=ps5 max=400EUR",
+        ),
+        (
+            "ich suche billige kopfhörer".into(),
+            "alert words=kopfhörer",
+        ),
+        ("was beobachte ich?".into(), "list"),
+        ("zeig mir meine alarme".into(), "list"),
+        ("keine nachrichten nach 23 uhr".into(), "quiet 23:00-08:00"),
+        (
+            "keine nachrichten zwischen 22 und 7".into(),
+            "quiet 22:00-07:00",
+        ),
+        (
+            "jeden morgen eine zusammenfassung".into(),
+            "digest daily 08:00",
+        ),
+        ("ich bin in Berlin".into(), "timezone berlin"),
+        // French sentences
+        (
+            format!("préviens-moi quand {U} passe sous 30 €"),
+            "watch https://shop.example/p/1 below=30EUR",
+        ),
+        (
+            format!("préviens-moi si {U} est de nouveau en stock"),
+            "watch https://shop.example/p/1 stock",
+        ),
+        (
+            format!("surveille {U} pour moins de 40 €"),
+            "watch https://shop.example/p/1 below=40EUR",
+        ),
+        (
+            "préviens-moi pour des promos ps5 à moins de 400 €".into(),
+            "alert words=ps5 max=400EUR",
+        ),
+        (
+            "je cherche des écouteurs pas chers".into(),
+            "alert words=écouteurs",
+        ),
+        ("qu'est-ce que je surveille ?".into(), "list"),
+        ("montre mes alertes".into(), "list"),
+        ("pas de messages après 23h".into(), "quiet 23:00-08:00"),
+        ("un résumé chaque matin".into(), "digest daily 08:00"),
+        ("je suis à Paris".into(), "timezone paris"),
         // the other languages' command words
         ("liste".into(), "list"),
         ("Liste".into(), "list"),
@@ -1222,6 +1277,11 @@ fn chatter_and_questions_create_nothing() {
         "delete 1-4000000000",
         "cancel my dinner",
         "remove the alert",
+        "ich suche meine brille",
+        "je cherche mon téléphone",
+        "keine ahnung",
+        "pas de problème",
+        "je suis à la maison depuis 3 jours",
         "stop watching it",
         "delete all my data and the whole history of everything",
         "can you find cheaper prices somewhere",

@@ -45,9 +45,60 @@ const CATEGORY_WORDS: &[&str] = &["in", "category", "cat"];
 /// Filler that never becomes a search word: with any-word matching one
 /// such word ("about") would match unrelated deals.
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "for", "me", "of", "with", "deals", "deal", "price", "about",
-    "any", "some", "offers", "offer", "cheap", "cheapest", "please", "pls", "but", "on", "sale",
-    "bargain", "bargains",
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "for",
+    "me",
+    "of",
+    "with",
+    "deals",
+    "deal",
+    "price",
+    "about",
+    "any",
+    "some",
+    "offers",
+    "offer",
+    "cheap",
+    "cheapest",
+    "please",
+    "pls",
+    "but",
+    "on",
+    "sale",
+    "bargain",
+    "bargains", // German and French filler
+    "über",
+    "für",
+    "mich",
+    "mir",
+    "angebote",
+    "angebot",
+    "günstig",
+    "günstige",
+    "billig",
+    "billige",
+    "bitte",
+    "pour",
+    "moi",
+    "des",
+    "les",
+    "promo",
+    "promos",
+    "pas",
+    "cher",
+    "chers",
+    "svp",
+    "stp",
+    "bons",
+    "plans",
+    "à",
+    "chères",
+    "billigen",
+    "günstigen",
 ];
 
 pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
@@ -82,8 +133,9 @@ pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
             i += used;
         } else if MAX_WORDS_IN.contains(&lower.as_str())
             || (lower == "up" && next_is(args, i, "to"))
+            || (lower == "moins" && next_is(args, i, "de"))
         {
-            if lower == "up" {
+            if lower == "up" || lower == "moins" {
                 i += 1;
             }
             let (price, used) = take_price("", &args[i..]).map_err(err)?;

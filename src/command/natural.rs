@@ -9,9 +9,8 @@
 //! complaint never creates a watch or an alert. A pure function: no store,
 //! no network, microseconds.
 //!
-//! This first part reads English phrasings; German and French sentences
-//! (beyond their command words, which are aliases in [`super::table`]) are
-//! still to come (issue 20).
+//! It reads English phrasings, and the common German and French ones
+//! (their command words are aliases in [`super::table`]).
 
 use super::prefs::parse_time;
 use super::{alert, parse_ids, parse_one_id, watch, Command, ParseError};
@@ -30,6 +29,14 @@ const SEARCH_OPENINGS: &[&[&str]] = &[
     &["message", "me", "about"],
     &["text", "me", "about"],
     &["keep", "an", "eye", "out", "for"],
+    &["benachrichtige", "mich", "über"],
+    &["benachrichtige", "mich", "bei"],
+    &["sag", "mir", "bescheid", "bei"],
+    &["alarm", "für"],
+    &["préviens-moi", "pour"],
+    &["previens-moi", "pour"],
+    &["alerte-moi", "pour"],
+    &["préviens-moi", "des"],
 ];
 /// Openings that may ask for a search, or for anything else ("tell me
 /// about yourself"): a search only when what follows speaks of deals or
@@ -45,6 +52,10 @@ const MAYBE_SEARCH_OPENINGS: &[&[&str]] = &[
     &["search", "for"],
     &["find", "me"],
     &["i", "want"],
+    &["ich", "suche"],
+    &["suche"],
+    &["je", "cherche"],
+    &["cherche"],
 ];
 /// Words that say a sentence is about deals.
 const DEAL_WORDS: &[&str] = &[
@@ -66,11 +77,31 @@ const DEAL_WORDS: &[&str] = &[
     "less",
     "max",
     "between",
+    "angebot",
+    "angebote",
+    "günstig",
+    "günstige",
+    "billig",
+    "unter",
+    "promo",
+    "promos",
+    "soldes",
+    "cher",
+    "moins",
+    "sous",
+    "billige",
+    "billigen",
+    "günstigen",
+    "chers",
+    "chères",
+    "bon",
+    "plan",
 ];
 /// A search names products; a sentence with these is about something of
 /// someone's ("let me know about my order").
 const NOT_A_PRODUCT: &[&str] = &[
     "my", "your", "our", "it", "this", "that", "you", "yourself", "me", "us", "him", "her", "them",
+    "mein", "meine", "meinen", "dein", "deine", "es", "mon", "ma", "mes", "ton", "ta", "tes",
 ];
 
 /// Words that, with nothing else but filler, ask for the list.
@@ -83,6 +114,13 @@ const LIST_NOUNS: &[&str] = &[
     "tracking",
     "items",
     "list",
+    "alarme",
+    "beobachtungen",
+    "beobachte",
+    "überwache",
+    "alertes",
+    "surveillances",
+    "surveille",
 ];
 /// Filler around a request for the list ("what am I watching?").
 const LIST_FILLER: &[&str] = &[
@@ -110,6 +148,26 @@ const LIST_FILLER: &[&str] = &[
     "which",
     "is",
     "on",
+    "was",
+    "ich",
+    "zeig",
+    "zeige",
+    "meine",
+    "mir",
+    "alle",
+    "bitte",
+    "qu'est-ce",
+    "que",
+    "je",
+    "mes",
+    "montre",
+    "montre-moi",
+    "moi",
+    "tous",
+    "toutes",
+    "les",
+    "quoi",
+    "quelles",
 ];
 
 /// Openings that name items to stop ("stop watching 2", "cancel alert 3").
@@ -158,6 +216,15 @@ const SUBSCRIPTION_WORDS: &[&str] = &["subscription", "plan", "membership", "pro
 pub(super) fn reading(tokens: &[String]) -> Option<Result<Command, ParseError>> {
     let words: Vec<String> = tokens.iter().map(|t| plain_word(t)).collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    // A lone "?" or "!" (French puts a space before them) is no word.
+    if words.iter().any(|w| w.is_empty()) {
+        let kept: Vec<String> = tokens
+            .iter()
+            .filter(|t| !plain_word(t).is_empty())
+            .cloned()
+            .collect();
+        return (!kept.is_empty()).then(|| reading(&kept)).flatten();
+    }
 
     // A sentence with a product page in it is about that page: a watch,
     // never a search for the words around it.
@@ -337,6 +404,10 @@ const SILENCE_WORDS: &[&str] = &[
     "disturb",
     "texts",
     "bother",
+    "nachrichten",
+    "benachrichtigungen",
+    "alarme",
+    "alertes",
 ];
 /// When quiet hours end when a sentence only says when they start.
 const QUIET_UNTIL: TimeOfDay = Digest::DEFAULT_TIME;
@@ -345,9 +416,20 @@ const QUIET_UNTIL: TimeOfDay = Digest::DEFAULT_TIME;
 /// "no alerts at night": quiet hours. A bare hour after "after" is an
 /// evening one ("no messages after 9" is 21:00).
 fn quiet_reading(words: &[&str]) -> Option<Command> {
-    let negated = words
-        .iter()
-        .any(|w| matches!(*w, "no" | "don't" | "dont" | "not" | "never"));
+    let negated = words.iter().any(|w| {
+        matches!(
+            *w,
+            "no" | "don't"
+                | "dont"
+                | "not"
+                | "never"
+                | "keine"
+                | "kein"
+                | "nicht"
+                | "pas"
+                | "jamais"
+        )
+    });
     if !negated || !words.iter().any(|w| SILENCE_WORDS.contains(w)) {
         return None;
     }
@@ -360,20 +442,29 @@ fn quiet_reading(words: &[&str]) -> Option<Command> {
             t
         }
     };
-    let (start, end) = if let Some(i) = at("between").or_else(|| at("from")) {
+    let first_of = |these: &[&str]| these.iter().find_map(|w| at(w));
+    let (start, end) = if let Some(i) = first_of(&["between", "from", "zwischen", "entre"]) {
         let start = parse_time(words.get(i + 1)?)?;
-        let joined = matches!(words.get(i + 2), Some(&("and" | "to" | "until" | "till")));
+        let joined = matches!(
+            words.get(i + 2),
+            Some(&("and" | "to" | "until" | "till" | "und" | "bis" | "et" | "à"))
+        );
         let end = parse_time(words.get(i + 2 + usize::from(joined))?)?;
         (start, end)
-    } else if let Some(i) = at("after") {
+    } else if let Some(i) = first_of(&["after", "nach", "ab", "après"]) {
         let said = words.get(i + 1)?;
         let start = evening(said, parse_time(said)?);
-        let end = match at("until").or_else(|| at("till")).or_else(|| at("before")) {
+        let end = match first_of(&["until", "till", "before", "bis", "jusqu'à", "avant"]) {
             Some(j) => parse_time(words.get(j + 1)?)?,
             None => QUIET_UNTIL,
         };
         (start, end)
-    } else if words.windows(2).any(|w| w == ["at", "night"]) || words.contains(&"overnight") {
+    } else if words
+        .windows(2)
+        .any(|w| w == ["at", "night"] || w == ["la", "nuit"])
+        || words.contains(&"overnight")
+        || words.contains(&"nachts")
+    {
         (TimeOfDay::new(22, 0)?, QUIET_UNTIL)
     } else {
         return None;
@@ -385,9 +476,18 @@ fn quiet_reading(words: &[&str]) -> Option<Command> {
 /// "daily roundup at 7pm": the digest.
 fn digest_reading(words: &[&str]) -> Option<Command> {
     if words.first() == Some(&"digest")
-        || !words
-            .iter()
-            .any(|w| matches!(*w, "summary" | "digest" | "roundup" | "round-up"))
+        || !words.iter().any(|w| {
+            matches!(
+                *w,
+                "summary"
+                    | "digest"
+                    | "roundup"
+                    | "round-up"
+                    | "zusammenfassung"
+                    | "résumé"
+                    | "récapitulatif"
+            )
+        })
     {
         return None;
     }
@@ -396,26 +496,47 @@ fn digest_reading(words: &[&str]) -> Option<Command> {
     let often = words.iter().any(|w| {
         matches!(
             *w,
-            "daily" | "weekly" | "every" | "each" | "once" | "morning" | "evening" | "night"
+            "daily"
+                | "weekly"
+                | "every"
+                | "each"
+                | "once"
+                | "morning"
+                | "evening"
+                | "night"
+                | "jeden"
+                | "jede"
+                | "täglich"
+                | "wöchentlich"
+                | "morgens"
+                | "abends"
+                | "chaque"
+                | "quotidien"
+                | "hebdomadaire"
+                | "matin"
+                | "soir"
         ) || Weekday::from_name(w).is_some()
     });
     if !often {
         return None;
     }
-    let weekly = words
-        .iter()
-        .any(|w| matches!(*w, "weekly" | "week") || Weekday::from_name(w).is_some());
+    let weekly = words.iter().any(|w| {
+        matches!(
+            *w,
+            "weekly" | "week" | "wöchentlich" | "woche" | "hebdomadaire" | "semaine"
+        ) || Weekday::from_name(w).is_some()
+    });
     let mut at = None;
     for (i, word) in words.iter().enumerate() {
         let named = match *word {
-            "morning" => TimeOfDay::new(8, 0),
-            "lunchtime" | "lunch" => TimeOfDay::new(12, 0),
+            "morning" | "morgens" | "morgen" | "matin" => TimeOfDay::new(8, 0),
+            "lunchtime" | "lunch" | "mittags" | "midi" => TimeOfDay::new(12, 0),
             "afternoon" => TimeOfDay::new(15, 0),
-            "evening" | "tonight" => TimeOfDay::new(18, 0),
-            "night" => TimeOfDay::new(21, 0),
+            "evening" | "tonight" | "abends" | "abend" | "soir" => TimeOfDay::new(18, 0),
+            "night" | "nachts" | "nuit" => TimeOfDay::new(21, 0),
             _ => None,
         };
-        let said = (i > 0 && matches!(words[i - 1], "at" | "by"))
+        let said = (i > 0 && matches!(words[i - 1], "at" | "by" | "um" | "à"))
             .then(|| parse_time(word))
             .flatten();
         if let Some(time) = said.or(named) {
@@ -446,6 +567,12 @@ const ZONE_OPENINGS: &[&[&str]] = &[
     &["i", "am", "in"],
     &["i", "live", "in"],
     &["i'm", "based", "in"],
+    &["ich", "bin", "in"],
+    &["ich", "wohne", "in"],
+    &["meine", "zeitzone", "ist"],
+    &["je", "suis", "à"],
+    &["j'habite", "à"],
+    &["mon", "fuseau", "horaire", "est"],
 ];
 
 /// "I'm in Berlin", "my time zone is New York": the time zone, by its

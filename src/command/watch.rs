@@ -42,13 +42,116 @@ const STOCK_WORDS: &[&str] = &[
     "restocks",
     "available",
     "availability",
+    "lager",
+    "verfügbar",
+    "vorrätig",
+    "disponible",
+    "dispo",
 ];
 const FILLER_WORDS: &[&str] = &[
-    "when", "if", "once", "price", "it", "its", "it's", "is", "goes", "gets", "hits", "reaches",
-    "the", "a", "or", "and", "me", "alert", "notify", "tell", "please", "by", "of", "any", "back",
-    "change", "changes", "than", "less", "only", "cheaper", "is", "becomes", "comes", "let",
-    "know", "this", "page", "ping", "can", "you", "keep", "eye", "on", "an", "pls", "i", "want",
-    "would", "like", "there",
+    "when",
+    "if",
+    "once",
+    "price",
+    "it",
+    "its",
+    "it's",
+    "is",
+    "goes",
+    "gets",
+    "hits",
+    "reaches",
+    "the",
+    "a",
+    "or",
+    "and",
+    "me",
+    "alert",
+    "notify",
+    "tell",
+    "please",
+    "by",
+    "of",
+    "any",
+    "back",
+    "change",
+    "changes",
+    "than",
+    "less",
+    "only",
+    "cheaper",
+    "is",
+    "becomes",
+    "comes",
+    "let",
+    "know",
+    "this",
+    "page",
+    "ping",
+    "can",
+    "you",
+    "keep",
+    "eye",
+    "on",
+    "an",
+    "pls",
+    "i",
+    "want",
+    "would",
+    "like",
+    "there", // German
+    "sag",
+    "sage",
+    "mir",
+    "bescheid",
+    "wenn",
+    "falls",
+    "sobald",
+    "der",
+    "die",
+    "das",
+    "preis",
+    "ist",
+    "auf",
+    "fällt",
+    "sinkt",
+    "wieder",
+    "bitte",
+    "benachrichtige",
+    "mich",
+    "dieses",
+    "diesen",
+    "produkt",
+    "beobachte",
+    "für", // French
+    "préviens-moi",
+    "previens-moi",
+    "préviens",
+    "dis-moi",
+    "moi",
+    "quand",
+    "si",
+    "le",
+    "la",
+    "les",
+    "prix",
+    "est",
+    "passe",
+    "descend",
+    "baisse",
+    "de",
+    "nouveau",
+    "en",
+    "ce",
+    "cet",
+    "produit",
+    "surveille",
+    "pour",
+    "svp",
+    "stp",
+    "dès",
+    "que",
+    "qu'il",
 ];
 
 pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
@@ -85,6 +188,12 @@ pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
                 return Err(err(Problem::BadPrice {
                     text: token.clone(),
                 }));
+            }
+            // "less than 40", "moins de 40", "weniger als 40".
+            if args[i..].len() > 1
+                && matches!(args[i].to_lowercase().as_str(), "than" | "de" | "als")
+            {
+                i += 1;
             }
             // "to" and "at" are fillers too ("drops to £40" vs "goes to 10%").
             if let Ok((price, used)) = take_price("", &args[i..]) {
@@ -139,7 +248,10 @@ pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
             }
             continue;
         }
-        if FILLER_WORDS.contains(&lower.as_str()) || lower == "%" {
+        // A word with the comma or stop a sentence puts after it is the
+        // same filler ("bescheid," "please.").
+        let bare = lower.trim_end_matches([',', '.', '!', '?', ';']);
+        if FILLER_WORDS.contains(&bare) || lower == "%" {
             continue;
         }
         if token.chars().any(|c| c.is_ascii_digit()) {
