@@ -797,7 +797,8 @@ async fn bad_input_gets_a_clear_reply_and_stores_nothing() {
             ),
             ("quiet 99:99-00:00", "couldn't read “99:99” as a time"),
             ("pause 4294967296", "isn't a number from your list"),
-            ("wacth https://shop.example/p/1", "Did you mean: watch URL"),
+            // A typo of a command that removes is asked about, not done.
+            ("dlete 1", "Did you mean: delete"),
         ];
         for (input, expected) in cases {
             let reply = say(&core, "ann", input).await;

@@ -962,9 +962,12 @@ fn real_world_phrasings() {
         ("UNSTOP".into(), "unstop".into()),
         // not understood
         ("banana".into(), "unknown banana".into()),
-        (format!("wacth {U}"), "unknown wacth suggest=watch".into()),
-        ("lsit".into(), "unknown lsit suggest=list".into()),
-        ("alrt tv".into(), "unknown alrt suggest=alert".into()),
+        // A typo of a command that shows or adds is read as it; see
+        // natural_phrasings_read_as_the_command_they_mean.
+        (format!("wacth {U}"), format!("watch {U}")),
+        ("lsit".into(), "list".into()),
+        ("alrt tv".into(), "alert words=tv".into()),
+        ("dlete 3".into(), "unknown dlete suggest=delete".into()),
         ("histroy 1".into(), "unknown histroy suggest=history".into()),
         (
             format!("please watch {U}"),
@@ -1197,6 +1200,13 @@ fn natural_phrasings_read_as_the_command_they_mean() {
         ("pas de messages après 23h".into(), "quiet 23:00-08:00"),
         ("un résumé chaque matin".into(), "digest daily 08:00"),
         ("je suis à Paris".into(), "timezone paris"),
+        // typos of commands that only show or add
+        (
+            format!("wacth {U} below £30"),
+            "watch https://shop.example/p/1 below=30GBP",
+        ),
+        ("alret lego under 50".into(), "alert words=lego max=50"),
+        ("lsit".into(), "list"),
         // the other languages' command words
         ("liste".into(), "list"),
         ("Liste".into(), "list"),
@@ -1277,6 +1287,9 @@ fn chatter_and_questions_create_nothing() {
         "delete 1-4000000000",
         "cancel my dinner",
         "remove the alert",
+        "dlete 3",
+        "puase 2",
+        "quite 22:00-07:00",
         "ich suche meine brille",
         "je cherche mon téléphone",
         "keine ahnung",

@@ -313,6 +313,14 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
         if let Some(reading) = natural::reading(&tokens) {
             return reading;
         }
+        // A typo of a command that only shows or adds ("wacth URL below
+        // £30", "lsit"), when the rest reads as that command; a typo of one
+        // that removes or changes stays a question.
+        if let Some(meant) = nearest(&name).filter(|m| TYPO_SAFE.contains(m)) {
+            if let Some(Ok(command)) = table::def(meant).map(|def| (def.parse)(args)) {
+                return Ok(command);
+            }
+        }
         return Ok(Command::Unknown {
             suggestion: suggest(&name, &tokens),
             word: first.clone(),
@@ -370,12 +378,22 @@ pub(crate) fn command_word(token: &str) -> String {
     word.trim_end_matches([':', ',', '.', '!']).to_lowercase()
 }
 
+/// Commands a typo may be read as without asking: they show something or
+/// add something the reply names, never remove or change.
+const TYPO_SAFE: &[&str] = &["watch", "alert", "list", "help", "settings", "plan"];
+
 /// The nearest command to a word we did not know, if one is near enough to
 /// be a typo; a message that contains a link probably wanted `watch`.
 fn suggest(word: &str, tokens: &[String]) -> Option<&'static str> {
     if tokens.iter().any(|t| watch::looks_like_url(t)) {
         return Some("watch");
     }
+    nearest(word)
+}
+
+/// The command a word is a typo of: one edit away for short words, two
+/// for longer ones.
+fn nearest(word: &str) -> Option<&'static str> {
     let limit = if word.chars().count() <= 4 { 1 } else { 2 };
     // Names before aliases, so a tie goes to a command's own name.
     let names = table::TABLE.iter().map(|def| (def.name, def.name));
@@ -561,12 +579,20 @@ mod tests {
     }
 
     #[test]
-    fn typos_get_a_suggestion() {
-        let Ok(Command::Unknown { suggestion, .. }) = parse("wacth https://x.example/a") else {
+    fn typos_are_read_when_harmless_and_suggested_otherwise() {
+        // Showing or adding: read as meant (the reply says what was done).
+        assert!(matches!(
+            parse("wacth https://x.example/a"),
+            Ok(Command::Watch(_))
+        ));
+        assert_eq!(parse("lsit"), Ok(Command::List));
+        // Removing or changing: a suggestion, nothing done.
+        let Ok(Command::Unknown { suggestion, .. }) = parse("dlete 3") else {
             panic!("not unknown");
         };
-        assert_eq!(suggestion, Some("watch"));
-        let Ok(Command::Unknown { suggestion, .. }) = parse("lsit") else {
+        assert_eq!(suggestion, Some("delete"));
+        // A harmless typo whose rest does not fit stays a suggestion.
+        let Ok(Command::Unknown { suggestion, .. }) = parse("lsit everything") else {
             panic!("not unknown");
         };
         assert_eq!(suggestion, Some("list"));
