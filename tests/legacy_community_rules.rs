@@ -7,35 +7,13 @@
 
 mod common;
 
-use common::TestDb;
+use common::{Recorder, TestDb};
 use dealwatch::storage::{Backend, DISCORD_CHANNEL};
 use dealwatch_bots::Channel;
-use dealwatch_bots::{BoxFuture, Outgoing, SendError, Sender};
+use dealwatch_bots::Sender;
 use sqlx::Connection;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-/// Every message sent: where, and its text.
-#[derive(Default)]
-struct Posts(Mutex<Vec<(String, String)>>);
-
-impl Sender for Posts {
-    fn send<'a>(
-        &'a self,
-        reply_to: &'a str,
-        messages: &'a [Outgoing],
-    ) -> BoxFuture<'a, Result<Vec<String>, SendError>> {
-        Box::pin(async move {
-            let mut sent = self.0.lock().unwrap();
-            sent.extend(
-                messages
-                    .iter()
-                    .map(|m| (reply_to.to_owned(), m.text.clone())),
-            );
-            Ok(vec!["m".to_owned(); messages.len()])
-        })
-    }
-}
+use std::sync::Arc;
 
 /// The data statements of 0016 (its index exists already).
 fn conversion(dialect: &str) -> Vec<String> {
@@ -153,7 +131,7 @@ async fn rules_that_posted_into_a_discord_channel_move_to_its_destination() {
             .enqueue_notice(ann.id, "legacy:1", &legacy, common::NOW)
             .await
             .unwrap();
-        let posts = Arc::new(Posts::default());
+        let posts = Arc::new(Recorder::default());
         let dispatcher = dealwatch::dispatch::Dispatcher::new(
             db.store.clone(),
             Arc::new(dealwatch::l10n::L10n::load().unwrap()),
@@ -161,7 +139,7 @@ async fn rules_that_posted_into_a_discord_channel_move_to_its_destination() {
             HashMap::from([(Channel::Discord, posts.clone() as Arc<dyn Sender>)]),
         );
         dispatcher.deliver_pending_at(common::NOW).await.unwrap();
-        let sent = posts.0.lock().unwrap().clone();
+        let sent = posts.sent();
         assert_eq!(sent.len(), 1, "{name}: {sent:?}");
         assert_eq!(sent[0].0, "900", "{name}");
         assert!(sent[0].1.contains("LEGO Technic"), "{name}");

@@ -269,17 +269,34 @@ pub async fn spawn_app(db: &TestDb, args: &[&str]) -> App {
 }
 
 /// A sender that takes every message and remembers its text (ids `m1`,
-/// `m2`, ... in order).
+/// `m2`, ... in order) and, beside it, where it was sent.
 #[derive(Default)]
-pub struct Recorder(pub std::sync::Mutex<Vec<String>>);
+pub struct Recorder(
+    pub std::sync::Mutex<Vec<String>>,
+    pub std::sync::Mutex<Vec<String>>,
+);
+
+impl Recorder {
+    /// Every message taken: where it went, and its text.
+    pub fn sent(&self) -> Vec<(String, String)> {
+        let to = self.1.lock().expect("the recorder").clone();
+        to.into_iter()
+            .zip(self.0.lock().expect("the recorder").iter().cloned())
+            .collect()
+    }
+}
 
 impl dealwatch_bots::Sender for Recorder {
     fn send<'a>(
         &'a self,
-        _reply_to: &'a str,
+        reply_to: &'a str,
         messages: &'a [Outgoing],
     ) -> dealwatch_bots::BoxFuture<'a, Result<Vec<String>, dealwatch_bots::SendError>> {
         Box::pin(async move {
+            self.1
+                .lock()
+                .expect("the recorder")
+                .extend(messages.iter().map(|_| reply_to.to_owned()));
             let mut sent = self.0.lock().expect("the recorder");
             let first = sent.len();
             sent.extend(messages.iter().map(|m| m.text.clone()));
