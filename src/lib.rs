@@ -9,7 +9,10 @@
 //!   [`conversation`] acts, [`l10n`] replies), [`storage`], [`rules`], and
 //!   the [`server`] and [`console`] that the `dealwatch` binary wires up.
 //!
-//! The core does no network I/O, so it is tested with nothing but SQLite.
+//! The core's deciding code does no network I/O: the few answers that need
+//! a platform (a webhook's check, a payment link) are asked for through
+//! `conversation::Platforms` between decisions, so it is tested with
+//! nothing but SQLite and, for those, a fake platform on loopback.
 
 pub mod billing;
 pub mod channels;

@@ -78,6 +78,15 @@ fn dispatcher(
     .with_communities_paced(communities(api), dealwatch_bots::pace::Pace::unlimited())
 }
 
+/// Deliver what is queued now (after connecting a webhook: its test post),
+/// so a test counts only the posts that follow.
+async fn deliver_test_post(db: &TestDb, api: &FakeApi) {
+    dispatcher(db, api, Arc::default())
+        .deliver_pending()
+        .await
+        .unwrap();
+}
+
 /// What Telegram user 4242 is answered, at `now`.
 async fn ann_at(core: &dealwatch::conversation::Core, text: String, now: i64) -> String {
     let replies = core
@@ -128,6 +137,7 @@ async fn a_discord_webhook_is_checked_test_posted_kept_sealed_and_managed() {
     let api = FakeApi::start(discord).await;
     for db in TestDb::all().await {
         let core = db.core().with_communities(communities(&api));
+        let dispatcher = dispatcher(&db, &api, Arc::default());
         let before = api.calls().len();
 
         // Pasted bare, as people do.
@@ -147,6 +157,11 @@ async fn a_discord_webhook_is_checked_test_posted_kept_sealed_and_managed() {
             "{}: the token shown: {reply}",
             db.name
         );
+        assert!(reply.contains("test message is on its way"), "{reply}");
+        // Deciding only looks the webhook up; the test post leaves through
+        // the outbox, like the deals after it.
+        assert_eq!(api.calls().len(), before + 1, "{}", db.name);
+        dispatcher.deliver_pending().await.unwrap();
         let calls = &api.calls()[before..];
         assert_eq!(calls.len(), 2, "{}: {calls:?}", db.name);
         assert_eq!(calls[0].method, "GET");
@@ -204,10 +219,11 @@ async fn a_discord_webhook_is_checked_test_posted_kept_sealed_and_managed() {
         let before = api.calls().len();
         let reply = say(&core, "ann", "community test Deal-Hunters").await;
         assert!(
-            reply.contains("Posted a test message"),
+            reply.contains("A test message is on its way to “deal-hunters”"),
             "{}: {reply}",
             db.name
         );
+        dispatcher.deliver_pending().await.unwrap();
         let posted = &api.calls()[before..];
         assert_eq!(posted.len(), 1, "{}", db.name);
         assert_eq!(
@@ -434,6 +450,7 @@ async fn matches_are_posted_through_the_webhook_until_it_is_deleted() {
         let core = db.core().with_communities(communities(&api));
         let ann = |text: &str| ann_at(&core, text.to_owned(), common::NOW);
         ann(&url("111")).await;
+        deliver_test_post(&db, &api).await;
         let reply = ann("alert lego under £40 to deal-hunters").await;
         assert!(
             reply.contains("will be posted to “deal-hunters”"),
@@ -565,6 +582,7 @@ async fn a_community_has_a_daily_cap_and_quiet_hours() {
         let core = db.core().with_communities(communities(&api));
         let ann = |text: &str| ann_at(&core, text.to_owned(), NOON);
         ann(&url("111")).await;
+        deliver_test_post(&db, &api).await;
         let list = ann("community").await;
         assert!(list.contains("at most 50 a day"), "{}: {list}", db.name);
         let reply = ann("community cap deal-hunters 2").await;
@@ -666,6 +684,7 @@ async fn a_rate_limited_webhook_post_waits_and_goes_once() {
     let db = TestDb::sqlite().await;
     let core = db.core().with_communities(communities(&api));
     assert!(ann_at(&core, url("111"), NOON).await.contains("Connected"));
+    deliver_test_post(&db, &api).await;
     ann_at(&core, "alert lego to deal-hunters".into(), NOON).await;
     let deal = deal("d1", "Lego bargain", None, None);
     Announcer::default()
@@ -757,6 +776,7 @@ async fn posts_go_on_when_the_owner_opts_out_privately() {
     for db in TestDb::all().await {
         let core = db.core().with_communities(communities(&api));
         ann_at(&core, url("111"), common::NOW).await;
+        deliver_test_post(&db, &api).await;
         ann_at(&core, "alert lego to deal-hunters".into(), common::NOW).await;
         let stopped = ann_at(&core, "stop".into(), common::NOW).await;
         assert!(!stopped.is_empty(), "{}", db.name);
@@ -840,6 +860,7 @@ async fn a_community_has_its_own_digest_time_zone_and_role_mention() {
         let core = db.core().with_communities(communities(&api));
         let ann = |text: &str| ann_at(&core, text.to_owned(), NOON);
         ann(&url("111")).await;
+        deliver_test_post(&db, &api).await;
         ann("alert lego to deal-hunters").await;
         let reply = ann(&format!("community mention deal-hunters <@&{ROLE}>")).await;
         assert!(
@@ -943,6 +964,7 @@ async fn a_held_back_community_does_not_hold_up_its_owners_alerts() {
         let core = db.core().with_communities(communities(&api));
         let ann = |text: &str| ann_at(&core, text.to_owned(), common::NOW);
         ann(&url("111")).await;
+        deliver_test_post(&db, &api).await;
         ann("alert lego to deal-hunters").await;
         ann("alert lego").await;
         busy.store(true, Ordering::SeqCst);

@@ -3,6 +3,10 @@
 
 use super::*;
 
+fn reply(text: String) -> Result<Decision, CoreError> {
+    Ok(Decision::reply(vec![Outgoing::text(text)]))
+}
+
 impl Session {
     pub(super) fn link_code_made(&self, code: &str) -> Vec<Outgoing> {
         let minutes = Arg::from(LINK_CODE_TTL_SECS / 60);
@@ -71,23 +75,27 @@ impl Session {
 
     /// `upgrade pro|premium`: a Checkout link; for someone who already pays,
     /// the portal, where the plan is switched (a second Checkout would make
-    /// a second subscription).
-    pub(super) async fn upgrade(&self, paid: PaidPlan) -> Result<Vec<Outgoing>, CoreError> {
+    /// a second subscription). Stripe is asked through a [`Lookup`].
+    pub(super) async fn upgrade(&self, paid: PaidPlan) -> Result<Decision, CoreError> {
         let tr = self.tr();
-        let Some(payments) = &self.core.payments else {
-            return one(tr.msg("upgrade-unavailable", &[]));
-        };
+        if !self.core.platforms.sells() {
+            return reply(tr.msg("upgrade-unavailable", &[]));
+        }
         if self.user.plan >= paid.plan() {
             let plan = self.plan_name(self.user.plan);
-            return one(tr.msg("upgrade-already", &[("plan", plan.into())]));
+            return reply(tr.msg("upgrade-already", &[("plan", plan.into())]));
         }
         let customer = self.core.store.stripe_customer(self.user.id).await?;
-        let link = match (&customer, self.user.plan) {
-            (Some(customer), Plan::Pro | Plan::Premium) => payments
-                .portal(customer, &self.user.settings.locale)
-                .await
-                .map(|url| ("upgrade-change", self.user.plan, url)),
-            _ => {
+        let (lookup, message, plan) = match (customer, self.user.plan) {
+            (Some(customer), Plan::Pro | Plan::Premium) => (
+                Lookup::Portal {
+                    customer,
+                    locale: self.user.settings.locale.clone(),
+                },
+                "upgrade-change",
+                self.user.plan,
+            ),
+            (customer, _) => {
                 // A redelivered message makes the same attempt (and Stripe
                 // returns the same session); the console, which has no
                 // message ids, makes one per user, plan and minute.
@@ -112,58 +120,65 @@ impl Session {
                     locale: self.user.settings.locale.clone(),
                     attempt,
                 };
-                payments
-                    .checkout(&request)
-                    .await
-                    .map(|url| ("upgrade-link", paid.plan(), url))
+                (Lookup::Checkout(request), "upgrade-link", paid.plan())
             }
         };
-        match link {
-            Ok((message, plan, url)) => Ok(vec![Outgoing::text(tr.msg(
-                message,
-                &[("plan", self.plan_name(plan).into()), ("url", url.into())],
-            ))
-            .confidential(tr.msg(
-                "payment-link-expired",
-                &[(
-                    "command",
-                    format!("upgrade {}", paid.plan().as_str()).into(),
-                )],
-            ))]),
-            Err(e) => self.payments_failed(e),
-        }
+        let url = match self.link(lookup) {
+            Ok(url) => url,
+            Err(not_yet) => return Ok(not_yet),
+        };
+        Ok(Decision::reply(vec![Outgoing::text(tr.msg(
+            message,
+            &[("plan", self.plan_name(plan).into()), ("url", url.into())],
+        ))
+        .confidential(tr.msg(
+            "payment-link-expired",
+            &[(
+                "command",
+                format!("upgrade {}", paid.plan().as_str()).into(),
+            )],
+        ))]))
     }
 
     /// `billing`: a customer portal link, for someone who has paid before.
-    pub(super) async fn billing(&self) -> Result<Vec<Outgoing>, CoreError> {
+    pub(super) async fn billing(&self) -> Result<Decision, CoreError> {
         let tr = self.tr();
-        let Some(payments) = &self.core.payments else {
-            return one(tr.msg("billing-unavailable", &[]));
-        };
-        let Some(customer) = self.core.store.stripe_customer(self.user.id).await? else {
-            return one(tr.msg("billing-none", &[]));
-        };
-        match payments.portal(&customer, &self.user.settings.locale).await {
-            Ok(url) => Ok(vec![Outgoing::text(
-                tr.msg("billing-link", &[("url", url.into())]),
-            )
-            .confidential(
-                tr.msg("payment-link-expired", &[("command", "billing".into())]),
-            )]),
-            Err(e) => self.payments_failed(e),
+        if !self.core.platforms.sells() {
+            return reply(tr.msg("billing-unavailable", &[]));
         }
+        let Some(customer) = self.core.store.stripe_customer(self.user.id).await? else {
+            return reply(tr.msg("billing-none", &[]));
+        };
+        let lookup = Lookup::Portal {
+            customer,
+            locale: self.user.settings.locale.clone(),
+        };
+        let url = match self.link(lookup) {
+            Ok(url) => url,
+            Err(not_yet) => return Ok(not_yet),
+        };
+        Ok(Decision::reply(vec![Outgoing::text(
+            tr.msg("billing-link", &[("url", url.into())]),
+        )
+        .confidential(tr.msg(
+            "payment-link-expired",
+            &[("command", "billing".into())],
+        ))]))
     }
 
-    /// Stripe could not make a link: the person hears so at once (a retry
-    /// of the whole message would keep them waiting), the operator in the log.
-    pub(super) fn payments_failed(&self, e: BillingError) -> Result<Vec<Outgoing>, CoreError> {
-        match e {
-            BillingError::Store(e) => Err(e.into()),
-            e => {
-                tracing::error!(error = %e, "payment link not made");
+    /// The link Stripe made for `lookup`; else the decision to ask for it
+    /// first, or the apology that it made none (the person hears at once:
+    /// a retry of the whole message would keep them waiting).
+    fn link(&self, lookup: Lookup) -> Result<String, Decision> {
+        match self.facts.get(&lookup) {
+            Some(Fact::Link(Ok(url))) => Ok(url.clone()),
+            Some(_) => {
                 self.core.metrics.error("billing");
-                one(self.tr().msg("billing-failed", &[]))
+                Err(Decision::reply(vec![Outgoing::text(
+                    self.tr().msg("billing-failed", &[]),
+                )]))
             }
+            None => Err(Decision::ask(lookup)),
         }
     }
 

@@ -3,13 +3,14 @@
 //! channels), and managing the alerts of a shared chat from inside it
 //! (a Telegram group, a Discord channel the bot is in).
 //!
-//! Checking a webhook or a channel and posting the webhook's test message
-//! are calls to the platform, made while deciding (as a payment link is);
-//! what is stored comes out as an [`Effect`] and is written when the
-//! message is applied.
+//! Checking a webhook or a channel is a question for the platform
+//! ([`super::lookup`]), asked before the command is decided again with its
+//! answer; what is stored comes out as an [`Effect`] and is written when
+//! the message is applied. Test posts leave through the outbox, like the
+//! deals that follow them.
 
 use super::effects::{Decision, Effect};
-use super::{one, Answer, ChatChange, Core, CoreError, ReplyTo, Session};
+use super::{one, Answer, ChatChange, Core, CoreError, Fact, Lookup, ReplyTo, Session};
 use crate::command::{AddTarget, CommunityCommand, CommunitySetting, ParseError, Problem, RuleOp};
 use crate::model::ItemNo;
 use crate::storage::{
@@ -327,13 +328,19 @@ impl Session {
         if self.group.is_some() {
             return reply("community-channel-private");
         }
-        let Some(broadcasts) = self.core.broadcasts.get(&self.identity.channel) else {
+        if !self.core.platforms.has_broadcasts(self.identity.channel) {
             return reply("community-channel-unsupported");
+        }
+        let lookup = Lookup::Broadcast {
+            on: self.identity.channel,
+            channel: channel.to_owned(),
+            sender: self.identity.external_id.clone(),
         };
-        let info = match broadcasts
-            .check_broadcast(channel, &self.identity.external_id)
-            .await
-        {
+        let checked = match self.facts.get(&lookup) {
+            Some(Fact::Broadcast(checked)) => checked.clone(),
+            _ => return Ok(Decision::ask(lookup)),
+        };
+        let info = match checked {
             Ok(info) => info,
             Err(BroadcastRefusal::NotFound) => return reply("community-channel-not-found"),
             Err(BroadcastRefusal::NotBroadcast) => return reply("community-channel-not-channel"),
@@ -424,8 +431,8 @@ impl Session {
         one(lines.join("\n"))
     }
 
-    /// Check the webhook exists, post a test message through it, then
-    /// store it (sealed) under a name.
+    /// Check the webhook exists, then store it (sealed) under a name; its
+    /// test message follows through the outbox.
     async fn add_community(
         &self,
         webhook: WebhookUrl,
@@ -452,9 +459,11 @@ impl Session {
         if !again && existing.len() >= limit as usize {
             return reply(self.community_limit(limit));
         }
-        let info = match communities.discord.webhook_info(&webhook).await {
-            Ok(info) => info,
-            Err(e) => return reply(self.discord_refused(&e)),
+        let lookup = Lookup::Webhook(webhook.clone());
+        let info = match self.facts.get(&lookup) {
+            Some(Fact::Webhook(Ok(info))) => info.clone(),
+            Some(Fact::Webhook(Err(e))) => return reply(self.discord_refused(e)),
+            _ => return Ok(Decision::ask(lookup)),
         };
         let name = match name {
             Some(name) => name,
@@ -463,10 +472,6 @@ impl Session {
                 free_name(info.name.as_deref().unwrap_or_default(), "discord", &taken)
             }
         };
-        let test = Outgoing::text(tr.msg("community-test-post", &[("name", name.clone().into())]));
-        if let Err(e) = communities.discord.execute_webhook(&webhook, &test).await {
-            return reply(self.discord_refused(&e));
-        }
         let Some(sealed_secret) = communities.sealer.seal(webhook.token().as_bytes()) else {
             return reply(tr.msg("community-unavailable", &[]));
         };
@@ -483,38 +488,35 @@ impl Session {
         }))
     }
 
-    /// Post a test message to one of the sender's communities: through a
-    /// webhook at once; to a chat, through the outbox like its deals.
+    /// Post a test message to one of the sender's communities, through the
+    /// outbox like its deals (a webhook Discord no longer knows stops the
+    /// community there, and its owner is told).
     async fn test_community(&self, name: &str) -> Result<Decision, CoreError> {
-        let tr = self.tr();
-        let reply = |text: String| Ok(Decision::reply(vec![Outgoing::text(text)]));
         let Some(destination) = self.core.store.destination(self.user.id, name).await? else {
             return Ok(Decision::reply(vec![self.not_found(name)]));
         };
-        if destination.kind != DISCORD_WEBHOOK {
-            return Ok(Decision::change(Effect::TestCommunity {
-                destination: destination.id,
-                name: destination.name,
-            }));
+        if destination.kind == DISCORD_WEBHOOK {
+            let opened = self
+                .core
+                .communities
+                .as_ref()
+                .map(|c| c.webhook(&destination));
+            let message = match opened {
+                None => Some("community-unavailable"),
+                // Sealed under another key (DEALWATCH_SEAL_KEY changed).
+                Some(None) => Some("community-secret-lost"),
+                Some(Some(_)) => None,
+            };
+            if let Some(message) = message {
+                return Ok(Decision::reply(vec![Outgoing::text(
+                    self.tr().msg(message, &[("name", destination.name.into())]),
+                )]));
+            }
         }
-        let Some(communities) = &self.core.communities else {
-            return reply(tr.msg("community-unavailable", &[]));
-        };
-        let Some(webhook) = communities.webhook(&destination) else {
-            // Sealed under another key (DEALWATCH_SEAL_KEY changed).
-            return reply(tr.msg(
-                "community-secret-lost",
-                &[("name", destination.name.into())],
-            ));
-        };
-        let test = Outgoing::text(tr.msg(
-            "community-test-post",
-            &[("name", destination.name.clone().into())],
-        ));
-        match communities.discord.execute_webhook(&webhook, &test).await {
-            Ok(_) => reply(tr.msg("community-tested", &[("name", destination.name.into())])),
-            Err(e) => reply(self.discord_refused(&e)),
-        }
+        Ok(Decision::change(Effect::TestCommunity {
+            destination: destination.id,
+            name: destination.name,
+        }))
     }
 
     /// Where a community is, as its owner recognises it (a webhook's
@@ -566,11 +568,7 @@ impl Session {
         let name = |n: &str| ("name", n.to_owned().into());
         let text = match added {
             DestinationAdded::Added => tr.msg(
-                if new.kind == DISCORD_WEBHOOK {
-                    "community-added"
-                } else {
-                    "community-added-chat"
-                },
+                "community-added",
                 &[
                     name(&new.name),
                     ("place", self.place(new.kind, &new.external_id).into()),

@@ -10,7 +10,7 @@
 
 use super::*;
 use crate::command::RuleOp;
-use crate::storage::{ChatDestination, DestinationAdded, Unit, DISCORD_WEBHOOK};
+use crate::storage::{ChatDestination, DestinationAdded, Unit};
 use crate::watching::Notice;
 
 /// A change a command asks for, decided from the command and the sender's
@@ -135,6 +135,9 @@ pub(crate) enum Step {
     Reply(Vec<Outgoing>),
     /// A change to write; the replies depend on what it finds.
     Change(Box<Effect>),
+    /// The answer depends on what a platform says: ask, then decide again
+    /// ([`super::Core::decide`]).
+    Ask(super::Lookup),
 }
 
 impl Decision {
@@ -150,6 +153,14 @@ impl Decision {
     pub(crate) fn public(mut self) -> Decision {
         self.public = true;
         self
+    }
+
+    pub(crate) fn ask(lookup: super::Lookup) -> Decision {
+        Decision {
+            opted_out: None,
+            step: Step::Ask(lookup),
+            public: false,
+        }
     }
 
     pub(crate) fn change(effect: Effect) -> Decision {
@@ -190,6 +201,15 @@ impl Session {
         let effect = match decision.step {
             Step::Reply(replies) => return Ok(replies),
             Step::Change(effect) => *effect,
+            // Core::decide answers every question before a decision is
+            // applied; one left over is our bug, and nothing is changed.
+            Step::Ask(lookup) => {
+                tracing::error!(
+                    lookup = lookup.kind(),
+                    "a decision still asking was applied"
+                );
+                return Ok(vec![Outgoing::text(self.tr().msg("error-internal", &[]))]);
+            }
         };
         let (user, now) = (self.user.id, self.now);
         Ok(match effect {
@@ -306,11 +326,11 @@ impl Session {
             }
             Effect::AddCommunity { new, limit } => {
                 let added = unit.add_destination(user, &new, limit, now).await?;
-                if added == DestinationAdded::Added && new.kind != DISCORD_WEBHOOK {
-                    // A chat is posted to through the outbox; a webhook had
-                    // its test message while deciding.
+                if added == DestinationAdded::Added {
+                    // The test post goes through the outbox, like the
+                    // deals that follow it.
                     if let Some(d) = unit.destination_by_place(user, &new).await? {
-                        let key = format!("community-test:{d}:{now}:{}", self.message_key());
+                        let key = format!("community-added:{d}:{now}:{}", self.message_key());
                         let test = Notice::CommunityTest {
                             destination: d,
                             name: new.name.clone(),

@@ -18,19 +18,24 @@
 //! ([`crate::l10n`]) as neutral [`Outgoing`] messages. Every write carries
 //! the sender's own user id, so nobody can touch another user's watches or
 //! rules. [`Core::handle`] and [`Core::answer`] do both in a unit of their
-//! own (the console, tests). The core does no network I/O of its own but
-//! Stripe's (`upgrade`, `billing`): the channel adapters deliver what it
-//! returns.
+//! own (the console, tests). Deciding calls no platform: a command whose
+//! answer needs one (a webhook's check, a payment link) stops with the
+//! question, which [`lookup::Platforms`] answers before it is decided again
+//! with the fact; the channel adapters deliver what it returns.
 
 mod account;
 mod community;
 mod effects;
 mod items;
+mod lookup;
 mod prefs;
+
+pub use lookup::Platforms;
+use lookup::{Fact, Facts, Lookup};
 
 use effects::{Decision, Effect, Setting, Step};
 
-use crate::billing::{BillingError, CheckoutRequest, Payments};
+use crate::billing::{CheckoutRequest, Payments};
 use crate::chart;
 use crate::command::{self, Command, ParseError, Problem, RuleSpec, WatchSpec};
 use crate::l10n::{Arg, L10n, Tr, DEFAULT_LOCALE};
@@ -215,33 +220,15 @@ pub struct Core {
     plans: Plans,
     options: CoreOptions,
     metrics: Metrics,
-    /// Makes Checkout and portal links; `None` when billing is off.
-    payments: Option<Arc<dyn Payments>>,
+    /// Answers the questions deciding stops at (Stripe's links, Discord's
+    /// webhooks, Telegram's channels).
+    platforms: Arc<Platforms>,
     /// Who was lately told in a group to open a private chat.
     nudges: Arc<GroupNudges>,
-    /// Checks and posts to Discord webhook URLs, and keeps their tokens
-    /// sealed; `None` without `DEALWATCH_SEAL_KEY` (a token must outlive
-    /// the process, and is never kept in plain text).
+    /// Keeps Discord webhook tokens sealed; `None` without
+    /// `DEALWATCH_SEAL_KEY` (a token must outlive the process, and is never
+    /// kept in plain text).
     communities: Option<Communities>,
-    /// Asks each platform that has broadcast channels (Telegram) whether
-    /// someone may have deals posted to one.
-    broadcasts: Arc<Broadcasters>,
-}
-
-/// The platforms' answers on broadcast channels, by platform.
-#[derive(Clone, Default)]
-struct Broadcasters(std::collections::HashMap<Channel, Arc<dyn dealwatch_bots::Broadcasts>>);
-
-impl std::fmt::Debug for Broadcasters {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.keys()).finish()
-    }
-}
-
-impl Broadcasters {
-    fn get(&self, channel: &Channel) -> Option<&Arc<dyn dealwatch_bots::Broadcasts>> {
-        self.0.get(channel)
-    }
 }
 
 /// What community destinations need: Discord's API (no bot token needed
@@ -280,10 +267,9 @@ impl Core {
             plans,
             options,
             metrics,
-            payments: None,
+            platforms: Arc::default(),
             nudges: Arc::default(),
             communities: None,
-            broadcasts: Arc::default(),
         }
     }
 
@@ -294,8 +280,8 @@ impl Core {
         channel: Channel,
         broadcasts: Arc<dyn dealwatch_bots::Broadcasts>,
     ) -> Core {
-        Arc::make_mut(&mut self.broadcasts)
-            .0
+        Arc::make_mut(&mut self.platforms)
+            .broadcasts
             .insert(channel, broadcasts);
         self
     }
@@ -303,12 +289,13 @@ impl Core {
     /// Sell plans through `payments` (`upgrade` and `billing` answer with
     /// its links instead of saying payments are off).
     pub fn with_payments(mut self, payments: Arc<dyn Payments>) -> Core {
-        self.payments = Some(payments);
+        Arc::make_mut(&mut self.platforms).payments = Some(payments);
         self
     }
 
     /// Let people register community destinations.
     pub fn with_communities(mut self, communities: Communities) -> Core {
+        Arc::make_mut(&mut self.platforms).discord = Some(communities.discord.clone());
         self.communities = Some(communities);
         self
     }
@@ -352,11 +339,42 @@ impl Core {
     /// sender alone; someone we cannot answer privately (a Telegram user
     /// who never started a chat with the bot) gets only a pointer to the
     /// private chat, in the group, and nothing they asked for is done.
+    ///
+    /// A command whose answer depends on a platform (checking a webhook or
+    /// a channel, a payment link) stops at that question; it is answered
+    /// here, outside the deciding code, and the message decided again with
+    /// the fact.
     pub async fn decide(&self, msg: &Incoming, now: i64) -> Result<Decided, CoreError> {
         self.metrics.message_in(msg.channel.as_str());
-        self.decide_inner(msg, now)
+        let mut facts = Facts::default();
+        loop {
+            let decided = self
+                .decide_inner(msg, now, &facts)
+                .await
+                .map_err(|e| self.failed(msg, e))?;
+            let Some(lookup) = decided.asks() else {
+                return Ok(decided);
+            };
+            if facts.len() >= lookup::MAX_LOOKUPS {
+                tracing::error!(lookup = lookup.kind(), "a message kept asking platforms");
+                self.metrics.error("lookups");
+                return Ok(Decided {
+                    channel: msg.channel,
+                    pending: Pending::Answered(Answer {
+                        to: ReplyTo::Sender,
+                        messages: vec![self.sorry(msg)],
+                        user: decided.user(),
+                    }),
+                });
+            }
+            let fact = tracing::Instrument::instrument(
+                self.platforms.answer(&lookup),
+                tracing::info_span!("lookup", kind = lookup.kind()),
+            )
             .await
-            .map_err(|e| self.failed(msg, e))
+            .map_err(|e| self.failed(msg, e))?;
+            facts.learn(lookup, fact);
+        }
     }
 
     /// Write what `decided` changes through `unit` and render the answer.
@@ -460,7 +478,12 @@ impl Core {
             .unwrap_or(DEFAULT_LOCALE)
     }
 
-    async fn decide_inner(&self, msg: &Incoming, now: i64) -> Result<Decided, CoreError> {
+    async fn decide_inner(
+        &self,
+        msg: &Incoming,
+        now: i64,
+        facts: &Facts,
+    ) -> Result<Decided, CoreError> {
         if let (Some(event), Some(group)) = (&msg.event, &msg.group) {
             // Not a person's message: nothing is made for its sender.
             return Ok(Decided {
@@ -530,6 +553,7 @@ impl Core {
             message_id: msg.message_id.clone(),
             now,
             answer_privately: false,
+            facts: facts.clone(),
         };
         let mut opted_out = None;
         if session.identity.opted_out {
@@ -621,6 +645,27 @@ impl std::fmt::Debug for Decided {
     }
 }
 
+impl Decided {
+    /// The question deciding stopped at, if it did.
+    fn asks(&self) -> Option<Lookup> {
+        match &self.pending {
+            Pending::Acting(acting) => match &acting.1.step {
+                Step::Ask(lookup) => Some(lookup.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn user(&self) -> Option<crate::storage::UserId> {
+        match &self.pending {
+            Pending::Acting(acting) => Some(acting.0.user.id),
+            Pending::Answered(answer) => answer.user,
+            Pending::Chat(_) => None,
+        }
+    }
+}
+
 #[derive(Clone)]
 enum Pending {
     /// Nothing to write: the answer is ready.
@@ -667,6 +712,8 @@ struct Session {
     /// Set while applying when the answer turned out to be about the
     /// sender (their plan's limits), not the chat: it goes to them alone.
     answer_privately: bool,
+    /// What platforms answered for this message so far.
+    facts: Facts,
 }
 
 fn one(text: String) -> Result<Vec<Outgoing>, CoreError> {
@@ -778,8 +825,8 @@ impl Session {
             Command::Language(None) => one(self.language_line())?,
             Command::Language(Some(code)) => return Ok(self.set_language(&code)),
             Command::Plan => self.plan().await?,
-            Command::Upgrade(paid) => self.upgrade(paid).await?,
-            Command::Billing => self.billing().await?,
+            Command::Upgrade(paid) => return self.upgrade(paid).await,
+            Command::Billing => return self.billing().await,
             Command::Link { code: None, .. } => {
                 let codes = (0..3).map(|_| new_link_code()).collect();
                 return Ok(Decision::change(Effect::LinkCode { codes }));
