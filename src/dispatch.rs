@@ -400,6 +400,7 @@ impl Dispatcher {
     }
 
     async fn deliver(&self, row: &OutboxRow, now: i64) -> Result<Outcome, StoreError> {
+        let started = std::time::Instant::now();
         let notice: Notice = match serde_json::from_str(&row.payload) {
             Ok(n) => n,
             Err(e) => {
@@ -506,7 +507,7 @@ impl Dispatcher {
                     return Ok(Outcome::Done);
                 }
                 Err(SendError::RetryAfter(secs)) => {
-                    return Ok(Outcome::Busy(self.wait_out(row, secs, now).await?));
+                    return Ok(Outcome::Busy(self.wait_out(row, secs, now, started).await?));
                 }
                 Err(SendError::Transient(why)) => {
                     self.retry_later(row, &why, now).await?;
@@ -546,6 +547,7 @@ impl Dispatcher {
         kept: crate::seal::Kept,
         now: i64,
     ) -> Result<Outcome, StoreError> {
+        let started = std::time::Instant::now();
         let route: Option<Route> = row
             .route
             .as_deref()
@@ -586,7 +588,7 @@ impl Dispatcher {
                 Ok(Outcome::Done)
             }
             Err(SendError::RetryAfter(secs)) => {
-                Ok(Outcome::Busy(self.wait_out(row, secs, now).await?))
+                Ok(Outcome::Busy(self.wait_out(row, secs, now, started).await?))
             }
             Err(SendError::Transient(why)) => {
                 self.retry_later(row, &why, now).await?;
@@ -648,8 +650,19 @@ impl Dispatcher {
 
     /// The platform asked for `secs` of patience: the row waits that long,
     /// which is not a failed attempt. Returns when it is due again.
-    async fn wait_out(&self, row: &OutboxRow, secs: u64, now: i64) -> Result<i64, StoreError> {
-        let at = now + i64::try_from(secs).unwrap_or(60).max(1);
+    /// The platform's `retry_after` counts from its answer, which came
+    /// after `started` (a pacing wait, a slow request): the row waits from
+    /// then, not from `now`, or it would be tried again too soon and be
+    /// refused again.
+    async fn wait_out(
+        &self,
+        row: &OutboxRow,
+        secs: u64,
+        now: i64,
+        started: std::time::Instant,
+    ) -> Result<i64, StoreError> {
+        let spent = started.elapsed().as_secs_f64().ceil() as i64;
+        let at = now + spent + i64::try_from(secs).unwrap_or(60).max(1);
         self.store
             .outbox_later(row.id, Some(at), false, Some("rate limited"))
             .await?;
@@ -781,6 +794,7 @@ impl Dispatcher {
         destination: i64,
         now: i64,
     ) -> Result<Outcome, StoreError> {
+        let started = std::time::Instant::now();
         let drop_row = |why: &'static str| async move {
             self.store.outbox_later(row.id, None, true, Some(why)).await
         };
@@ -834,7 +848,7 @@ impl Dispatcher {
                 return Ok(Outcome::Done);
             };
             if let Err(SendError::RetryAfter(secs)) = pace.admit(&d.external_id).await {
-                return Ok(Outcome::Busy(self.wait_out(row, secs, now).await?));
+                return Ok(Outcome::Busy(self.wait_out(row, secs, now, started).await?));
             }
             self.store.outbox_sending(row.id, None, now).await?;
             communities
@@ -869,7 +883,7 @@ impl Dispatcher {
                 }
             }
             Err(SendError::RetryAfter(secs)) => {
-                return Ok(Outcome::Busy(self.wait_out(row, secs, now).await?));
+                return Ok(Outcome::Busy(self.wait_out(row, secs, now, started).await?));
             }
             Err(SendError::Transient(why)) => self.retry_later(row, &why, now).await?,
             Err(SendError::Unreachable(why)) => {

@@ -307,6 +307,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
         let Application {
             config,
             store,
@@ -322,46 +327,14 @@ impl Application {
             metrics_listener,
             ..
         } = self;
-        let (stop_tx, stop_rx) = watch::channel(false);
-        tokio::spawn(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        });
-        let senders: HashMap<Channel, Arc<dyn Sender>> = channels
-            .iter()
-            .map(|b| (b.channel, b.sender.clone()))
-            .collect();
         let scheduler_task = tokio::spawn(scheduler.run(stopped(stop_rx.clone())));
         let poller_task = tokio::spawn(poller.run(stopped(stop_rx.clone())));
-        let mut dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders.clone())
-            .with_lease(config.outbox_lease_secs);
-        if let Some(communities) = communities(&config)? {
-            dispatcher = dispatcher.with_communities(communities);
-        }
-        // Replies leave through the dispatcher: the inbox rings it.
-        let delivery = dispatcher.waker();
-        let dispatcher_task = tokio::spawn(dispatcher.run(stopped(stop_rx.clone())));
-        let inbox = Arc::new(Inbox::new(store.clone(), core, senders).waking(delivery));
+        let wired = wire(
+            &config, &store, l10n, plans, core, channels, prices, &stop_rx,
+        )?;
+        let dispatcher_task = tokio::spawn(wired.dispatcher.run(stopped(stop_rx.clone())));
+        let inbox = wired.inbox;
         let inbox_task = tokio::spawn(inbox.clone().run(stopped(stop_rx.clone())));
-        let sink: Arc<dyn InboundSink> = Arc::new(InboxSink(inbox));
-        let mut routes = axum::Router::new();
-        for channel in channels {
-            routes = routes.merge((channel.routes)(sink.clone()));
-            if let Some(poller) = channel.poller {
-                tokio::spawn(poller(sink.clone(), stop_future(&stop_rx)));
-            }
-            if let Some(chores) = channel.chores {
-                tokio::spawn(chores);
-            }
-        }
-        if let (Some(prices), Some(secret)) = (prices, config.stripe.stripe_webhook_secret.as_ref())
-        {
-            let events = BillingEvents::new(store.clone(), plans, prices);
-            routes = routes.merge(dealwatch_webhooks::stripe::routes(
-                secret.expose_secret(),
-                Arc::new(events),
-            ));
-        }
         let state = AppState {
             store: store.clone(),
             metrics: metrics.clone(),
@@ -376,7 +349,11 @@ impl Application {
                 stopped(stop_rx.clone()),
             ))
         });
-        let app = server::app_router(state, routes, config.metrics_listen.is_none());
+        let app = server::app_router(
+            state,
+            (wired.routes)(inbox),
+            config.metrics_listen.is_none(),
+        );
         let served = server::serve(
             listener,
             app,
@@ -403,5 +380,160 @@ impl Application {
         store.close().await;
         tracing::info!("dealwatch stopped");
         served.map_err(StartupError::Http)
+    }
+
+    /// The service with its HTTP server (and each channel's poller) running
+    /// and its workers not: the caller steps the inbox
+    /// ([`Inbox::process_pending`]) and the dispatcher
+    /// ([`Dispatcher::deliver_pending`]) itself, for tests that want a set
+    /// order. Everything is wired as [`Application::run_until_stopped`]
+    /// wires it; the scheduler and the source poller do not run.
+    pub async fn serve_stepped(self) -> Result<Stepped, StartupError> {
+        let (stop, stop_rx) = watch::channel(false);
+        let Application {
+            config,
+            store,
+            metrics,
+            l10n,
+            plans,
+            core,
+            channels,
+            prices,
+            listener,
+            address,
+            ..
+        } = self;
+        let wired = wire(
+            &config,
+            &store,
+            l10n,
+            plans,
+            core.clone(),
+            channels,
+            prices,
+            &stop_rx,
+        )?;
+        let state = AppState {
+            store: store.clone(),
+            metrics: metrics.clone(),
+        };
+        let routes = (wired.routes)(wired.inbox.clone());
+        let app = server::app_router(state, routes, true);
+        let http = tokio::spawn(server::serve(
+            listener,
+            app,
+            config.server_limits(),
+            metrics,
+            stopped(stop_rx),
+        ));
+        Ok(Stepped {
+            address,
+            store,
+            core,
+            inbox: wired.inbox,
+            dispatcher: wired.dispatcher,
+            stop,
+            http,
+        })
+    }
+}
+
+/// The service's parts, wired and not yet running.
+struct Wired {
+    inbox: Arc<Inbox>,
+    dispatcher: Dispatcher,
+    /// Every route, once given where accepted messages go.
+    routes: Box<dyn FnOnce(Arc<Inbox>) -> axum::Router + Send>,
+}
+
+/// Wire the channels, the inbox, the dispatcher and the routes (each
+/// channel's poller and chores start here: they only accept messages).
+#[allow(clippy::too_many_arguments)]
+fn wire(
+    config: &Config,
+    store: &Store,
+    l10n: Arc<L10n>,
+    plans: Plans,
+    core: Core,
+    channels: Vec<channels::Built>,
+    prices: Option<Prices>,
+    stop: &watch::Receiver<bool>,
+) -> Result<Wired, StartupError> {
+    let senders: HashMap<Channel, Arc<dyn Sender>> = channels
+        .iter()
+        .map(|b| (b.channel, b.sender.clone()))
+        .collect();
+    let mut dispatcher = Dispatcher::new(store.clone(), l10n, plans, senders.clone())
+        .with_lease(config.outbox_lease_secs);
+    if let Some(communities) = communities(config)? {
+        dispatcher = dispatcher.with_communities(communities);
+    }
+    // Replies leave through the dispatcher: the inbox rings it.
+    let inbox = Arc::new(Inbox::new(store.clone(), core, senders).waking(dispatcher.waker()));
+    let billing = match (prices, config.stripe.stripe_webhook_secret.as_ref()) {
+        (Some(prices), Some(secret)) => Some((
+            BillingEvents::new(store.clone(), plans, prices),
+            secret.expose_secret().to_owned(),
+        )),
+        _ => None,
+    };
+    let stop = stop.clone();
+    let routes = Box::new(move |inbox: Arc<Inbox>| {
+        let sink: Arc<dyn InboundSink> = Arc::new(InboxSink(inbox));
+        let mut routes = axum::Router::new();
+        for channel in channels {
+            routes = routes.merge((channel.routes)(sink.clone()));
+            if let Some(poller) = channel.poller {
+                tokio::spawn(poller(sink.clone(), stop_future(&stop)));
+            }
+            if let Some(chores) = channel.chores {
+                tokio::spawn(chores);
+            }
+        }
+        if let Some((events, secret)) = billing {
+            routes = routes.merge(dealwatch_webhooks::stripe::routes(
+                &secret,
+                Arc::new(events),
+            ));
+        }
+        routes
+    });
+    Ok(Wired {
+        inbox,
+        dispatcher,
+        routes,
+    })
+}
+
+/// [`Application::serve_stepped`]: the HTTP server runs; the inbox and the
+/// dispatcher wait to be stepped.
+pub struct Stepped {
+    /// Where the HTTP server listens.
+    pub address: SocketAddr,
+    pub store: Store,
+    pub core: Core,
+    pub inbox: Arc<Inbox>,
+    pub dispatcher: Dispatcher,
+    stop: watch::Sender<bool>,
+    http: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl std::fmt::Debug for Stepped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stepped")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stepped {
+    /// Stop the HTTP server and the channels' pollers, and wait for the
+    /// server to finish.
+    pub async fn stop(self) -> Result<(), StartupError> {
+        let _ = self.stop.send(true);
+        match self.http.await {
+            Ok(served) => served.map_err(StartupError::Http),
+            Err(e) => Err(StartupError::Http(std::io::Error::other(e))),
+        }
     }
 }

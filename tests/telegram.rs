@@ -96,7 +96,7 @@ async fn bot_api(
     let n = api.calls.lock().unwrap().len();
     Json(match method.as_str() {
         "sendMessage" | "sendPhoto" => telegram::ok(telegram::message(n, 4242)),
-        "getMe" => telegram::ok(telegram::me(1, "dealwatch_bot")),
+        "getMe" => telegram::ok(telegram::me(1, "DealwatchBot")),
         _ => telegram::ok(json!(true)),
     })
 }
@@ -108,6 +108,8 @@ struct App {
     inbox: Arc<Inbox>,
     base: String,
     http: reqwest::Client,
+    /// The service as `serve` wires it, its workers stepped by the test.
+    service: dealwatch::startup::Stepped,
 }
 
 async fn start() -> App {
@@ -120,22 +122,18 @@ async fn start() -> App {
         .with_state(api.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
 
-    let client: Arc<dyn Sender> = Arc::new(TelegramClient::new(&api_url, TOKEN).unwrap());
-    let api_url = api_url.clone();
-    let inbox = Arc::new(Inbox::new(
-        db.store.clone(),
-        db.core(),
-        HashMap::from([(Channel::Telegram, client)]),
-    ));
-    let routes = dealwatch_webhooks::telegram::routes(SECRET, Arc::new(InboxSink(inbox.clone())));
-    let base = common::serve(&db.store, routes).await;
+    let mut config = common::config(&db, &["--telegram-api-url", api_url.as_str()]);
+    config.telegram.telegram_bot_token = common::secret(TOKEN);
+    config.telegram.telegram_webhook_secret = common::secret(SECRET);
+    let service = common::spawn_stepped(config).await;
     App {
         db,
         api,
         api_url,
-        inbox,
-        base,
+        inbox: service.inbox.clone(),
+        base: format!("http://{}", service.address),
         http: reqwest::Client::new(),
+        service,
     }
 }
 
@@ -328,7 +326,6 @@ async fn accepted_messages_are_finished_after_a_restart() {
 #[tokio::test]
 async fn alerts_from_the_outbox_reach_telegram_and_respect_quiet_hours() {
     use common::shop::{fixture, FakeShop};
-    use dealwatch::dispatch::Dispatcher;
     use dealwatch::extract::SiteRules;
     use dealwatch::fetch::{FetchConfig, Fetcher};
     use dealwatch::plans::Plans;
@@ -368,13 +365,7 @@ async fn alerts_from_the_outbox_reach_telegram_and_respect_quiet_hours() {
         },
     );
     scheduler.tick().await.unwrap();
-    let client: Arc<dyn Sender> = Arc::new(TelegramClient::new(&app.api_url, TOKEN).unwrap());
-    let dispatcher = Dispatcher::new(
-        app.db.store.clone(),
-        Arc::new(dealwatch::l10n::L10n::load().unwrap()),
-        Plans::default(),
-        HashMap::from([(Channel::Telegram, client)]),
-    );
+    let dispatcher = &app.service.dispatcher;
     assert_eq!(dispatcher.deliver_pending().await.unwrap(), 1);
     let sent = app.api.calls("sendMessage");
     assert_eq!(sent.len(), 1);
@@ -453,20 +444,23 @@ async fn alerts_from_the_outbox_reach_telegram_and_respect_quiet_hours() {
 
 #[tokio::test]
 async fn the_command_menu_is_published_in_each_language() {
+    // Published by the service's start-up chores, in the background.
     let app = start().await;
-    let client = TelegramClient::new(&app.api_url, TOKEN).unwrap();
-    let l10n = dealwatch::l10n::L10n::load().unwrap();
-    client
-        .set_commands(
-            &dealwatch::conversation::command_menu(&l10n, "de"),
-            Some("de"),
-        )
-        .await
-        .unwrap();
-    let calls = app.api.calls("setMyCommands");
-    assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0]["language_code"], "de");
-    let commands = calls[0]["commands"].as_array().unwrap();
+    let mut calls = Vec::new();
+    for _ in 0..200 {
+        calls = app.api.calls("setMyCommands");
+        if calls.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let languages: Vec<&Value> = calls.iter().map(|c| &c["language_code"]).collect();
+    assert_eq!(
+        languages,
+        [&Value::Null, &json!("de"), &json!("fr")],
+        "the default menu, then German and French"
+    );
+    let commands = calls[1]["commands"].as_array().unwrap();
     assert!(commands.len() >= 15 && commands.len() <= 100);
     for c in commands {
         let name = c["command"].as_str().unwrap();

@@ -241,7 +241,10 @@ impl App {
     }
 }
 
-pub async fn spawn_app(db: &TestDb, args: &[&str]) -> App {
+/// The service's configuration as `serve` reads it from `args` (flags
+/// only: the tests' environment is not read for secrets), on `db` and a
+/// free loopback port.
+pub fn config(db: &TestDb, args: &[&str]) -> dealwatch::config::Config {
     use clap::Parser;
     let mut argv = vec![
         "dealwatch",
@@ -252,8 +255,32 @@ pub async fn spawn_app(db: &TestDb, args: &[&str]) -> App {
     ];
     argv.extend_from_slice(args);
     argv.push("serve");
-    let cli = dealwatch::config::Cli::try_parse_from(argv).expect("test flags");
-    let app = dealwatch::startup::Application::build(cli.config)
+    dealwatch::config::Cli::try_parse_from(argv)
+        .expect("test flags")
+        .config
+}
+
+/// The service built from `config` exactly as `serve` builds it (its
+/// channels, routes, inbox and dispatcher, pointed at fake platforms by
+/// their `*_API_URL` settings), with its HTTP server running and its
+/// workers stepped by the test: `app.inbox.process_pending()`,
+/// `app.dispatcher.deliver_pending()`.
+pub async fn spawn_stepped(config: dealwatch::config::Config) -> dealwatch::startup::Stepped {
+    dealwatch::startup::Application::build(config)
+        .await
+        .expect("the service builds")
+        .serve_stepped()
+        .await
+        .expect("the service starts")
+}
+
+/// A secret setting, as the environment would give it.
+pub fn secret(value: &str) -> Option<secrecy::SecretString> {
+    Some(secrecy::SecretString::from(value.to_owned()))
+}
+
+pub async fn spawn_app(db: &TestDb, args: &[&str]) -> App {
+    let app = dealwatch::startup::Application::build(config(db, args))
         .await
         .expect("the service builds");
     let address = app.address();
