@@ -661,7 +661,9 @@ impl Dispatcher {
         now: i64,
         started: std::time::Instant,
     ) -> Result<i64, StoreError> {
-        let spent = started.elapsed().as_secs_f64().ceil() as i64;
+        // Whole seconds only: `now` is whole seconds too, and a send that
+        // went at once keeps the platform's own figure.
+        let spent = i64::try_from(started.elapsed().as_secs()).unwrap_or(0);
         let at = now + spent + i64::try_from(secs).unwrap_or(60).max(1);
         self.store
             .outbox_later(row.id, Some(at), false, Some("rate limited"))

@@ -11,10 +11,9 @@ mod common;
 use axum::http::StatusCode;
 use common::fake_api::{Call, FakeApi};
 use common::{from, joined, TestDb};
-use dealwatch::billing::{BillingEvents, Payments, Prices, StripePayments};
+use dealwatch::billing::{Payments, Prices, StripePayments};
 use dealwatch::conversation::Core;
 use dealwatch::model::Plan;
-use dealwatch::plans::Plans;
 use dealwatch::storage::unix_now;
 use dealwatch_bots::{Channel, Incoming};
 use dealwatch_webhooks::stripe::sign;
@@ -70,33 +69,35 @@ struct App {
     core: Core,
     base: String,
     http: reqwest::Client,
+    /// The service as `serve` wires it, its workers stepped by the test.
+    _service: dealwatch::startup::Stepped,
 }
 
 async fn start(db: TestDb) -> App {
     let api = FakeApi::start(stripe).await;
-    let prices = Prices {
-        pro: PRO.into(),
-        premium: PREMIUM.into(),
-    };
-    let payments: Arc<dyn Payments> = Arc::new(
-        StripePayments::new(
-            SECRET_KEY,
-            &api.url,
-            prices.clone(),
-            &url::Url::parse("https://dealwatch.example/").unwrap(),
-        )
-        .unwrap(),
+    let mut config = common::config(
+        &db,
+        &[
+            "--stripe-price-pro",
+            PRO,
+            "--stripe-price-premium",
+            PREMIUM,
+            "--stripe-api-url",
+            api.url.as_str(),
+            "--public-base-url",
+            "https://dealwatch.example/",
+        ],
     );
-    let core = db.core().with_payments(payments.clone());
-    let events = BillingEvents::new(db.store.clone(), Plans::default(), prices);
-    let routes = dealwatch_webhooks::stripe::routes(WEBHOOK_SECRET, Arc::new(events));
-    let base = common::serve(&db.store, routes).await;
+    config.stripe.stripe_secret_key = common::secret(SECRET_KEY);
+    config.stripe.stripe_webhook_secret = common::secret(WEBHOOK_SECRET);
+    let service = common::spawn_stepped(config).await;
     App {
         db,
         api,
-        core,
-        base,
+        core: service.core.clone(),
+        base: format!("http://{}", service.address),
         http: reqwest::Client::new(),
+        _service: service,
     }
 }
 

@@ -7,7 +7,7 @@ mod common;
 use axum::http::StatusCode;
 use common::fake_api::{Call, FakeApi};
 use common::TestDb;
-use dealwatch::inbound::{Inbox, InboxSink};
+use dealwatch::inbound::Inbox;
 use dealwatch_bots::discord::DiscordClient;
 use dealwatch_bots::{Channel, Sender};
 use ed25519_dalek::{Signer, SigningKey};
@@ -20,6 +20,8 @@ const BOT_TOKEN: &str = "bot-token-x";
 const DM_CHANNEL: &str = "7001";
 
 struct App {
+    /// What the service asked of Discord as it started.
+    started: Vec<Call>,
     db: TestDb,
     api: FakeApi,
     inbox: Arc<Inbox>,
@@ -27,6 +29,8 @@ struct App {
     key: SigningKey,
     base: String,
     http: reqwest::Client,
+    /// The service as `serve` wires it, its workers stepped by the test.
+    _service: dealwatch::startup::Stepped,
 }
 
 /// Discord's answers: a DM channel, created messages, and "Unknown
@@ -61,30 +65,36 @@ async fn start() -> App {
     let api = FakeApi::start(discord).await;
     let client =
         Arc::new(DiscordClient::new(&api.base("api/v10"), APP_ID, Some(BOT_TOKEN)).unwrap());
-    let inbox = Arc::new(Inbox::new(
-        db.store.clone(),
-        db.core(),
-        HashMap::from([(Channel::Discord, client.clone() as Arc<dyn Sender>)]),
-    ));
     let key = SigningKey::from_bytes(&[5; 32]);
-    let public =
-        dealwatch_webhooks::discord::public_key(&hex::encode(key.verifying_key().to_bytes()))
-            .unwrap();
-    let l10n = dealwatch::l10n::L10n::load().unwrap();
-    let routes = dealwatch_webhooks::discord::routes(
-        public,
-        dealwatch::slash::commands(&l10n),
-        Arc::new(InboxSink(inbox.clone())),
+    let public = hex::encode(key.verifying_key().to_bytes());
+    let api_url = api.base("api/v10");
+    let mut config = common::config(
+        &db,
+        &[
+            "--discord-public-key",
+            &public,
+            "--discord-application-id",
+            APP_ID,
+            "--discord-api-url",
+            api_url.as_str(),
+        ],
     );
-    let base = common::serve(&db.store, routes).await;
+    config.discord.discord_bot_token = common::secret(BOT_TOKEN);
+    let service = common::spawn_stepped(config).await;
+    // The service registers its slash commands as it starts.
+    let started = api
+        .take_when(|calls| calls.iter().any(|c| c.method == "PUT"))
+        .await;
     App {
+        started,
         db,
         api,
-        inbox,
+        inbox: service.inbox.clone(),
         client,
         key,
-        base,
+        base: format!("http://{}", service.address),
         http: reqwest::Client::new(),
+        _service: service,
     }
 }
 
@@ -554,15 +564,20 @@ async fn alerts_from_the_outbox_go_to_the_users_dms_with_the_bot_token() {
 
 #[tokio::test]
 async fn slash_commands_are_registered_by_bulk_overwrite() {
+    // Registered by the service as it starts, as `serve` does.
     let app = start().await;
+    let path = format!("/api/v10/applications/{APP_ID}/commands");
+    let calls: Vec<&Call> = app
+        .started
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path == path)
+        .collect();
+    assert_eq!(calls.len(), 1, "{:?}", app.started);
     let l10n = dealwatch::l10n::L10n::load().unwrap();
-    let specs = dealwatch::slash::commands(&l10n);
-    let n = app.client.register_commands(&specs).await.unwrap();
-    assert_eq!(n, specs.len());
-    let calls = app
-        .api
-        .to("PUT", &format!("/api/v10/applications/{APP_ID}/commands"));
-    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].body.as_array().map(Vec::len),
+        Some(dealwatch::slash::commands(&l10n).len())
+    );
     assert_eq!(calls[0].header("authorization"), Some("Bot bot-token-x"));
     let body = calls[0].body.as_array().unwrap();
     let watch = body.iter().find(|c| c["name"] == "watch").unwrap();

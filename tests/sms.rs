@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Form;
 use common::TestDb;
-use dealwatch::inbound::{Inbox, InboxSink};
+use dealwatch::inbound::Inbox;
 use dealwatch_bots::sms::{segments, Encoding, TwilioClient};
 use dealwatch_bots::{Channel, Sender};
 use dealwatch_webhooks::sms::signature;
@@ -59,6 +59,8 @@ struct App {
     base: String,
     /// The fake Twilio API's origin.
     twilio: String,
+    /// The service as `serve` wires it, its workers stepped by the test.
+    _service: dealwatch::startup::Stepped,
 }
 
 async fn start() -> App {
@@ -73,20 +75,28 @@ async fn start() -> App {
         )
         .with_state(sent.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let client: Arc<dyn Sender> = Arc::new(TwilioClient::new(&api, SID, TOKEN, FROM).unwrap());
-    let inbox = Arc::new(Inbox::new(
-        db.store.clone(),
-        db.core(),
-        HashMap::from([(Channel::Sms, client)]),
-    ));
-    let routes = dealwatch_webhooks::sms::routes(TOKEN, PUBLIC, Arc::new(InboxSink(inbox.clone())));
-    let base = common::serve(&db.store, routes).await;
+    let mut config = common::config(
+        &db,
+        &[
+            "--twilio-account-sid",
+            SID,
+            "--twilio-from-number",
+            FROM,
+            "--twilio-api-url",
+            api.as_str(),
+            "--public-base-url",
+            PUBLIC,
+        ],
+    );
+    config.twilio.twilio_auth_token = common::secret(TOKEN);
+    let service = common::spawn_stepped(config).await;
     App {
         db,
         sent,
-        inbox,
-        base,
+        inbox: service.inbox.clone(),
+        base: format!("http://{}", service.address),
         twilio: api.to_string(),
+        _service: service,
     }
 }
 

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use common::fake_api::{Call, FakeApi};
 use common::TestDb;
 use dealwatch::dispatch::Dispatcher;
-use dealwatch::inbound::{Inbox, InboxSink};
+use dealwatch::inbound::Inbox;
 use dealwatch::plans::Plans;
 use dealwatch::watching::Notice;
 use dealwatch_bots::whatsapp::{Template, WhatsAppClient};
@@ -35,6 +35,8 @@ struct App {
     client: Arc<WhatsAppClient>,
     base: String,
     http: reqwest::Client,
+    /// The service as `serve` wires it, its workers stepped by the test.
+    _service: dealwatch::startup::Stepped,
 }
 
 /// When set, the fake refuses media uploads as Meta refuses a bad file.
@@ -73,25 +75,28 @@ async fn start() -> App {
     let client = Arc::new(
         WhatsAppClient::new(&api.base("v21.0"), PHONE_ID, ACCESS_TOKEN, template).unwrap(),
     );
-    let inbox = Arc::new(Inbox::new(
-        db.store.clone(),
-        db.core(),
-        HashMap::from([(Channel::WhatsApp, client.clone() as Arc<dyn Sender>)]),
-    ));
-    let routes = dealwatch_webhooks::whatsapp::routes(
-        APP_SECRET,
-        VERIFY_TOKEN,
-        PHONE_ID,
-        Arc::new(InboxSink(inbox.clone())),
+    let api_url = api.base("v21.0");
+    let mut config = common::config(
+        &db,
+        &[
+            "--whatsapp-phone-number-id",
+            PHONE_ID,
+            "--whatsapp-api-url",
+            api_url.as_str(),
+        ],
     );
-    let base = common::serve(&db.store, routes).await;
+    config.whatsapp.whatsapp_access_token = common::secret(ACCESS_TOKEN);
+    config.whatsapp.whatsapp_app_secret = common::secret(APP_SECRET);
+    config.whatsapp.whatsapp_verify_token = common::secret(VERIFY_TOKEN);
+    let service = common::spawn_stepped(config).await;
     App {
         db,
         api,
-        inbox,
+        inbox: service.inbox.clone(),
         client,
-        base,
+        base: format!("http://{}", service.address),
         http: reqwest::Client::new(),
+        _service: service,
     }
 }
 
@@ -135,6 +140,26 @@ impl App {
 
     async fn states(&self) -> Vec<(String, i64)> {
         self.db.store.inbound_counts().await.unwrap()
+    }
+
+    /// Act on what arrived, then deliver the replies. A service that has
+    /// just started assumes Meta counted sends of a predecessor's a moment
+    /// ago (its pair rate: one message per person per 6 s, bursts of 4), so
+    /// a reply may wait its turn in the outbox for a few seconds.
+    async fn act(&self) {
+        self.inbox.process_pending().await.unwrap();
+        for _ in 0..120 {
+            let counts = self.db.store.outbox_counts().await.unwrap();
+            if !counts
+                .iter()
+                .any(|(kind, state, n)| kind == "reply" && state == "pending" && *n > 0)
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            self.inbox.process_pending().await.unwrap();
+        }
+        panic!("replies still waiting after 30 s");
     }
 
     fn sent(&self) -> Vec<Call> {
@@ -213,7 +238,7 @@ async fn a_message_is_stored_then_answered_with_reply_buttons() {
     let body = text_message("wamid.IN1", ANN, "alert lego -duplo under 50");
     assert_eq!(app.post(&body).await, 200);
     assert_eq!(app.states().await, vec![("accepted".to_owned(), 1)]);
-    app.inbox.process_pending().await.unwrap();
+    app.act().await;
 
     let sent = app.sent();
     assert_eq!(sent.len(), 1);
@@ -238,7 +263,7 @@ async fn a_message_is_stored_then_answered_with_reply_buttons() {
 
     // Meta redelivers: acted on once.
     assert_eq!(app.post(&body).await, 200);
-    app.inbox.process_pending().await.unwrap();
+    app.act().await;
     assert_eq!(app.sent().len(), 1);
     assert_eq!(app.states().await, vec![("processed".to_owned(), 1)]);
 
@@ -251,7 +276,7 @@ async fn a_message_is_stored_then_answered_with_reply_buttons() {
             "interactive": {"type": "button_reply", "button_reply": {"id": "pause 1", "title": "Pause"}}}],
     }));
     assert_eq!(app.post(&press).await, 200);
-    app.inbox.process_pending().await.unwrap();
+    app.act().await;
     let last = app.sent().pop().unwrap();
     assert!(
         last.body["text"]["body"]
@@ -410,7 +435,7 @@ async fn history_uploads_the_chart_and_sends_it_captioned() {
         "watch https://shop.example/p/1",
     ))
     .await;
-    app.inbox.process_pending().await.unwrap();
+    app.act().await;
     common::record_prices(
         &app.db.store,
         "https://shop.example/p/1",
@@ -423,7 +448,7 @@ async fn history_uploads_the_chart_and_sends_it_captioned() {
     )
     .await;
     app.post(&text_message("wamid.H2", ANN, "history 1")).await;
-    app.inbox.process_pending().await.unwrap();
+    app.act().await;
 
     let uploads = app.api.to("POST", &format!("/v21.0/{PHONE_ID}/media"));
     assert_eq!(uploads.len(), 1);
@@ -456,7 +481,7 @@ async fn history_uploads_the_chart_and_sends_it_captioned() {
 
     REFUSE_MEDIA.store(true, Ordering::SeqCst);
     app.post(&text_message("wamid.H3", ANN, "history 1")).await;
-    app.inbox.process_pending().await.unwrap();
+    app.act().await;
     REFUSE_MEDIA.store(false, Ordering::SeqCst);
     let text = app.sent().pop().unwrap();
     assert_eq!(text.body["type"], "text");

@@ -196,14 +196,33 @@ impl Pace {
         Duration::from_secs(1) / per_second.max(1)
     }
 
+    /// Which budget a message to `recipient` spends.
+    fn budget(&self, recipient: &str) -> Option<&Recipients> {
+        match &self.per_group {
+            Some((groups, is_group)) if is_group(recipient) => Some(groups),
+            _ => self.per_recipient.as_ref(),
+        }
+    }
+
+    /// Hand back now, spending nothing, a message to `recipient` that
+    /// [`Pace::admit`] would hand back: for work done before the send (a
+    /// picture's upload) that is wasted if the send cannot go.
+    pub fn check(&self, recipient: &str) -> Result<(), SendError> {
+        if let Some(budget) = self.budget(recipient) {
+            let wait = budget.wait(recipient, Instant::now());
+            if wait > Self::MAX_WAIT {
+                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                return Err(SendError::RetryAfter(secs));
+            }
+        }
+        Ok(())
+    }
+
     /// Wait until a message to `recipient` may go, then spend it: send
     /// right after this returns. A recipient that must wait longer than
     /// [`Pace::MAX_WAIT`] is handed back as [`SendError::RetryAfter`].
     pub async fn admit(&self, recipient: &str) -> Result<(), SendError> {
-        let budget = match &self.per_group {
-            Some((groups, is_group)) if is_group(recipient) => Some(groups),
-            _ => self.per_recipient.as_ref(),
-        };
+        let budget = self.budget(recipient);
         if let (Some(bulk), true) = (&self.bulk, in_bulk_lane()) {
             bulk.until_ready().await;
         }
@@ -301,7 +320,12 @@ mod tests {
         // Others have their own budget.
         pace.admit("b").await.unwrap();
         let slow = Pace::new(None, Some((Duration::from_secs(10), 1)));
+        assert_eq!(slow.check("a"), Ok(()));
         slow.admit("a").await.unwrap();
+        // Checking says the same as admitting would, and spends nothing.
+        assert!(matches!(slow.check("a"), Err(SendError::RetryAfter(s)) if (9..=10).contains(&s)));
+        assert_eq!(slow.check("b"), Ok(()));
+        assert_eq!(slow.check("b"), Ok(()));
         assert!(
             matches!(slow.admit("a").await, Err(SendError::RetryAfter(s)) if (9..=10).contains(&s))
         );

@@ -394,6 +394,11 @@ impl WhatsAppClient {
         image: &Image,
         message: &Outgoing,
     ) -> Result<Option<(String, bool)>, Refused> {
+        // Not uploaded only to be handed back by the pace (and uploaded
+        // again on the retry).
+        self.pace
+            .check(to)
+            .map_err(|error| Refused { code: 0, error })?;
         let media = match self.upload(image).await {
             Ok(media) => media,
             Err(Refused {

@@ -63,6 +63,19 @@ impl FakeApi {
         self.url.join(prefix).unwrap()
     }
 
+    /// Wait (up to 5 s) until `ready` holds for the calls so far, then
+    /// take them all, leaving none: for what a service does on its own at
+    /// start-up, before the test begins.
+    pub async fn take_when(&self, ready: impl Fn(&[Call]) -> bool) -> Vec<Call> {
+        for _ in 0..200 {
+            if ready(&self.calls()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
     }
