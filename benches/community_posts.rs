@@ -123,7 +123,7 @@ async fn run(n: usize) {
         time_zone: "UTC",
         currency: "GBP",
     };
-    let (user, _) = store.identify(&contact, now).await.unwrap();
+    let (user, _) = store.users().identify(&contact, now).await.unwrap();
     let sealer = Sealer::with_key(KEY).unwrap();
     let mut unit = store.begin().await.unwrap();
     unit.add_destination(
@@ -157,9 +157,15 @@ async fn run(n: usize) {
     .await
     .unwrap();
     unit.commit().await.unwrap();
-    let destination = store.destination(user.id, "deals").await.unwrap().unwrap();
+    let destination = store
+        .destinations()
+        .named(user.id, "deals")
+        .await
+        .unwrap()
+        .unwrap();
     let channel = store
-        .destination(user.id, "channel")
+        .destinations()
+        .named(user.id, "channel")
         .await
         .unwrap()
         .unwrap();

@@ -49,10 +49,11 @@ async fn run(lane: bool) -> (Duration, usize) {
             time_zone: "UTC",
             currency: "GBP",
         };
-        let (user, _) = store.identify(&contact, now).await.unwrap();
+        let (user, _) = store.users().identify(&contact, now).await.unwrap();
         for n in 0..ALERTS / USERS {
             let notice = Notice::PaymentFailed { portal_url: None };
             store
+                .outbox()
                 .enqueue_notice(user.id, &format!("bench:{u}:{n}"), &notice, now)
                 .await
                 .unwrap();

@@ -99,7 +99,7 @@ async fn wait_until_processed(
 ) -> usize {
     let deadline = Instant::now() + limit;
     loop {
-        let counts = store.inbound_counts().await.unwrap();
+        let counts = store.inbox().counts().await.unwrap();
         let processed = counts
             .iter()
             .find(|(s, _)| s == "processed")
@@ -197,7 +197,7 @@ async fn run(requests: usize, concurrency: usize, people: usize, wait_for_replie
 
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    let counts = store.inbound_counts().await.unwrap();
+    let counts = store.inbox().counts().await.unwrap();
     println!("webhook load: {requests} signed Telegram updates from {people} people, {concurrency} concurrent connections, SQLite");
     println!(
         "  accepted: {:.0} requests/s ({} in {:.2} s), non-200 answers: {failures}",

@@ -15,7 +15,7 @@
 //! keeps the state of the newest event about it (by the event's `created`,
 //! ties broken by lifecycle stage), and the user's plan is derived from
 //! their rows rather than from whichever event arrived last. A plan change
-//! takes effect at once ([`Store::change_plan`]) and the user hears of it
+//! takes effect at once ([`Store::billing`]`().change_plan`) and the user hears of it
 //! on their channel, in their language.
 
 use crate::model::{PaidPlan, Plan};
@@ -301,7 +301,8 @@ impl BillingEvents {
         let payload = String::from_utf8_lossy(&event.payload);
         if !self
             .store
-            .record_billing_event(&event.id, &event.kind, event.created, &payload, now)
+            .billing()
+            .record_event(&event.id, &event.kind, event.created, &payload, now)
             .await?
         {
             tracing::debug!(event = %event.id, "stripe event already applied");
@@ -320,7 +321,12 @@ impl BillingEvents {
                     return self.applied(event, now).await;
                 };
                 if let Some(customer) = customer {
-                    if !self.store.link_customer(user, customer, now).await? {
+                    if !self
+                        .store
+                        .billing()
+                        .link_customer(user, customer, now)
+                        .await?
+                    {
                         tracing::warn!(event = %event.id, "customer already belongs to another user");
                     }
                 }
@@ -342,7 +348,10 @@ impl BillingEvents {
                         state_at: i64::MIN,
                         state_rank: 0,
                     };
-                    self.store.save_subscription(&state, true, now).await?;
+                    self.store
+                        .billing()
+                        .save_subscription(&state, true, now)
+                        .await?;
                     self.settle(user, now).await?;
                 }
             }
@@ -374,7 +383,12 @@ impl BillingEvents {
                     state_at: event.created,
                     state_rank: status_rank(&sub.status),
                 };
-                if !self.store.save_subscription(&state, false, now).await? {
+                if !self
+                    .store
+                    .billing()
+                    .save_subscription(&state, false, now)
+                    .await?
+                {
                     tracing::info!(event = %event.id, "stripe event older than the subscription's state; kept for the record");
                 }
                 self.settle(user, now).await?;
@@ -385,6 +399,7 @@ impl BillingEvents {
             } => {
                 if let Some(user) = self
                     .store
+                    .billing()
                     .extend_subscription(subscription, *period_end)
                     .await?
                 {
@@ -411,7 +426,7 @@ impl BillingEvents {
     }
 
     async fn applied(&self, event: &BillingEvent, now: i64) -> Result<(), BillingError> {
-        Ok(self.store.billing_event_applied(&event.id, now).await?)
+        Ok(self.store.billing().event_applied(&event.id, now).await?)
     }
 
     /// Our user: the one an object names (if they exist), else the owner of
@@ -423,17 +438,17 @@ impl BillingEvents {
         customer: Option<&str>,
     ) -> Result<Option<UserId>, BillingError> {
         if let Some(user) = named.and_then(|id| id.parse::<i64>().ok()).map(UserId) {
-            if self.store.user_exists(user).await? {
+            if self.store.billing().user_exists(user).await? {
                 return Ok(Some(user));
             }
         }
         if let Some(subscription) = subscription {
-            if let Some(user) = self.store.subscription_user(subscription).await? {
+            if let Some(user) = self.store.billing().subscription_user(subscription).await? {
                 return Ok(Some(user));
             }
         }
         match customer {
-            Some(customer) => Ok(self.store.user_by_customer(customer).await?),
+            Some(customer) => Ok(self.store.billing().user_by_customer(customer).await?),
             None => Ok(None),
         }
     }
@@ -450,6 +465,7 @@ impl BillingEvents {
     ) -> Result<(), BillingError> {
         let portal_url = None;
         self.store
+            .outbox()
             .enqueue_notice(
                 user,
                 &format!("billing:{}", event.id),
@@ -463,13 +479,14 @@ impl BillingEvents {
     /// Put the user on the plan their subscriptions entitle them to, and
     /// tell them when that changed it.
     async fn settle(&self, user: UserId, now: i64) -> Result<(), BillingError> {
-        let (plan, renews_at) = self.store.entitled_plan(user).await?;
-        let current = self.store.user(user).await?;
+        let (plan, renews_at) = self.store.billing().entitled_plan(user).await?;
+        let current = self.store.users().user(user).await?;
         if current.plan == plan && current.plan_renews_at == renews_at {
             return Ok(());
         }
         let change = self
             .store
+            .billing()
             .change_plan(user, plan, renews_at, self.plans.limits(plan), now)
             .await?;
         if change.was == Some(plan) {
@@ -483,6 +500,7 @@ impl BillingEvents {
             resumed: change.resumed,
         };
         self.store
+            .outbox()
             .enqueue_notice(
                 user,
                 &format!("plan:{}:{}:{now}", plan.as_str(), user.0),

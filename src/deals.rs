@@ -103,7 +103,7 @@ pub async fn prepare_all(
         })
         .collect();
     let keys: Vec<&str> = keyed.iter().map(|(_, _, key)| key.as_str()).collect();
-    let known = store.known_deals(&keys).await?;
+    let known = store.products().known_deals(&keys).await?;
     let mut deals = Vec::with_capacity(keyed.len());
     for (item, canonical, dedupe_key) in keyed {
         if !known.contains(&dedupe_key) {
@@ -125,6 +125,7 @@ async fn prepare(
     let history = match item.price {
         Some(price) => {
             store
+                .products()
                 .prices_seen(&canonical.url, price.currency, now - HISTORY_SECS)
                 .await?
         }
@@ -206,13 +207,13 @@ impl Announcer {
         let mut kept = self.index.lock().await;
         // Read before the rules: a change landing in between makes the
         // next batch rebuild again, never keep a stale index.
-        let revision = store.rules_revision().await?;
+        let revision = store.items().rules_revision().await?;
         if let Some((seen, index)) = kept.as_ref() {
             if *seen == revision {
                 return Ok(Arc::clone(index));
             }
         }
-        let rules = store.active_rules().await?;
+        let rules = store.items().active_rules().await?;
         let index = tokio::task::spawn_blocking(move || {
             RuleIndex::with_keys(rules, |r: &ActiveRule| &r.rule.spec)
         })
@@ -237,7 +238,7 @@ impl Announcer {
     ) -> Result<Announced, StoreError> {
         let mut fresh = Vec::with_capacity(deals.len());
         for deal in deals {
-            if store.insert_deal(deal, now).await? {
+            if store.products().insert_deal(deal, now).await? {
                 fresh.push(deal);
             }
         }
@@ -263,6 +264,7 @@ impl Announcer {
                 };
                 let key = format!("deal:{}:{}", active.id, deal.dedupe_key);
                 if store
+                    .outbox()
                     .enqueue_notice(active.user_id, &key, &notice, now)
                     .await?
                 {

@@ -238,7 +238,7 @@ impl Dispatcher {
                 let now = unix_now();
                 if now >= next_digests {
                     next_digests = now + DIGEST_CHECK_SECS;
-                    if let Err(e) = self.store.make_digests(now, 200, digest_of).await {
+                    if let Err(e) = self.store.outbox().make_digests(now, 200, digest_of).await {
                         tracing::error!(error = %e, "dispatcher: making digests failed");
                     }
                 }
@@ -283,7 +283,7 @@ impl Dispatcher {
             }
             let left: Vec<i64> = serving.into_values().flatten().collect();
             tracing::info!(rows = left.len(), "dispatcher: rows given back at shutdown");
-            if let Err(e) = self.store.outbox_release(&left).await {
+            if let Err(e) = self.store.outbox().release(&left).await {
                 tracing::error!(error = %e, "dispatcher: giving rows back failed; their leases expire");
             }
         }
@@ -299,7 +299,8 @@ impl Dispatcher {
     ) -> Result<BTreeMap<Lane, Vec<OutboxRow>>, StoreError> {
         let rows = self
             .store
-            .claim_outbox_up_to(now, self.lease_secs, BATCH, priority, self.console)
+            .outbox()
+            .claim_up_to(now, self.lease_secs, BATCH, priority, self.console)
             .await?;
         let mut by_user: BTreeMap<Lane, Vec<OutboxRow>> = BTreeMap::new();
         let mut busy = Vec::new();
@@ -312,7 +313,7 @@ impl Dispatcher {
             }
         }
         if !busy.is_empty() {
-            self.store.outbox_release(&busy).await?;
+            self.store.outbox().release(&busy).await?;
         }
         Ok(by_user)
     }
@@ -348,7 +349,10 @@ impl Dispatcher {
         if self.senders.is_empty() {
             return Ok(0);
         }
-        self.store.make_digests(now, 200, digest_of).await?;
+        self.store
+            .outbox()
+            .make_digests(now, 200, digest_of)
+            .await?;
         let mut serving = Serving::new();
         let by_user = self
             .claim(now, &serving, crate::storage::PRIORITY_NOTICE)
@@ -391,7 +395,8 @@ impl Dispatcher {
             if let Outcome::Busy(until) = outcome {
                 for rest in rows.by_ref() {
                     self.store
-                        .outbox_later(rest.id, Some(until), false, None)
+                        .outbox()
+                        .later(rest.id, Some(until), false, None)
                         .await?;
                 }
             }
@@ -405,7 +410,8 @@ impl Dispatcher {
             Ok(n) => n,
             Err(e) => {
                 self.store
-                    .outbox_later(row.id, None, true, Some(&format!("unreadable: {e}")))
+                    .outbox()
+                    .later(row.id, None, true, Some(&format!("unreadable: {e}")))
                     .await?;
                 return Ok(Outcome::Done);
             }
@@ -413,7 +419,7 @@ impl Dispatcher {
         if let Notice::Reply { kept } = notice {
             return self.deliver_reply(row, kept, now).await;
         }
-        let user = self.store.user(UserId(row.user_id)).await?;
+        let user = self.store.users().user(UserId(row.user_id)).await?;
         if let Some(destination) = notice.community() {
             return self
                 .post_to_destination(row, &notice, &user, destination, now)
@@ -428,12 +434,13 @@ impl Dispatcher {
             // the chat's community now, the same one path.
             let kind = chat_kind(*channel, dealwatch_bots::GroupKind::Group);
             let place = match kind {
-                Some(kind) => self.store.chat_destination(kind, address).await?,
+                Some(kind) => self.store.destinations().chat(kind, address).await?,
                 None => None,
             };
             let Some(destination) = place.filter(|d| d.owner == user.id) else {
                 self.store
-                    .outbox_later(row.id, None, true, Some("the channel has no community"))
+                    .outbox()
+                    .later(row.id, None, true, Some("the channel has no community"))
                     .await?;
                 return Ok(Outcome::Done);
             };
@@ -448,14 +455,21 @@ impl Dispatcher {
         }
         if let Some(ends) = settings.quiet.and_then(|q| quiet_until(q, zone, now)) {
             self.store
-                .outbox_later(row.id, Some(ends), false, None)
+                .outbox()
+                .later(row.id, Some(ends), false, None)
                 .await?;
             return Ok(Outcome::Done);
         }
         // The user's day, for the daily cap and the SMS allowance.
         let today = local_midnight(zone, now, 0).unwrap_or(now - 86_400);
         if let (true, Some(cap)) = (notice.is_alert(), settings.daily_cap) {
-            if self.store.alerts_sent_since(user.id, today).await? >= cap {
+            if self
+                .store
+                .outbox()
+                .alerts_sent_since(user.id, today)
+                .await?
+                >= cap
+            {
                 // The rest of today's alerts go into the next digest (the
                 // user has none, or this alert would be held already).
                 return self.hold(row, Digest::Off, zone, now).await;
@@ -482,13 +496,14 @@ impl Dispatcher {
             if identity.channel == Channel::Sms {
                 // The plan's SMS allowance, counted in the user's own day.
                 let quota = self.plans.limits(user.plan).sms_per_day;
-                if self.store.sms_sent_since(user.id, today).await? >= quota {
+                if self.store.outbox().sms_sent_since(user.id, today).await? >= quota {
                     over_sms_quota = true;
                     continue;
                 }
             }
             self.store
-                .outbox_sending(row.id, Some(identity.id), now)
+                .outbox()
+                .sending(row.id, Some(identity.id), now)
                 .await?;
             // Notices go in the bulk lane: replies pass ahead of them.
             let sent = dealwatch_bots::pace::bulk(sender.notify(
@@ -502,6 +517,7 @@ impl Dispatcher {
                 Ok(ids) => {
                     let ids = ids.join(" ");
                     self.store
+                        .outbox()
                         .mark_sent(row.id, Some(&ids), Some(identity.id), now)
                         .await?;
                     return Ok(Outcome::Done);
@@ -528,12 +544,14 @@ impl Dispatcher {
             let tomorrow = local_midnight(zone, now, 1).unwrap_or(now + 86_400);
             let why = Some("daily SMS allowance used");
             self.store
-                .outbox_later(row.id, Some(tomorrow), false, why)
+                .outbox()
+                .later(row.id, Some(tomorrow), false, why)
                 .await?;
             return Ok(Outcome::Done);
         }
         self.store
-            .outbox_later(row.id, None, true, Some(&last_error))
+            .outbox()
+            .later(row.id, None, true, Some(&last_error))
             .await?;
         Ok(Outcome::Done)
     }
@@ -554,25 +572,29 @@ impl Dispatcher {
             .and_then(|r| serde_json::from_str(r).ok());
         let Some(route) = route else {
             let why = Some("a reply without a readable route");
-            self.store.outbox_later(row.id, None, true, why).await?;
+            self.store.outbox().later(row.id, None, true, why).await?;
             return Ok(Outcome::Done);
         };
         let Some(sender) = self.senders.get(&route.channel) else {
             let why = format!("no sender for channel {}", route.channel);
             self.store
-                .outbox_later(row.id, None, true, Some(&why))
+                .outbox()
+                .later(row.id, None, true, Some(&why))
                 .await?;
             return Ok(Outcome::Done);
         };
         let sealed = !kept.sealed.is_empty();
         let fallbacks = kept.messages.clone();
         let messages = crate::seal::process().restore(kept);
-        self.store.outbox_sending(row.id, None, now).await?;
+        self.store.outbox().sending(row.id, None, now).await?;
         let sent = send_reply(sender.as_ref(), &route, &messages, row.attempts == 0).await;
         match sent {
             Ok(ids) => {
                 let ids = ids.join(" ");
-                self.store.mark_sent(row.id, Some(&ids), None, now).await?;
+                self.store
+                    .outbox()
+                    .mark_sent(row.id, Some(&ids), None, now)
+                    .await?;
                 if sealed {
                     // Sent: nothing of the link is kept, not even sealed.
                     let spent = Notice::Reply {
@@ -582,7 +604,10 @@ impl Dispatcher {
                         },
                     };
                     if let Ok(payload) = serde_json::to_string(&spent) {
-                        self.store.outbox_replace_payload(row.id, &payload).await?;
+                        self.store
+                            .outbox()
+                            .replace_payload(row.id, &payload)
+                            .await?;
                     }
                 }
                 Ok(Outcome::Done)
@@ -599,7 +624,8 @@ impl Dispatcher {
             ) => {
                 tracing::warn!(channel = %route.channel, error = %why, "reply refused for good");
                 self.store
-                    .outbox_later(row.id, None, true, Some(&why))
+                    .outbox()
+                    .later(row.id, None, true, Some(&why))
                     .await?;
                 Ok(Outcome::Done)
             }
@@ -618,6 +644,7 @@ impl Dispatcher {
     ) -> Result<Vec<Identity>, StoreError> {
         let mut identities = self
             .store
+            .users()
             .identities_to_reach(user.id, self.console)
             .await?;
         let in_doubt = row.sending_since.and(row.identity_id);
@@ -644,7 +671,7 @@ impl Dispatcher {
         now: i64,
     ) -> Result<Outcome, StoreError> {
         let at = next_digest_at(digest, zone, now).unwrap_or(now + 86_400);
-        self.store.hold_for_digest(row.id, at).await?;
+        self.store.outbox().hold_for_digest(row.id, at).await?;
         Ok(Outcome::Done)
     }
 
@@ -666,7 +693,8 @@ impl Dispatcher {
         let spent = i64::try_from(started.elapsed().as_secs()).unwrap_or(0);
         let at = now + spent + i64::try_from(secs).unwrap_or(60).max(1);
         self.store
-            .outbox_later(row.id, Some(at), false, Some("rate limited"))
+            .outbox()
+            .later(row.id, Some(at), false, Some("rate limited"))
             .await?;
         Ok(at)
     }
@@ -675,11 +703,16 @@ impl Dispatcher {
     /// step), or dead after [`MAX_ATTEMPTS`].
     async fn retry_later(&self, row: &OutboxRow, why: &str, now: i64) -> Result<(), StoreError> {
         if row.attempts + 1 >= MAX_ATTEMPTS {
-            return self.store.outbox_later(row.id, None, true, Some(why)).await;
+            return self
+                .store
+                .outbox()
+                .later(row.id, None, true, Some(why))
+                .await;
         }
         let at = now + backoff_secs(row.attempts, fastrand::f64());
         self.store
-            .outbox_later(row.id, Some(at), true, Some(why))
+            .outbox()
+            .later(row.id, Some(at), true, Some(why))
             .await
     }
 
@@ -694,7 +727,13 @@ impl Dispatcher {
         now: i64,
     ) -> Result<(), StoreError> {
         tracing::info!(channel = %identity.channel, identity = identity.id, error = %why, "identity unreachable: disabled");
-        if !self.store.disable_identity(identity.id, why).await? || !others {
+        if !self
+            .store
+            .users()
+            .disable_identity(identity.id, why)
+            .await?
+            || !others
+        {
             return Ok(());
         }
         let notice = Notice::ChannelLost {
@@ -702,7 +741,10 @@ impl Dispatcher {
             why: why.chars().take(200).collect(),
         };
         let key = format!("lost:{}:{now}", identity.id);
-        self.store.enqueue_notice(user, &key, &notice, now).await?;
+        self.store
+            .outbox()
+            .enqueue_notice(user, &key, &notice, now)
+            .await?;
         Ok(())
     }
 }
@@ -798,9 +840,12 @@ impl Dispatcher {
     ) -> Result<Outcome, StoreError> {
         let started = std::time::Instant::now();
         let drop_row = |why: &'static str| async move {
-            self.store.outbox_later(row.id, None, true, Some(why)).await
+            self.store
+                .outbox()
+                .later(row.id, None, true, Some(why))
+                .await
         };
-        let d = self.store.destination_by_id(destination).await?;
+        let d = self.store.destinations().by_id(destination).await?;
         // Another owner's destination under a reused id is not this one.
         let Some(d) = d.filter(|d| d.owner.0 == row.user_id) else {
             drop_row("the community was removed").await?;
@@ -823,7 +868,8 @@ impl Dispatcher {
         }
         if let Some(ends) = d.quiet.and_then(|q| quiet_until(q, zone, now)) {
             self.store
-                .outbox_later(row.id, Some(ends), false, None)
+                .outbox()
+                .later(row.id, Some(ends), false, None)
                 .await?;
             return Ok(Outcome::Done);
         }
@@ -840,7 +886,8 @@ impl Dispatcher {
         let posted = if d.kind == DISCORD_WEBHOOK {
             let Some((communities, pace)) = &self.communities else {
                 self.store
-                    .outbox_later(row.id, Some(now + 300), true, Some("communities are off"))
+                    .outbox()
+                    .later(row.id, Some(now + 300), true, Some("communities are off"))
                     .await?;
                 return Ok(Outcome::Done);
             };
@@ -852,7 +899,7 @@ impl Dispatcher {
             if let Err(SendError::RetryAfter(secs)) = pace.admit(&d.external_id).await {
                 return Ok(Outcome::Busy(self.wait_out(row, secs, now, started).await?));
             }
-            self.store.outbox_sending(row.id, None, now).await?;
+            self.store.outbox().sending(row.id, None, now).await?;
             communities
                 .discord
                 .execute_webhook(&webhook, &message)
@@ -862,11 +909,12 @@ impl Dispatcher {
             let Some(sender) = sender else {
                 let why = format!("{} is not on", d.kind);
                 self.store
-                    .outbox_later(row.id, Some(now + 300), true, Some(&why))
+                    .outbox()
+                    .later(row.id, Some(now + 300), true, Some(&why))
                     .await?;
                 return Ok(Outcome::Done);
             };
-            self.store.outbox_sending(row.id, None, now).await?;
+            self.store.outbox().sending(row.id, None, now).await?;
             // The platform adapter paces per chat (a group's own limit).
             dealwatch_bots::pace::bulk(sender.notify(
                 &d.external_id,
@@ -879,9 +927,12 @@ impl Dispatcher {
         };
         match posted {
             Ok(id) => {
-                self.store.mark_sent(row.id, Some(&id), None, now).await?;
+                self.store
+                    .outbox()
+                    .mark_sent(row.id, Some(&id), None, now)
+                    .await?;
                 if counted {
-                    self.store.destination_posted(destination, today).await?;
+                    self.store.destinations().posted(destination, today).await?;
                 }
             }
             Err(SendError::RetryAfter(secs)) => {
@@ -891,10 +942,11 @@ impl Dispatcher {
             Err(SendError::Unreachable(why)) => {
                 tracing::warn!(destination, error = %why, "community gone; stopped");
                 self.store
-                    .outbox_later(row.id, None, true, Some(&why))
+                    .outbox()
+                    .later(row.id, None, true, Some(&why))
                     .await?;
                 if let Some((owner, name)) =
-                    self.store.disable_destination(destination, &why).await?
+                    self.store.destinations().disable(destination, &why).await?
                 {
                     let key = format!("community-stopped:{destination}:{now}");
                     let told = if d.kind == DISCORD_WEBHOOK {
@@ -902,29 +954,40 @@ impl Dispatcher {
                     } else {
                         Notice::CommunityLeft { name }
                     };
-                    self.store.enqueue_notice(owner, &key, &told, now).await?;
+                    self.store
+                        .outbox()
+                        .enqueue_notice(owner, &key, &told, now)
+                        .await?;
                 }
             }
             Err(SendError::Moved(to)) => {
                 // The chat has a new id (its event was missed): follow it,
                 // and post there at once.
-                if self.store.move_destination(destination, &to).await? {
+                if self
+                    .store
+                    .destinations()
+                    .move_chat(destination, &to)
+                    .await?
+                {
                     tracing::info!(destination, "community chat moved; following it");
                     self.store
-                        .outbox_later(row.id, Some(now), false, Some("the chat moved"))
+                        .outbox()
+                        .later(row.id, Some(now), false, Some("the chat moved"))
                         .await?;
                 } else {
                     let why =
                         format!("the chat moved to {to}, where its owner has a community already");
                     self.store
-                        .outbox_later(row.id, None, true, Some(&why))
+                        .outbox()
+                        .later(row.id, None, true, Some(&why))
                         .await?;
                 }
             }
             Err(SendError::Permanent(why)) => {
                 tracing::warn!(destination, error = %why, "community post refused for good");
                 self.store
-                    .outbox_later(row.id, None, true, Some(&why))
+                    .outbox()
+                    .later(row.id, None, true, Some(&why))
                     .await?;
             }
         }

@@ -147,7 +147,8 @@ impl Inbox {
         let provider_id = record.incoming.message_id.as_deref().unwrap_or_default();
         let claimed = self
             .store
-            .claim_inbound_message(record.incoming.channel, provider_id, unix_now(), CLAIM_SECS)
+            .inbox()
+            .claim_message(record.incoming.channel, provider_id, unix_now(), CLAIM_SECS)
             .await?;
         let Some(row) = claimed else {
             return Ok(None);
@@ -175,7 +176,8 @@ impl Inbox {
         let payload =
             serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.store
-            .accept_inbound(
+            .inbox()
+            .accept(
                 incoming.channel,
                 provider_id,
                 &incoming.sender_id,
@@ -202,7 +204,8 @@ impl Inbox {
                 let limit = u32::try_from(free).unwrap_or(32);
                 match self
                     .store
-                    .claim_inbound(unix_now(), CLAIM_SECS, limit)
+                    .inbox()
+                    .claim(unix_now(), CLAIM_SECS, limit)
                     .await
                 {
                     Ok(rows) => {
@@ -268,7 +271,7 @@ impl Inbox {
             count = left.len(),
             "inbound: messages given back at shutdown"
         );
-        if let Err(e) = self.store.inbound_release(&left).await {
+        if let Err(e) = self.store.inbox().release(&left).await {
             tracing::error!(error = %e, "inbound: giving messages back failed; their claims expire");
         }
     }
@@ -279,7 +282,7 @@ impl Inbox {
     pub async fn process_pending(&self) -> Result<usize, StoreError> {
         let mut count = 0;
         loop {
-            let rows = self.store.claim_inbound(unix_now(), CLAIM_SECS, 32).await?;
+            let rows = self.store.inbox().claim(unix_now(), CLAIM_SECS, 32).await?;
             if rows.is_empty() {
                 self.replies.deliver_replies().await?;
                 return Ok(count);
@@ -310,7 +313,8 @@ impl Inbox {
             Err(e) => {
                 return self
                     .store
-                    .inbound_retry(row.id, &format!("unreadable payload: {e}"), None)
+                    .inbox()
+                    .retry(row.id, &format!("unreadable payload: {e}"), None)
                     .await
             }
         };
@@ -324,7 +328,8 @@ impl Inbox {
                 Ok(answer) => self.send_inline(&row, &record, &sender, &answer).await,
                 Err(e) => {
                     self.store
-                        .inbound_retry(row.id, &format!("unreadable replies: {e}"), None)
+                        .inbox()
+                        .retry(row.id, &format!("unreadable replies: {e}"), None)
                         .await
                 }
             };
@@ -354,7 +359,7 @@ impl Inbox {
             Ok(Acted::Inline(answer)) => {
                 if let Some(answer_now) = answer_now {
                     if answer_now.send(answer.messages.clone()).is_ok() {
-                        return self.store.inbound_processed(row.id, unix_now()).await;
+                        return self.store.inbox().processed(row.id, unix_now()).await;
                     }
                 }
                 return self.send_inline(&row, &record, &sender, &answer).await;
@@ -363,11 +368,15 @@ impl Inbox {
         match (answer_now, reply) {
             (Some(answer_now), Some(reply)) => {
                 if answer_now.send(answer.messages).is_ok() {
-                    self.store.mark_sent(reply, None, None, unix_now()).await?;
+                    self.store
+                        .outbox()
+                        .mark_sent(reply, None, None, unix_now())
+                        .await?;
                     return Ok(());
                 }
                 self.store
-                    .outbox_later(reply, Some(unix_now()), false, None)
+                    .outbox()
+                    .later(reply, Some(unix_now()), false, None)
                     .await?;
             }
             (Some(answer_now), None) => drop(answer_now),
@@ -517,7 +526,7 @@ impl Inbox {
         let route = Route::answering(record, answer.to);
         let sent = send_reply(sender.as_ref(), &route, &answer.messages, true).await;
         match sent {
-            Ok(_) => self.store.inbound_processed(row.id, unix_now()).await,
+            Ok(_) => self.store.inbox().processed(row.id, unix_now()).await,
             Err(SendError::RetryAfter(secs)) => self.retry(row, "rate limited", Some(secs)).await,
             Err(SendError::Transient(why)) => self.retry(row, &why, None).await,
             Err(
@@ -534,9 +543,9 @@ impl Inbox {
     async fn give_up(&self, row: &InboundRow, why: &str) -> Result<(), StoreError> {
         let record = serde_json::from_str::<InboundRecord>(&row.payload).ok();
         if let Some(payload) = record.as_ref().and_then(scrubbed) {
-            self.store.inbound_payload(row.id, &payload).await?;
+            self.store.inbox().payload(row.id, &payload).await?;
         }
-        self.store.inbound_retry(row.id, why, None).await
+        self.store.inbox().retry(row.id, why, None).await
     }
 
     /// Try again later (exponential backoff, or the platform's own wait),
@@ -555,7 +564,8 @@ impl Inbox {
             .map_or(backoff, |s| i64::try_from(s).unwrap_or(backoff))
             .max(1);
         self.store
-            .inbound_retry(row.id, why, Some(unix_now() + wait))
+            .inbox()
+            .retry(row.id, why, Some(unix_now() + wait))
             .await
     }
 }
@@ -667,6 +677,7 @@ impl InboundSink for InboxSink {
             }
             self.0
                 .store
+                .outbox()
                 .record_statuses(&statuses, unix_now())
                 .await
                 .map(|_| ())

@@ -1,6 +1,6 @@
 //! Purpose: check watched products on time, once each, however many watch them.
 //!
-//! Each tick leases a batch of due products ([`Store::claim_due`]), fetches
+//! Each tick leases a batch of due products ([`Store::products`]`().claim_due`), fetches
 //! and extracts them concurrently, and applies each result with the watch
 //! decisions of [`crate::watching`] in one transaction. The next check is
 //! the best interval among the product's watchers' plans (or
@@ -111,7 +111,12 @@ impl Scheduler {
                 () = tokio::time::sleep(self.config.poll) => {}
             }
         }
-        match self.store.release_leases(&self.config.owner).await {
+        match self
+            .store
+            .products()
+            .release_leases(&self.config.owner)
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(products = n, "scheduler: checks given back at shutdown"),
             Err(e) => {
@@ -127,6 +132,7 @@ impl Scheduler {
         let batch = u32::try_from(self.config.concurrency * 4).unwrap_or(32);
         let due = self
             .store
+            .products()
             .claim_due(&self.config.owner, now, lease, batch)
             .await?;
         let count = due.len();
@@ -157,13 +163,14 @@ impl Scheduler {
             }
             _ => now + jittered(interval),
         };
-        let (title, url) = self.store.product_label(product.id).await?;
+        let (title, url) = self.store.products().product_label(product.id).await?;
         let lowest = match &result {
             CheckResult::Observed {
                 observation: Observation { price: Some(p), .. },
                 ..
             } => self
                 .store
+                .products()
                 .lowest_price(product.id, p.currency)
                 .await?
                 .map(|low| if p.amount < low.amount { *p } else { low }),
@@ -175,6 +182,7 @@ impl Scheduler {
         };
         let applied = self
             .store
+            .products()
             .apply_check(
                 product.id,
                 &self.config.owner,
@@ -255,7 +263,7 @@ impl Scheduler {
         if let Some(every) = self.config.interval_override {
             return Ok(every);
         }
-        let plans = self.store.watcher_plans(product_id).await?;
+        let plans = self.store.products().watcher_plans(product_id).await?;
         Ok(plans
             .into_iter()
             .map(|p| self.plans.limits(p).check_interval)

@@ -135,6 +135,7 @@ impl App {
         let (user, _) = self
             .db
             .store
+            .users()
             .find_identity(Channel::Telegram, CHAT)
             .await
             .unwrap()
@@ -174,7 +175,7 @@ impl App {
     }
 
     async fn billing_events(&self) -> i64 {
-        self.db.store.billing_event_count().await.unwrap()
+        self.db.store.billing().event_count().await.unwrap()
     }
 }
 
@@ -353,7 +354,8 @@ async fn forged_stale_and_tampered_deliveries_are_refused_with_nothing_kept() {
     let recorded = app
         .db
         .store
-        .record_billing_event(
+        .billing()
+        .record_event(
             "evt_half_done",
             "customer.subscription.deleted",
             unix_now() + 5,
@@ -446,13 +448,19 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
         app.say("watch https://shop.example/p/1", "w1").await;
         let store = &app.db.store;
         let product = store
+            .products()
             .product_id("https://shop.example/p/1")
             .await
             .unwrap()
             .unwrap();
         let now = unix_now();
-        store.claim_due("test", now + 60, 60, 10).await.unwrap();
         store
+            .products()
+            .claim_due("test", now + 60, 60, 10)
+            .await
+            .unwrap();
+        store
+            .products()
             .apply_check(
                 product,
                 "test",
@@ -464,6 +472,7 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
             .await
             .unwrap();
         assert!(store
+            .products()
             .claim_due("test", now + 2 * 3600, 60, 10)
             .await
             .unwrap()
@@ -494,6 +503,7 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
         assert!(plan.contains("Alerts: 3 of 25"), "{plan}");
         // Pro checks hourly: the product is due within the hour, not in 6 h.
         let due = store
+            .products()
             .claim_due("test", unix_now() + 3600 + 5, 60, 10)
             .await
             .unwrap();
@@ -593,6 +603,7 @@ async fn upgrade_then_downgrade_through_the_whole_path() {
         let current = app
             .db
             .store
+            .users()
             .user(dealwatch::storage::UserId(user))
             .await
             .unwrap();
@@ -695,6 +706,7 @@ async fn payment_links_are_kept_only_sealed_and_dropped_once_sent() {
     throttled.store(1, Ordering::SeqCst);
     app.db
         .store
+        .billing()
         .link_customer(
             dealwatch::storage::UserId(app.user().await),
             "cus_ann",

@@ -529,12 +529,13 @@ async fn matches_are_posted_through_the_webhook_until_it_is_deleted() {
             db.name
         );
         let user = store
+            .users()
             .find_identity(Channel::Telegram, "4242")
             .await
             .unwrap()
             .unwrap()
             .0;
-        let items = store.items(user.id).await.unwrap();
+        let items = store.items().of(user.id).await.unwrap();
         let Item::Rule(first) = &items[0] else {
             panic!("{items:?}")
         };
@@ -822,7 +823,7 @@ async fn a_message_given_up_keeps_no_token() {
         assert!(inbox.accept(&InboundRecord::plain(incoming)).await.unwrap());
         inbox.process_pending().await.unwrap();
         assert_eq!(
-            db.store.inbound_counts().await.unwrap(),
+            db.store.inbox().counts().await.unwrap(),
             vec![("failed".to_owned(), 1)],
             "{}",
             db.name
@@ -1007,6 +1008,7 @@ async fn a_plan_change_counts_own_and_community_alerts_apart() {
         ann("start").await;
         let user = db
             .store
+            .users()
             .find_identity(Channel::Telegram, "4242")
             .await
             .unwrap()
@@ -1014,6 +1016,7 @@ async fn a_plan_change_counts_own_and_community_alerts_apart() {
             .0;
         let plans = Plans::default();
         db.store
+            .billing()
             .change_plan(
                 user.id,
                 Plan::Pro,
@@ -1050,6 +1053,7 @@ async fn a_plan_change_counts_own_and_community_alerts_apart() {
         }
         let change = db
             .store
+            .billing()
             .change_plan(
                 user.id,
                 Plan::Free,
@@ -1062,6 +1066,7 @@ async fn a_plan_change_counts_own_and_community_alerts_apart() {
         assert_eq!(change.paused, [7, 8], "{name}: the community's two newest");
         let change = db
             .store
+            .billing()
             .change_plan(
                 user.id,
                 Plan::Pro,

@@ -30,12 +30,12 @@ async fn user_of(db: &TestDb, channel: Channel, sender: &str) -> dealwatch::stor
         time_zone: "Europe/London",
         currency: "GBP",
     };
-    db.store.identify(&contact, NOW).await.unwrap().0
+    db.store.users().identify(&contact, NOW).await.unwrap().0
 }
 
 async fn items(db: &TestDb, sender: &str) -> Vec<Item> {
     let user = user_of(db, Channel::Console, sender).await;
-    db.store.items(user.id).await.unwrap()
+    db.store.items().of(user.id).await.unwrap()
 }
 
 #[tokio::test]
@@ -144,6 +144,7 @@ async fn the_same_product_is_one_watch_however_its_link_is_written() {
         say(&core, "bob", "watch https://shop.example/p/1?gclid=1").await;
         let a = db
             .store
+            .products()
             .product_id("https://shop.example/p/1")
             .await
             .unwrap();
@@ -591,6 +592,7 @@ async fn history_and_test_read_prices_and_deals() {
 
         let product = db
             .store
+            .products()
             .product_id("https://shop.example/p/1")
             .await
             .unwrap()
@@ -609,9 +611,14 @@ async fn history_and_test_read_prices_and_deals() {
         let record = |result: CheckResult, at: i64| {
             let store = db.store.clone();
             async move {
-                let due = store.claim_due("test", NOW + 10, 60, 10).await.unwrap();
+                let due = store
+                    .products()
+                    .claim_due("test", NOW + 10, 60, 10)
+                    .await
+                    .unwrap();
                 assert_eq!(due.iter().map(|d| d.id).collect::<Vec<_>>(), vec![product]);
                 let applied = store
+                    .products()
                     .apply_check(product, "test", &result, NOW, at, |_, _, _, _| {
                         WatchDecision::default()
                     })
@@ -671,27 +678,33 @@ async fn history_and_test_read_prices_and_deals() {
         };
         assert!(db
             .store
+            .products()
             .insert_deal(&deal("a", "Gaming PC Ryzen 5", "699"), NOW)
             .await
             .unwrap());
         assert!(!db
             .store
+            .products()
             .insert_deal(&deal("a", "Gaming PC Ryzen 5", "699"), NOW)
             .await
             .unwrap());
         db.store
+            .products()
             .insert_deal(&deal("b", "Mac Pro gaming", "700"), NOW)
             .await
             .unwrap();
         db.store
+            .products()
             .insert_deal(&deal("c", "Gaming PCs bundle", "799"), NOW)
             .await
             .unwrap();
         db.store
+            .products()
             .insert_deal(&deal("d", "Gaming PC RTX", "999"), NOW)
             .await
             .unwrap();
         db.store
+            .products()
             .insert_deal(&deal("e", "Old gaming PC", "100"), NOW - 30 * 86_400)
             .await
             .unwrap();
@@ -1028,6 +1041,7 @@ async fn make_pro(db: &TestDb, channel: Channel, sender: &str, customer: &str, s
     let user = user_of(db, channel, sender).await;
     assert!(db
         .store
+        .billing()
         .link_customer(user.id, customer, NOW)
         .await
         .unwrap());
@@ -1044,11 +1058,13 @@ async fn make_pro(db: &TestDb, channel: Channel, sender: &str, customer: &str, s
     };
     assert!(db
         .store
+        .billing()
         .save_subscription(&state, false, NOW)
         .await
         .unwrap());
     let limits = dealwatch::plans::Plans::default().limits(dealwatch::model::Plan::Pro);
     db.store
+        .billing()
         .change_plan(
             user.id,
             dealwatch::model::Plan::Pro,
@@ -1118,6 +1134,7 @@ async fn linking_moves_the_subscription_and_keeps_the_better_plan() {
         assert_eq!(survivor.plan, dealwatch::model::Plan::Pro, "{}", db.name);
         assert_eq!(
             db.store
+                .billing()
                 .stripe_customer(survivor.id)
                 .await
                 .unwrap()
@@ -1127,13 +1144,21 @@ async fn linking_moves_the_subscription_and_keeps_the_better_plan() {
             db.name
         );
         assert_eq!(
-            db.store.subscription_user("sub_ann").await.unwrap(),
+            db.store
+                .billing()
+                .subscription_user("sub_ann")
+                .await
+                .unwrap(),
             Some(survivor.id),
             "{}: the next subscription event finds its owner",
             db.name
         );
         assert_eq!(
-            db.store.user_by_customer("cus_ann").await.unwrap(),
+            db.store
+                .billing()
+                .user_by_customer("cus_ann")
+                .await
+                .unwrap(),
             Some(survivor.id),
             "{}",
             db.name
@@ -1176,11 +1201,20 @@ async fn two_paying_accounts_are_not_joined() {
         let console = user_of(&db, Channel::Console, "ann").await;
         assert_ne!(tg.id, console.id, "{}: not joined", db.name);
         assert_eq!(
-            db.store.subscription_user("sub_tg").await.unwrap(),
+            db.store
+                .billing()
+                .subscription_user("sub_tg")
+                .await
+                .unwrap(),
             Some(tg.id)
         );
         assert_eq!(
-            db.store.stripe_customer(tg.id).await.unwrap().as_deref(),
+            db.store
+                .billing()
+                .stripe_customer(tg.id)
+                .await
+                .unwrap()
+                .as_deref(),
             Some("cus_tg")
         );
         assert!(

@@ -159,7 +159,7 @@ impl App {
     }
 
     async fn states(&self) -> Vec<(String, i64)> {
-        self.db.store.inbound_counts().await.unwrap()
+        self.db.store.inbox().counts().await.unwrap()
     }
 
     fn description(call: &Call) -> String {
@@ -472,12 +472,13 @@ async fn another_manager_runs_the_channels_alerts_and_a_member_cannot() {
     let ann = app
         .db
         .store
+        .users()
         .find_identity(Channel::Discord, "42")
         .await
         .unwrap()
         .unwrap()
         .0;
-    let items = app.db.store.items(ann.id).await.unwrap();
+    let items = app.db.store.items().of(ann.id).await.unwrap();
     let states: Vec<_> = items.iter().map(|i| (i.no().get(), i.state())).collect();
     use dealwatch::model::ItemState::{Active, Paused};
     assert_eq!(states, [(1, Active), (2, Paused)]);
@@ -518,6 +519,7 @@ async fn alerts_from_the_outbox_go_to_the_users_dms_with_the_bot_token() {
     let (user, _) = app
         .db
         .store
+        .users()
         .find_identity(Channel::Discord, "42")
         .await
         .unwrap()
@@ -530,6 +532,7 @@ async fn alerts_from_the_outbox_go_to_the_users_dms_with_the_bot_token() {
         };
         app.db
             .store
+            .outbox()
             .enqueue_notice(user.id, &format!("t{n}"), &notice, now())
             .await
             .unwrap();
@@ -786,7 +789,8 @@ async fn a_channel_the_bot_lost_stops_and_its_owner_is_told() {
     app.inbox.process_pending().await.unwrap();
     let store = &app.db.store;
     let before = store
-        .chat_destination(dealwatch::storage::DISCORD_CHANNEL, "901")
+        .destinations()
+        .chat(dealwatch::storage::DISCORD_CHANNEL, "901")
         .await
         .unwrap()
         .expect("the channel's community");
@@ -808,12 +812,13 @@ async fn a_channel_the_bot_lost_stops_and_its_owner_is_told() {
     dispatcher.deliver_pending().await.unwrap();
     dispatcher.deliver_pending().await.unwrap();
     let after = store
-        .chat_destination(dealwatch::storage::DISCORD_CHANNEL, "901")
+        .destinations()
+        .chat(dealwatch::storage::DISCORD_CHANNEL, "901")
         .await
         .unwrap()
         .unwrap();
     assert!(after.disabled.is_some(), "stopped");
-    let rules = store.destination_rules(after.id).await.unwrap();
+    let rules = store.destinations().rules(after.id).await.unwrap();
     assert_eq!(rules[0].state, dealwatch::model::ItemState::Paused);
     let dm = app
         .api

@@ -358,13 +358,14 @@ async fn a_blocked_bot_disables_that_identity_and_the_user_hears_on_another_chan
         // Writing on Telegram again turns it back on.
         tell(core, Channel::Telegram, "666", "list", T0 + 40).await;
         let user = store
+            .users()
             .find_identity(Channel::Telegram, "666")
             .await
             .unwrap()
             .unwrap()
             .0
             .id;
-        let reachable = store.reachable_identities(user).await.unwrap();
+        let reachable = store.users().reachable_identities(user).await.unwrap();
         assert!(reachable.iter().any(|i| i.channel == Channel::Telegram));
         s.db.finish().await;
     }
@@ -407,9 +408,10 @@ async fn a_send_left_in_doubt_by_a_crash_goes_again_to_the_same_identity_with_th
         announce(store, &[deal("a", "LEGO Titanic", "400", None)]).await;
         // A first instance claimed the row and posted it to Discord (this
         // user's DM), then died before recording the outcome.
-        let claimed = store.claim_outbox(T0 + 20, 300, 10).await.unwrap();
+        let claimed = store.outbox().claim(T0 + 20, 300, 10).await.unwrap();
         assert_eq!(claimed.len(), 1);
         let discord_identity = store
+            .users()
             .find_identity(Channel::Discord, "555")
             .await
             .unwrap()
@@ -417,7 +419,8 @@ async fn a_send_left_in_doubt_by_a_crash_goes_again_to_the_same_identity_with_th
             .1
             .id;
         store
-            .outbox_sending(claimed[0].id, Some(discord_identity), T0 + 20)
+            .outbox()
+            .sending(claimed[0].id, Some(discord_identity), T0 + 20)
             .await
             .unwrap();
         let key = format!("o{}", claimed[0].id);
@@ -476,17 +479,18 @@ async fn released_rows_can_be_claimed_again_at_once() {
             ],
         )
         .await;
-        let claimed = store.claim_outbox(T0 + 20, 300, 10).await.unwrap();
+        let claimed = store.outbox().claim(T0 + 20, 300, 10).await.unwrap();
         assert_eq!(claimed.len(), 2);
         // Leased: nobody else gets them.
         assert!(store
-            .claim_outbox(T0 + 21, 300, 10)
+            .outbox()
+            .claim(T0 + 21, 300, 10)
             .await
             .unwrap()
             .is_empty());
         let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
-        store.outbox_release(&ids).await.unwrap();
-        let again = store.claim_outbox(T0 + 21, 300, 10).await.unwrap();
+        store.outbox().release(&ids).await.unwrap();
+        let again = store.outbox().claim(T0 + 21, 300, 10).await.unwrap();
         assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
         s.db.finish().await;
     }

@@ -70,6 +70,7 @@ async fn a_failure_after_acting_keeps_nothing_and_the_retry_acts_once() {
         inbox.process_pending().await.unwrap();
         let (user, _) = db
             .store
+            .users()
             .find_identity(Channel::Telegram, "4242")
             .await
             .unwrap()
@@ -83,9 +84,9 @@ async fn a_failure_after_acting_keeps_nothing_and_the_retry_acts_once() {
             assert!(inbox.accept(&message(id, text)).await.unwrap());
         }
         inbox.process_pending().await.unwrap();
-        let items = db.store.items(user.id).await.unwrap();
+        let items = db.store.items().of(user.id).await.unwrap();
         assert_eq!(items.len(), 1, "{}: the failed alert was kept", db.name);
-        let settings = db.store.user(user.id).await.unwrap().settings;
+        let settings = db.store.users().user(user.id).await.unwrap().settings;
         assert_eq!(settings.quiet, None, "{}: quiet hours were kept", db.name);
         assert_eq!(
             recorder.0.lock().unwrap().len(),
@@ -98,7 +99,7 @@ async fn a_failure_after_acting_keeps_nothing_and_the_retry_acts_once() {
         replies_fail(&db, false).await;
         tokio::time::sleep(Duration::from_millis(2100)).await;
         inbox.process_pending().await.unwrap();
-        let items = db.store.items(user.id).await.unwrap();
+        let items = db.store.items().of(user.id).await.unwrap();
         let rules: Vec<_> = items
             .iter()
             .filter_map(|item| match item {
@@ -107,7 +108,7 @@ async fn a_failure_after_acting_keeps_nothing_and_the_retry_acts_once() {
             })
             .collect();
         assert_eq!(rules, ["lego", "gaming pc"], "{}", db.name);
-        let settings = db.store.user(user.id).await.unwrap().settings;
+        let settings = db.store.users().user(user.id).await.unwrap().settings;
         assert!(
             settings.quiet.is_some(),
             "{}: quiet hours not saved",
@@ -117,7 +118,7 @@ async fn a_failure_after_acting_keeps_nothing_and_the_retry_acts_once() {
         assert_eq!(sent.len(), 3, "{}: {sent:?}", db.name);
         assert!(sent[1].contains("#2"), "{}: {sent:?}", db.name);
         assert_eq!(
-            db.store.inbound_counts().await.unwrap(),
+            db.store.inbox().counts().await.unwrap(),
             vec![("processed".to_owned(), 3)],
             "{}",
             db.name
@@ -150,6 +151,7 @@ async fn a_unit_records_its_senders_at_commit_or_not_at_all() {
             let store = db.store.clone();
             async move {
                 store
+                    .users()
                     .find_identity(Channel::Telegram, who)
                     .await
                     .unwrap()

@@ -48,7 +48,7 @@ fn replies_to(api: &FakeApi, chat: &str) -> Vec<String> {
 async fn until_acted(db: &TestDb, count: i64) -> bool {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
-        let counts = db.store.inbound_counts().await.unwrap();
+        let counts = db.store.inbox().counts().await.unwrap();
         if counts
             .iter()
             .any(|(state, n)| state == "processed" && *n == count)
@@ -144,7 +144,7 @@ async fn another_persons_reply_does_not_wait_behind_a_backlog_and_shutdown_gives
                 .expect("stops within its drain")
                 .unwrap();
         }
-        let counts = db.store.outbox_counts().await.unwrap();
+        let counts = db.store.outbox().counts().await.unwrap();
         let waiting: i64 = counts
             .iter()
             .filter(|(kind, state, _)| kind == "reply" && state != "sent")
@@ -153,7 +153,7 @@ async fn another_persons_reply_does_not_wait_behind_a_backlog_and_shutdown_gives
         assert!(waiting > 200, "{name}: most replies wait: {counts:?}");
         let now = dealwatch::storage::unix_now();
         assert_eq!(
-            db.store.outbox_claimed("reply", now).await.unwrap(),
+            db.store.outbox().claimed("reply", now).await.unwrap(),
             0,
             "{name}: nothing left claimed"
         );

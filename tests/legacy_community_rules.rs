@@ -83,12 +83,14 @@ async fn rules_that_posted_into_a_discord_channel_move_to_its_destination() {
 
         let d = db
             .store
-            .chat_destination(DISCORD_CHANNEL, "900")
+            .destinations()
+            .chat(DISCORD_CHANNEL, "900")
             .await
             .unwrap()
             .expect("a destination for channel 900");
         let ann = db
             .store
+            .users()
             .find_identity(Channel::Discord, "42")
             .await
             .unwrap()
@@ -98,7 +100,8 @@ async fn rules_that_posted_into_a_discord_channel_move_to_its_destination() {
         assert_eq!(d.name, "channel-900", "{name}");
         let moved: Vec<u32> = db
             .store
-            .destination_rules(d.id)
+            .destinations()
+            .rules(d.id)
             .await
             .unwrap()
             .iter()
@@ -128,6 +131,7 @@ async fn rules_that_posted_into_a_discord_channel_move_to_its_destination() {
             via: None,
         };
         db.store
+            .outbox()
             .enqueue_notice(ann.id, "legacy:1", &legacy, common::NOW)
             .await
             .unwrap();
@@ -146,7 +150,7 @@ async fn rules_that_posted_into_a_discord_channel_move_to_its_destination() {
         // Run again: nothing left to move, nothing made twice.
         run(&db, &conversion(dialect)).await;
         assert_eq!(
-            db.store.destinations(ann.id).await.unwrap().len(),
+            db.store.destinations().of(ann.id).await.unwrap().len(),
             1,
             "{name}"
         );

@@ -202,6 +202,7 @@ async fn a_list_asked_in_a_telegram_group_is_answered_privately_and_the_alert_st
         assert!(group.is_empty(), "{name}: posted in the group: {group:?}");
         let identity = db
             .store
+            .users()
             .find_identity(Channel::Telegram, &ANN.to_string())
             .await
             .unwrap()
@@ -238,6 +239,7 @@ async fn a_list_asked_in_a_telegram_group_is_answered_privately_and_the_alert_st
         );
         assert!(
             db.store
+                .users()
                 .find_identity(Channel::Telegram, &STRANGER.to_string())
                 .await
                 .unwrap()

@@ -104,7 +104,7 @@ async fn sigterm_with_thousands_queued_exits_promptly_and_gives_work_back() {
     // Most of the backlog is still to do (commands to act on, or replies
     // to send), and none of it is held by the process that stopped.
     let store = dealwatch::storage::Store::open(&db).await.unwrap();
-    let inbound = store.inbound_counts().await.unwrap();
+    let inbound = store.inbox().counts().await.unwrap();
     let stored: i64 = inbound.iter().map(|(_, n)| n).sum();
     let to_act: i64 = inbound
         .iter()
@@ -112,7 +112,8 @@ async fn sigterm_with_thousands_queued_exits_promptly_and_gives_work_back() {
         .map(|(_, n)| n)
         .sum();
     let to_send: i64 = store
-        .outbox_counts()
+        .outbox()
+        .counts()
         .await
         .unwrap()
         .iter()
@@ -120,8 +121,8 @@ async fn sigterm_with_thousands_queued_exits_promptly_and_gives_work_back() {
         .map(|(_, _, n)| n)
         .sum();
     let now = dealwatch::storage::unix_now();
-    let held = store.inbound_claimed(now).await.unwrap()
-        + store.outbox_claimed("reply", now).await.unwrap();
+    let held = store.inbox().claimed(now).await.unwrap()
+        + store.outbox().claimed("reply", now).await.unwrap();
     assert_eq!(stored, total as i64, "every command was stored once");
     assert!(
         to_act + to_send > 1000,

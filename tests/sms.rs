@@ -215,7 +215,7 @@ async fn a_text_message_is_answered_by_sms_in_plain_gsm7() {
     app.inbox.process_pending().await.unwrap();
     assert!(app.bodies().is_empty());
     assert_eq!(
-        app.db.store.inbound_counts().await.unwrap(),
+        app.db.store.inbox().counts().await.unwrap(),
         vec![("processed".to_owned(), 1)]
     );
     // Twilio retries the webhook: the same message is not acted on again.
@@ -298,7 +298,7 @@ async fn forged_and_tampered_requests_are_refused_and_store_nothing() {
         .status()
         .as_u16();
     assert_eq!(unsigned, 403);
-    assert!(app.db.store.inbound_counts().await.unwrap().is_empty());
+    assert!(app.db.store.inbox().counts().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -343,6 +343,7 @@ async fn sms_alerts_follow_the_plans_daily_allowance() {
     let (user, _) = app
         .db
         .store
+        .users()
         .find_identity(Channel::Sms, me)
         .await
         .unwrap()
@@ -357,6 +358,7 @@ async fn sms_alerts_follow_the_plans_daily_allowance() {
         assert!(app
             .db
             .store
+            .outbox()
             .enqueue_notice(user.id, &format!("test:{n}"), &notice, now)
             .await
             .unwrap());
@@ -386,6 +388,7 @@ async fn sms_alerts_follow_the_plans_daily_allowance() {
     // Pro: five a day. Bring the held rows back to now to see it.
     app.db
         .store
+        .billing()
         .change_plan(
             user.id,
             Plan::Pro,
@@ -398,13 +401,15 @@ async fn sms_alerts_follow_the_plans_daily_allowance() {
     for row in app
         .db
         .store
-        .claim_outbox(i64::MAX / 2, 0, 50)
+        .outbox()
+        .claim(i64::MAX / 2, 0, 50)
         .await
         .unwrap()
     {
         app.db
             .store
-            .outbox_later(row.id, Some(0), false, None)
+            .outbox()
+            .later(row.id, Some(0), false, None)
             .await
             .unwrap();
     }

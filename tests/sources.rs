@@ -244,6 +244,7 @@ fn poller(db: &TestDb) -> SourcePoller {
 async fn deal_alerts(db: &TestDb, user: &str) -> Vec<Notice> {
     let user = db
         .store
+        .users()
         .find_identity(dealwatch_bots::Channel::Console, user)
         .await
         .unwrap()
@@ -251,6 +252,7 @@ async fn deal_alerts(db: &TestDb, user: &str) -> Vec<Notice> {
         .0
         .id;
     db.store
+        .outbox()
         .pending_notices(user, i64::MAX / 4, 100)
         .await
         .unwrap()
@@ -385,7 +387,7 @@ async fn the_score_uses_the_products_price_history_over_the_shops_was_price() {
             .await
             .unwrap();
         assert_eq!(report.alerts, 1, "{report:?}");
-        let deals = db.store.recent_deals(0, 10).await.unwrap();
+        let deals = db.store.products().recent_deals(0, 10).await.unwrap();
         let kettle = deals.iter().find(|d| d.title.contains("kettle")).unwrap();
         // The median of 115, 110 and 105 is 110: (110 - 99) / 110 = 0.10.
         assert_eq!(kettle.score, Some(Decimal::new(10, 2)), "{kettle:?}");

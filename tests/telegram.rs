@@ -156,7 +156,7 @@ impl App {
     }
 
     async fn states(&self) -> Vec<(String, i64)> {
-        self.db.store.inbound_counts().await.unwrap()
+        self.db.store.inbox().counts().await.unwrap()
     }
 }
 
@@ -277,7 +277,7 @@ async fn a_rate_limited_reply_is_retried_without_acting_twice() {
         "acted on once"
     );
     assert!(
-        app.db.store.outbox_counts().await.unwrap().contains(&(
+        app.db.store.outbox().counts().await.unwrap().contains(&(
             "reply".to_owned(),
             "pending".to_owned(),
             1
@@ -419,14 +419,16 @@ async fn alerts_from_the_outbox_reach_telegram_and_respect_quiet_hours() {
     let pending = app
         .db
         .store
-        .claim_outbox(i64::MAX / 2, 0, 10)
+        .outbox()
+        .claim(i64::MAX / 2, 0, 10)
         .await
         .unwrap();
     assert_eq!(pending.len(), 1, "the alert is still in the outbox");
     for row in pending {
         app.db
             .store
-            .outbox_later(row.id, Some(0), false, None)
+            .outbox()
+            .later(row.id, Some(0), false, None)
             .await
             .unwrap();
     }

@@ -224,7 +224,8 @@ fn deal(key: &str, title: &str) -> dealwatch::storage::NewDeal {
 
 async fn chat(db: &TestDb, kind: &str, id: i64) -> Option<Destination> {
     db.store
-        .chat_destination(kind, &id.to_string())
+        .destinations()
+        .chat(kind, &id.to_string())
         .await
         .unwrap()
 }
@@ -267,13 +268,14 @@ async fn a_telegram_group_is_a_community_its_admins_run() {
         assert_eq!(group.name, "deal-hunters", "{name}");
         let owner = db
             .store
+            .users()
             .find_identity(Channel::Telegram, &ANN.to_string())
             .await
             .unwrap()
             .unwrap()
             .0;
         assert_eq!(group.owner, owner.id, "{name}: the admin who set it up");
-        let rules = db.store.destination_rules(group.id).await.unwrap();
+        let rules = db.store.destinations().rules(group.id).await.unwrap();
         assert_eq!(rules.len(), 1, "{name}");
         let no = rules[0].no;
         assert_eq!(
@@ -308,7 +310,7 @@ async fn a_telegram_group_is_a_community_its_admins_run() {
         );
         let state = |db: &TestDb| {
             let store = db.store.clone();
-            async move { store.destination_rules(group.id).await.unwrap()[0].state }
+            async move { store.destinations().rules(group.id).await.unwrap()[0].state }
         };
         assert_eq!(state(&db).await, ItemState::Active, "{name}");
         app.post(message(14, GROUP, CAROL, &format!("/community pause {no}")))
@@ -336,12 +338,13 @@ async fn a_telegram_group_is_a_community_its_admins_run() {
         // Bob's own alert has the same number as the group's: untouched.
         let bob = db
             .store
+            .users()
             .find_identity(Channel::Telegram, &BOB.to_string())
             .await
             .unwrap()
             .unwrap()
             .0;
-        let bobs = db.store.items(bob.id).await.unwrap();
+        let bobs = db.store.items().of(bob.id).await.unwrap();
         assert_eq!(bobs.len(), 1, "{name}");
         assert_eq!(bobs[0].state(), ItemState::Active, "{name}");
         app.post(message(16, GROUP, ANN, "/community@dealwatch_bot cap 1"))

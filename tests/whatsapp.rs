@@ -139,7 +139,7 @@ impl App {
     }
 
     async fn states(&self) -> Vec<(String, i64)> {
-        self.db.store.inbound_counts().await.unwrap()
+        self.db.store.inbox().counts().await.unwrap()
     }
 
     /// Act on what arrived, then deliver the replies. A service that has
@@ -149,7 +149,7 @@ impl App {
     async fn act(&self) {
         self.inbox.process_pending().await.unwrap();
         for _ in 0..120 {
-            let counts = self.db.store.outbox_counts().await.unwrap();
+            let counts = self.db.store.outbox().counts().await.unwrap();
             if !counts
                 .iter()
                 .any(|(kind, state, n)| kind == "reply" && state == "pending" && *n > 0)
@@ -179,6 +179,7 @@ impl App {
         let (user, _) = self
             .db
             .store
+            .users()
             .find_identity(Channel::WhatsApp, who)
             .await
             .unwrap()
@@ -191,6 +192,7 @@ impl App {
         let now = dealwatch::storage::unix_now();
         self.db
             .store
+            .outbox()
             .enqueue_notice(user.id, key, &notice, now)
             .await
             .unwrap();
@@ -341,6 +343,7 @@ async fn delivery_statuses_are_recorded_once_in_any_order() {
     let store = &app.db.store;
     assert_eq!(
         store
+            .outbox()
             .delivery_statuses(Channel::WhatsApp, "wamid.OUT7")
             .await
             .unwrap(),
@@ -348,6 +351,7 @@ async fn delivery_statuses_are_recorded_once_in_any_order() {
     );
     assert_eq!(
         store
+            .outbox()
             .delivery_statuses(Channel::WhatsApp, "wamid.OUT8")
             .await
             .unwrap(),
@@ -415,7 +419,8 @@ async fn alerts_are_free_text_inside_the_window_and_a_template_outside_it() {
     assert_eq!(
         app.db
             .store
-            .claim_outbox(now + 3600, 60, 10)
+            .outbox()
+            .claim(now + 3600, 60, 10)
             .await
             .unwrap()
             .len(),

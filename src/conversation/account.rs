@@ -31,6 +31,7 @@ impl Session {
         let preview = self
             .core
             .store
+            .users()
             .link_preview(code, self.user.id, self.now)
             .await?;
         let tr = self.tr();
@@ -85,7 +86,12 @@ impl Session {
             let plan = self.plan_name(self.user.plan);
             return reply(tr.msg("upgrade-already", &[("plan", plan.into())]));
         }
-        let customer = self.core.store.stripe_customer(self.user.id).await?;
+        let customer = self
+            .core
+            .store
+            .billing()
+            .stripe_customer(self.user.id)
+            .await?;
         let (lookup, message, plan) = match (customer, self.user.plan) {
             (Some(customer), Plan::Pro | Plan::Premium) => (
                 Lookup::Portal {
@@ -146,7 +152,13 @@ impl Session {
         if !self.core.platforms.sells() {
             return reply(tr.msg("billing-unavailable", &[]));
         }
-        let Some(customer) = self.core.store.stripe_customer(self.user.id).await? else {
+        let Some(customer) = self
+            .core
+            .store
+            .billing()
+            .stripe_customer(self.user.id)
+            .await?
+        else {
             return reply(tr.msg("billing-none", &[]));
         };
         let lookup = Lookup::Portal {
@@ -183,7 +195,7 @@ impl Session {
     }
 
     pub(super) async fn plan(&self) -> Result<Vec<Outgoing>, CoreError> {
-        let (watches, rules) = self.core.store.usage(self.user.id).await?;
+        let (watches, rules) = self.core.store.items().usage(self.user.id).await?;
         let limits = self.limits();
         let tr = self.tr();
         let secs = limits.check_interval.as_secs();

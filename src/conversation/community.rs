@@ -141,7 +141,13 @@ impl Session {
             }
             CommunityCommand::Set { name, setting } => {
                 let name = name.unwrap_or_default();
-                let Some(d) = self.core.store.destination(self.user.id, &name).await? else {
+                let Some(d) = self
+                    .core
+                    .store
+                    .destinations()
+                    .named(self.user.id, &name)
+                    .await?
+                else {
                     return Ok(Decision::reply(vec![self.not_found(&name)]));
                 };
                 return Ok(match self.checked(setting, &d.kind) {
@@ -151,7 +157,13 @@ impl Session {
             }
             CommunityCommand::Rules { name, op, ids } => {
                 let name = name.unwrap_or_default();
-                let Some(d) = self.core.store.destination(self.user.id, &name).await? else {
+                let Some(d) = self
+                    .core
+                    .store
+                    .destinations()
+                    .named(self.user.id, &name)
+                    .await?
+                else {
                     return Ok(Decision::reply(vec![self.not_found(&name)]));
                 };
                 return Ok(Decision::change(Effect::CommunityRules {
@@ -192,7 +204,8 @@ impl Session {
         let chat = self
             .core
             .store
-            .chat_destination(kind, &group.address)
+            .destinations()
+            .chat(kind, &group.address)
             .await?;
         if cmd == CommunityCommand::List {
             let listing = self.chat_listing(chat.as_ref()).await?;
@@ -230,7 +243,7 @@ impl Session {
                 Err(refusal) => Decision::reply(vec![Outgoing::text(refusal)]),
             },
             CommunityCommand::Rules { op, ids, .. } => {
-                let owner = self.core.store.user(d.owner).await?;
+                let owner = self.core.store.users().user(d.owner).await?;
                 Decision::change(Effect::CommunityRules {
                     destination: d.id,
                     owner: d.owner,
@@ -252,7 +265,7 @@ impl Session {
         let Some(d) = chat else {
             return one(tr.msg("community-chat-none", &[]));
         };
-        let rules = self.core.store.destination_rules(d.id).await?;
+        let rules = self.core.store.destinations().rules(d.id).await?;
         let mut lines = vec![tr.msg(
             "community-chat-header",
             &[
@@ -352,7 +365,7 @@ impl Session {
             }
         };
         let limit = self.limits().communities;
-        let existing = self.core.store.destinations(self.user.id).await?;
+        let existing = self.core.store.destinations().of(self.user.id).await?;
         let again = existing
             .iter()
             .any(|d| d.kind == TELEGRAM_CHANNEL && d.external_id == info.address);
@@ -409,7 +422,7 @@ impl Session {
 
     async fn list_communities(&self) -> Result<Vec<Outgoing>, CoreError> {
         let tr = self.tr();
-        let all = self.core.store.destinations(self.user.id).await?;
+        let all = self.core.store.destinations().of(self.user.id).await?;
         if all.is_empty() {
             return one(tr.msg("community-none", &[]));
         }
@@ -448,7 +461,7 @@ impl Session {
             return reply(tr.msg("community-unavailable", &[]));
         };
         let limit = self.limits().communities;
-        let existing = self.core.store.destinations(self.user.id).await?;
+        let existing = self.core.store.destinations().of(self.user.id).await?;
         // The same webhook again, or a new one for a stopped community of
         // that name, takes no new place.
         let again = existing.iter().any(|d| {
@@ -492,7 +505,13 @@ impl Session {
     /// outbox like its deals (a webhook Discord no longer knows stops the
     /// community there, and its owner is told).
     async fn test_community(&self, name: &str) -> Result<Decision, CoreError> {
-        let Some(destination) = self.core.store.destination(self.user.id, name).await? else {
+        let Some(destination) = self
+            .core
+            .store
+            .destinations()
+            .named(self.user.id, name)
+            .await?
+        else {
             return Ok(Decision::reply(vec![self.not_found(name)]));
         };
         if destination.kind == DISCORD_WEBHOOK {

@@ -68,7 +68,13 @@ impl Session {
         plain: RuleSpec,
     ) -> Result<Decision, CoreError> {
         if self.group.is_none() {
-            if let Some(d) = self.core.store.destination(self.user.id, to).await? {
+            if let Some(d) = self
+                .core
+                .store
+                .destinations()
+                .named(self.user.id, to)
+                .await?
+            {
                 return Ok(Decision::change(Effect::AddRule {
                     spec,
                     community: Some((d.id, d.name)),
@@ -108,11 +114,12 @@ impl Session {
         let existing = self
             .core
             .store
-            .chat_destination(kind, &group.address)
+            .destinations()
+            .chat(kind, &group.address)
             .await?;
         let rule_limit = match existing {
             Some(d) if d.owner != self.user.id => {
-                let owner = self.core.store.user(d.owner).await?;
+                let owner = self.core.store.users().user(d.owner).await?;
                 self.core.plans.limits(owner.plan).community_rules
             }
             _ => self.limits().community_rules,
@@ -300,7 +307,7 @@ impl Session {
     /// offered as a button and nothing is deleted until one is pressed;
     /// when none does, the person is told.
     pub(super) async fn delete_matching(&self, words: &[String]) -> Result<Decision, CoreError> {
-        let items = self.core.store.items(self.user.id).await?;
+        let items = self.core.store.items().of(self.user.id).await?;
         let matching: Vec<&Item> = items
             .iter()
             .filter(|item| item_is_named(item, words))
@@ -327,7 +334,7 @@ impl Session {
     }
 
     pub(super) async fn list(&self) -> Result<Vec<Outgoing>, CoreError> {
-        let items = self.core.store.items(self.user.id).await?;
+        let items = self.core.store.items().of(self.user.id).await?;
         let tr = self.tr();
         if items.is_empty() {
             return one(tr.msg("list-empty", &[]));
@@ -336,7 +343,7 @@ impl Session {
             .iter()
             .any(|item| matches!(item, Item::Rule(r) if r.community.is_some()));
         let destinations = match posts_to_community {
-            true => self.core.store.destinations(self.user.id).await?,
+            true => self.core.store.destinations().of(self.user.id).await?,
             false => Vec::new(),
         };
         let mut lines = vec![tr.msg("list-header", &[("count", (items.len() as i64).into())])];
@@ -490,13 +497,18 @@ impl Session {
 
     pub(super) async fn test(&self, no: ItemNo) -> Result<Vec<Outgoing>, CoreError> {
         let tr = self.tr();
-        let rule = match self.core.store.item(self.user.id, no).await? {
+        let rule = match self.core.store.items().item(self.user.id, no).await? {
             None => return one(tr.msg("not-found", &[("id", id_arg(no))])),
             Some(Item::Watch(_)) => return one(tr.msg("test-not-rule", &[("id", id_arg(no))])),
             Some(Item::Rule(rule)) => rule,
         };
         let since = self.now - i64::from(TEST_WINDOW_DAYS) * 86_400;
-        let deals = self.core.store.recent_deals(since, TEST_DEAL_LIMIT).await?;
+        let deals = self
+            .core
+            .store
+            .products()
+            .recent_deals(since, TEST_DEAL_LIMIT)
+            .await?;
         let matching: Vec<_> = deals
             .iter()
             .filter(|d| rules::matches(&rule.spec, &d.facts()))
@@ -529,7 +541,7 @@ impl Session {
 
     pub(super) async fn history(&self, no: ItemNo) -> Result<Vec<Outgoing>, CoreError> {
         let tr = self.tr();
-        let watch = match self.core.store.item(self.user.id, no).await? {
+        let watch = match self.core.store.items().item(self.user.id, no).await? {
             None => return one(tr.msg("not-found", &[("id", id_arg(no))])),
             Some(Item::Rule(_)) => return one(tr.msg("history-not-watch", &[("id", id_arg(no))])),
             Some(Item::Watch(watch)) => watch,
@@ -537,6 +549,7 @@ impl Session {
         let points = self
             .core
             .store
+            .products()
             .price_history(watch.product_id, 10_000)
             .await?;
         let priced: Vec<_> = points

@@ -429,11 +429,15 @@ impl Core {
         sender_id: &str,
         now: i64,
     ) -> Result<Vec<(i64, Outgoing)>, CoreError> {
-        let Some((user, _)) = self.store.find_identity(channel, sender_id).await? else {
+        let Some((user, _)) = self.store.users().find_identity(channel, sender_id).await? else {
             return Ok(Vec::new());
         };
         let tr = self.l10n.tr(&user.settings.locale);
-        let notices = self.store.pending_notices(user.id, now, 50).await?;
+        let notices = self
+            .store
+            .outbox()
+            .pending_notices(user.id, now, 50)
+            .await?;
         Ok(notices
             .into_iter()
             .map(|(id, n)| (id, crate::watching::render(&n, &tr)))
@@ -448,6 +452,7 @@ impl Core {
         now: i64,
     ) -> Result<(), CoreError> {
         self.store
+            .outbox()
             .mark_sent(outbox_id, provider_message_id, None, now)
             .await?;
         Ok(())
@@ -459,8 +464,8 @@ impl Core {
         channel: Channel,
         sender_id: &str,
     ) -> Result<u32, CoreError> {
-        match self.store.find_identity(channel, sender_id).await? {
-            Some((user, _)) => Ok(self.store.first_checks_pending(user.id).await?),
+        match self.store.users().find_identity(channel, sender_id).await? {
+            Some((user, _)) => Ok(self.store.users().first_checks_pending(user.id).await?),
             None => Ok(0),
         }
     }
@@ -499,6 +504,7 @@ impl Core {
         }
         let known = self
             .store
+            .users()
             .find_identity(msg.channel, &msg.sender_id)
             .await?;
         let shared = msg.group.as_ref().filter(|g| !g.private_replies);
@@ -535,7 +541,7 @@ impl Core {
                     time_zone: &self.options.default_time_zone,
                     currency: self.options.default_currency.code(),
                 };
-                self.store.identify(&contact, now).await?
+                self.store.users().identify(&contact, now).await?
             }
         };
         if touch.private {
@@ -781,7 +787,8 @@ impl Session {
                 let ids: Vec<_> = self
                     .core
                     .store
-                    .items(self.user.id)
+                    .items()
+                    .of(self.user.id)
                     .await?
                     .iter()
                     .filter(|item| !matches!(item, Item::Rule(rule) if rule.community.is_some()))

@@ -34,10 +34,15 @@ pub struct PlanChange {
     pub resumed: Vec<u32>,
 }
 
-impl Store {
+/// Stripe's events, customers, subscriptions and the plan they entitle.
+/// Reached through [`Store::billing`].
+#[derive(Clone, Copy, Debug)]
+pub struct Billing<'a>(pub(super) &'a Store);
+
+impl Billing<'_> {
     /// Record a Stripe event. `true` when it still has to be applied (new,
     /// or recorded earlier but not applied); `false` for one already applied.
-    pub async fn record_billing_event(
+    pub async fn record_event(
         &self,
         event_id: &str,
         kind: &str,
@@ -45,7 +50,7 @@ impl Store {
         payload: &str,
         now: i64,
     ) -> Result<bool> {
-        let applied: Option<Option<i64>> = on_pool!(self, |pool| {
+        let applied: Option<Option<i64>> = on_pool!(self.0, |pool| {
             sqlx::query(
                 "INSERT INTO billing_events (provider, event_id, event_type, payload, event_created_at, received_at) \
                  VALUES ('stripe', $1, $2, $3, $4, $5) ON CONFLICT (provider, event_id) DO NOTHING",
@@ -68,8 +73,8 @@ impl Store {
     }
 
     /// Mark a Stripe event applied.
-    pub async fn billing_event_applied(&self, event_id: &str, now: i64) -> Result<()> {
-        on_pool!(self, |pool| {
+    pub async fn event_applied(&self, event_id: &str, now: i64) -> Result<()> {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE billing_events SET applied_at = $2 WHERE provider = 'stripe' AND event_id = $1",
             )
@@ -82,8 +87,8 @@ impl Store {
     }
 
     /// How many Stripe events are recorded (each id once).
-    pub async fn billing_event_count(&self) -> Result<i64> {
-        let n = on_pool!(self, |pool| {
+    pub async fn event_count(&self) -> Result<i64> {
+        let n = on_pool!(self.0, |pool| {
             sqlx::query_scalar("SELECT COUNT(*) FROM billing_events WHERE provider = 'stripe'")
                 .fetch_one(pool)
                 .await?
@@ -93,7 +98,7 @@ impl Store {
 
     /// Whether a user with this id exists.
     pub async fn user_exists(&self, user: UserId) -> Result<bool> {
-        let found: Option<i64> = on_pool!(self, |pool| {
+        let found: Option<i64> = on_pool!(self.0, |pool| {
             sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
                 .bind(user.0)
                 .fetch_optional(pool)
@@ -104,7 +109,7 @@ impl Store {
 
     /// The Stripe customer a user pays as, once they have checked out.
     pub async fn stripe_customer(&self, user: UserId) -> Result<Option<String>> {
-        let customer: Option<Option<String>> = on_pool!(self, |pool| {
+        let customer: Option<Option<String>> = on_pool!(self.0, |pool| {
             sqlx::query_scalar("SELECT stripe_customer_id FROM users WHERE id = $1")
                 .bind(user.0)
                 .fetch_optional(pool)
@@ -115,7 +120,7 @@ impl Store {
 
     /// The user who pays as `customer`.
     pub async fn user_by_customer(&self, customer: &str) -> Result<Option<UserId>> {
-        let user: Option<i64> = on_pool!(self, |pool| {
+        let user: Option<i64> = on_pool!(self.0, |pool| {
             sqlx::query_scalar("SELECT id FROM users WHERE stripe_customer_id = $1")
                 .bind(customer)
                 .fetch_optional(pool)
@@ -127,7 +132,7 @@ impl Store {
     /// Remember that `user` pays as `customer`, unless another user already
     /// does (then nothing changes and `false` comes back).
     pub async fn link_customer(&self, user: UserId, customer: &str, now: i64) -> Result<bool> {
-        let done = on_pool!(self, |pool| {
+        let done = on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE users SET stripe_customer_id = $2, updated_at = $3 WHERE id = $1 \
                  AND NOT EXISTS (SELECT 1 FROM users WHERE stripe_customer_id = $2 AND id <> $1)",
@@ -144,7 +149,7 @@ impl Store {
 
     /// The user a subscription belongs to, if we know it.
     pub async fn subscription_user(&self, id: &str) -> Result<Option<UserId>> {
-        let user: Option<i64> = on_pool!(self, |pool| {
+        let user: Option<i64> = on_pool!(self.0, |pool| {
             sqlx::query_scalar("SELECT user_id FROM subscriptions WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
@@ -173,7 +178,7 @@ impl Store {
              WHERE subscriptions.state_at < excluded.state_at \
              OR (subscriptions.state_at = excluded.state_at AND subscriptions.state_rank <= excluded.state_rank)";
         let sql = format!("{INSERT}{}", if only_new { NEW_ONLY } else { NEWER });
-        let stored = on_pool!(self, |pool| {
+        let stored = on_pool!(self.0, |pool| {
             sqlx::query(AssertSqlSafe(sql))
                 .bind(&s.id)
                 .bind(s.user.0)
@@ -195,7 +200,7 @@ impl Store {
     /// Move a subscription's period end later (an invoice paid); the user
     /// it belongs to, if it is known.
     pub async fn extend_subscription(&self, id: &str, period_end: i64) -> Result<Option<UserId>> {
-        on_pool!(self, |pool| {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE subscriptions SET current_period_end = $2 \
                  WHERE id = $1 AND (current_period_end IS NULL OR current_period_end < $2)",
@@ -212,7 +217,7 @@ impl Store {
     /// the best plan among those active, trialing or past due (Stripe is
     /// still retrying the payment).
     pub async fn entitled_plan(&self, user: UserId) -> Result<(Plan, Option<i64>)> {
-        let rows: Vec<(String, Option<i64>)> = on_pool!(self, |pool| {
+        let rows: Vec<(String, Option<i64>)> = on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT plan, current_period_end FROM subscriptions \
                  WHERE user_id = $1 AND status IN ('active', 'trialing', 'past_due')",
@@ -246,7 +251,7 @@ impl Store {
         limits: PlanLimits,
         now: i64,
     ) -> Result<PlanChange> {
-        let mut unit = self.begin().await?;
+        let mut unit = self.0.begin().await?;
         let done = unit.change_plan(user, plan, renews_at, limits, now).await?;
         unit.commit().await?;
         Ok(done)

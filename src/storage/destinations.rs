@@ -188,11 +188,16 @@ impl From<DestinationRow> for Destination {
     }
 }
 
-impl Store {
+/// Communities: the shared chats and webhooks deals are posted to, and their alerts.
+/// Reached through [`Store::destinations`].
+#[derive(Clone, Copy, Debug)]
+pub struct Destinations<'a>(pub(super) &'a Store);
+
+impl Destinations<'_> {
     /// A person's destinations, oldest first.
-    pub async fn destinations(&self, owner: UserId) -> Result<Vec<Destination>> {
+    pub async fn of(&self, owner: UserId) -> Result<Vec<Destination>> {
         let sql = format!("SELECT {COLUMNS} FROM destinations WHERE owner_id = $1 ORDER BY id");
-        let rows: Vec<DestinationRow> = on_pool!(self, |pool| {
+        let rows: Vec<DestinationRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(AssertSqlSafe(sql.clone()))
                 .bind(owner.0)
                 .fetch_all(pool)
@@ -202,9 +207,9 @@ impl Store {
     }
 
     /// A destination by its id.
-    pub async fn destination_by_id(&self, id: i64) -> Result<Option<Destination>> {
+    pub async fn by_id(&self, id: i64) -> Result<Option<Destination>> {
         let sql = format!("SELECT {COLUMNS} FROM destinations WHERE id = $1");
-        let row: Option<DestinationRow> = on_pool!(self, |pool| {
+        let row: Option<DestinationRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(AssertSqlSafe(sql.clone()))
                 .bind(id)
                 .fetch_optional(pool)
@@ -216,12 +221,8 @@ impl Store {
     /// Stop posting to a destination the platform no longer takes: it is
     /// disabled and its active rules paused. Its owner and name when this
     /// disabled it (`None` when it was disabled already, or is gone).
-    pub async fn disable_destination(
-        &self,
-        id: i64,
-        why: &str,
-    ) -> Result<Option<(UserId, String)>> {
-        let mut unit = self.begin().await?;
+    pub async fn disable(&self, id: i64, why: &str) -> Result<Option<(UserId, String)>> {
+        let mut unit = self.0.begin().await?;
         let disabled: Option<(i64, String)> = in_unit!(unit, |conn| {
             let disabled: Option<(i64, String)> = sqlx::query_as(
                 "UPDATE destinations SET state = 'disabled', disabled_reason = $2 \
@@ -246,8 +247,8 @@ impl Store {
     }
 
     /// Count a post to a destination on the day starting at `day`.
-    pub async fn destination_posted(&self, id: i64, day: i64) -> Result<()> {
-        on_pool!(self, |pool| {
+    pub async fn posted(&self, id: i64, day: i64) -> Result<()> {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE destinations SET posts_count = CASE WHEN posts_day = $2 THEN posts_count + 1 ELSE 1 END, \
                  posts_day = $2 WHERE id = $1",
@@ -263,16 +264,12 @@ impl Store {
     /// The destination for a shared chat (its kind and id), if it is one:
     /// the active one first, then the oldest (chats set up before rules
     /// were owned by their chat can have one per person).
-    pub async fn chat_destination(
-        &self,
-        kind: &str,
-        external_id: &str,
-    ) -> Result<Option<Destination>> {
+    pub async fn chat(&self, kind: &str, external_id: &str) -> Result<Option<Destination>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM destinations WHERE kind = $1 AND external_id = $2 \
              ORDER BY CASE WHEN state = 'active' THEN 0 ELSE 1 END, id LIMIT 1"
         );
-        let row: Option<DestinationRow> = on_pool!(self, |pool| {
+        let row: Option<DestinationRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(AssertSqlSafe(sql.clone()))
                 .bind(kind)
                 .bind(external_id)
@@ -283,8 +280,8 @@ impl Store {
     }
 
     /// The alerts that post to a destination, by number.
-    pub async fn destination_rules(&self, destination: i64) -> Result<Vec<RuleItem>> {
-        let rows: Vec<rows::RuleRow> = on_pool!(self, |pool| {
+    pub async fn rules(&self, destination: i64) -> Result<Vec<RuleItem>> {
+        let rows: Vec<rows::RuleRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(concat!(
                 "SELECT ",
                 crate::rule_columns!(),
@@ -300,8 +297,8 @@ impl Store {
     /// A destination's chat has a new id (a Telegram group became a
     /// supergroup): it follows, unless its owner has one there already.
     /// Whether it moved.
-    pub async fn move_destination(&self, id: i64, to: &str) -> Result<bool> {
-        let moved = on_pool!(self, |pool| {
+    pub async fn move_chat(&self, id: i64, to: &str) -> Result<bool> {
+        let moved = on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE destinations SET external_id = $2, channel_id = $2 WHERE id = $1 \
                  AND NOT EXISTS (SELECT 1 FROM destinations d WHERE d.kind = destinations.kind \
@@ -317,11 +314,11 @@ impl Store {
     }
 
     /// One of a person's destinations by name (any case).
-    pub async fn destination(&self, owner: UserId, name: &str) -> Result<Option<Destination>> {
+    pub async fn named(&self, owner: UserId, name: &str) -> Result<Option<Destination>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM destinations WHERE owner_id = $1 AND LOWER(name) = LOWER($2)"
         );
-        let row: Option<DestinationRow> = on_pool!(self, |pool| {
+        let row: Option<DestinationRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(AssertSqlSafe(sql.clone()))
                 .bind(owner.0)
                 .bind(name)

@@ -19,14 +19,19 @@ const IDENTITY_AND_USER: &str = concat!(
      ON users.id = i.user_id"
 );
 
-impl Store {
+/// People and their chat identities: first contact, settings, STOP, link codes, who to reach.
+/// Reached through [`Store::users`].
+#[derive(Clone, Copy, Debug)]
+pub struct Users<'a>(pub(super) &'a Store);
+
+impl Users<'_> {
     /// Find the user behind a chat identity, creating both on first contact.
     /// Also records where replies go now and when the person last wrote
     /// (WhatsApp's 24-hour window is measured from it).
     pub async fn identify(&self, who: &rows::Contact<'_>, now: i64) -> Result<(User, Identity)> {
         let channel = who.channel.as_str();
         for _ in 0..3 {
-            let existing: Option<rows::IdentityRow> = on_pool!(self, |pool| {
+            let existing: Option<rows::IdentityRow> = on_pool!(self.0, |pool| {
                 sqlx::query_as(
                     "UPDATE identities SET reply_address = CASE WHEN $6 THEN $3 ELSE reply_address END, \
                      private_chat = (private_chat OR $6), display_name = COALESCE($4, display_name), \
@@ -50,7 +55,7 @@ impl Store {
             // First contact: the user and the identity are created together,
             // and a concurrent first message from the same person loses the
             // race on the unique key and retries as an existing identity.
-            let created: Option<rows::IdentityRow> = on_pool!(self, |pool| {
+            let created: Option<rows::IdentityRow> = on_pool!(self.0, |pool| {
                 let mut tx = pool.begin().await?;
                 let user_id: i64 = sqlx::query_scalar(
                     "INSERT INTO users (locale, time_zone, currency, created_at, updated_at) \
@@ -96,14 +101,14 @@ impl Store {
     }
 
     /// The user behind a chat identity, if it has written before; unlike
-    /// [`Store::identify`] this records nothing.
+    /// [`Users::identify`] this records nothing.
     pub async fn find_identity(
         &self,
         channel: dealwatch_bots::Channel,
         external_id: &str,
     ) -> Result<Option<(User, Identity)>> {
         // One round trip for both: every message starts with this lookup.
-        let row: Option<rows::IdentityUserRow> = on_pool!(self, |pool| {
+        let row: Option<rows::IdentityUserRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(IDENTITY_AND_USER)
                 .bind(channel.as_str())
                 .bind(external_id)
@@ -116,7 +121,7 @@ impl Store {
     /// How many of a user's active watches are on products not yet tried
     /// even once (a first check that failed and will be retried counts as tried).
     pub async fn first_checks_pending(&self, user: UserId) -> Result<u32> {
-        let n: i64 = on_pool!(self, |pool| {
+        let n: i64 = on_pool!(self.0, |pool| {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM watches w JOIN products p ON p.id = w.product_id \
                  WHERE w.user_id = $1 AND w.state = 'active' AND NOT w.first_reported \
@@ -130,7 +135,7 @@ impl Store {
     }
 
     pub async fn user(&self, id: UserId) -> Result<User> {
-        let row: rows::UserRow = on_pool!(self, |pool| {
+        let row: rows::UserRow = on_pool!(self.0, |pool| {
             sqlx::query_as(USER_BY_ID)
                 .bind(id.0)
                 .fetch_one(pool)
@@ -142,7 +147,7 @@ impl Store {
     /// Store a user's preferences (quiet hours, digest, cap, zone, language).
     /// (In a unit of its own; [`Unit::save_settings`] joins a larger one.)
     pub async fn save_settings(&self, id: UserId, settings: &UserSettings, now: i64) -> Result<()> {
-        let mut unit = self.begin().await?;
+        let mut unit = self.0.begin().await?;
         unit.save_settings(id, settings, now).await?;
         unit.commit().await
     }
@@ -151,7 +156,7 @@ impl Store {
     /// require for STOP and START.
     /// (In a unit of its own; [`Unit::set_opted_out`] joins a larger one.)
     pub async fn set_opted_out(&self, identity: i64, opted_out: bool) -> Result<()> {
-        let mut unit = self.begin().await?;
+        let mut unit = self.0.begin().await?;
         unit.set_opted_out(identity, opted_out).await?;
         unit.commit().await
     }
@@ -169,7 +174,7 @@ impl Store {
         ttl_secs: i64,
         max_per_hour: i64,
     ) -> Result<Option<i64>> {
-        let mut unit = self.begin().await?;
+        let mut unit = self.0.begin().await?;
         let done = unit
             .create_link_code(user, identity, code, now, ttl_secs, max_per_hour)
             .await?;
@@ -188,7 +193,7 @@ impl Store {
         redeemer: &Identity,
         now: i64,
     ) -> Result<LinkOutcome> {
-        let mut unit = self.begin().await?;
+        let mut unit = self.0.begin().await?;
         let done = unit.redeem_link_code(code, redeemer, now).await?;
         unit.commit().await?;
         Ok(done)
@@ -204,7 +209,7 @@ impl Store {
         redeemer: UserId,
         now: i64,
     ) -> Result<Option<LinkPreview>> {
-        let target: Option<(i64, String)> = on_pool!(self, |pool| {
+        let target: Option<(i64, String)> = on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT u.id, u.plan FROM link_codes c JOIN users u ON u.id = c.user_id \
                  WHERE c.code = $1 AND c.used_at IS NULL AND c.expires_at > $2",
@@ -217,7 +222,7 @@ impl Store {
         let Some((target, plan)) = target else {
             return Ok(None);
         };
-        let (channels, watches, rules): (Vec<String>, i64, i64) = on_pool!(self, |pool| {
+        let (channels, watches, rules): (Vec<String>, i64, i64) = on_pool!(self.0, |pool| {
             let channels = sqlx::query_scalar(
                 "SELECT DISTINCT channel FROM identities WHERE user_id = $1 ORDER BY channel",
             )
@@ -251,10 +256,10 @@ impl Store {
         self.identities_to_reach(user, false).await
     }
 
-    /// [`Store::reachable_identities`], or with `console` the user's console
+    /// [`Users::reachable_identities`], or with `console` the user's console
     /// identities alone (what `dealwatch chat` delivers to).
     pub async fn identities_to_reach(&self, user: UserId, console: bool) -> Result<Vec<Identity>> {
-        let rows: Vec<rows::IdentityRow> = on_pool!(self, |pool| {
+        let rows: Vec<rows::IdentityRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat FROM identities \
                  WHERE user_id = $1 AND (channel = 'console') = $2 AND NOT opted_out AND disabled_reason IS NULL \
@@ -271,7 +276,7 @@ impl Store {
     /// Stop sending to an identity the platform says cannot be reached
     /// (blocked, unsubscribed, gone). Writing to us again clears it.
     pub async fn disable_identity(&self, identity: i64, why: &str) -> Result<bool> {
-        let changed = on_pool!(self, |pool| {
+        let changed = on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE identities SET disabled_reason = $2 WHERE id = $1 AND disabled_reason IS NULL",
             )

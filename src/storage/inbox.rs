@@ -8,10 +8,15 @@ use std::collections::HashMap;
 const MARK_PROCESSED: &str = "UPDATE inbound_messages SET state = 'processed', processed_at = $2, \
      claimed_until = NULL, attempts = attempts + 1, replies = NULL WHERE id = $1";
 
-impl Store {
+/// Messages as they arrived: accepting once, claiming, finishing.
+/// Reached through [`Store::inbox`].
+#[derive(Clone, Copy, Debug)]
+pub struct Inbox<'a>(pub(super) &'a Store);
+
+impl Inbox<'_> {
     /// [`Unit::inbound_payload`] on its own.
-    pub async fn inbound_payload(&self, id: i64, payload: &str) -> Result<()> {
-        let mut unit = self.begin().await?;
+    pub async fn payload(&self, id: i64, payload: &str) -> Result<()> {
+        let mut unit = self.0.begin().await?;
         unit.inbound_payload(id, payload).await?;
         unit.commit().await
     }
@@ -19,7 +24,7 @@ impl Store {
     /// Store an inbound message before its provider is answered. Returns
     /// false for a redelivery (same channel and provider id): it is not
     /// processed again.
-    pub async fn accept_inbound(
+    pub async fn accept(
         &self,
         channel: dealwatch_bots::Channel,
         provider_id: &str,
@@ -27,7 +32,7 @@ impl Store {
         payload: &str,
         now: i64,
     ) -> Result<bool> {
-        let inserted = on_pool!(self, |pool| {
+        let inserted = on_pool!(self.0, |pool| {
             sqlx::query(
                 "INSERT INTO inbound_messages (channel, provider_message_id, payload, received_at, next_attempt_at, sender_key) \
                  VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (channel, provider_message_id) DO NOTHING",
@@ -49,12 +54,7 @@ impl Store {
     /// its sender's oldest unfinished message. So a claim holds at most one
     /// message per person (in flight or waiting out a retry, it holds back
     /// only that person's later ones), and people are served side by side.
-    pub async fn claim_inbound(
-        &self,
-        now: i64,
-        lease_secs: i64,
-        limit: u32,
-    ) -> Result<Vec<InboundRow>> {
+    pub async fn claim(&self, now: i64, lease_secs: i64, limit: u32) -> Result<Vec<InboundRow>> {
         // SQLite is told to walk `inbound_unfinished` (in id order, stopping
         // at the limit); left to itself it sorts every unfinished row.
         const SQLITE: &str = "UPDATE inbound_messages SET claimed_until = $1 WHERE id IN (\
@@ -71,8 +71,8 @@ impl Store {
                  AND e.id < m.id AND e.state IN ('accepted', 'handled')) \
              ORDER BY m.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING id, state, payload, replies, attempts";
-        let sql = self.dialect(SQLITE, POSTGRES);
-        let mut rows: Vec<InboundRow> = on_pool!(self, |pool| {
+        let sql = self.0.dialect(SQLITE, POSTGRES);
+        let mut rows: Vec<InboundRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(sql)
                 .bind(now + lease_secs)
                 .bind(now)
@@ -87,14 +87,14 @@ impl Store {
     /// Claim one just-accepted message by its provider id, to act on it
     /// while the provider waits (Twilio's synchronous TwiML answer). `None`
     /// when a worker has it already.
-    pub async fn claim_inbound_message(
+    pub async fn claim_message(
         &self,
         channel: dealwatch_bots::Channel,
         provider_id: &str,
         now: i64,
         lease_secs: i64,
     ) -> Result<Option<InboundRow>> {
-        Ok(on_pool!(self, |pool| {
+        Ok(on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "UPDATE inbound_messages SET claimed_until = $3 WHERE channel = $1 \
                  AND provider_message_id = $2 AND state = 'accepted' \
@@ -112,13 +112,16 @@ impl Store {
 
     /// Give claimed messages back at once (shutdown): another worker, or
     /// this one after a restart, takes them without waiting out the claim.
-    pub async fn inbound_release(&self, ids: &[i64]) -> Result<()> {
-        self.release_claims("inbound_messages", ids).await
+    pub async fn release(&self, ids: &[i64]) -> Result<()> {
+        self.0
+            .outbox()
+            .release_claims("inbound_messages", ids)
+            .await
     }
 
     /// Replies sent: the message is done.
-    pub async fn inbound_processed(&self, id: i64, now: i64) -> Result<()> {
-        on_pool!(self, |pool| {
+    pub async fn processed(&self, id: i64, now: i64) -> Result<()> {
+        on_pool!(self.0, |pool| {
             sqlx::query(MARK_PROCESSED)
                 .bind(id)
                 .bind(now)
@@ -129,8 +132,8 @@ impl Store {
     }
 
     /// Something failed: try again at `retry_at`, or give up (`failed`).
-    pub async fn inbound_retry(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
-        on_pool!(self, |pool| {
+    pub async fn retry(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE inbound_messages SET attempts = attempts + 1, last_error = $2, claimed_until = NULL, \
                  next_attempt_at = COALESCE($3, next_attempt_at), \
@@ -147,8 +150,8 @@ impl Store {
     }
 
     /// Unfinished inbound messages still held by a live claim at `now`.
-    pub async fn inbound_claimed(&self, now: i64) -> Result<i64> {
-        Ok(on_pool!(self, |pool| {
+    pub async fn claimed(&self, now: i64) -> Result<i64> {
+        Ok(on_pool!(self.0, |pool| {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM inbound_messages WHERE claimed_until IS NOT NULL \
                  AND claimed_until > $1 AND state IN ('accepted', 'handled')",
@@ -160,8 +163,8 @@ impl Store {
     }
 
     /// Counts of inbound messages by state (for tests and operators).
-    pub async fn inbound_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows: Vec<(String, i64)> = on_pool!(self, |pool| {
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows: Vec<(String, i64)> = on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT state, COUNT(*) FROM inbound_messages GROUP BY state ORDER BY state",
             )

@@ -3,7 +3,12 @@
 
 use super::*;
 
-impl Store {
+/// A person's watches and deal rules: adding within plan limits, listing, what the matcher needs.
+/// Reached through [`Store::items`].
+#[derive(Clone, Copy, Debug)]
+pub struct Items<'a>(pub(super) &'a Store);
+
+impl Items<'_> {
     /// Add a watch, or update the conditions of the user's existing watch on
     /// the same product. `limit` is the most active watches the user's plan
     /// allows; a new watch past it is refused, and nothing is stored.
@@ -15,7 +20,7 @@ impl Store {
         limit: u32,
         now: i64,
     ) -> Result<AddOutcome> {
-        let mut unit = self.begin().await?;
+        let mut unit = self.0.begin().await?;
         let done = unit.add_watch(user, watch, limit, now).await?;
         unit.commit().await?;
         Ok(done)
@@ -31,33 +36,34 @@ impl Store {
         limit: u32,
         now: i64,
     ) -> Result<AddOutcome> {
-        let mut unit = self.begin().await?;
+        let mut unit = self.0.begin().await?;
         let done = unit.add_rule(user, rule, destination, limit, now).await?;
         unit.commit().await?;
         Ok(done)
     }
 
     /// Every watch and rule of one user, ordered by number.
-    pub async fn items(&self, user: UserId) -> Result<Vec<Item>> {
-        let (watches, rules): (Vec<rows::WatchRow>, Vec<rows::RuleRow>) = on_pool!(self, |pool| {
-            let watches = sqlx::query_as(concat!(
-                "SELECT ",
-                crate::watch_columns!(),
-                " FROM watches w JOIN products p ON p.id = w.product_id WHERE w.user_id = $1"
-            ))
-            .bind(user.0)
-            .fetch_all(pool)
-            .await?;
-            let rules = sqlx::query_as(concat!(
-                "SELECT ",
-                crate::rule_columns!(),
-                " FROM rules WHERE user_id = $1"
-            ))
-            .bind(user.0)
-            .fetch_all(pool)
-            .await?;
-            (watches, rules)
-        });
+    pub async fn of(&self, user: UserId) -> Result<Vec<Item>> {
+        let (watches, rules): (Vec<rows::WatchRow>, Vec<rows::RuleRow>) =
+            on_pool!(self.0, |pool| {
+                let watches = sqlx::query_as(concat!(
+                    "SELECT ",
+                    crate::watch_columns!(),
+                    " FROM watches w JOIN products p ON p.id = w.product_id WHERE w.user_id = $1"
+                ))
+                .bind(user.0)
+                .fetch_all(pool)
+                .await?;
+                let rules = sqlx::query_as(concat!(
+                    "SELECT ",
+                    crate::rule_columns!(),
+                    " FROM rules WHERE user_id = $1"
+                ))
+                .bind(user.0)
+                .fetch_all(pool)
+                .await?;
+                (watches, rules)
+            });
         let mut items = Vec::with_capacity(watches.len() + rules.len());
         for row in watches {
             items.push(Item::Watch(WatchItem::try_from(row)?));
@@ -72,7 +78,7 @@ impl Store {
     /// One of the user's own items, or `None` if that number is not theirs.
     pub async fn item(&self, user: UserId, no: ItemNo) -> Result<Option<Item>> {
         let (watch, rule): (Option<rows::WatchRow>, Option<rows::RuleRow>) = on_pool!(
-            self,
+            self.0,
             |pool| {
                 let watch = sqlx::query_as(concat!(
                 "SELECT ",
@@ -104,7 +110,7 @@ impl Store {
 
     /// How many active watches and rules a user has, for `plan`.
     pub async fn usage(&self, user: UserId) -> Result<(u32, u32)> {
-        let (watches, rules): (i64, i64) = on_pool!(self, |pool| {
+        let (watches, rules): (i64, i64) = on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT (SELECT COUNT(*) FROM watches WHERE user_id = $1 AND state = 'active'), \
                         (SELECT COUNT(*) FROM rules WHERE user_id = $1 AND state = 'active' \
@@ -121,7 +127,7 @@ impl Store {
 
     /// Every active rule with its owner, for matching new deals.
     pub async fn active_rules(&self) -> Result<Vec<ActiveRule>> {
-        let rows: Vec<rows::ActiveRuleRow> = on_pool!(self, |pool| {
+        let rows: Vec<rows::ActiveRuleRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(concat!(
                 "SELECT id, user_id, ",
                 crate::rule_columns!(),
@@ -136,7 +142,7 @@ impl Store {
     /// The rules revision: a counter every change to any rule bumps (a
     /// trigger in the database, so changes made by other instances count).
     pub async fn rules_revision(&self) -> Result<i64> {
-        let n = on_pool!(self, |pool| {
+        let n = on_pool!(self.0, |pool| {
             sqlx::query_scalar("SELECT n FROM revisions WHERE name = 'rules'")
                 .fetch_one(pool)
                 .await?

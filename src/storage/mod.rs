@@ -1,4 +1,6 @@
-//! Purpose: every row Dealwatch keeps, behind one narrow interface.
+//! Purpose: every row Dealwatch keeps, behind one repository per group of
+//! data ([`repos`]: `store.users()`, `items()`, `products()`,
+//! `destinations()`, `inbox()`, `outbox()`, `billing()`).
 //!
 //! [`Store`] wraps either an SQLite pool (the default: one file, created on
 //! first run, WAL mode, busy timeout, foreign keys on) or a PostgreSQL pool
@@ -103,6 +105,19 @@ pub use inbox::{Answered, InboundRow};
 pub use outbox::{OutboxRow, PRIORITY_NOTICE, PRIORITY_REPLY};
 pub use unit::Unit;
 
+/// The repositories: one per group of data, each with the few methods its
+/// consumers use, reached from a [`Store`] (`store.outbox().claim(...)`).
+/// Writes that must commit together go through a [`Unit`] instead.
+pub mod repos {
+    pub use super::billing::Billing;
+    pub use super::destinations::Destinations;
+    pub use super::identities::Users;
+    pub use super::inbox::Inbox;
+    pub use super::items::Items;
+    pub use super::outbox::Outbox;
+    pub use super::products::Products;
+}
+
 /// Errors from the database layer.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -146,6 +161,41 @@ pub struct Store {
 }
 
 impl Store {
+    /// People and their chat identities: first contact, settings, STOP, link codes, who to reach.
+    pub fn users(&self) -> identities::Users<'_> {
+        identities::Users(self)
+    }
+
+    /// A person's watches and deal rules: adding within plan limits, listing, what the matcher needs.
+    pub fn items(&self) -> items::Items<'_> {
+        items::Items(self)
+    }
+
+    /// Products, their checks and price history, and the deals seen.
+    pub fn products(&self) -> products::Products<'_> {
+        products::Products(self)
+    }
+
+    /// Communities: the shared chats and webhooks deals are posted to, and their alerts.
+    pub fn destinations(&self) -> destinations::Destinations<'_> {
+        destinations::Destinations(self)
+    }
+
+    /// Everything that leaves: claiming, holding, digests, delivery records.
+    pub fn outbox(&self) -> outbox::Outbox<'_> {
+        outbox::Outbox(self)
+    }
+
+    /// Messages as they arrived: accepting once, claiming, finishing.
+    pub fn inbox(&self) -> inbox::Inbox<'_> {
+        inbox::Inbox(self)
+    }
+
+    /// Stripe's events, customers, subscriptions and the plan they entitle.
+    pub fn billing(&self) -> billing::Billing<'_> {
+        billing::Billing(self)
+    }
+
     /// Connect to `sqlite://PATH` (created if missing), `sqlite::memory:`
     /// or `postgres://...`, and apply pending migrations.
     pub async fn open(url: &str) -> Result<Store> {

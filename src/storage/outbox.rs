@@ -3,10 +3,15 @@
 
 use super::*;
 
-impl Store {
+/// Everything that leaves: claiming, holding, digests, delivery records.
+/// Reached through [`Store::outbox`].
+#[derive(Clone, Copy, Debug)]
+pub struct Outbox<'a>(pub(super) &'a Store);
+
+impl Outbox<'_> {
     /// Counts of outbox rows by kind and state (for tests and operators).
-    pub async fn outbox_counts(&self) -> Result<Vec<(String, String, i64)>> {
-        Ok(on_pool!(self, |pool| {
+    pub async fn counts(&self) -> Result<Vec<(String, String, i64)>> {
+        Ok(on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT kind, state, COUNT(*) FROM outbox GROUP BY kind, state ORDER BY kind, state",
             )
@@ -16,8 +21,8 @@ impl Store {
     }
 
     /// Outbox rows of `kind` still held by a live claim at `now`.
-    pub async fn outbox_claimed(&self, kind: &str, now: i64) -> Result<i64> {
-        Ok(on_pool!(self, |pool| {
+    pub async fn claimed(&self, kind: &str, now: i64) -> Result<i64> {
+        Ok(on_pool!(self.0, |pool| {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM outbox WHERE kind = $1 AND claimed_until IS NOT NULL \
                  AND claimed_until > $2 AND state IN ('pending', 'sending')",
@@ -30,8 +35,8 @@ impl Store {
     }
 
     /// Replace a row's payload (a sent reply drops its sealed copies).
-    pub async fn outbox_replace_payload(&self, id: i64, payload: &str) -> Result<()> {
-        on_pool!(self, |pool| {
+    pub async fn replace_payload(&self, id: i64, payload: &str) -> Result<()> {
+        on_pool!(self.0, |pool| {
             sqlx::query("UPDATE outbox SET payload = $2 WHERE id = $1")
                 .bind(id)
                 .bind(payload)
@@ -48,7 +53,7 @@ impl Store {
         now: i64,
         limit: u32,
     ) -> Result<Vec<(i64, crate::watching::Notice)>> {
-        let rows: Vec<(i64, String)> = on_pool!(self, |pool| {
+        let rows: Vec<(i64, String)> = on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT id, payload FROM outbox WHERE user_id = $1 AND state = 'pending' AND next_attempt_at <= $2 \
                  ORDER BY id LIMIT $3",
@@ -77,7 +82,7 @@ impl Store {
         identity: Option<i64>,
         now: i64,
     ) -> Result<()> {
-        on_pool!(self, |pool| {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE outbox SET state = 'sent', sent_at = $2, provider_message_id = $3, \
                  attempts = attempts + 1, identity_id = COALESCE($4, identity_id), \
@@ -94,10 +99,10 @@ impl Store {
     }
 
     /// Record that a send of an outbox row to `identity` is starting. If
-    /// the process dies before [`Store::mark_sent`] or
-    /// [`Store::outbox_later`], the row comes back with `sending_since` set.
-    pub async fn outbox_sending(&self, id: i64, identity: Option<i64>, now: i64) -> Result<()> {
-        on_pool!(self, |pool| {
+    /// the process dies before [`Outbox::mark_sent`] or
+    /// [`Outbox::later`], the row comes back with `sending_since` set.
+    pub async fn sending(&self, id: i64, identity: Option<i64>, now: i64) -> Result<()> {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE outbox SET sending_since = $2, identity_id = COALESCE($3, identity_id) WHERE id = $1",
             )
@@ -112,14 +117,14 @@ impl Store {
 
     /// Let claimed rows go again untouched (their user is being served),
     /// in one statement: the ids travel as a JSON array.
-    pub async fn outbox_release(&self, ids: &[i64]) -> Result<()> {
+    pub async fn release(&self, ids: &[i64]) -> Result<()> {
         self.release_claims("outbox", ids).await
     }
 
     /// Clear the claims on rows `ids` of `table` (a fixed name from our
     /// code, never input), so they can be claimed again at once.
     pub(super) async fn release_claims(&self, table: &'static str, ids: &[i64]) -> Result<()> {
-        let sql = match self.backend() {
+        let sql = match self.0.backend() {
             super::Backend::Sqlite => format!(
                 "UPDATE {table} SET claimed_until = NULL WHERE id IN (SELECT value FROM json_each($1))"
             ),
@@ -129,7 +134,7 @@ impl Store {
             ),
         };
         let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        on_pool!(self, |pool| {
+        on_pool!(self.0, |pool| {
             sqlx::query(AssertSqlSafe(sql.clone()))
                 .bind(&ids)
                 .execute(pool)
@@ -140,7 +145,7 @@ impl Store {
 
     /// Hold an alert for the user's next digest at `at`.
     pub async fn hold_for_digest(&self, id: i64, at: i64) -> Result<()> {
-        on_pool!(self, |pool| {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE outbox SET state = 'held', next_attempt_at = $2, claimed_until = NULL, \
                  sending_since = NULL WHERE id = $1",
@@ -156,7 +161,7 @@ impl Store {
     /// Alerts (not digests, not replies to commands) delivered to a user
     /// since `since`, for the daily cap.
     pub async fn alerts_sent_since(&self, user: UserId, since: i64) -> Result<u32> {
-        let n: i64 = on_pool!(self, |pool| {
+        let n: i64 = on_pool!(self.0, |pool| {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND state = 'sent' AND sent_at >= $2 \
                  AND kind IN ('watch_alert', 'deal_match') AND identity_id IS NOT NULL",
@@ -179,7 +184,7 @@ impl Store {
     where
         F: Fn(&[String]) -> Option<crate::watching::Notice>,
     {
-        let users: Vec<(i64, String)> = on_pool!(self, |pool| {
+        let users: Vec<(i64, String)> = on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT DISTINCT user_id, COALESCE(route, '') FROM outbox \
                  WHERE state = 'held' AND next_attempt_at <= $1 LIMIT $2",
@@ -195,11 +200,11 @@ impl Store {
         const CLAIM_POSTGRES: &str = "UPDATE outbox SET state = 'merging' WHERE id IN (SELECT id FROM outbox \
              WHERE state = 'held' AND user_id = $1 AND next_attempt_at <= $2 AND COALESCE(route, '') = $3 \
              FOR UPDATE SKIP LOCKED) RETURNING id, payload";
-        let claim = self.dialect(CLAIM_SQLITE, CLAIM_POSTGRES);
+        let claim = self.0.dialect(CLAIM_SQLITE, CLAIM_POSTGRES);
         let mut made = 0;
         for (user, route) in users {
             let routed = (!route.is_empty()).then_some(route.as_str());
-            on_pool!(self, |pool| {
+            on_pool!(self.0, |pool| {
                 let mut tx = pool.begin().await?;
                 let mut held: Vec<(i64, String)> = sqlx::query_as(claim)
                     .bind(user)
@@ -262,7 +267,7 @@ impl Store {
         statuses: &[dealwatch_bots::DeliveryStatus],
         now: i64,
     ) -> Result<u64> {
-        on_pool!(self, |pool| {
+        on_pool!(self.0, |pool| {
             let mut tx = pool.begin().await?;
             let mut new = 0;
             for status in statuses {
@@ -294,7 +299,7 @@ impl Store {
         channel: dealwatch_bots::Channel,
         provider_message_id: &str,
     ) -> Result<Vec<(String, Option<String>)>> {
-        Ok(on_pool!(self, |pool| {
+        Ok(on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT status, error FROM delivery_statuses WHERE channel = $1 \
                  AND provider_message_id = $2 ORDER BY reported_at, status",
@@ -308,7 +313,7 @@ impl Store {
 
     /// How many notices went to a user by SMS since `since`.
     pub async fn sms_sent_since(&self, user: UserId, since: i64) -> Result<u32> {
-        let n: i64 = on_pool!(self, |pool| {
+        let n: i64 = on_pool!(self.0, |pool| {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM outbox o JOIN identities i ON i.id = o.identity_id \
                  WHERE o.user_id = $1 AND i.channel = 'sms' AND o.state = 'sent' AND o.sent_at >= $2",
@@ -323,21 +328,16 @@ impl Store {
 
     /// Claim pending outbox rows that a chat platform can deliver (the user
     /// has a non-console identity that has not opted out), oldest first.
-    pub async fn claim_outbox(
-        &self,
-        now: i64,
-        lease_secs: i64,
-        limit: u32,
-    ) -> Result<Vec<OutboxRow>> {
-        self.claim_outbox_up_to(now, lease_secs, limit, PRIORITY_NOTICE, false)
+    pub async fn claim(&self, now: i64, lease_secs: i64, limit: u32) -> Result<Vec<OutboxRow>> {
+        self.claim_up_to(now, lease_secs, limit, PRIORITY_NOTICE, false)
             .await
     }
 
-    /// [`Store::claim_outbox`] for rows of `priority` or more urgent
+    /// [`Outbox::claim`] for rows of `priority` or more urgent
     /// ([`PRIORITY_REPLY`]: replies alone); with `console`, the rows of
     /// console users instead (`dealwatch chat` delivers those, and only
     /// those, to its terminal).
-    pub async fn claim_outbox_up_to(
+    pub async fn claim_up_to(
         &self,
         now: i64,
         lease_secs: i64,
@@ -359,8 +359,8 @@ impl Store {
                          AND (i.channel = 'console') = $5 AND NOT i.opted_out AND i.disabled_reason IS NULL)) \
              AND o.priority <= $4 \
              ORDER BY o.priority, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts, sending_since, identity_id, route";
-        let sql = self.dialect(SQLITE, POSTGRES);
-        let mut rows: Vec<OutboxRow> = on_pool!(self, |pool| {
+        let sql = self.0.dialect(SQLITE, POSTGRES);
+        let mut rows: Vec<OutboxRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(sql)
                 .bind(now + lease_secs)
                 .bind(now)
@@ -376,14 +376,14 @@ impl Store {
 
     /// Put an outbox row back: try again at `at` (an attempt when
     /// `attempted`, a hold such as quiet hours when not), or give up.
-    pub async fn outbox_later(
+    pub async fn later(
         &self,
         id: i64,
         at: Option<i64>,
         attempted: bool,
         error: Option<&str>,
     ) -> Result<()> {
-        on_pool!(self, |pool| {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE outbox SET claimed_until = NULL, sending_since = NULL, next_attempt_at = COALESCE($2, next_attempt_at), \
                  attempts = attempts + $3, last_error = COALESCE($4, last_error), \
@@ -409,7 +409,7 @@ impl Store {
         now: i64,
     ) -> Result<bool> {
         let row = notice_row(notice)?;
-        let inserted = on_pool!(self, |pool| insert_notice!(
+        let inserted = on_pool!(self.0, |pool| insert_notice!(
             pool, user, key, notice, row, now
         ));
         Ok(inserted == 1)
@@ -417,7 +417,7 @@ impl Store {
 }
 
 impl Unit {
-    /// [`Store::enqueue_notice`], kept only if the unit is committed.
+    /// [`Outbox::enqueue_notice`], kept only if the unit is committed.
     pub async fn enqueue_notice(
         &mut self,
         user: UserId,

@@ -3,10 +3,15 @@
 
 use super::*;
 
-impl Store {
+/// Products, their checks and price history, and the deals seen.
+/// Reached through [`Store::products`].
+#[derive(Clone, Copy, Debug)]
+pub struct Products<'a>(pub(super) &'a Store);
+
+impl Products<'_> {
     /// The id of the product at a canonical URL, if anyone watches it.
     pub async fn product_id(&self, canonical_url: &str) -> Result<Option<i64>> {
-        let id = on_pool!(self, |pool| {
+        let id = on_pool!(self.0, |pool| {
             sqlx::query_scalar("SELECT id FROM products WHERE canonical_url = $1")
                 .bind(canonical_url)
                 .fetch_optional(pool)
@@ -21,7 +26,7 @@ impl Store {
     pub async fn insert_deal(&self, deal: &NewDeal, now: i64) -> Result<bool> {
         const FINGERPRINT_WINDOW_SECS: i64 = 7 * 86_400;
         let currency = deal.price.or(deal.was_price).map(|m| m.currency.code());
-        let inserted = on_pool!(self, |pool| {
+        let inserted = on_pool!(self.0, |pool| {
             sqlx::query(
                 "INSERT INTO deals (source, dedupe_key, title, url, price, was_price, currency, merchant, category, \
                  condition, score, seen_at, fingerprint) \
@@ -60,9 +65,9 @@ impl Store {
         if keys.is_empty() {
             return Ok(Default::default());
         }
-        let sql = self.dialect(SQLITE, POSTGRES);
+        let sql = self.0.dialect(SQLITE, POSTGRES);
         let keys = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let known: Vec<String> = on_pool!(self, |pool| {
+        let known: Vec<String> = on_pool!(self.0, |pool| {
             sqlx::query_scalar(sql).bind(&keys).fetch_all(pool).await?
         });
         Ok(known.into_iter().collect())
@@ -76,7 +81,7 @@ impl Store {
         currency: Currency,
         since: i64,
     ) -> Result<Vec<Decimal>> {
-        let texts: Vec<String> = on_pool!(self, |pool| {
+        let texts: Vec<String> = on_pool!(self.0, |pool| {
             sqlx::query_scalar(
                 "SELECT pp.price FROM price_points pp JOIN products p ON p.id = pp.product_id \
                  WHERE p.canonical_url = $1 AND pp.currency = $2 AND pp.observed_at >= $3 AND pp.price IS NOT NULL \
@@ -118,8 +123,8 @@ impl Store {
              AND EXISTS (SELECT 1 FROM watches w WHERE w.product_id = p.id AND w.state = 'active') \
              ORDER BY p.next_check_at, p.id LIMIT $4 FOR UPDATE OF p SKIP LOCKED) \
              RETURNING id, canonical_url, etag, last_modified, consecutive_failures";
-        let sql = self.dialect(SQLITE, POSTGRES);
-        let rows: Vec<rows::DueRow> = on_pool!(self, |pool| {
+        let sql = self.0.dialect(SQLITE, POSTGRES);
+        let rows: Vec<rows::DueRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(sql)
                 .bind(owner)
                 .bind(now + lease_secs)
@@ -136,7 +141,7 @@ impl Store {
     /// Give back the leases `owner` holds (shutdown): another scheduler, or
     /// this one after a restart, checks those products without waiting.
     pub async fn release_leases(&self, owner: &str) -> Result<u64> {
-        Ok(on_pool!(self, |pool| {
+        Ok(on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE products SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
             )
@@ -150,7 +155,7 @@ impl Store {
     /// The plans of a product's active watchers: it is checked as often as
     /// the best of them allows.
     pub async fn watcher_plans(&self, product_id: i64) -> Result<Vec<crate::model::Plan>> {
-        let names: Vec<String> = on_pool!(self, |pool| {
+        let names: Vec<String> = on_pool!(self.0, |pool| {
             sqlx::query_scalar(
                 "SELECT DISTINCT u.plan FROM watches w JOIN users u ON u.id = w.user_id \
                  WHERE w.product_id = $1 AND w.state = 'active'",
@@ -192,7 +197,7 @@ impl Store {
             Option<i64>,
         ) -> WatchDecision,
     {
-        on_pool!(self, |pool| {
+        on_pool!(self.0, |pool| {
             let mut tx = pool.begin().await?;
             let held: Option<PriceColumns> = sqlx::query_as(
                 "UPDATE products SET lease_owner = NULL, lease_expires_at = NULL, next_check_at = $3 \
@@ -340,7 +345,7 @@ impl Store {
         product_id: i64,
         currency: crate::money::Currency,
     ) -> Result<Option<crate::money::Money>> {
-        let prices: Vec<String> = on_pool!(self, |pool| {
+        let prices: Vec<String> = on_pool!(self.0, |pool| {
             sqlx::query_scalar("SELECT price FROM price_points WHERE product_id = $1 AND currency = $2 AND price IS NOT NULL")
                 .bind(product_id)
                 .bind(currency.code())
@@ -356,7 +361,7 @@ impl Store {
 
     /// Title and URL of a product, for notices.
     pub async fn product_label(&self, product_id: i64) -> Result<(Option<String>, String)> {
-        let row: (Option<String>, String) = on_pool!(self, |pool| {
+        let row: (Option<String>, String) = on_pool!(self.0, |pool| {
             sqlx::query_as("SELECT title, canonical_url FROM products WHERE id = $1")
                 .bind(product_id)
                 .fetch_one(pool)
@@ -367,7 +372,7 @@ impl Store {
 
     /// A product's price history, oldest first (at most `limit` points).
     pub async fn price_history(&self, product_id: i64, limit: u32) -> Result<Vec<PricePoint>> {
-        let rows: Vec<(Option<String>, Option<String>, String, i64)> = on_pool!(self, |pool| {
+        let rows: Vec<(Option<String>, Option<String>, String, i64)> = on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT price, currency, availability, observed_at FROM price_points \
                  WHERE product_id = $1 ORDER BY observed_at DESC, id DESC LIMIT $2",
@@ -387,7 +392,7 @@ impl Store {
 
     /// Deals seen since `since`, newest first, for `test`.
     pub async fn recent_deals(&self, since: i64, limit: u32) -> Result<Vec<RecentDeal>> {
-        let rows: Vec<rows::DealRow> = on_pool!(self, |pool| {
+        let rows: Vec<rows::DealRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(
                 "SELECT title, url, price, was_price, currency, merchant, category, condition, score, seen_at \
                  FROM deals WHERE seen_at >= $1 ORDER BY seen_at DESC, id DESC LIMIT $2",

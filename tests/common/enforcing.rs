@@ -381,7 +381,7 @@ pub async fn queue_burst(
             time_zone: "UTC",
             currency: "GBP",
         };
-        let (user, _) = store.identify(&contact, now).await.unwrap();
+        let (user, _) = store.users().identify(&contact, now).await.unwrap();
         for i in 0..per_user {
             let notice = Notice::DealMatch {
                 rule_no: 1,
@@ -401,6 +401,7 @@ pub async fn queue_burst(
             };
             let key = format!("burst:{channel}:{id}:{i}");
             if store
+                .outbox()
                 .enqueue_notice(user.id, &key, &notice, now)
                 .await
                 .unwrap()

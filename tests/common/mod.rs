@@ -140,6 +140,7 @@ pub async fn record_prices(store: &Store, url: &str, title: &str, prices: &[(&st
     use dealwatch::money::{Currency, Money};
     use dealwatch::storage::{CheckResult, Observation, WatchDecision};
     let product = store
+        .products()
         .product_id(url)
         .await
         .unwrap()
@@ -156,8 +157,13 @@ pub async fn record_prices(store: &Store, url: &str, title: &str, prices: &[(&st
             validators: Default::default(),
             method: "json-ld",
         };
-        store.claim_due("test", i64::MAX / 4, 60, 10).await.unwrap();
         store
+            .products()
+            .claim_due("test", i64::MAX / 4, 60, 10)
+            .await
+            .unwrap();
+        store
+            .products()
             .apply_check(product, "test", &result, now, now - ago, |_, _, _, _| {
                 WatchDecision::default()
             })
