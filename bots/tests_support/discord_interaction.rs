@@ -1,5 +1,5 @@
 //! Discord interactions as Discord sends them, for tests: shared by the
-//! adapter's unit tests (`bots/src/discord.rs`) and the workspace's
+//! adapter's unit tests (`bots/src/discord/tests.rs`) and the workspace's
 //! integration tests (`tests/common/fake_api.rs`), both by `#[path]`.
 #![allow(dead_code)]
 
