@@ -242,10 +242,29 @@ impl Weekday {
     pub fn from_name(name: &str) -> Option<Weekday> {
         let lower = name.to_lowercase();
         let lower = lower.trim_end_matches(['.', 's']);
-        Weekday::ALL.into_iter().find(|d| {
-            let full = d.english();
-            lower == full || (lower.len() >= 3 && full.starts_with(lower))
-        })
+        Weekday::ALL
+            .into_iter()
+            .find(|d| {
+                let full = d.english();
+                lower == full || (lower.len() >= 3 && full.starts_with(lower))
+            })
+            .or_else(|| {
+                // German and French day names, whole.
+                const OTHERS: [[&str; 2]; 7] = [
+                    ["montag", "lundi"],
+                    ["dienstag", "mardi"],
+                    ["mittwoch", "mercredi"],
+                    ["donnerstag", "jeudi"],
+                    ["freitag", "vendredi"],
+                    ["samstag", "samedi"],
+                    ["sonntag", "dimanche"],
+                ];
+                Weekday::ALL
+                    .into_iter()
+                    .zip(OTHERS)
+                    .find(|(_, names)| names.contains(&lower))
+                    .map(|(day, _)| day)
+            })
     }
 
     /// The lower-case English name, used as the key of localised day names.

@@ -1225,3 +1225,53 @@ async fn two_paying_accounts_are_not_joined() {
         db.finish().await;
     }
 }
+
+/// A sentence that is probably a deal search but does not say so ("ps5
+/// under 400") is offered as a button, in the person's language: nothing
+/// is made until it is pressed, and pressing it makes exactly that alert.
+#[tokio::test]
+async fn an_unclear_search_is_offered_as_a_button_and_made_only_when_pressed() {
+    for db in TestDb::all().await {
+        let core = db.core();
+        let replies = core
+            .handle(
+                &dealwatch_bots::Incoming::console("cy", "ps5 under £400"),
+                common::NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(replies.len(), 1, "{}", db.name);
+        let offer = &replies[0];
+        assert!(
+            offer.text.contains("Did you mean") && offer.text.contains("alert ps5 under 400GBP"),
+            "{}: {}",
+            db.name,
+            offer.text
+        );
+        assert_eq!(offer.buttons.len(), 1, "{}", db.name);
+        assert_eq!(offer.buttons[0].command, "alert ps5 under 400GBP");
+        let list = say(&core, "cy", "list").await;
+        assert!(
+            !list.contains("ps5"),
+            "{}: nothing made before the press: {list}",
+            db.name
+        );
+        let made = say(&core, "cy", &offer.buttons[0].command).await;
+        assert!(
+            made.contains("ps5") && made.contains("£400.00"),
+            "{}: {made}",
+            db.name
+        );
+        let list = say(&core, "cy", "list").await;
+        assert_eq!(list.matches("ps5").count(), 1, "{}: {list}", db.name);
+        // In German, the offer is in German.
+        say(&core, "dora", "language de").await;
+        let offer = say(&core, "dora", "günstige kopfhörer").await;
+        assert!(
+            offer.contains("Meinst du das?") && offer.contains("alert kopfhörer"),
+            "{}: {offer}",
+            db.name
+        );
+        db.finish().await;
+    }
+}

@@ -136,6 +136,8 @@ usage-stop = STOP
 
 delete-none-named = Keine deiner Beobachtungen oder Alarme passt zu „{ $words }“. Sende „list“, um sie mit Nummern zu sehen.
 delete-which = Mehrere passen zu „{ $words }“. Welche soll ich löschen?
+unclear-which = Ich bin nicht sicher, was du meinst. Meinst du das? Tippe es an, dann geht’s los:
+    { $readings }
 thanks-reply = Gern geschehen! Ich passe weiter auf. 👍
 unknown-command = Den Befehl „{ $word }“ kenne ich nicht.
 did-you-mean = Meintest du: { $usage }

@@ -137,6 +137,8 @@ usage-stop = STOP
 
 delete-none-named = None of your watches or alerts is about “{ $words }”. Send “list” to see them with their numbers.
 delete-which = More than one is about “{ $words }”. Which one should I delete?
+unclear-which = I’m not sure what you mean. Did you mean this? Press it to go ahead:
+    { $readings }
 thanks-reply = You’re welcome! I’ll keep watching. 👍
 unknown-command = I don't know the command “{ $word }”.
 did-you-mean = Did you mean: { $usage }

@@ -136,6 +136,8 @@ usage-stop = STOP
 
 delete-none-named = Aucune de vos surveillances ou alertes ne correspond à « { $words } ». Envoyez « list » pour les voir avec leurs numéros.
 delete-which = Plusieurs correspondent à « { $words } ». Laquelle dois-je supprimer ?
+unclear-which = Je ne suis pas sûr de comprendre. Tu voulais dire ceci ? Appuie dessus pour continuer :
+    { $readings }
 thanks-reply = Avec plaisir ! Je continue de surveiller. 👍
 unknown-command = Je ne connais pas la commande « { $word } ».
 did-you-mean = Vouliez-vous dire : { $usage }

@@ -37,10 +37,34 @@ pub struct RuleSpec {
 }
 
 const MAX_WORDS_IN: &[&str] = &[
-    "under", "below", "max", "<", "<=", "≤", "upto", "beneath", "unter", "sous",
+    "under",
+    "below",
+    "max",
+    "<",
+    "<=",
+    "≤",
+    "upto",
+    "beneath",
+    "unter",
+    "sous",
+    "bis",
+    "höchstens",
+    "maximal",
+    "jusqu'à",
 ];
 const MIN_WORDS_IN: &[&str] = &["over", "above", "min", ">", ">=", "≥", "atleast", "über"];
-const EXCLUDE_WORDS: &[&str] = &["not", "without", "except", "excluding", "ohne", "sans"];
+const EXCLUDE_WORDS: &[&str] = &[
+    "not",
+    "without",
+    "except",
+    "excluding",
+    "ohne",
+    "sans",
+    "nicht",
+    "außer",
+    "ausser",
+    "sauf",
+];
 const CATEGORY_WORDS: &[&str] = &["in", "category", "cat"];
 /// Filler that never becomes a search word: with any-word matching one
 /// such word ("about") would match unrelated deals.
@@ -99,7 +123,82 @@ const STOP_WORDS: &[&str] = &[
     "chères",
     "billigen",
     "günstigen",
+    "günstiges",
+    "angeboten",
+    "ein",
+    "eine",
+    "einen",
+    "bei",
+    "nach",
+    "aber",
+    "deal",
+    "deals",
+    "auf",
+    "sur",
+    "un",
+    "une",
+    "réduction",
+    "réductions",
+    "reductions",
+    "soldes",
+    "mais",
+    "en",
+    "bon",
+    "plan",
+    "remise",
+    "remises",
+    "sales",
+    "discount",
+    "discounts",
+    // what a sentence puts around the search ("alert me when there are
+    // ps5 deals", "nach einem e-bike")
+    "when",
+    "whenever",
+    "there",
+    "are",
+    "is",
+    "if",
+    "einem",
+    "einer",
+    "eines",
+    "dem",
+    "den",
+    "der",
+    "die",
+    "das",
+    "du",
+    "au",
+    "aux",
 ];
+
+impl RuleSpec {
+    /// The `alert` command that makes this rule (words, `-excluded`,
+    /// `over`/`under` prices): what a button offering it sends.
+    pub fn command_text(&self) -> String {
+        let mut text = String::from("alert");
+        for word in &self.words {
+            text.push(' ');
+            text.push_str(word);
+        }
+        for word in &self.excluded {
+            text.push_str(" -");
+            text.push_str(word);
+        }
+        let price = |p: &PriceSpec| match p.currency {
+            Some(c) => format!("{}{}", p.amount.normalize(), c.code()),
+            None => p.amount.normalize().to_string(),
+        };
+        if let Some(p) = &self.min_price {
+            text.push_str(" over ");
+            text.push_str(&price(p));
+        }
+        if let Some(p) = &self.max_price {
+            text.push_str(" under ");
+            text.push_str(&price(p));
+        }
+        text
+    }
+}
 
 pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
     let err = |problem| ParseError {
@@ -134,8 +233,10 @@ pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
         } else if MAX_WORDS_IN.contains(&lower.as_str())
             || (lower == "up" && next_is(args, i, "to"))
             || (lower == "moins" && next_is(args, i, "de"))
+            || (lower == "weniger" && next_is(args, i, "als"))
+            || (lower == "less" && next_is(args, i, "than"))
         {
-            if lower == "up" || lower == "moins" {
+            if matches!(lower.as_str(), "up" | "moins" | "weniger" | "less") {
                 i += 1;
             }
             let (price, used) = take_price("", &args[i..]).map_err(err)?;
@@ -210,7 +311,12 @@ pub(super) fn parse(args: &[String]) -> Result<RuleSpec, ParseError> {
                     .ok_or_else(|| err(Problem::BadChannel { text: text.clone() }))?,
             );
             i += 1;
-        } else if EXCLUDE_WORDS.contains(&lower.as_str()) {
+        } else if EXCLUDE_WORDS.contains(&lower.as_str())
+            || (lower == "mais" && next_is(args, i, "pas"))
+        {
+            if lower == "mais" {
+                i += 1;
+            }
             if let Some(next) = args.get(i) {
                 push_word(&mut spec.excluded, next).map_err(err)?;
                 i += 1;

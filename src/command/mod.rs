@@ -111,6 +111,10 @@ pub enum Command {
     Stop,
     /// `UNSTOP`: opt back in (SMS `START` arrives as [`Command::Start`]).
     Unstop,
+    /// A sentence whose likely readings are these commands (each short
+    /// enough for a button): offered to the person, nothing is done until
+    /// they pick one ("lego under 40" → "alert lego under £40?").
+    Unclear(Vec<String>),
     /// A first word we do not know; `suggestion` is the nearest command.
     Unknown {
         word: String,
@@ -310,16 +314,19 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
         return Ok(Command::Unstop);
     }
     let Some(canonical) = canonical_name(&name) else {
-        if let Some(reading) = natural::reading(&tokens) {
+        if let Some(reading) = natural::sentence(&tokens) {
             return reading;
         }
         // A typo of a command that only shows or adds ("wacth URL below
         // £30", "lsit"), when the rest reads as that command; a typo of one
         // that removes or changes stays a question.
-        if let Some(meant) = nearest(&name).filter(|m| TYPO_SAFE.contains(m)) {
+        if let Some(meant) = nearest_name(&name).filter(|m| TYPO_SAFE.contains(m)) {
             if let Some(Ok(command)) = table::def(meant).map(|def| (def.parse)(args)) {
                 return Ok(command);
             }
+        }
+        if let Some(offered) = natural::unclear(&tokens) {
+            return Ok(offered);
         }
         return Ok(Command::Unknown {
             suggestion: suggest(&name, &tokens),
@@ -329,7 +336,9 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
     // "notify me if URL is back in stock": a product page is watched; a
     // URL never becomes a search word.
     if canonical == "alert" && args.iter().any(|t| watch::looks_like_url(t)) {
-        return watch::parse(args).map(Command::Watch);
+        return watch::parse(args)
+            .map(Command::Watch)
+            .or_else(|e| natural::sentence(&tokens).unwrap_or(Err(e)));
     }
 
     match table::def(canonical) {
@@ -389,6 +398,18 @@ fn suggest(word: &str, tokens: &[String]) -> Option<&'static str> {
         return Some("watch");
     }
     nearest(word)
+}
+
+/// The command whose own name (not an alias: "ruhe" is one edit from
+/// "rule") a word is a typo of, to read it as that command.
+fn nearest_name(word: &str) -> Option<&'static str> {
+    let limit = if word.chars().count() <= 4 { 1 } else { 2 };
+    table::TABLE
+        .iter()
+        .map(|def| (strsim::damerau_levenshtein(word, def.name), def.name))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
 }
 
 /// The command a word is a typo of: one edit away for short words, two
@@ -479,7 +500,12 @@ pub(super) fn parse_ids(command: &'static str, args: &[String]) -> Result<Vec<It
     for token in args {
         for part in token.split(',') {
             let part = part.trim();
-            if part.is_empty() || part.eq_ignore_ascii_case("and") || part == "&" || part == "#" {
+            if part.is_empty()
+                || matches!(
+                    part.to_lowercase().as_str(),
+                    "and" | "und" | "et" | "&" | "#" | "+"
+                )
+            {
                 continue;
             }
             let bad = || {

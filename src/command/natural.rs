@@ -37,6 +37,23 @@ const SEARCH_OPENINGS: &[&[&str]] = &[
     &["previens-moi", "pour"],
     &["alerte-moi", "pour"],
     &["préviens-moi", "des"],
+    &["gib", "mir", "bescheid", "bei"],
+    &["gib", "bescheid", "bei"],
+    &["informiere", "mich", "über"],
+    &["halte", "ausschau", "nach"],
+    &["such", "mir"],
+    &["schick", "mir", "angebote", "für"],
+    &["alarm", "bei"],
+    &["alerte-moi", "sur"],
+    &["alerte-moi", "des"],
+    &["alerte-moi", "pour", "les"],
+    &["préviens-moi", "des", "réductions", "sur"],
+    &["envoie-moi", "les"],
+    &["préviens-moi", "pour", "les"],
+    &["préviens-moi", "pour", "des"],
+    &["benachrichtige", "mich", "über", "günstige"],
+    &["je", "cherche", "une", "promo", "sur"],
+    &["je", "cherche", "un", "bon", "plan"],
 ];
 /// Openings that may ask for a search, or for anything else ("tell me
 /// about yourself"): a search only when what follows speaks of deals or
@@ -56,6 +73,28 @@ const MAYBE_SEARCH_OPENINGS: &[&[&str]] = &[
     &["suche"],
     &["je", "cherche"],
     &["cherche"],
+    &["i'm", "after"],
+    &["im", "after"],
+    &["any"],
+    &["ich", "will"],
+    &["ich", "brauche"],
+    &["ich", "hätte", "gern"],
+    &["ich", "hätte", "gerne"],
+    &["ich", "möchte"],
+    &["gibt", "es"],
+    &["finde"],
+    &["finde", "mir"],
+    &["zeig", "mir"],
+    &["schick", "mir"],
+    &["je", "veux"],
+    &["je", "voudrais"],
+    &["j'ai", "besoin", "de"],
+    &["trouve-moi"],
+    &["trouve"],
+    &["envoie-moi"],
+    &["y", "a-t-il"],
+    &["montre-moi"],
+    &["surveille", "les"],
 ];
 /// Words that say a sentence is about deals.
 const DEAL_WORDS: &[&str] = &[
@@ -96,6 +135,13 @@ const DEAL_WORDS: &[&str] = &[
     "chères",
     "bon",
     "plan",
+    "angeboten",
+    "weniger",
+    "bis",
+    "réduction",
+    "réductions",
+    "promotions",
+    "deals",
 ];
 /// A search names products; a sentence with these is about something of
 /// someone's ("let me know about my order").
@@ -121,6 +167,13 @@ const LIST_NOUNS: &[&str] = &[
     "alertes",
     "surveillances",
     "surveille",
+    "liste",
+    "alles",
+    "suis",
+    "beobachtungen",
+    "surveillances",
+    "following",
+    "tout",
 ];
 /// Filler around a request for the list ("what am I watching?").
 const LIST_FILLER: &[&str] = &[
@@ -168,6 +221,25 @@ const LIST_FILLER: &[&str] = &[
     "les",
     "quoi",
     "quelles",
+    "everything",
+    "i'm",
+    "im",
+    "welche",
+    "habe",
+    "hab",
+    "j'ai",
+    "ai",
+    "sont",
+    "affiche",
+    "voir",
+    "ma",
+    "stp",
+    "svp",
+    "zeige",
+    "mon",
+    "est-ce",
+    "que",
+    "sind",
 ];
 
 /// Openings that name items to stop ("stop watching 2", "cancel alert 3").
@@ -183,11 +255,28 @@ const DELETE_OPENINGS: &[&[&str]] = &[
     &["cancel"],
     &["remove"],
     &["delete"],
+    &["lösche"],
+    &["löschen"],
+    &["entferne"],
+    &["nicht", "mehr", "beobachten"],
+    &["supprime"],
+    &["supprimer"],
+    &["enlève"],
+    &["enleve"],
+    &["retire"],
+    &["efface"],
+    &["arrête", "de", "surveiller"],
+    &["arrete", "de", "surveiller"],
+    &["ne", "surveille", "plus"],
+    &["get", "rid", "of"],
+    &["stop", "the"],
+    &["stop", "my"],
 ];
 /// Words allowed between a delete opening and the ids.
 const ITEM_WORDS: &[&str] = &[
     "alert", "alerts", "watch", "watches", "item", "items", "number", "no", "no.", "rule", "rules",
-    "the", "my",
+    "the", "my", "alarm", "alarme", "den", "die", "das", "l'alerte", "alerte", "alertes", "les",
+    "la", "le", "please", "pls", "bitte", "stp", "svp", "anymore", "now", "mehr", "plus",
 ];
 /// Words that are not an item's name ("stop watching everything now").
 const NOT_A_NAME: &[&str] = &[
@@ -214,6 +303,17 @@ const SUBSCRIPTION_WORDS: &[&str] = &["subscription", "plan", "membership", "pro
 /// `Some(Err)` a command it clearly means but with something wrong in it
 /// (a watch with a bad price), `None` no reading.
 pub(super) fn reading(tokens: &[String]) -> Option<Result<Command, ParseError>> {
+    read(tokens, false)
+}
+
+/// [`reading`] of a sentence that is no command at all (its first word is
+/// none): a product page in it is read leniently, its other words passed
+/// over ([`watch::parse_sentence`]).
+pub(super) fn sentence(tokens: &[String]) -> Option<Result<Command, ParseError>> {
+    read(tokens, true)
+}
+
+fn read(tokens: &[String], lenient: bool) -> Option<Result<Command, ParseError>> {
     let words: Vec<String> = tokens.iter().map(|t| plain_word(t)).collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     // A lone "?" or "!" (French puts a space before them) is no word.
@@ -223,13 +323,36 @@ pub(super) fn reading(tokens: &[String]) -> Option<Result<Command, ParseError>> 
             .filter(|t| !plain_word(t).is_empty())
             .cloned()
             .collect();
-        return (!kept.is_empty()).then(|| reading(&kept)).flatten();
+        return (!kept.is_empty()).then(|| read(&kept, lenient)).flatten();
     }
 
+    // "any ps5 deals under 300? let me know": the ask at the end says
+    // nothing about what to look for.
+    if let Some(ask) = TRAILING_ASKS
+        .iter()
+        .find(|ask| words.len() > ask.len() && words.ends_with(ask))
+    {
+        let kept = &tokens[..tokens.len() - ask.len()];
+        return read(kept, lenient);
+    }
     // A sentence with a product page in it is about that page: a watch,
     // never a search for the words around it.
     if tokens.iter().any(|t| watch::looks_like_url(t)) {
+        // A Discord webhook's URL is a community's, never a page to fetch.
+        if tokens
+            .iter()
+            .any(|t| dealwatch_bots::discord_webhook::WebhookUrl::looks_like(t))
+        {
+            return None;
+        }
         return watch::parse(tokens)
+            .or_else(|e| {
+                if lenient {
+                    watch::parse_sentence(tokens)
+                } else {
+                    Err(e)
+                }
+            })
             .ok()
             .map(|spec| Ok(Command::Watch(spec)));
     }
@@ -263,7 +386,12 @@ pub(super) fn reading(tokens: &[String]) -> Option<Result<Command, ParseError>> 
         let speaks_of_items = words.iter().any(|w| {
             matches!(
                 *w,
-                "alert"
+                "alarm"
+                    | "alerte"
+                    | "l'alerte"
+                    | "surveiller"
+                    | "beobachten"
+                    | "alert"
                     | "alerts"
                     | "watch"
                     | "watches"
@@ -288,8 +416,17 @@ pub(super) fn reading(tokens: &[String]) -> Option<Result<Command, ParseError>> 
             });
         return plausible.then_some(Ok(Command::DeleteMatching(named)));
     }
+    if let Some(reading) = stop_watching_reading(&words) {
+        return Some(reading);
+    }
+    if let Some(reading) = pause_reading(&words) {
+        return Some(Ok(reading));
+    }
     if asks_for_list(&words) {
         return Some(Ok(Command::List));
+    }
+    if let Some(reading) = short_reading(&words) {
+        return Some(Ok(reading));
     }
     if says_thanks(&words) {
         return Some(Ok(Command::Thanks));
@@ -313,6 +450,100 @@ pub(super) fn reading(tokens: &[String]) -> Option<Result<Command, ParseError>> 
     alert::parse(search)
         .ok()
         .map(|spec| Ok(Command::Alert(spec)))
+}
+
+/// What people add after a question ("… under £300? let me know").
+const TRAILING_ASKS: &[&[&str]] = &[
+    &["let", "me", "know"],
+    &["tell", "me"],
+    &["sag", "bescheid"],
+    &["sag", "mir", "bescheid"],
+    &["gib", "bescheid"],
+    &["préviens-moi"],
+    &["previens-moi"],
+    &["dis-moi"],
+];
+
+/// The longest command a reading offered as a button may be: Telegram's
+/// limit on a button's data (64 bytes); a longer one is not offered.
+const MAX_BUTTON_COMMAND: usize = 64;
+/// First words of a question or a remark, never of a product search.
+const NOT_A_SEARCH_START: &[&str] = &[
+    "what",
+    "whats",
+    "what's",
+    "why",
+    "how",
+    "is",
+    "are",
+    "where",
+    "when",
+    "who",
+    "can",
+    "could",
+    "do",
+    "does",
+    "did",
+    "will",
+    "would",
+    "should",
+    "i",
+    "i'm",
+    "im",
+    "you",
+    "it",
+    "this",
+    "that",
+    "the",
+    "was",
+    "warum",
+    "wie",
+    "wo",
+    "wer",
+    "ist",
+    "kann",
+    "ich",
+    "du",
+    "es",
+    "das",
+    "der",
+    "die",
+    "gibt",
+    "qu'est-ce",
+    "pourquoi",
+    "comment",
+    "où",
+    "qui",
+    "est-ce",
+    "je",
+    "tu",
+    "c'est",
+    "le",
+    "la",
+    "il",
+    "y",
+];
+
+/// "lego under 40", "cheap airpods": words and a price or a deal word,
+/// with no opening that says what to do with them. Most likely a deal
+/// search, but not said: offered as a button, nothing made until pressed.
+pub(super) fn unclear(tokens: &[String]) -> Option<Command> {
+    let words: Vec<String> = tokens.iter().map(|t| plain_word(t)).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    if words.len() > 8
+        || tokens.iter().any(|t| t.contains('?'))
+        || words
+            .first()
+            .is_some_and(|w| NOT_A_SEARCH_START.contains(w))
+        || words.iter().any(|w| NOT_A_PRODUCT.contains(w))
+        || !words.iter().any(|w| DEAL_WORDS.contains(w))
+    {
+        return None;
+    }
+    let spec = alert::parse(tokens).ok()?;
+    let offered = spec.command_text();
+    (!spec.words.is_empty() && offered.len() <= MAX_BUTTON_COMMAND)
+        .then_some(Command::Unclear(vec![offered]))
 }
 
 /// A token as a word: lower case, without the punctuation a sentence puts
@@ -347,6 +578,7 @@ fn says_thanks(words: &[&str]) -> bool {
         "danke",
         "dankeschön",
         "dank",
+        "mercis",
     ];
     const AROUND: &[&str] = &[
         "you",
@@ -375,6 +607,14 @@ fn says_thanks(words: &[&str]) -> bool {
         "help",
         "🙏",
         "👍",
+        "dir",
+        "super",
+        "bien",
+        "mille",
+        "mercis",
+        "à",
+        "toi",
+        "great",
     ];
     words.iter().any(|w| THANKS.contains(w))
         && words
@@ -408,6 +648,16 @@ const SILENCE_WORDS: &[&str] = &[
     "benachrichtigungen",
     "alarme",
     "alertes",
+    "stören",
+    "dérange",
+    "déranger",
+    "rien",
+    "m'envoie",
+    "d'alertes",
+    "d'alerte",
+    "benachrichtigung",
+    "notification",
+    "notifications",
 ];
 /// When quiet hours end when a sentence only says when they start.
 const QUIET_UNTIL: TimeOfDay = Digest::DEFAULT_TIME;
@@ -416,6 +666,9 @@ const QUIET_UNTIL: TimeOfDay = Digest::DEFAULT_TIME;
 /// "no alerts at night": quiet hours. A bare hour after "after" is an
 /// evening one ("no messages after 9" is 21:00).
 fn quiet_reading(words: &[&str]) -> Option<Command> {
+    // "23 uhr": the hour is the number.
+    let words: Vec<&str> = words.iter().copied().filter(|w| *w != "uhr").collect();
+    let words = words.as_slice();
     let negated = words.iter().any(|w| {
         matches!(
             *w,
@@ -428,6 +681,9 @@ fn quiet_reading(words: &[&str]) -> Option<Command> {
                 | "nicht"
                 | "pas"
                 | "jamais"
+                | "ne"
+                | "rien"
+                | "plus"
         )
     });
     if !negated || !words.iter().any(|w| SILENCE_WORDS.contains(w)) {
@@ -443,7 +699,12 @@ fn quiet_reading(words: &[&str]) -> Option<Command> {
         }
     };
     let first_of = |these: &[&str]| these.iter().find_map(|w| at(w));
-    let (start, end) = if let Some(i) = first_of(&["between", "from", "zwischen", "entre"]) {
+    // "from 22:00", "de 22h" (not "pas de notifications"): a time follows.
+    let from = words.iter().enumerate().position(|(i, w)| {
+        matches!(*w, "between" | "from" | "zwischen" | "entre" | "von" | "de")
+            && words.get(i + 1).and_then(|w| parse_time(w)).is_some()
+    });
+    let (start, end) = if let Some(i) = from {
         let start = parse_time(words.get(i + 1)?)?;
         let joined = matches!(
             words.get(i + 2),
@@ -515,6 +776,18 @@ fn digest_reading(words: &[&str]) -> Option<Command> {
                 | "hebdomadaire"
                 | "matin"
                 | "soir"
+                | "day"
+                | "tägliche"
+                | "täglichen"
+                | "wöchentliche"
+                | "wöchentlichen"
+                | "pro"
+                | "woche"
+                | "semaine"
+                | "matins"
+                | "soirs"
+                | "tous"
+                | "jour"
         ) || Weekday::from_name(w).is_some()
     });
     if !often {
@@ -523,16 +796,23 @@ fn digest_reading(words: &[&str]) -> Option<Command> {
     let weekly = words.iter().any(|w| {
         matches!(
             *w,
-            "weekly" | "week" | "wöchentlich" | "woche" | "hebdomadaire" | "semaine"
+            "weekly"
+                | "week"
+                | "wöchentlich"
+                | "wöchentliche"
+                | "wöchentlichen"
+                | "woche"
+                | "hebdomadaire"
+                | "semaine"
         ) || Weekday::from_name(w).is_some()
     });
     let mut at = None;
     for (i, word) in words.iter().enumerate() {
         let named = match *word {
-            "morning" | "morgens" | "morgen" | "matin" => TimeOfDay::new(8, 0),
+            "morning" | "morgens" | "morgen" | "matin" | "matins" => TimeOfDay::new(8, 0),
             "lunchtime" | "lunch" | "mittags" | "midi" => TimeOfDay::new(12, 0),
             "afternoon" => TimeOfDay::new(15, 0),
-            "evening" | "tonight" | "abends" | "abend" | "soir" => TimeOfDay::new(18, 0),
+            "evening" | "tonight" | "abends" | "abend" | "soir" | "soirs" => TimeOfDay::new(18, 0),
             "night" | "nachts" | "nuit" => TimeOfDay::new(21, 0),
             _ => None,
         };
@@ -573,6 +853,10 @@ const ZONE_OPENINGS: &[&[&str]] = &[
     &["je", "suis", "à"],
     &["j'habite", "à"],
     &["mon", "fuseau", "horaire", "est"],
+    &["ich", "lebe", "in"],
+    &["je", "vis", "à"],
+    &["je", "vis", "a"],
+    &["j'habite", "a"],
 ];
 
 /// "I'm in Berlin", "my time zone is New York": the time zone, by its
@@ -587,7 +871,27 @@ fn zone_reading(words: &[&str], tokens: &[String]) -> Option<Command> {
         .iter()
         .map(|t| plain_word(t))
         .collect();
-    if place.iter().any(|w| w.chars().any(|c| c.is_ascii_digit())) {
+    // "ich bin in der arbeit", "i'm in the office": a place with an
+    // article is somewhere, not a city.
+    if place.iter().any(|w| w.chars().any(|c| c.is_ascii_digit()))
+        || place.first().is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "der"
+                    | "die"
+                    | "das"
+                    | "dem"
+                    | "den"
+                    | "the"
+                    | "a"
+                    | "an"
+                    | "my"
+                    | "meiner"
+                    | "einem"
+                    | "einer"
+            )
+        })
+    {
         return None;
     }
     Some(Command::Timezone(Some(place.join("_"))))
@@ -596,10 +900,23 @@ fn zone_reading(words: &[&str], tokens: &[String]) -> Option<Command> {
 /// "how much is #3 now", "price of 3", "price history for #2": the
 /// item's history.
 fn history_reading(words: &[&str], tokens: &[String]) -> Option<Command> {
-    let asks = words.starts_with(&["how", "much"])
-        || words
-            .first()
-            .is_some_and(|w| matches!(*w, "price" | "prices" | "chart"));
+    let asks = [
+        &["how", "much"][..],
+        &["wie", "viel"],
+        &["wieviel"],
+        &["was", "kostet"],
+        &["wie", "teuer"],
+        &["combien"],
+        &["c'est", "combien"],
+    ]
+    .iter()
+    .any(|opening| words.starts_with(opening))
+        || words.first().is_some_and(|w| {
+            matches!(
+                *w,
+                "price" | "prices" | "chart" | "preis" | "preise" | "prix" | "historique"
+            )
+        });
     if !asks {
         return None;
     }
@@ -612,6 +929,183 @@ fn history_reading(words: &[&str], tokens: &[String]) -> Option<Command> {
         })
         .collect();
     parse_one_id("history", &ids).ok().map(Command::History)
+}
+
+/// Verbs that pause or resume, in the three languages.
+const PAUSE_VERBS: &[&str] = &[
+    "pause",
+    "pausiere",
+    "pausieren",
+    "hold",
+    "suspendre",
+    "suspends",
+];
+const RESUME_VERBS: &[&str] = &[
+    "resume",
+    "unpause",
+    "restart",
+    "fortsetzen",
+    "reaktiviere",
+    "reprendre",
+    "reprends",
+    "réactive",
+];
+/// Words a pause or resume sentence may have beside its verb and ids.
+const PAUSE_FILLER: &[&str] = &[
+    "my", "the", "alerts", "alert", "watches", "watch", "items", "for", "now", "please", "pls",
+    "them", "of", "and", "meine", "alarme", "alarm", "bitte", "und", "mets", "met", "mettre", "en",
+    "mes", "alertes", "les", "et", "stp", "svp", "#", "turn", "back", "on", "setze", "fort",
+];
+/// Words that make it every item.
+const ALL_WORDS: &[&str] = &[
+    "all",
+    "everything",
+    "alle",
+    "alles",
+    "tout",
+    "toutes",
+    "tous",
+];
+
+/// "pause alert 4", "mets 2 en pause", "pause all alerts for now", "turn
+/// all my alerts back on", "setze 4 fort": pausing or resuming, by ids or
+/// all. Only verbs, ids and filler: anything else is no such sentence.
+fn pause_reading(words: &[&str]) -> Option<Command> {
+    let pause = words.iter().any(|w| PAUSE_VERBS.contains(w));
+    let resume = words.iter().any(|w| RESUME_VERBS.contains(w))
+        || (words.contains(&"turn") && words.contains(&"back") && words.contains(&"on"))
+        || (words.contains(&"setze") && words.contains(&"fort"));
+    if pause == resume {
+        return None;
+    }
+    let mut ids = Vec::new();
+    let mut all = false;
+    for word in words {
+        if PAUSE_VERBS.contains(word) || RESUME_VERBS.contains(word) || PAUSE_FILLER.contains(word)
+        {
+            continue;
+        }
+        if ALL_WORDS.contains(word) {
+            all = true;
+        } else if word
+            .trim_start_matches('#')
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+        {
+            ids.push((*word).to_owned());
+        } else {
+            return None;
+        }
+    }
+    match (all, ids.is_empty(), pause) {
+        (true, true, true) => Some(Command::PauseAll),
+        (true, true, false) => Some(Command::ResumeAll),
+        (false, false, _) => {
+            let ids = parse_ids(if pause { "pause" } else { "resume" }, &ids).ok()?;
+            Some(if pause {
+                Command::Pause(ids)
+            } else {
+                Command::Resume(ids)
+            })
+        }
+        _ => None,
+    }
+}
+
+/// "beobachte 3 nicht mehr", "don't watch 2 anymore": a verb of watching,
+/// ids, and a "no more".
+fn stop_watching_reading(words: &[&str]) -> Option<Result<Command, ParseError>> {
+    let no_more = words.ends_with(&["nicht", "mehr"])
+        || words.ends_with(&["anymore"])
+        || words.ends_with(&["any", "more"]);
+    let verb = words
+        .first()
+        .is_some_and(|w| matches!(*w, "beobachte" | "überwache" | "watch"));
+    if !no_more || !verb {
+        return None;
+    }
+    let ids: Vec<String> = words[1..]
+        .iter()
+        .filter(|w| !matches!(**w, "nicht" | "mehr" | "anymore" | "any" | "more"))
+        .map(|w| (*w).to_owned())
+        .collect();
+    parse_ids("delete", &ids)
+        .ok()
+        .map(|ids| Ok(Command::Delete(ids)))
+}
+
+/// Short sentences with one meaning: help, the settings, the plan, the
+/// billing portal, an upgrade.
+fn short_reading(words: &[&str]) -> Option<Command> {
+    let said = words.join(" ");
+    const HELP: &[&str] = &[
+        "help me",
+        "what can you do",
+        "what can you do for me",
+        "how does this work",
+        "how do you work",
+        "how does it work",
+        "was kannst du",
+        "wie funktioniert das",
+        "wie funktioniert das hier",
+        "qu'est-ce que tu sais faire",
+        "que sais-tu faire",
+        "comment ça marche",
+        "comment ca marche",
+        "aide-moi",
+        "hilf mir",
+    ];
+    if HELP.contains(&said.as_str()) {
+        return Some(Command::Help { topic: None });
+    }
+    const SETTINGS: &[&str] = &[
+        "my settings",
+        "show my settings",
+        "meine einstellungen",
+        "zeig meine einstellungen",
+        "mes paramètres",
+        "mes réglages",
+    ];
+    if SETTINGS.contains(&said.as_str()) {
+        return Some(Command::Settings);
+    }
+    // "manage my subscription", "kündige mein abo", "résilier mon abonnement".
+    let subscription = words.iter().any(|w| {
+        matches!(
+            *w,
+            "subscription" | "membership" | "abo" | "abonnement" | "mitgliedschaft"
+        )
+    });
+    let manage = words.iter().any(|w| {
+        matches!(
+            *w,
+            "cancel"
+                | "manage"
+                | "change"
+                | "end"
+                | "kündige"
+                | "kündigen"
+                | "beenden"
+                | "annuler"
+                | "résilier"
+                | "resilier"
+                | "gérer"
+        )
+    });
+    if subscription && manage && words.len() <= 7 {
+        return Some(Command::Billing);
+    }
+    // "i want to upgrade to pro".
+    if words.contains(&"upgrade") && words.len() <= 7 {
+        let plan = words.iter().find_map(|w| match *w {
+            "pro" => Some(crate::model::PaidPlan::Pro),
+            "premium" => Some(crate::model::PaidPlan::Premium),
+            _ => None,
+        })?;
+        return Some(Command::Upgrade(plan));
+    }
+    None
 }
 
 #[cfg(test)]

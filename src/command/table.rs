@@ -173,7 +173,14 @@ pub static TABLE: &[CommandDef] = &[
     },
     CommandDef {
         name: "pause",
-        aliases: &["hold", "pausieren", "anhalten"],
+        aliases: &[
+            "pausiere",
+            "suspendre",
+            "suspends",
+            "hold",
+            "pausieren",
+            "anhalten",
+        ],
         parse: |args| {
             if means_all(args) {
                 return Ok(Command::PauseAll);
@@ -185,7 +192,16 @@ pub static TABLE: &[CommandDef] = &[
     },
     CommandDef {
         name: "resume",
-        aliases: &["unpause", "continue", "restart", "reprendre", "fortsetzen"],
+        aliases: &[
+            "reprends",
+            "réactive",
+            "reaktiviere",
+            "unpause",
+            "continue",
+            "restart",
+            "reprendre",
+            "fortsetzen",
+        ],
         parse: |args| {
             if means_all(args) {
                 return Ok(Command::ResumeAll);
@@ -198,6 +214,12 @@ pub static TABLE: &[CommandDef] = &[
     CommandDef {
         name: "delete",
         aliases: &[
+            "lösche",
+            "entferne",
+            "supprime",
+            "efface",
+            "retire",
+            "enlève",
             "del",
             "rm",
             "remove",
@@ -222,7 +244,14 @@ pub static TABLE: &[CommandDef] = &[
     },
     CommandDef {
         name: "history",
-        aliases: &["hist", "prices", "chart"],
+        aliases: &[
+            "verlauf",
+            "preisverlauf",
+            "historique",
+            "hist",
+            "prices",
+            "chart",
+        ],
         parse: |args| parse_one_id("history", args).map(Command::History),
         options: ID,
         in_menu: true,
@@ -239,7 +268,7 @@ pub static TABLE: &[CommandDef] = &[
     },
     CommandDef {
         name: "quiet",
-        aliases: &["dnd", "mute"],
+        aliases: &["ruhe", "silence", "dnd", "mute"],
         parse: |args| prefs::parse_quiet(args).map(Command::Quiet),
         options: &[opt("hours", Text, false, Reads::Value)],
         in_menu: true,
@@ -277,14 +306,23 @@ pub static TABLE: &[CommandDef] = &[
     },
     CommandDef {
         name: "settings",
-        aliases: &["prefs", "preferences", "options", "me"],
+        aliases: &[
+            "einstellungen",
+            "paramètres",
+            "parametres",
+            "réglages",
+            "prefs",
+            "preferences",
+            "options",
+            "me",
+        ],
         parse: |args| no_args("settings", args, Command::Settings),
         options: &[],
         in_menu: true,
     },
     CommandDef {
         name: "plan",
-        aliases: &["account", "subscription", "usage"],
+        aliases: &["tarif", "forfait", "account", "subscription", "usage"],
         parse: |args| no_args("plan", args, Command::Plan),
         options: &[],
         in_menu: true,
@@ -343,9 +381,15 @@ pub static TABLE: &[CommandDef] = &[
         name: "help",
         aliases: &["commands", "info", "?", "hilfe", "aide"],
         parse: |args| {
-            Ok(Command::Help {
-                topic: args.first().map(|t| super::command_word(t)),
-            })
+            // "help me", "aide !": no topic.
+            let topic = args.first().map(|t| super::command_word(t)).filter(|t| {
+                t.chars().any(char::is_alphanumeric)
+                    && !matches!(
+                        t.as_str(),
+                        "me" | "moi" | "mir" | "please" | "pls" | "bitte"
+                    )
+            });
+            Ok(Command::Help { topic })
         },
         options: &[opt("command", Text, false, Reads::Value)],
         in_menu: true,

@@ -28,9 +28,35 @@ pub struct WatchSpec {
 }
 
 const TARGET_WORDS: &[&str] = &[
-    "below", "under", "<", "<=", "≤", "max", "at", "for", "target", "to", "beneath", "unter",
-    "sous", "moins",
+    "below",
+    "under",
+    "<",
+    "<=",
+    "≤",
+    "max",
+    "at",
+    "for",
+    "target",
+    "to",
+    "beneath",
+    "unter",
+    "sous",
+    "moins",
+    "bis",
+    "höchstens",
+    "maximal",
+    "maximum",
+    "jusqu'à",
 ];
+/// In a sentence, words that turn a price around ("above £30", "not
+/// below"): such a sentence gets no reading rather than the wrong one.
+const REVERSING_WORDS: &[&str] = &[
+    "above", "over", "more", "higher", "exceeds", "not", "never", "über", "mehr", "höher", "nicht",
+    "nie", "plus", "dessus", "pas", "jamais",
+];
+/// Words between a price word and the price ("less than", "weniger als",
+/// "moins cher que", "en dessous de").
+const PRICE_LINKS: &[&str] = &["than", "de", "als", "que", "cher", "dessous", "of", "d'"];
 const DROP_WORDS: &[&str] = &[
     "drop", "drops", "dropped", "down", "off", "falls", "fall", "reduced",
 ];
@@ -44,6 +70,9 @@ const STOCK_WORDS: &[&str] = &[
     "availability",
     "lager",
     "verfügbar",
+    "lieferbar",
+    "erhältlich",
+    "disponibles",
     "vorrätig",
     "disponible",
     "dispo",
@@ -155,6 +184,29 @@ const FILLER_WORDS: &[&str] = &[
 ];
 
 pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
+    parse_as(args, false)
+}
+
+/// A watch said in a sentence ("kannst du URL beobachten und mir sagen,
+/// wann es unter 30 € ist"): the page, a price after a price word, a
+/// percentage, back in stock; other words pass, except one that turns a
+/// price around ("above", "nicht"), which leaves the sentence unread.
+pub(super) fn parse_sentence(args: &[String]) -> Result<WatchSpec, ParseError> {
+    let args: Vec<String> = args
+        .iter()
+        .map(|t| {
+            if looks_like_url(t) {
+                t.clone()
+            } else {
+                t.trim_end_matches(['?', '!', ',', ';', ':']).to_owned()
+            }
+        })
+        .filter(|t| !t.is_empty())
+        .collect();
+    parse_as(&args, true)
+}
+
+fn parse_as(args: &[String], sentence: bool) -> Result<WatchSpec, ParseError> {
     let err = |problem| ParseError {
         command: "watch",
         problem,
@@ -195,13 +247,19 @@ pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
             {
                 i += 1;
             }
+            while sentence
+                && args[i..].len() > 1
+                && PRICE_LINKS.contains(&args[i].to_lowercase().as_str())
+            {
+                i += 1;
+            }
             // "to" and "at" are fillers too ("drops to £40" vs "goes to 10%").
             if let Ok((price, used)) = take_price("", &args[i..]) {
                 target = Some(price);
                 i += used;
                 continue;
             }
-            if matches!(lower.as_str(), "to" | "at" | "for") {
+            if matches!(lower.as_str(), "to" | "at" | "for") || sentence {
                 continue;
             }
             return Err(err(Problem::BadPrice {
@@ -241,9 +299,12 @@ pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
         if STOCK_WORDS.contains(&lower.as_str())
             || (lower == "in" && args.get(i).is_some_and(|t| t.eq_ignore_ascii_case("stock")))
             || lower == "stock"
+            || (sentence
+                && lower == "wieder"
+                && args.get(i).is_some_and(|t| t.eq_ignore_ascii_case("da")))
         {
             back_in_stock = true;
-            if lower == "in" {
+            if lower == "in" || lower == "wieder" {
                 i += 1;
             }
             continue;
@@ -251,8 +312,32 @@ pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
         // A word with the comma or stop a sentence puts after it is the
         // same filler ("bescheid," "please.").
         let bare = lower.trim_end_matches([',', '.', '!', '?', ';']);
-        if FILLER_WORDS.contains(&bare) || lower == "%" {
+        // "watch this one URL 👍": a word of filler, or no word at all.
+        if FILLER_WORDS.contains(&bare)
+            || lower == "%"
+            || bare == "one"
+            || (!token.is_empty()
+                && !token.chars().any(char::is_alphanumeric)
+                && money::currency_marker(token).is_none())
+        {
             continue;
+        }
+        if sentence && REVERSING_WORDS.contains(&bare) {
+            return Err(err(Problem::Unexpected {
+                text: token.clone(),
+            }));
+        }
+        // "baisse de 15 %": a number with its sign apart.
+        if args.get(i).is_some_and(|t| t == "%") {
+            if let Some(pct) = parse_percent(&format!("{lower}%")) {
+                drop_percent = Some(pct.map_err(|()| {
+                    err(Problem::BadPercent {
+                        text: token.clone(),
+                    })
+                })?);
+                i += 1;
+                continue;
+            }
         }
         if token.chars().any(|c| c.is_ascii_digit()) {
             let (price, used) = take_price(token, &args[i..]).map_err(err)?;
@@ -263,6 +348,9 @@ pub(super) fn parse(args: &[String]) -> Result<WatchSpec, ParseError> {
             }
             target = Some(price);
             i += used;
+            continue;
+        }
+        if sentence && token.chars().all(|c| !c.is_ascii_digit()) {
             continue;
         }
         return Err(err(Problem::Unexpected {
@@ -298,6 +386,7 @@ pub(super) fn take_price(head: &str, rest: &[String]) -> Result<(PriceSpec, usiz
     }
     // A currency written apart after the number: "40 GBP", "40 quid".
     if let Some(next) = rest.get(used) {
+        let next = next.trim_end_matches(['!', '?', ',', ';', ':']);
         let bare_number = matches!(money::parse_price(&text), Ok(p) if p.currency.is_none());
         if bare_number && money::currency_marker(next).is_some() {
             text.push(' ');
@@ -305,10 +394,13 @@ pub(super) fn take_price(head: &str, rest: &[String]) -> Result<(PriceSpec, usiz
             used += 1;
         }
     }
-    match money::parse_price(&text) {
+    let text = text.trim_end_matches(['!', '?', ',', ';', ':']);
+    match money::parse_price(text) {
         Ok(price) if !price.amount.is_zero() => Ok((price, used)),
         Err(money::MoneyError::MixedCurrencies(_)) => Err(Problem::MixedCurrencies),
-        _ => Err(Problem::BadPrice { text }),
+        _ => Err(Problem::BadPrice {
+            text: text.to_owned(),
+        }),
     }
 }
 

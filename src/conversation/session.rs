@@ -136,6 +136,16 @@ impl Session {
                 })
             }
             Command::Unstop => one(self.tr().msg("unstopped", &[]))?,
+            Command::Unclear(readings) => {
+                let tr = self.tr();
+                let mut reply = Outgoing::text(
+                    tr.msg("unclear-which", &[("readings", readings.join("\n").into())]),
+                );
+                for reading in readings {
+                    reply = reply.with_button(reading.clone(), reading);
+                }
+                vec![reply]
+            }
             Command::Unknown { word, suggestion } => {
                 let tr = self.tr();
                 let shown: String = word.chars().take(40).collect();
