@@ -169,6 +169,20 @@ const STOP_WORDS: &[&str] = &[
     "du",
     "au",
     "aux",
+    "ones",
+    "one",
+    "good",
+    "new",
+    "to",
+    "neue",
+    "neuen",
+    "neuer",
+    "neues",
+    "nouvel",
+    "nouveau",
+    "nouvelle",
+    "le",
+    "la",
 ];
 
 impl RuleSpec {

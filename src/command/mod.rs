@@ -303,7 +303,11 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
         }
     }
     if watch::looks_like_url(first) {
-        return watch::parse(&tokens).map(Command::Watch);
+        // A link pasted with a sentence about it ("URL bitte melden wenn
+        // billiger als 70 euro") is read as the sentence it is.
+        return watch::parse(&tokens)
+            .map(Command::Watch)
+            .or_else(|e| natural::sentence(&tokens).unwrap_or(Err(e)));
     }
 
     let name = command_word(first);
@@ -341,6 +345,12 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
             .or_else(|e| natural::sentence(&tokens).unwrap_or(Err(e)));
     }
 
+    // "hey can u watch URL …", "hallo, zeig meine liste": a greeting
+    // before a sentence; the sentence is what is asked (only `start`
+    // itself carries a deep link's payload).
+    if canonical == "start" && name != "start" && !args.is_empty() {
+        return parse(&args.join(" "));
+    }
     match table::def(canonical) {
         // A sentence that starts with a command word ("show my alerts",
         // "stop watching 2") gets its natural reading when the grammar has

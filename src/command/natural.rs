@@ -95,6 +95,11 @@ const MAYBE_SEARCH_OPENINGS: &[&[&str]] = &[
     &["y", "a-t-il"],
     &["montre-moi"],
     &["surveille", "les"],
+    &["i", "need"],
+    &["on", "the", "lookout", "for"],
+    &["got", "any"],
+    &["il", "y", "a"],
+    &["ich", "hätte", "gerne"],
 ];
 /// Words that say a sentence is about deals.
 const DEAL_WORDS: &[&str] = &[
@@ -174,6 +179,7 @@ const LIST_NOUNS: &[&str] = &[
     "surveillances",
     "following",
     "tout",
+    "everything",
 ];
 /// Filler around a request for the list ("what am I watching?").
 const LIST_FILLER: &[&str] = &[
@@ -240,6 +246,16 @@ const LIST_FILLER: &[&str] = &[
     "est-ce",
     "que",
     "sind",
+    "gerade",
+    "jetzt",
+    "aktuell",
+    "now",
+    "right",
+    "en",
+    "ce",
+    "moment",
+    "ai-je",
+    "at",
 ];
 
 /// Openings that name items to stop ("stop watching 2", "cancel alert 3").
@@ -271,12 +287,15 @@ const DELETE_OPENINGS: &[&[&str]] = &[
     &["get", "rid", "of"],
     &["stop", "the"],
     &["stop", "my"],
+    &["bin"],
+    &["lösch"],
 ];
 /// Words allowed between a delete opening and the ids.
 const ITEM_WORDS: &[&str] = &[
     "alert", "alerts", "watch", "watches", "item", "items", "number", "no", "no.", "rule", "rules",
     "the", "my", "alarm", "alarme", "den", "die", "das", "l'alerte", "alerte", "alertes", "les",
-    "la", "le", "please", "pls", "bitte", "stp", "svp", "anymore", "now", "mehr", "plus",
+    "la", "le", "please", "pls", "bitte", "stp", "svp", "anymore", "now", "mehr", "plus", "nummer",
+    "numéro", "numero", "nr", "nr.",
 ];
 /// Words that are not an item's name ("stop watching everything now").
 const NOT_A_NAME: &[&str] = &[
@@ -615,6 +634,8 @@ fn says_thanks(words: &[&str]) -> bool {
         "à",
         "toi",
         "great",
+        "vielmals",
+        "infiniment",
     ];
     words.iter().any(|w| THANKS.contains(w))
         && words
@@ -686,7 +707,11 @@ fn quiet_reading(words: &[&str]) -> Option<Command> {
                 | "plus"
         )
     });
-    if !negated || !words.iter().any(|w| SILENCE_WORDS.contains(w)) {
+    // "be quiet after 10pm", "ruhe nach 22 uhr", "silence après 22h".
+    let quiet_said = words
+        .iter()
+        .any(|w| matches!(*w, "quiet" | "ruhe" | "silence"));
+    if !quiet_said && (!negated || !words.iter().any(|w| SILENCE_WORDS.contains(w))) {
         return None;
     }
     let at = |word: &str| words.iter().position(|w| *w == word);
@@ -720,6 +745,10 @@ fn quiet_reading(words: &[&str]) -> Option<Command> {
             None => QUIET_UNTIL,
         };
         (start, end)
+    } else if let Some(i) = first_of(&["before", "vor", "avant"]) {
+        // "no alerts before 8am": from the evening until then.
+        // (22:00, as for "at night".)
+        (TimeOfDay::new(22, 0)?, parse_time(words.get(i + 1)?)?)
     } else if words
         .windows(2)
         .any(|w| w == ["at", "night"] || w == ["la", "nuit"])
@@ -788,6 +817,8 @@ fn digest_reading(words: &[&str]) -> Option<Command> {
                 | "soirs"
                 | "tous"
                 | "jour"
+                | "einmal"
+                | "tag"
         ) || Weekday::from_name(w).is_some()
     });
     if !often {
@@ -857,6 +888,11 @@ const ZONE_OPENINGS: &[&[&str]] = &[
     &["je", "vis", "à"],
     &["je", "vis", "a"],
     &["j'habite", "a"],
+    &["moved", "to"],
+    &["i", "moved", "to"],
+    &["i've", "moved", "to"],
+    &["fuseau", "horaire"],
+    &["zeitzone"],
 ];
 
 /// "I'm in Berlin", "my time zone is New York": the time zone, by its
@@ -914,7 +950,16 @@ fn history_reading(words: &[&str], tokens: &[String]) -> Option<Command> {
         || words.first().is_some_and(|w| {
             matches!(
                 *w,
-                "price" | "prices" | "chart" | "preis" | "preise" | "prix" | "historique"
+                "price"
+                    | "prices"
+                    | "chart"
+                    | "preis"
+                    | "preise"
+                    | "prix"
+                    | "historique"
+                    | "preisverlauf"
+                    | "verlauf"
+                    | "history"
             )
         });
     if !asks {
@@ -939,6 +984,7 @@ const PAUSE_VERBS: &[&str] = &[
     "hold",
     "suspendre",
     "suspends",
+    "stop",
 ];
 const RESUME_VERBS: &[&str] = &[
     "resume",
@@ -955,6 +1001,7 @@ const PAUSE_FILLER: &[&str] = &[
     "my", "the", "alerts", "alert", "watches", "watch", "items", "for", "now", "please", "pls",
     "them", "of", "and", "meine", "alarme", "alarm", "bitte", "und", "mets", "met", "mettre", "en",
     "mes", "alertes", "les", "et", "stp", "svp", "#", "turn", "back", "on", "setze", "fort",
+    "switch", "l'alerte", "alerte", "le", "la", "nummer", "numéro", "number",
 ];
 /// Words that make it every item.
 const ALL_WORDS: &[&str] = &[
@@ -973,7 +1020,9 @@ const ALL_WORDS: &[&str] = &[
 fn pause_reading(words: &[&str]) -> Option<Command> {
     let pause = words.iter().any(|w| PAUSE_VERBS.contains(w));
     let resume = words.iter().any(|w| RESUME_VERBS.contains(w))
-        || (words.contains(&"turn") && words.contains(&"back") && words.contains(&"on"))
+        || ((words.contains(&"turn") || words.contains(&"switch"))
+            && words.contains(&"back")
+            && words.contains(&"on"))
         || (words.contains(&"setze") && words.contains(&"fort"));
     if pause == resume {
         return None;
@@ -1056,7 +1105,26 @@ fn short_reading(words: &[&str]) -> Option<Command> {
         "aide-moi",
         "hilf mir",
     ];
-    if HELP.contains(&said.as_str()) {
+    // "how do i use this", "wie benutze ich das", "comment je m'en sers".
+    let how = words
+        .first()
+        .is_some_and(|w| matches!(*w, "how" | "wie" | "comment"));
+    let using = words.iter().any(|w| {
+        matches!(
+            *w,
+            "use"
+                | "work"
+                | "works"
+                | "benutze"
+                | "nutze"
+                | "funktioniert"
+                | "sers"
+                | "utilise"
+                | "marche"
+                | "fonctionne"
+        )
+    });
+    if HELP.contains(&said.as_str()) || (how && using && words.len() <= 6) {
         return Some(Command::Help { topic: None });
     }
     const SETTINGS: &[&str] = &[

@@ -214,6 +214,7 @@ pub static TABLE: &[CommandDef] = &[
     CommandDef {
         name: "delete",
         aliases: &[
+            "lösch",
             "lösche",
             "entferne",
             "supprime",
@@ -292,7 +293,7 @@ pub static TABLE: &[CommandDef] = &[
     },
     CommandDef {
         name: "timezone",
-        aliases: &["tz", "zone", "time-zone"],
+        aliases: &["zeitzone", "tz", "zone", "time-zone"],
         parse: |args| prefs::parse_single("timezone", args).map(Command::Timezone),
         options: &[opt("zone", Text, false, Reads::Value)],
         in_menu: true,
