@@ -28,6 +28,20 @@ const SENTENCES: &[&str] = &[
     "pause everything",
 ];
 
+const SENTENCES_DE_FR: &[&str] = &[
+    "sag mir bescheid, wenn https://www.otto.de/p/1 unter 30 € fällt",
+    "benachrichtige mich über günstige ps5 angebote unter 400 €",
+    "welche alarme habe ich?",
+    "keine nachrichten zwischen 22 und 7 uhr",
+    "préviens-moi quand https://www.fnac.com/a1 passe sous 30 €",
+    "je cherche des écouteurs pas chers",
+    "mets 2 en pause",
+    "un résumé hebdomadaire le vendredi",
+];
+
+/// Probably a search, not said: offered as a button.
+const UNCLEAR: &[&str] = &["ps5 under 400", "günstige kopfhörer", "promo lego"];
+
 const CHATTER: &[&str] = &[
     "thanks but where is my order",
     "how are you?",
@@ -39,6 +53,8 @@ fn bench(c: &mut Criterion) {
     for (name, set) in [
         ("command", COMMANDS),
         ("sentence", SENTENCES),
+        ("German or French sentence", SENTENCES_DE_FR),
+        ("search offered as a button", UNCLEAR),
         ("chatter", CHATTER),
     ] {
         c.bench_function(&format!("parse a {name} (per message)"), |b| {
