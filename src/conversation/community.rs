@@ -141,14 +141,9 @@ impl Session {
             }
             CommunityCommand::Set { name, setting } => {
                 let name = name.unwrap_or_default();
-                let Some(d) = self
-                    .core
-                    .store
-                    .destinations()
-                    .named(self.user.id, &name)
-                    .await?
-                else {
-                    return Ok(Decision::reply(vec![self.not_found(&name)]));
+                let d = match self.community_named(&name).await? {
+                    Ok(d) => d,
+                    Err(none) => return Ok(none),
                 };
                 return Ok(match self.checked(setting, &d.kind) {
                     Ok(setting) => Decision::change(Effect::CommunityControls { name, setting }),
@@ -157,14 +152,9 @@ impl Session {
             }
             CommunityCommand::Rules { name, op, ids } => {
                 let name = name.unwrap_or_default();
-                let Some(d) = self
-                    .core
-                    .store
-                    .destinations()
-                    .named(self.user.id, &name)
-                    .await?
-                else {
-                    return Ok(Decision::reply(vec![self.not_found(&name)]));
+                let d = match self.community_named(&name).await? {
+                    Ok(d) => d,
+                    Err(none) => return Ok(none),
                 };
                 return Ok(Decision::change(Effect::CommunityRules {
                     destination: d.id,
@@ -501,18 +491,28 @@ impl Session {
         }))
     }
 
-    /// Post a test message to one of the sender's communities, through the
-    /// outbox like its deals (a webhook Discord no longer knows stops the
-    /// community there, and its owner is told).
-    async fn test_community(&self, name: &str) -> Result<Decision, CoreError> {
-        let Some(destination) = self
+    /// One of the sender's communities by name; else the answer that they
+    /// have none by that name.
+    async fn community_named(
+        &self,
+        name: &str,
+    ) -> Result<Result<Destination, Decision>, CoreError> {
+        let found = self
             .core
             .store
             .destinations()
             .named(self.user.id, name)
-            .await?
-        else {
-            return Ok(Decision::reply(vec![self.not_found(name)]));
+            .await?;
+        Ok(found.ok_or_else(|| Decision::reply(vec![self.not_found(name)])))
+    }
+
+    /// Post a test message to one of the sender's communities, through the
+    /// outbox like its deals (a webhook Discord no longer knows stops the
+    /// community there, and its owner is told).
+    async fn test_community(&self, name: &str) -> Result<Decision, CoreError> {
+        let destination = match self.community_named(name).await? {
+            Ok(d) => d,
+            Err(none) => return Ok(none),
         };
         if destination.kind == DISCORD_WEBHOOK {
             let opened = self
