@@ -1,5 +1,5 @@
 //! How long reading one message takes: a command in the grammar, a
-//! sentence read by `src/command/natural.rs`, and chatter that has no
+//! sentence read by `src/command/natural/`, and chatter that has no
 //! reading (it goes through every check before it is left unknown).
 //!
 //! Run: `cargo bench --bench parse`
