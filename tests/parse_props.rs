@@ -129,7 +129,11 @@ proptest! {
             "in", "category", "cat", "score", "rating", "condition", "cond", "state", "not", "without",
             "except", "excluding", "ohne", "sans", "under", "below", "max", "upto", "beneath", "unter",
             "sous", "over", "above", "min", "atleast", "between", "up", "at", "minscore"];
-        let words: Vec<_> = words.into_iter().filter(|w| !skip.contains(&w.as_str())).collect();
+        // Words the parser treats as filler or keywords are not search words.
+        let words: Vec<_> = words
+            .into_iter()
+            .filter(|w| !skip.contains(&w.as_str()) && !dealwatch::command::is_filler(w))
+            .collect();
         prop_assume!(!words.is_empty());
         let mut text = format!("alert {}", words.join(" "));
         for e in &excluded {

@@ -185,6 +185,21 @@ const STOP_WORDS: &[&str] = &[
     "la",
 ];
 
+/// Whether a word (lower case) is filler that a search never keeps ("me",
+/// "about", "deals", "to", "die") or a word the grammar reads as a keyword
+/// ("under", "not", "in"): never a search word on its own.
+pub fn is_filler(word: &str) -> bool {
+    [
+        STOP_WORDS,
+        MAX_WORDS_IN,
+        MIN_WORDS_IN,
+        EXCLUDE_WORDS,
+        CATEGORY_WORDS,
+    ]
+    .iter()
+    .any(|list| list.contains(&word))
+}
+
 impl RuleSpec {
     /// The `alert` command that makes this rule (words, `-excluded`,
     /// `over`/`under` prices): what a button offering it sends.

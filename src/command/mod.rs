@@ -29,7 +29,7 @@ mod prefs;
 pub mod table;
 mod watch;
 
-pub use alert::{RuleSpec, MAX_WORDS};
+pub use alert::{is_filler, RuleSpec, MAX_WORDS};
 pub use community::{AddTarget, CommunityCommand, CommunitySetting, RuleOp};
 pub use prefs::MAX_CAP;
 pub use table::{names, CommandDef, TABLE};
