@@ -365,6 +365,53 @@ async fn the_limit_holds_when_messages_race() {
             db.name
         );
         assert!(count >= 1, "{}", db.name);
+
+        // Alerts race the same way (limit 3), and a refused one gives its
+        // number back: the numbers stay one after another.
+        let tasks: Vec<_> = (0..12)
+            .map(|n| {
+                let core = core.clone();
+                tokio::spawn(async move {
+                    core.handle(
+                        &dealwatch_bots::Incoming::console("ann", format!("alert racer{n}")),
+                        NOW,
+                    )
+                    .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            let _ = task.await.unwrap();
+        }
+        let all = items(&db, "ann").await;
+        let rules = all
+            .iter()
+            .filter(|item| matches!(item, Item::Rule(_)))
+            .count();
+        assert!(
+            (1..=3).contains(&rules),
+            "{}: {rules} alerts stored against a limit of 3",
+            db.name
+        );
+        let mut numbers: Vec<u32> = all.iter().map(|item| item.no().get().into()).collect();
+        numbers.sort_unstable();
+        let expected: Vec<u32> = (1..=u32::try_from(numbers.len()).unwrap()).collect();
+        assert_eq!(numbers, expected, "{}", db.name);
+        let reply = say(&core, "ann", "alert one more").await;
+        assert!(
+            reply.contains("allows 3 active alerts"),
+            "{}: {reply}",
+            db.name
+        );
+        let rule = all
+            .iter()
+            .find(|item| matches!(item, Item::Rule(_)))
+            .map(|item| item.no().get())
+            .unwrap();
+        say(&core, "ann", &format!("delete {rule}")).await;
+        let reply = say(&core, "ann", "alert one more").await;
+        let next = expected.len() + 1;
+        assert!(reply.contains(&format!("#{next}")), "{}: {reply}", db.name);
         db.finish().await;
     }
 }

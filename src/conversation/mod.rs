@@ -543,7 +543,7 @@ impl Core {
                     time_zone: &self.options.default_time_zone,
                     currency: self.options.default_currency.code(),
                 };
-                self.store.users().identify(&contact, now).await?
+                self.store.users().first_contact(&contact, now).await?
             }
         };
         if touch.private {

@@ -52,52 +52,75 @@ impl Users<'_> {
                 let user = self.user(identity.user_id).await?;
                 return Ok((user, identity));
             }
-            // First contact: the user and the identity are created together,
-            // and a concurrent first message from the same person loses the
-            // race on the unique key and retries as an existing identity.
-            let created: Option<rows::IdentityRow> = on_pool!(self.0, |pool| {
-                let mut tx = pool.begin().await?;
-                let user_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO users (locale, time_zone, currency, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $4) RETURNING id",
-                )
-                .bind(who.locale)
-                .bind(who.time_zone)
-                .bind(who.currency)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                let row: Option<rows::IdentityRow> = sqlx::query_as(
-                    "INSERT INTO identities (user_id, channel, external_id, reply_address, display_name, \
-                     last_inbound_at, created_at, private_chat) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
-                     ON CONFLICT (channel, external_id) DO NOTHING \
-                     RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat",
-                )
-                .bind(user_id)
-                .bind(channel)
-                .bind(who.external_id)
-                .bind(who.reply_address)
-                .bind(who.display_name)
-                .bind(now)
-                .bind(who.private)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if row.is_some() {
-                    tx.commit().await?;
-                } else {
-                    tx.rollback().await?;
-                }
-                row
-            });
-            if let Some(row) = created {
-                let identity = Identity::try_from(row)?;
-                let user = self.user(identity.user_id).await?;
-                return Ok((user, identity));
+            if let Some(made) = self.create(who, now).await? {
+                return Ok(made);
             }
         }
         Err(StoreError::Corrupt(format!(
             "identity {channel} could not be created"
         )))
+    }
+
+    /// [`Users::identify`] for someone not found a moment ago: the account
+    /// is created at once (no update that would find nothing first), and
+    /// a concurrent first message that won the race is found instead.
+    pub async fn first_contact(
+        &self,
+        who: &rows::Contact<'_>,
+        now: i64,
+    ) -> Result<(User, Identity)> {
+        match self.create(who, now).await? {
+            Some(made) => Ok(made),
+            None => self.identify(who, now).await,
+        }
+    }
+
+    /// Create the user and the identity together; `None` if the identity
+    /// exists already (its creation is then undone).
+    async fn create(&self, who: &rows::Contact<'_>, now: i64) -> Result<Option<(User, Identity)>> {
+        let channel = who.channel.as_str();
+        let created: Option<(rows::UserRow, rows::IdentityRow)> = on_pool!(self.0, |pool| {
+            let mut tx = pool.begin().await?;
+            let user: rows::UserRow = sqlx::query_as(concat!(
+                "INSERT INTO users (locale, time_zone, currency, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $4) RETURNING ",
+                crate::user_columns!()
+            ))
+            .bind(who.locale)
+            .bind(who.time_zone)
+            .bind(who.currency)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let row: Option<rows::IdentityRow> = sqlx::query_as(
+                "INSERT INTO identities (user_id, channel, external_id, reply_address, display_name, \
+                 last_inbound_at, created_at, private_chat) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
+                 ON CONFLICT (channel, external_id) DO NOTHING \
+                 RETURNING id, user_id, channel, external_id, reply_address, opted_out, last_inbound_at, private_chat",
+            )
+            .bind(user.id())
+            .bind(channel)
+            .bind(who.external_id)
+            .bind(who.reply_address)
+            .bind(who.display_name)
+            .bind(now)
+            .bind(who.private)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                Some(row) => {
+                    tx.commit().await?;
+                    Some((user, row))
+                }
+                None => {
+                    tx.rollback().await?;
+                    None
+                }
+            }
+        });
+        created
+            .map(|(user, identity)| Ok((User::try_from(user)?, Identity::try_from(identity)?)))
+            .transpose()
     }
 
     /// The user behind a chat identity, if it has written before; unlike

@@ -268,21 +268,25 @@ impl Unit {
             .map(|c| c.code());
         in_unit!(self, |conn| {
             let tx = conn;
+            // Two statements when the rule is added: writing the user row
+            // takes its lock and the next number (so two messages from one
+            // person cannot both pass the limit), then the rule is inserted
+            // only if the limit allows it, counted in the same statement.
             let next_no: i64 = sqlx::query_scalar(
-                "UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING next_item_no",
+                "UPDATE users SET updated_at = $2, next_item_no = next_item_no + 1 WHERE id = $1 \
+                 RETURNING next_item_no - 1",
             )
             .bind(user.0)
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            if active_rules!(tx, user, destination) >= i64::from(limit) {
-                return Ok(AddOutcome::LimitReached { limit });
-            }
             let added = sqlx::query(
                 "INSERT INTO rules (user_id, item_no, words, excluded, min_price, max_price, currency, category, \
                  min_score, condition, created_at, channel, destination_id) \
                  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
-                 WHERE $13 IS NULL OR EXISTS (SELECT 1 FROM destinations WHERE id = $13 AND owner_id = $1)",
+                 WHERE ($13 IS NULL OR EXISTS (SELECT 1 FROM destinations WHERE id = $13 AND owner_id = $1)) \
+                 AND (SELECT COUNT(*) FROM rules WHERE user_id = $1 AND state = 'active' \
+                      AND (($13 IS NULL AND destination_id IS NULL AND post_address IS NULL) OR destination_id = $13)) < $14",
             )
             .bind(user.0)
             .bind(next_no)
@@ -297,20 +301,25 @@ impl Unit {
             .bind(now)
             .bind(rule.via.map(dealwatch_bots::Channel::as_str))
             .bind(destination)
+            .bind(i64::from(limit))
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if added == 0 {
+                // Refused: the number is given back, and the reason told.
+                sqlx::query("UPDATE users SET next_item_no = $2 WHERE id = $1")
+                    .bind(user.0)
+                    .bind(next_no)
+                    .execute(&mut *tx)
+                    .await?;
+                if active_rules!(tx, user, destination) >= i64::from(limit) {
+                    return Ok(AddOutcome::LimitReached { limit });
+                }
                 return Err(StoreError::Corrupt(format!(
                     "destination {destination:?} is not user {}'s",
                     user.0
                 )));
             }
-            sqlx::query("UPDATE users SET next_item_no = $2 WHERE id = $1")
-                .bind(user.0)
-                .bind(next_no + 1)
-                .execute(&mut *tx)
-                .await?;
             Ok(AddOutcome::Created(rows::item_no(next_no)?))
         })
     }

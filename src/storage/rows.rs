@@ -329,6 +329,12 @@ pub(super) struct UserRow {
     daily_cap: Option<i64>,
 }
 
+impl UserRow {
+    pub(super) fn id(&self) -> i64 {
+        self.id
+    }
+}
+
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
 
