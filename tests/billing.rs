@@ -685,7 +685,9 @@ async fn payment_links_are_kept_only_sealed_and_dropped_once_sent() {
         "{waiting}"
     );
     assert!(waiting.contains("sealed"), "{waiting}");
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Told to retry after 1 s: due from the second whole second after the
+    // answer, never sooner.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     first.process_pending().await.unwrap();
     assert!(
         sent()

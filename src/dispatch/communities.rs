@@ -30,8 +30,8 @@ impl Dispatcher {
         owner: &User,
         destination: i64,
         now: i64,
+        started: Started,
     ) -> Result<Outcome, StoreError> {
-        let started = std::time::Instant::now();
         let drop_row = |why: &'static str| async move {
             self.store
                 .outbox()

@@ -55,6 +55,7 @@ mod timing;
 pub use replies::{send_reply, Route};
 
 pub use communities::{webhook_pace, WEBHOOK_PACE};
+use timing::Started;
 pub use timing::{backoff_secs, local_midnight, next_digest_at, quiet_until};
 
 /// How long claimed rows are owned by default: longer than any one user's
@@ -332,7 +333,9 @@ impl Dispatcher {
         while let Some(row) = rows.next() {
             let now = at.unwrap_or_else(unix_now);
             let span = tracing::info_span!("deliver", row = row.id, user = row.user_id);
-            let outcome = tracing::Instrument::instrument(self.deliver(&row, now), span).await?;
+            let started = Started::now(at.is_none());
+            let outcome =
+                tracing::Instrument::instrument(self.deliver(&row, now, started), span).await?;
             if let Outcome::Busy(until) = outcome {
                 for rest in rows.by_ref() {
                     self.store
@@ -345,8 +348,12 @@ impl Dispatcher {
         Ok(())
     }
 
-    async fn deliver(&self, row: &OutboxRow, now: i64) -> Result<Outcome, StoreError> {
-        let started = std::time::Instant::now();
+    async fn deliver(
+        &self,
+        row: &OutboxRow,
+        now: i64,
+        started: Started,
+    ) -> Result<Outcome, StoreError> {
         let notice: Notice = match serde_json::from_str(&row.payload) {
             Ok(n) => n,
             Err(e) => {
@@ -358,12 +365,12 @@ impl Dispatcher {
             }
         };
         if let Notice::Reply { kept } = notice {
-            return self.deliver_reply(row, kept, now).await;
+            return self.deliver_reply(row, kept, now, started).await;
         }
         let user = self.store.users().user(UserId(row.user_id)).await?;
         if let Some(destination) = notice.community() {
             return self
-                .post_to_destination(row, &notice, &user, destination, now)
+                .post_to_destination(row, &notice, &user, destination, now, started)
                 .await;
         }
         if let Notice::DealMatch {
@@ -386,7 +393,7 @@ impl Dispatcher {
                 return Ok(Outcome::Done);
             };
             return self
-                .post_to_destination(row, &notice, &user, destination.id, now)
+                .post_to_destination(row, &notice, &user, destination.id, now, started)
                 .await;
         }
         let settings = &user.settings;
@@ -540,23 +547,18 @@ impl Dispatcher {
         Ok(Outcome::Done)
     }
 
-    /// The platform asked for `secs` of patience: the row waits that long,
-    /// which is not a failed attempt. Returns when it is due again.
-    /// The platform's `retry_after` counts from its answer, which came
-    /// after `started` (a pacing wait, a slow request): the row waits from
-    /// then, not from `now`, or it would be tried again too soon and be
-    /// refused again.
+    /// The platform asked for `secs` of patience: the row waits that long
+    /// from the platform's answer (after a pacing wait or a slow request,
+    /// not from `now`), which is not a failed attempt. Returns when it is
+    /// due again.
     async fn wait_out(
         &self,
         row: &OutboxRow,
         secs: u64,
         now: i64,
-        started: std::time::Instant,
+        started: Started,
     ) -> Result<i64, StoreError> {
-        // Whole seconds only: `now` is whole seconds too, and a send that
-        // went at once keeps the platform's own figure.
-        let spent = i64::try_from(started.elapsed().as_secs()).unwrap_or(0);
-        let at = now + spent + i64::try_from(secs).unwrap_or(60).max(1);
+        let at = started.retry_at(now, secs);
         self.store
             .outbox()
             .later(row.id, Some(at), false, Some("rate limited"))

@@ -79,8 +79,8 @@ impl Dispatcher {
         row: &OutboxRow,
         kept: crate::seal::Kept,
         now: i64,
+        started: Started,
     ) -> Result<Outcome, StoreError> {
-        let started = std::time::Instant::now();
         let route: Option<Route> = row
             .route
             .as_deref()

@@ -3,6 +3,41 @@
 //! and the back-off after a failure.
 
 use crate::model::{Digest, QuietHours, TimeOfDay};
+use std::time::Instant;
+
+/// When an attempt to send began, for a platform's "retry after N
+/// seconds", which counts from its answer.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Started {
+    pub at: Instant,
+    /// `now` was read from the clock (whole seconds, so up to a second
+    /// behind it), not a fixed time given by a test.
+    pub clock: bool,
+}
+
+impl Started {
+    pub fn now(clock: bool) -> Started {
+        Started {
+            at: Instant::now(),
+            clock,
+        }
+    }
+
+    /// The first whole second at which a send told to wait `secs` may go
+    /// again, never sooner than asked. On the clock: the answer came
+    /// before the end of the current second, so from the next one (a
+    /// wait counted from the whole second would let a retry go up to a
+    /// second early, and be refused again). At a fixed `now`: `now` plus
+    /// the whole seconds the attempt took.
+    pub fn retry_at(&self, now: i64, secs: u64) -> i64 {
+        let secs = i64::try_from(secs).unwrap_or(60).max(1);
+        if self.clock {
+            crate::storage::unix_now().max(now) + 1 + secs
+        } else {
+            now + i64::try_from(self.at.elapsed().as_secs()).unwrap_or(0) + secs
+        }
+    }
+}
 
 /// The longest wait between attempts.
 const MAX_BACKOFF_SECS: f64 = 3600.0;
@@ -95,6 +130,25 @@ pub fn quiet_until(quiet: QuietHours, zone: &str, now: i64) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retry_after_is_never_shortened_by_whole_seconds() {
+        // On the clock: whatever fraction of the second the answer came
+        // in, the retry is due only once `secs` whole seconds have passed.
+        let started = Started::now(true);
+        let now = crate::storage::unix_now();
+        let at = started.retry_at(now, 3);
+        let answered = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!(at as f64 >= answered + 3.0, "{at} < {answered} + 3");
+        assert!(at <= now + 5, "{at}: at most a second more than asked");
+        // At a fixed time (tests, replays): that time plus the wait.
+        let fixed = Started::now(false);
+        assert_eq!(fixed.retry_at(1_000, 7), 1_007);
+        assert_eq!(fixed.retry_at(1_000, 0), 1_001, "at least a second");
+    }
 
     fn q(start: (u8, u8), end: (u8, u8)) -> QuietHours {
         QuietHours {

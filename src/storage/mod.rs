@@ -52,6 +52,21 @@ macro_rules! on_pool {
     };
 }
 
+/// Like `on_pool!`, for a write: on SQLite it goes through the one writer
+/// connection ([`Store::writer`]), so writers queue for it in order instead
+/// of meeting SQLite's busy lock and sleeping.
+macro_rules! on_writer {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.db {
+            Db::Sqlite(readers) => {
+                let $pool = $store.writer.as_ref().unwrap_or(readers);
+                $body
+            }
+            Db::Postgres($pool) => $body,
+        }
+    };
+}
+
 /// Count a user's active rows in `watches` or `rules` inside a transaction.
 macro_rules! count_active {
     ($tx:expr, $table:literal, $user:expr) => {{
@@ -158,6 +173,13 @@ pub struct Store {
     db: Db,
     /// The SQLite file, for backup and restore.
     sqlite_path: Option<PathBuf>,
+    /// SQLite's writes (units, first contacts, claims, delivery records):
+    /// one connection, since SQLite takes one writer at a time anyway. A
+    /// writer that finds the lock taken sleeps in SQLite's busy handler
+    /// (1, 2, 5 ... 100 ms), long after the lock is free again; queued
+    /// here it is woken the moment the writer before it is done. `None`
+    /// for PostgreSQL and for an in-memory database (one connection).
+    writer: Option<SqlitePool>,
 }
 
 impl Store {
@@ -215,6 +237,7 @@ impl Store {
             return Ok(Store {
                 db: Db::Postgres(pool),
                 sqlite_path: None,
+                writer: None,
             });
         }
         if !url.starts_with("sqlite:") {
@@ -240,9 +263,28 @@ impl Store {
             // 20,000 stored commands: 1,850/s with the default, 2,150/s).
             .pragma("cache_size", "-32768");
         let sqlite_path = (!memory).then(|| options.get_filename().to_path_buf());
+        let writer = if memory {
+            None
+        } else {
+            Some(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    // Waiting for the writer is waiting for SQLite's lock:
+                    // the same bound as the busy timeout.
+                    .acquire_timeout(BUSY_TIMEOUT)
+                    .idle_timeout(Some(Duration::from_secs(600)))
+                    .max_lifetime(Some(Duration::from_secs(3600)))
+                    .connect_lazy_with(options.clone()),
+            )
+        };
         let pool = SqlitePoolOptions::new()
             // An in-memory database lives and dies with its one connection.
             .max_connections(if memory { 1 } else { 8 })
+            // A connection to a local file cannot have been hung up on:
+            // no ping (a round trip to the connection's thread) before
+            // every query taken from the pool.
+            .test_before_acquire(false)
             .min_connections(if memory { 1 } else { 0 })
             .idle_timeout(if memory {
                 None
@@ -259,6 +301,7 @@ impl Store {
         Ok(Store {
             db: Db::Sqlite(pool),
             sqlite_path,
+            writer,
         })
     }
 
@@ -294,6 +337,7 @@ impl Store {
     pub async fn ping_writable(&self) -> Result<()> {
         match &self.db {
             Db::Sqlite(pool) => {
+                let pool = self.writer.as_ref().unwrap_or(pool);
                 let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 tx.rollback().await?;
             }
@@ -309,6 +353,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         on_pool!(self, |pool| pool.close().await)
     }
 }
