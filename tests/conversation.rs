@@ -393,7 +393,7 @@ async fn the_limit_holds_when_messages_race() {
             "{}: {rules} alerts stored against a limit of 3",
             db.name
         );
-        let mut numbers: Vec<u32> = all.iter().map(|item| item.no().get().into()).collect();
+        let mut numbers: Vec<u32> = all.iter().map(|item| item.no().get()).collect();
         numbers.sort_unstable();
         let expected: Vec<u32> = (1..=u32::try_from(numbers.len()).unwrap()).collect();
         assert_eq!(numbers, expected, "{}", db.name);

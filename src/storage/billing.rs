@@ -50,7 +50,7 @@ impl Billing<'_> {
         payload: &str,
         now: i64,
     ) -> Result<bool> {
-        let applied: Option<Option<i64>> = on_pool!(self.0, |pool| {
+        let applied: Option<Option<i64>> = on_writer!(self.0, |pool| {
             sqlx::query(
                 "INSERT INTO billing_events (provider, event_id, event_type, payload, event_created_at, received_at) \
                  VALUES ('stripe', $1, $2, $3, $4, $5) ON CONFLICT (provider, event_id) DO NOTHING",
@@ -74,7 +74,7 @@ impl Billing<'_> {
 
     /// Mark a Stripe event applied.
     pub async fn event_applied(&self, event_id: &str, now: i64) -> Result<()> {
-        on_pool!(self.0, |pool| {
+        on_writer!(self.0, |pool| {
             sqlx::query(
                 "UPDATE billing_events SET applied_at = $2 WHERE provider = 'stripe' AND event_id = $1",
             )
@@ -132,7 +132,7 @@ impl Billing<'_> {
     /// Remember that `user` pays as `customer`, unless another user already
     /// does (then nothing changes and `false` comes back).
     pub async fn link_customer(&self, user: UserId, customer: &str, now: i64) -> Result<bool> {
-        let done = on_pool!(self.0, |pool| {
+        let done = on_writer!(self.0, |pool| {
             sqlx::query(
                 "UPDATE users SET stripe_customer_id = $2, updated_at = $3 WHERE id = $1 \
                  AND NOT EXISTS (SELECT 1 FROM users WHERE stripe_customer_id = $2 AND id <> $1)",
@@ -178,7 +178,7 @@ impl Billing<'_> {
              WHERE subscriptions.state_at < excluded.state_at \
              OR (subscriptions.state_at = excluded.state_at AND subscriptions.state_rank <= excluded.state_rank)";
         let sql = format!("{INSERT}{}", if only_new { NEW_ONLY } else { NEWER });
-        let stored = on_pool!(self.0, |pool| {
+        let stored = on_writer!(self.0, |pool| {
             sqlx::query(AssertSqlSafe(sql))
                 .bind(&s.id)
                 .bind(s.user.0)
@@ -200,7 +200,7 @@ impl Billing<'_> {
     /// Move a subscription's period end later (an invoice paid); the user
     /// it belongs to, if it is known.
     pub async fn extend_subscription(&self, id: &str, period_end: i64) -> Result<Option<UserId>> {
-        on_pool!(self.0, |pool| {
+        on_writer!(self.0, |pool| {
             sqlx::query(
                 "UPDATE subscriptions SET current_period_end = $2 \
                  WHERE id = $1 AND (current_period_end IS NULL OR current_period_end < $2)",

@@ -248,7 +248,7 @@ impl Destinations<'_> {
 
     /// Count a post to a destination on the day starting at `day`.
     pub async fn posted(&self, id: i64, day: i64) -> Result<()> {
-        on_pool!(self.0, |pool| {
+        on_writer!(self.0, |pool| {
             sqlx::query(
                 "UPDATE destinations SET posts_count = CASE WHEN posts_day = $2 THEN posts_count + 1 ELSE 1 END, \
                  posts_day = $2 WHERE id = $1",
@@ -298,7 +298,7 @@ impl Destinations<'_> {
     /// supergroup): it follows, unless its owner has one there already.
     /// Whether it moved.
     pub async fn move_chat(&self, id: i64, to: &str) -> Result<bool> {
-        let moved = on_pool!(self.0, |pool| {
+        let moved = on_writer!(self.0, |pool| {
             sqlx::query(
                 "UPDATE destinations SET external_id = $2, channel_id = $2 WHERE id = $1 \
                  AND NOT EXISTS (SELECT 1 FROM destinations d WHERE d.kind = destinations.kind \

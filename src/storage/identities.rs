@@ -31,7 +31,7 @@ impl Users<'_> {
     pub async fn identify(&self, who: &rows::Contact<'_>, now: i64) -> Result<(User, Identity)> {
         let channel = who.channel.as_str();
         for _ in 0..3 {
-            let existing: Option<rows::IdentityRow> = on_pool!(self.0, |pool| {
+            let existing: Option<rows::IdentityRow> = on_writer!(self.0, |pool| {
                 sqlx::query_as(
                     "UPDATE identities SET reply_address = CASE WHEN $6 THEN $3 ELSE reply_address END, \
                      private_chat = (private_chat OR $6), display_name = COALESCE($4, display_name), \
@@ -79,7 +79,7 @@ impl Users<'_> {
     /// exists already (its creation is then undone).
     async fn create(&self, who: &rows::Contact<'_>, now: i64) -> Result<Option<(User, Identity)>> {
         let channel = who.channel.as_str();
-        let created: Option<(rows::UserRow, rows::IdentityRow)> = on_pool!(self.0, |pool| {
+        let created: Option<(rows::UserRow, rows::IdentityRow)> = on_writer!(self.0, |pool| {
             let mut tx = pool.begin().await?;
             let user: rows::UserRow = sqlx::query_as(concat!(
                 "INSERT INTO users (locale, time_zone, currency, created_at, updated_at) \
@@ -299,7 +299,7 @@ impl Users<'_> {
     /// Stop sending to an identity the platform says cannot be reached
     /// (blocked, unsubscribed, gone). Writing to us again clears it.
     pub async fn disable_identity(&self, identity: i64, why: &str) -> Result<bool> {
-        let changed = on_pool!(self.0, |pool| {
+        let changed = on_writer!(self.0, |pool| {
             sqlx::query(
                 "UPDATE identities SET disabled_reason = $2 WHERE id = $1 AND disabled_reason IS NULL",
             )

@@ -32,7 +32,7 @@ impl Inbox<'_> {
         payload: &str,
         now: i64,
     ) -> Result<bool> {
-        let inserted = on_pool!(self.0, |pool| {
+        let inserted = on_writer!(self.0, |pool| {
             sqlx::query(
                 "INSERT INTO inbound_messages (channel, provider_message_id, payload, received_at, next_attempt_at, sender_key) \
                  VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (channel, provider_message_id) DO NOTHING",
@@ -72,7 +72,7 @@ impl Inbox<'_> {
              ORDER BY m.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING id, state, payload, replies, attempts";
         let sql = self.0.dialect(SQLITE, POSTGRES);
-        let mut rows: Vec<InboundRow> = on_pool!(self.0, |pool| {
+        let mut rows: Vec<InboundRow> = on_writer!(self.0, |pool| {
             sqlx::query_as(sql)
                 .bind(now + lease_secs)
                 .bind(now)
@@ -94,7 +94,7 @@ impl Inbox<'_> {
         now: i64,
         lease_secs: i64,
     ) -> Result<Option<InboundRow>> {
-        Ok(on_pool!(self.0, |pool| {
+        Ok(on_writer!(self.0, |pool| {
             sqlx::query_as(
                 "UPDATE inbound_messages SET claimed_until = $3 WHERE channel = $1 \
                  AND provider_message_id = $2 AND state = 'accepted' \
@@ -121,7 +121,7 @@ impl Inbox<'_> {
 
     /// Replies sent: the message is done.
     pub async fn processed(&self, id: i64, now: i64) -> Result<()> {
-        on_pool!(self.0, |pool| {
+        on_writer!(self.0, |pool| {
             sqlx::query(MARK_PROCESSED)
                 .bind(id)
                 .bind(now)
@@ -133,7 +133,7 @@ impl Inbox<'_> {
 
     /// Something failed: try again at `retry_at`, or give up (`failed`).
     pub async fn retry(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
-        on_pool!(self.0, |pool| {
+        on_writer!(self.0, |pool| {
             sqlx::query(
                 "UPDATE inbound_messages SET attempts = attempts + 1, last_error = $2, claimed_until = NULL, \
                  next_attempt_at = COALESCE($3, next_attempt_at), \

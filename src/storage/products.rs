@@ -26,7 +26,7 @@ impl Products<'_> {
     pub async fn insert_deal(&self, deal: &NewDeal, now: i64) -> Result<bool> {
         const FINGERPRINT_WINDOW_SECS: i64 = 7 * 86_400;
         let currency = deal.price.or(deal.was_price).map(|m| m.currency.code());
-        let inserted = on_pool!(self.0, |pool| {
+        let inserted = on_writer!(self.0, |pool| {
             sqlx::query(
                 "INSERT INTO deals (source, dedupe_key, title, url, price, was_price, currency, merchant, category, \
                  condition, score, seen_at, fingerprint) \
@@ -124,7 +124,7 @@ impl Products<'_> {
              ORDER BY p.next_check_at, p.id LIMIT $4 FOR UPDATE OF p SKIP LOCKED) \
              RETURNING id, canonical_url, etag, last_modified, consecutive_failures";
         let sql = self.0.dialect(SQLITE, POSTGRES);
-        let rows: Vec<rows::DueRow> = on_pool!(self.0, |pool| {
+        let rows: Vec<rows::DueRow> = on_writer!(self.0, |pool| {
             sqlx::query_as(sql)
                 .bind(owner)
                 .bind(now + lease_secs)
@@ -141,7 +141,7 @@ impl Products<'_> {
     /// Give back the leases `owner` holds (shutdown): another scheduler, or
     /// this one after a restart, checks those products without waiting.
     pub async fn release_leases(&self, owner: &str) -> Result<u64> {
-        Ok(on_pool!(self.0, |pool| {
+        Ok(on_writer!(self.0, |pool| {
             sqlx::query(
                 "UPDATE products SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
             )
@@ -197,7 +197,7 @@ impl Products<'_> {
             Option<i64>,
         ) -> WatchDecision,
     {
-        on_pool!(self.0, |pool| {
+        on_writer!(self.0, |pool| {
             let mut tx = pool.begin().await?;
             let held: Option<PriceColumns> = sqlx::query_as(
                 "UPDATE products SET lease_owner = NULL, lease_expires_at = NULL, next_check_at = $3 \
