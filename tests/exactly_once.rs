@@ -183,3 +183,47 @@ async fn a_unit_records_its_senders_at_commit_or_not_at_all() {
         db.finish().await;
     }
 }
+
+/// Webhooks arriving together are each stored exactly once: a provider
+/// that delivers the same message several times at once, or again later,
+/// gets one new row and "seen before" for the rest; on SQLite and
+/// PostgreSQL.
+#[tokio::test]
+async fn messages_stored_together_are_each_new_exactly_once() {
+    for db in TestDb::all().await {
+        let recorder: Arc<dyn Sender> = Arc::new(Recorder::default());
+        let inbox = Arc::new(Inbox::new(
+            db.store.clone(),
+            db.core(),
+            HashMap::from([(Channel::Telegram, recorder)]),
+        ));
+        // 60 messages, each sent three times, all at once.
+        let tasks: Vec<_> = (0..180)
+            .map(|n| {
+                let inbox = inbox.clone();
+                tokio::spawn(async move {
+                    let id = format!("m{}", n % 60);
+                    let new = inbox.accept(&message(&id, "help")).await.unwrap();
+                    (id, new)
+                })
+            })
+            .collect();
+        let mut new: HashMap<String, usize> = HashMap::new();
+        for task in tasks {
+            let (id, was_new) = task.await.unwrap();
+            *new.entry(id).or_default() += usize::from(was_new);
+        }
+        assert_eq!(new.len(), 60, "{}", db.name);
+        assert!(
+            new.values().all(|&n| n == 1),
+            "{}: each message new exactly once: {new:?}",
+            db.name
+        );
+        // A later redelivery is seen before; a new message is new.
+        assert!(!inbox.accept(&message("m7", "help")).await.unwrap());
+        assert!(inbox.accept(&message("m60", "help")).await.unwrap());
+        let stored = db.store.inbox().counts().await.unwrap();
+        assert_eq!(stored, vec![("accepted".to_owned(), 61)], "{}", db.name);
+        db.finish().await;
+    }
+}

@@ -23,7 +23,10 @@ impl Inbox<'_> {
 
     /// Store an inbound message before its provider is answered. Returns
     /// false for a redelivery (same channel and provider id): it is not
-    /// processed again.
+    /// processed again. On the pool, not the writer: one statement that a
+    /// provider waits for, not queued behind acting's group commits
+    /// (through the writer a burst of 20,000 webhooks was accepted at
+    /// about 1,000/s instead of 3,400/s; batched there, 918/s).
     pub async fn accept(
         &self,
         channel: dealwatch_bots::Channel,
@@ -32,7 +35,7 @@ impl Inbox<'_> {
         payload: &str,
         now: i64,
     ) -> Result<bool> {
-        let inserted = on_writer!(self.0, |pool| {
+        let inserted = on_pool!(self.0, |pool| {
             sqlx::query(
                 "INSERT INTO inbound_messages (channel, provider_message_id, payload, received_at, next_attempt_at, sender_key) \
                  VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (channel, provider_message_id) DO NOTHING",
