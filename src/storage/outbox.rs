@@ -82,7 +82,7 @@ impl Outbox<'_> {
         identity: Option<i64>,
         now: i64,
     ) -> Result<()> {
-        on_writer!(self.0, |pool| {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE outbox SET state = 'sent', sent_at = $2, provider_message_id = $3, \
                  attempts = attempts + 1, identity_id = COALESCE($4, identity_id), \
@@ -102,7 +102,7 @@ impl Outbox<'_> {
     /// the process dies before [`Outbox::mark_sent`] or
     /// [`Outbox::later`], the row comes back with `sending_since` set.
     pub async fn sending(&self, id: i64, identity: Option<i64>, now: i64) -> Result<()> {
-        on_writer!(self.0, |pool| {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE outbox SET sending_since = $2, identity_id = COALESCE($3, identity_id) WHERE id = $1",
             )
@@ -134,7 +134,7 @@ impl Outbox<'_> {
             ),
         };
         let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        on_writer!(self.0, |pool| {
+        on_pool!(self.0, |pool| {
             sqlx::query(AssertSqlSafe(sql.clone()))
                 .bind(&ids)
                 .execute(pool)
@@ -360,7 +360,7 @@ impl Outbox<'_> {
              AND o.priority <= $4 \
              ORDER BY o.priority, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING id, user_id, payload, attempts, sending_since, identity_id, route";
         let sql = self.0.dialect(SQLITE, POSTGRES);
-        let mut rows: Vec<OutboxRow> = on_writer!(self.0, |pool| {
+        let mut rows: Vec<OutboxRow> = on_pool!(self.0, |pool| {
             sqlx::query_as(sql)
                 .bind(now + lease_secs)
                 .bind(now)
@@ -383,7 +383,7 @@ impl Outbox<'_> {
         attempted: bool,
         error: Option<&str>,
     ) -> Result<()> {
-        on_writer!(self.0, |pool| {
+        on_pool!(self.0, |pool| {
             sqlx::query(
                 "UPDATE outbox SET claimed_until = NULL, sending_since = NULL, next_attempt_at = COALESCE($2, next_attempt_at), \
                  attempts = attempts + $3, last_error = COALESCE($4, last_error), \
