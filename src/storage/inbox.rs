@@ -23,10 +23,8 @@ impl Inbox<'_> {
 
     /// Store an inbound message before its provider is answered. Returns
     /// false for a redelivery (same channel and provider id): it is not
-    /// processed again. On the pool, not the writer: one statement that a
-    /// provider waits for, not queued behind acting's group commits
-    /// (through the writer a burst of 20,000 webhooks was accepted at
-    /// about 1,000/s instead of 3,400/s; batched there, 918/s).
+    /// processed again. On the pool, not the writer: the provider waits
+    /// for it (see [`Store`]'s `writer`).
     pub async fn accept(
         &self,
         channel: dealwatch_bots::Channel,

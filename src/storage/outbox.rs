@@ -267,7 +267,7 @@ impl Outbox<'_> {
         statuses: &[dealwatch_bots::DeliveryStatus],
         now: i64,
     ) -> Result<u64> {
-        on_writer!(self.0, |pool| {
+        on_pool!(self.0, |pool| {
             let mut tx = pool.begin().await?;
             let mut new = 0;
             for status in statuses {

@@ -71,10 +71,11 @@ impl Store {
     /// fail without waiting when another writer holds it.
     pub async fn begin(&self) -> Result<Unit> {
         let tx = match &self.db {
-            Db::Sqlite(pool) => {
-                let writer = self.writer.as_ref().unwrap_or(pool);
-                UnitTx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
-            }
+            Db::Sqlite(pool) => UnitTx::Sqlite(
+                self.sqlite_writer(pool)
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await?,
+            ),
             Db::Postgres(pool) => UnitTx::Postgres(pool.begin().await?),
         };
         Ok(Unit {
